@@ -1,0 +1,37 @@
+/**
+ * DOC: the command set. Each command registers itself from its own file; a command whose issue
+ * has not landed answers "not yet available" with exit code 2 (never a fake result).
+ */
+import type { Command } from 'commander';
+import { NotYetAvailable } from '../errors.js';
+
+interface PendingCommand {
+  name: string;
+  summary: string;
+}
+
+/** Commands wired now and filled in by later issues. */
+const PENDING: PendingCommand[] = [
+  { name: 'selftest', summary: 'run the kmod.sh selftest port against a target (sim, qemu, sysfs)' },
+  { name: 'storm', summary: 'boot-time coldplug storm: duplicate-load waste vs CPU count and kernel' },
+  { name: 'stats', summary: 'the /sys/kernel/debug/modules/stats text of a simulated boot' },
+  { name: 'trace', summary: 'the timeline of one run as Chrome trace-event JSON' },
+  { name: 'explore', summary: 'many seeds or interleavings of a small scenario; every distinct outcome' },
+  { name: 'kernels', summary: 'list kernel presets and their flags' },
+  { name: 'machines', summary: 'list or capture machine profiles' },
+  { name: 'kernel', summary: 'prepare real kernels for the qemu target' },
+];
+
+export function registerCommands(program: Command): void {
+  for (const c of PENDING) {
+    program
+      .command(c.name)
+      .description(c.summary)
+      .allowUnknownOption(true)
+      .allowExcessArguments(true)
+      .helpOption(false)
+      .action(() => {
+        throw new NotYetAvailable(c.name);
+      });
+  }
+}
