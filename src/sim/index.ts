@@ -1,0 +1,13 @@
+/**
+ * DOC: the engine's public surface — import everything from here.
+ */
+export * from './engine.js';
+export { EventHeap } from './heap.js';
+export { EventLog, type LogRecord, type LogListener } from './log.js';
+export { Rng, RngStreams, streamSeed } from './rng.js';
+export { WaitQueue } from './waitqueue.js';
+export { Mutex } from './mutex.js';
+export { Semaphore } from './semaphore.js';
+export { SlotCounter } from './slots.js';
+export { Completion } from './completion.js';
+export { CpuPool } from './cpu.js';

@@ -1,0 +1,50 @@
+/**
+ * DOC: counting semaphore with FIFO hand-off and timeout (the v6.4 kmod limiter).
+ *
+ * down() takes a unit if one is free; otherwise it joins a FIFO list. up() gives the unit
+ * directly to the oldest waiter (the count is not raised while anyone waits), so a newcomer can
+ * never overtake a sleeper. down(timeout) returns 'timeout' when its budget runs out, like
+ * down_timeout()'s -ETIME. Waits are uninterruptible by default, as in the kernel.
+ */
+import type { Proc, Sim, WaitOptions, WaitSource, WaitStatus, Waiter } from './engine.js';
+
+export class Semaphore implements WaitSource {
+  private queue: Waiter[] = [];
+
+  constructor(
+    readonly sim: Sim,
+    readonly name: string,
+    public count: number,
+  ) {}
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  tryDown(): boolean {
+    if (this.count > 0 && this.queue.length === 0) {
+      this.count--;
+      return true;
+    }
+    return false;
+  }
+
+  *down(opts: WaitOptions = {}): Proc<WaitStatus> {
+    if (this.tryDown()) return 'ok';
+    const w = this.sim.park(opts, this);
+    if (w === null) return 'signal';
+    this.queue.push(w);
+    return (yield w) as WaitStatus;
+  }
+
+  up(): void {
+    const w = this.queue.shift();
+    if (w === undefined) this.count++;
+    else this.sim.wake(w);
+  }
+
+  cancelWait(w: Waiter): void {
+    const i = this.queue.indexOf(w);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+}
