@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { NotYetAvailable } from '../errors.js';
+import { registerKernelCommand } from './kernel.js';
 
 interface PendingCommand {
   name: string;
@@ -19,10 +20,10 @@ const PENDING: PendingCommand[] = [
   { name: 'explore', summary: 'many seeds or interleavings of a small scenario; every distinct outcome' },
   { name: 'kernels', summary: 'list kernel presets and their flags' },
   { name: 'machines', summary: 'list or capture machine profiles' },
-  { name: 'kernel', summary: 'prepare real kernels for the qemu target' },
 ];
 
 export function registerCommands(program: Command): void {
+  registerKernelCommand(program);
   for (const c of PENDING) {
     program
       .command(c.name)

@@ -1,0 +1,178 @@
+/**
+ * DOC: `kmodlab kernel` — real kernels for the qemu target.
+ *
+ *   kernel prepare NAME…   download, build and assemble (cached; --refresh to redo)
+ *   kernel list            the kernels known and which are prepared
+ *   kernel boot NAME       boot, check the agent, test_kmod and a few knobs, power off
+ *   kernel storm NAME --parallel LIST   real duplicate-load storms in the guest
+ * boot and storm exit with the session outcome's code (src/targets/qemu/outcome.ts): 0 ran and
+ * passed, 1 ran and a check failed, 3 boot failure, 5 kernel panic, 124 timeout.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { type Accel } from '../../targets/qemu/boot.js';
+import { cacheDir, KERNELS, kernelSpec } from '../../targets/qemu/kernels.js';
+import { exitCodeFor } from '../../targets/qemu/outcome.js';
+import { prepareKernel, readPrepared } from '../../targets/qemu/prepare.js';
+import { GuestSessionError } from '../../targets/qemu/session.js';
+import { parseParallelList, runGuestStorm, stormTable, STORM_MODES, type StormMode } from '../../targets/qemu/storm.js';
+import { QemuTarget } from '../../targets/qemu/target.js';
+
+interface VmOpts {
+  cache?: string;
+  cpus: string;
+  mem: string;
+  timeout: string;
+  accel: string;
+  logDir?: string;
+}
+
+function intOpt(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
+  return n;
+}
+
+function bootOpts(o: VmOpts) {
+  if (!['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
+  return {
+    cache: o.cache,
+    cpus: intOpt('--cpus', o.cpus, 1),
+    memMiB: intOpt('--mem', o.mem, 256),
+    timeoutS: intOpt('--timeout', o.timeout, 0),
+    accel: o.accel as Accel,
+  };
+}
+
+function vmOptions(c: Command): Command {
+  return c
+    .option('--cache <dir>', 'cache directory (default $KMODLAB_CACHE or ~/.cache/kmodlab)')
+    .option('--cpus <n>', 'virtual CPUs', '2')
+    .option('--mem <MiB>', 'guest memory', '2048')
+    .option('--timeout <s>', 'deadline of the whole session (0 = none)', '0')
+    .option('--accel <a>', 'tcg, kvm, or auto (KVM only if a probe boot works)', 'tcg')
+    .option('--log-dir <dir>', 'keep console.log, dmesg.log, qemu.log and session.json here');
+}
+
+function failureExit(e: unknown): number {
+  if (e instanceof GuestSessionError) {
+    process.stderr.write(`kmodlab: ${e.message}\n`);
+    return exitCodeFor(e.outcome, false);
+  }
+  throw e;
+}
+
+export function registerKernelCommand(program: Command): void {
+  const kernel = program.command('kernel').description('prepare real kernels for the qemu target');
+
+  kernel
+    .command('prepare')
+    .description('download a Debian kernel, build test_kmod and the test modules, assemble an initramfs')
+    .argument('<names...>', `kernels: ${KERNELS.map((k) => k.name).join(', ')}`)
+    .option('--cache <dir>', 'cache directory (default $KMODLAB_CACHE or ~/.cache/kmodlab)')
+    .option('--refresh', 're-read the apt lists and rebuild everything')
+    .action(async (names: string[], o: { cache?: string; refresh?: boolean }) => {
+      for (const n of names) kernelSpec(n);
+      for (const n of names) {
+        const p = await prepareKernel(n, { cache: o.cache, refresh: o.refresh });
+        process.stdout.write(`${p.name}\t${p.release}\t${p.version}\t${p.dir}\n`);
+      }
+    });
+
+  kernel
+    .command('list')
+    .description('known kernels and whether each is prepared')
+    .option('--cache <dir>', 'cache directory')
+    .action((o: { cache?: string }) => {
+      for (const k of KERNELS) {
+        const p = readPrepared(k.name, o.cache);
+        process.stdout.write(`${k.name}\t${k.suite}\t${p ? `${p.release}\t${p.version}` : 'not prepared'}\n`);
+      }
+      process.stdout.write(`cache: ${cacheDir(o.cache)}\n`);
+    });
+
+  vmOptions(kernel.command('boot').description('boot a prepared kernel and check the agent and test_kmod').argument('<name>')).action(
+    async (name: string, o: VmOpts) => {
+      let t: QemuTarget;
+      try {
+        t = await QemuTarget.open(name, { ...bootOpts(o), logDir: o.logDir });
+      } catch (e) {
+        process.exitCode = failureExit(e);
+        return;
+      }
+      let ok = true;
+      try {
+        const say = (s: string) => process.stdout.write(`${s}\n`);
+        say(`booted ${t.kernel} (${t.prepared.version}) in ${(t.guest.bootMs / 1000).toFixed(1)} s, ${t.guest.accel}, ${t.guest.cpus} CPUs`);
+        const pre = await t.preconditions();
+        say(`preconditions: ${JSON.stringify(pre)}`);
+        const lm = await t.loadTestKmod();
+        say(`modprobe test_kmod: exit ${lm.exitCode}`);
+        // the real knob rules (spec §6.2): 0 threads and test case 3 are -EINVAL; 4 threads run
+        const w0 = await t.writeKnob('config_num_threads', '0');
+        const w4 = await t.writeKnob('config_num_threads', '4');
+        const w3 = await t.writeKnob('config_test_case', '3');
+        const trig = await t.writeKnob('trigger_config', '1');
+        const result = (await t.readKnob('test_result')).trim();
+        say(`config_num_threads "0" → ${w0}; "4" → ${w4}; config_test_case "3" → ${w3}`);
+        say(`trigger_config → ${trig}; test_result = ${result}`);
+        ok = pre.root && pre.modprobe && pre.kmod && lm.exitCode === 0 && w0 === -22 && w4 === 1 && w3 === -22 && trig === 1 && result === '0';
+        if (!ok) say('FAIL: unexpected answer (expected -22, 1, -22, 1, 0)');
+      } catch (e) {
+        if (!(e instanceof GuestSessionError)) throw e;
+      } finally {
+        await t.close();
+      }
+      const out = t.outcome();
+      process.stdout.write(`outcome: ${out.state} (${out.detail})\n`);
+      process.exitCode = exitCodeFor(out, ok);
+    },
+  );
+
+  vmOptions(
+    kernel
+      .command('storm')
+      .description('N concurrent loads of one module in the guest; outcome counts and peak VmallocUsed')
+      .argument('<name>')
+      .requiredOption('--parallel <list>', 'comma-separated N values, e.g. 1,2,4')
+      .option('--modules <list>', 'xfs,kml_slow,kml_fail', 'xfs,kml_slow,kml_fail')
+      .option('--modes <list>', STORM_MODES.join(','), STORM_MODES.join(','))
+      .option('--json <file>', 'write the result as JSON'),
+  ).action(async (name: string, o: VmOpts & { parallel: string; modules: string; modes: string; json?: string }) => {
+    const parallel = parseParallelList(o.parallel);
+    const modes = o.modes.split(',') as StormMode[];
+    for (const m of modes) if (!STORM_MODES.includes(m)) throw new InputError(`--modes ${o.modes}: unknown mode ${m}`);
+    let t: QemuTarget;
+    try {
+      t = await QemuTarget.open(name, { ...bootOpts(o), logDir: o.logDir });
+    } catch (e) {
+      process.exitCode = failureExit(e);
+      return;
+    }
+    process.stderr.write(`kmodlab: booted ${t.kernel} in ${(t.guest.bootMs / 1000).toFixed(1)} s (${t.guest.accel}, ${t.guest.cpus} CPUs)\n`);
+    let ok = false;
+    try {
+      const r = await runGuestStorm(t.guest, t.prepared, {
+        parallel,
+        modules: o.modules.split(','),
+        modes,
+        log: (s) => process.stderr.write(`kmodlab: ${s}\n`),
+      });
+      process.stdout.write(`# ${t.name}: ${r.kernel}, ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r)}`);
+      if (o.json) {
+        mkdirSync(join(o.json, '..'), { recursive: true });
+        writeFileSync(o.json, JSON.stringify({ target: t.name, version: t.prepared.version, ...r }, null, 2) + '\n');
+      }
+      ok = true;
+    } catch (e) {
+      if (!(e instanceof GuestSessionError)) throw e;
+    } finally {
+      await t.close();
+    }
+    const out = t.outcome();
+    if (out.state !== 'ran') process.stderr.write(`kmodlab: ${out.state}: ${out.detail}\n`);
+    process.exitCode = exitCodeFor(out, ok);
+  });
+}
