@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { NotYetAvailable } from '../errors.js';
 import { registerKernelCommand } from './kernel.js';
+import { register as registerMachines } from './machines.js';
 
 interface PendingCommand {
   name: string;
@@ -19,11 +20,11 @@ const PENDING: PendingCommand[] = [
   { name: 'trace', summary: 'the timeline of one run as Chrome trace-event JSON' },
   { name: 'explore', summary: 'many seeds or interleavings of a small scenario; every distinct outcome' },
   { name: 'kernels', summary: 'list kernel presets and their flags' },
-  { name: 'machines', summary: 'list or capture machine profiles' },
 ];
 
 export function registerCommands(program: Command): void {
   registerKernelCommand(program);
+  registerMachines(program);
   for (const c of PENDING) {
     program
       .command(c.name)

@@ -1,0 +1,153 @@
+/**
+ * DOC: compact module-set snapshots, so nothing needs a real /lib/modules tree to run.
+ *
+ * scripts/snapshot/ reads Debian's kernel packages with the readers in this directory and writes
+ * data/modules/<name>.json.gz. A snapshot is the ModuleSet with modules as fixed-order tuples
+ * (gzip removes the rest of the redundancy). The embedded default is Debian's 6.1; `--modules DIR`
+ * (loadModuleSet({modulesDir})) reads any real tree instead.
+ */
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { z } from 'zod';
+import { InputError } from '../../cli/errors.js';
+import type { Compression, ModuleInfo, ModuleSet, SectionSizes } from '../moduleset.js';
+import { dataPath } from './paths.js';
+import { readModulesDir } from './tree.js';
+
+export const SNAPSHOT_NAMES = ['debian-6.1', 'debian-6.12'] as const;
+export type SnapshotName = (typeof SNAPSHOT_NAMES)[number];
+export const DEFAULT_SNAPSHOT: SnapshotName = 'debian-6.1';
+export const SNAPSHOT_FORMAT = 'kmodlab-moduleset/1';
+
+/** SectionSizes in this key order inside a snapshot tuple */
+const SECTION_KEYS: (keyof SectionSizes)[] = ['text', 'rodata', 'roAfterInit', 'data', 'initText', 'initRodata', 'initData', 'percpu', 'symtab'];
+
+const nonneg = z.number().int().nonnegative();
+const moduleTuple = z.tuple([
+  z.string().min(1), // name
+  z.string().min(1), // path
+  nonneg, // fileSize
+  z.enum(['none', 'gzip', 'xz', 'zstd']),
+  nonneg, // imageSize
+  z.union([z.literal(0), z.literal(1)]), // signed
+  z.array(z.string()), // deps
+  z.array(z.string()), // softdep pre
+  z.array(z.string()), // softdep post
+  z.array(nonneg).length(SECTION_KEYS.length).nullable(), // sections
+]);
+const snapshotSchema = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  release: z.string().min(1),
+  /** where the tree came from (package name and version) */
+  source: z.string(),
+  modules: z.array(moduleTuple),
+  aliases: z.array(z.tuple([z.string(), z.string()])),
+  builtin: z.array(z.string()),
+  order: z.array(z.string()),
+});
+export type SnapshotJson = z.infer<typeof snapshotSchema>;
+
+export function toSnapshotJson(set: ModuleSet, source: string): SnapshotJson {
+  return {
+    format: SNAPSHOT_FORMAT,
+    release: set.release,
+    source,
+    modules: [...set.modules.values()].map((m) => [
+      m.name,
+      m.path,
+      m.fileSize,
+      m.compression,
+      m.imageSize,
+      m.signed ? 1 : 0,
+      m.deps,
+      m.softdeps.pre,
+      m.softdeps.post,
+      m.sections ? SECTION_KEYS.map((k) => m.sections![k]) : null,
+    ]),
+    aliases: set.aliases.map((a) => [a.pattern, a.module]),
+    builtin: [...set.builtin],
+    order: set.order,
+  };
+}
+
+export function fromSnapshotJson(json: unknown, file: string): ModuleSet {
+  const r = snapshotSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new InputError(`${file}: not a kmodlab module-set snapshot: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  const s = r.data;
+  const modules = new Map<string, ModuleInfo>();
+  for (const [name, p, fileSize, compression, imageSize, signed, deps, pre, post, sec] of s.modules) {
+    let sections: SectionSizes | undefined;
+    if (sec) {
+      sections = {} as SectionSizes;
+      SECTION_KEYS.forEach((k, i) => (sections![k] = sec[i]!));
+    }
+    const info: ModuleInfo = { name, path: p, fileSize, compression: compression as Compression, imageSize, signed: signed === 1, deps, softdeps: { pre, post } };
+    if (sections) info.sections = sections;
+    modules.set(name, info);
+  }
+  return {
+    release: s.release,
+    modules,
+    aliases: s.aliases.map(([pattern, module]) => ({ pattern, module })),
+    builtin: new Set(s.builtin),
+    order: s.order,
+  };
+}
+
+export function writeSnapshotFile(set: ModuleSet, source: string, file: string): Buffer {
+  const gz = zlib.gzipSync(JSON.stringify(toSnapshotJson(set, source)), { level: 9 });
+  fs.writeFileSync(file, gz);
+  return gz;
+}
+
+export function readSnapshotFile(file: string): ModuleSet {
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(file);
+  } catch (err) {
+    throw new InputError(`${file}: cannot read snapshot: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let text: string;
+  try {
+    text = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+  } catch (err) {
+    throw new InputError(`${file}: corrupt gzip data: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${file}: not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return fromSnapshotJson(json, file);
+}
+
+const cache = new Map<string, ModuleSet>();
+
+/** A shipped snapshot by name ('debian-6.1', 'debian-6.12') or a snapshot file path. Cached. */
+export function loadSnapshot(nameOrPath: string = DEFAULT_SNAPSHOT): ModuleSet {
+  const hit = cache.get(nameOrPath);
+  if (hit) return hit;
+  let file: string;
+  if ((SNAPSHOT_NAMES as readonly string[]).includes(nameOrPath)) file = dataPath('modules', `${nameOrPath}.json.gz`);
+  else if (nameOrPath.includes('/') || nameOrPath.endsWith('.json') || nameOrPath.endsWith('.json.gz')) file = nameOrPath;
+  else throw new InputError(`unknown module snapshot '${nameOrPath}' (known: ${SNAPSHOT_NAMES.join(', ')})`);
+  const set = readSnapshotFile(file);
+  cache.set(nameOrPath, set);
+  return set;
+}
+
+export interface LoadModuleSetOptions {
+  snapshot?: SnapshotName | string;
+  /** a real /lib/modules/<release> directory; wins over snapshot */
+  modulesDir?: string;
+}
+
+/** The module set a run uses: a real tree (--modules DIR) or a snapshot (default debian-6.1). */
+export async function loadModuleSet(opts: LoadModuleSetOptions = {}): Promise<ModuleSet> {
+  if (opts.modulesDir) return readModulesDir(opts.modulesDir);
+  return loadSnapshot(opts.snapshot ?? DEFAULT_SNAPSHOT);
+}

@@ -1,0 +1,36 @@
+/**
+ * DOC: modules.softdep — soft dependencies declared by modules (MODULE_SOFTDEP).
+ *
+ * `softdep NAME pre: A B post: C`: modprobe loads A and B before NAME and C after it, and
+ * ignores their failures. Words before any "pre:"/"post:" belong to neither list and are skipped,
+ * as kmod does (Debian's cifs declares some that way).
+ */
+import { contentLines, checkText, lineError } from './lines.js';
+import { normaliseName } from './names.js';
+
+export interface SoftDep {
+  pre: string[];
+  post: string[];
+}
+
+export function parseModulesSoftdep(text: string, file = 'modules.softdep'): Map<string, SoftDep> {
+  checkText(file, text);
+  const out = new Map<string, SoftDep>();
+  for (const line of contentLines(text)) {
+    const f = line.text.split(/\s+/);
+    if (f[0] !== 'softdep') throw lineError(file, line, 'expected "softdep NAME pre: ... post: ..."');
+    if (f.length < 2) throw lineError(file, line, 'missing module name');
+    const name = normaliseName(f[1]!);
+    if (name.endsWith(':')) throw lineError(file, line, 'missing module name');
+    const sd = out.get(name) ?? { pre: [], post: [] };
+    let mode: 'none' | 'pre' | 'post' = 'none';
+    for (const w of f.slice(2)) {
+      if (w === 'pre:') mode = 'pre';
+      else if (w === 'post:') mode = 'post';
+      else if (mode !== 'none') sd[mode].push(normaliseName(w));
+    }
+    // several softdep lines for one module accumulate (depmod writes one per MODULE_SOFTDEP)
+    out.set(name, sd);
+  }
+  return out;
+}

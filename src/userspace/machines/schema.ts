@@ -1,0 +1,131 @@
+/**
+ * DOC: the machine profile — everything about a machine that decides a boot's module-load storm
+ * and is not a property of the kernel or of the module files.
+ *
+ * CPU count (a default the user overrides), the CPU identity and features (they decide which
+ * x86cpu aliases match every CPU's uevent), ACPI and its processor devices, the platform's other
+ * devices (modaliases), the cpufreq driver already in use (it makes acpi_cpufreq/pcc_cpufreq fail
+ * with -EEXIST), RAM (udev's children_max), the userspace flavours, and timings. Timings are
+ * integer nanoseconds or bytes per second; `cpuTimingOverrides` replaces some of them from a CPU
+ * count up (an emulated guest slows down as vCPUs share host cores), and `moduleInit` gives a
+ * module's init duration as base + perCpu·N for modules whose init does per-CPU work.
+ * Profiles are JSON files in data/machines/, validated here with zod.
+ */
+import { z } from 'zod';
+import { featureNumber } from './cpufeatures.js';
+
+const ns = z.number().int().nonnegative();
+const bytesPerSec = z.number().int().positive();
+
+export const X86_VENDORS = { intel: 0, cyrix: 1, amd: 2, umc: 3, centaur: 5, transmeta: 7, nsc: 8, hygon: 9, zhaoxin: 10 } as const;
+export type X86Vendor = keyof typeof X86_VENDORS;
+
+export const timingsSchema = z.strictObject({
+  /** fork + exec of a small program (the calibration's `true`) */
+  forkExecNs: ns,
+  /** a modprobe run up to its lookup result: fork+exec, libkmod context, config, index load, lookup */
+  modprobeStartNs: ns,
+  /** libkmod reading /sys/module/NAME/initstate (or finding it absent) */
+  initstateReadNs: ns,
+  /** opening the module file */
+  fileOpenNs: ns,
+  /** kernel_read_file(): bytes of the file per second */
+  kernelReadBytesPerSec: bytesPerSec,
+  /** decompression (kmod in userspace or the kernel): image bytes produced per second */
+  decompressBytesPerSec: bytesPerSec,
+  /** module_sig_check(): the fixed part (PKCS#7 verification) for a signed module */
+  sigCheckNs: ns,
+  /** module_sig_check(): hashing, image bytes per second */
+  sigHashBytesPerSec: bytesPerSec,
+  /** ELF checks + layout_and_allocate + copying sections: image bytes per second */
+  layoutBytesPerSec: bytesPerSec,
+  /** simplify_symbols + apply_relocations + module_finalize: image bytes per second */
+  relocBytesPerSec: bytesPerSec,
+  /** call_usermodehelper: from queueing the work to the helper's exec */
+  umhSpawnNs: ns,
+  /** a module's init function when moduleInit does not name it */
+  initDefaultNs: ns,
+});
+export type Timings = z.infer<typeof timingsSchema>;
+
+export const moduleInitSchema = z.strictObject({
+  baseNs: ns,
+  /** extra init time per online CPU (kvm's per-CPU hardware setup, per-CPU caches) */
+  perCpuNs: ns.default(0),
+  /** what init returns on this machine when not derived from cpufreq/ACPI: 0 or -errno (e.g. -19 ENODEV) */
+  result: z.number().int().max(0).min(-4095).optional(),
+});
+
+const deviceSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    modalias: z.string().min(1),
+    devpath: z.string().startsWith('/sys/devices/').optional(),
+    subsystem: z.string().min(1).optional(),
+  }),
+]);
+
+export const machineSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_", "-"'),
+    description: z.string().min(1),
+    cpus: z.number().int().min(1).max(8192),
+    ramBytes: z.number().int().positive(),
+    cpu: z.strictObject({
+      vendor: z.enum(Object.keys(X86_VENDORS) as [X86Vendor, ...X86Vendor[]]),
+      family: z.number().int().min(0).max(0xffff),
+      model: z.number().int().min(0).max(0xffff),
+      /** /proc/cpuinfo names, kernel feature numbers, or "0x85"-style hex numbers */
+      features: z.array(z.union([z.string(), z.number()])),
+      /** use this modalias verbatim instead of building it (non-x86 hosts, exotic formats) */
+      modalias: z.string().startsWith('cpu:type:').optional(),
+    }),
+    acpi: z.strictObject({
+      enabled: z.boolean(),
+      /** the _HID of the processor devices: Device(ACPI0007) objects or legacy Processor() (LNXCPU) */
+      processorHid: z.enum(['ACPI0007', 'LNXCPU']).default('ACPI0007'),
+    }),
+    /** the cpufreq driver registered when modules are loaded: intel_pstate, acpi-cpufreq, amd-pstate, none, ... */
+    cpufreq: z.strictObject({ driver: z.string().min(1) }),
+    /** the platform's other devices (one coldplug uevent each) */
+    devices: z.array(deviceSchema),
+    /** module-set snapshot name (data/modules/<name>.json.gz) */
+    moduleSet: z.string().min(1).default('debian-6.1'),
+    /** a real module tree to use instead (set by `machines capture` when the host has one) */
+    modulesDir: z.string().optional(),
+    udev: z.strictObject({
+      /** children_max formula: old udevd 8 + 2·CPUs; current systemd min(2·CPUs + 16, max(RAM/128 MiB, 10), 2048) */
+      flavour: z.enum(['old', 'current']),
+      systemdVersion: z.number().int().positive().optional(),
+      /** udev.children_max= / udev.conf override */
+      childrenMax: z.number().int().positive().optional(),
+    }),
+    kmod: z.strictObject({ version: z.number().int().positive() }),
+    timings: timingsSchema,
+    moduleInit: z.record(z.string().regex(/^[A-Za-z0-9_]+$/, 'a module name with "_" (not "-")'), moduleInitSchema).default({}),
+    cpuTimingOverrides: z
+      .array(
+        z.strictObject({
+          minCpus: z.number().int().min(1),
+          timings: timingsSchema.partial().default({}),
+          moduleInit: z.record(z.string(), moduleInitSchema).default({}),
+        }),
+      )
+      .default([]),
+    /** where the numbers come from */
+    notes: z.array(z.string()).default([]),
+    captured: z
+      .strictObject({ date: z.string(), release: z.string(), modulesDirExists: z.boolean(), cpuModalias: z.string().optional() })
+      .optional(),
+  })
+  .superRefine((m, ctx) => {
+    m.cpu.features.forEach((f, i) => {
+      if (featureNumber(f) === undefined)
+        ctx.addIssue({ code: 'custom', path: ['cpu', 'features', i], message: `unknown CPU feature ${JSON.stringify(f)} (use a /proc/cpuinfo name or a number)` });
+    });
+  });
+
+/** A profile as written in a file (defaults not yet applied). */
+export type MachineProfileInput = z.input<typeof machineSchema>;
+/** A validated profile with defaults applied. */
+export type MachineProfile = z.output<typeof machineSchema>;
