@@ -1,0 +1,326 @@
+/**
+ * DOC: the storm's result store — `--out DIR`, resume, `--shard i/N`, `storm merge`.
+ *
+ * A big sweep (hundreds of CPU counts × presets × seeds) must survive Ctrl-C, crashes and being
+ * spread over many machines by whatever job runner is at hand. So results are kept kdevops-style,
+ * one file per run, never one big file:
+ *
+ * - each run is `DIR/run_<machine>_c<cpus>_<kernel>_s<seed>.json`, a name that is a pure function
+ *   of the run point (fields percent-encoded so the name is unambiguous), written atomically
+ *   (write-file-atomic: temp file + fsync + rename), so a file either holds a whole record or
+ *   does not exist;
+ * - `manifest.json` records the sweep's parameters, and refuses a different sweep into the same
+ *   directory (mixing them would make resume skip the wrong runs);
+ * - resume = `listDone`: a run whose file exists and parses as a record is done; temp files left
+ *   by a killed writer are ignored, and removed once they are clearly stale;
+ * - `--shard i/N` takes every N-th point of the deterministic run list (round-robin, so every
+ *   shard gets small and large CPU counts alike), and the N shards partition the list exactly;
+ * - `merge` joins result directories, keeps identical duplicates once and rejects conflicting
+ *   ones, naming both files.
+ */
+import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { z } from 'zod';
+import { InputError } from '../cli/errors.js';
+import type { StormParams, StormRunRecord } from './record.js';
+import { kernelOrder, pointComparator, recordJson } from '../report/records.js';
+
+/** A point of a sweep. Extra fields (options for the worker) may ride along. */
+export interface RunPoint {
+  machine: string;
+  cpus: number;
+  kernel: string;
+  seed: number;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 'kmodlab-storm-results';
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: 1;
+  params: StormParams;
+}
+
+/** Temp files of write-file-atomic: `<target>.<32-bit hash>`. */
+const TEMP_FILE = /^run_.*\.json\.\d+$/;
+const RUN_FILE = /^run_.*\.json$/;
+/** A temp file older than this belongs to a dead writer (a live one renames within ms). */
+const STALE_TEMP_MS = 60_000;
+
+/** Percent-encode all but [A-Za-z0-9.-]: `_` never appears inside a field, so names are unique. */
+function encodeField(s: string): string {
+  return Array.from(Buffer.from(s, 'utf8'))
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9.-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
+
+/** The stable key of a run point (also its file name without `.json`). */
+export function runKey(p: RunPoint): string {
+  return `run_${encodeField(p.machine)}_c${p.cpus}_${encodeField(p.kernel)}_s${p.seed}`;
+}
+
+export function runFileName(p: RunPoint): string {
+  return `${runKey(p)}.json`;
+}
+
+/** The run list of a sweep, in report order: cpus ascending, kernels in the given order, seeds. */
+export function runPoints(params: Pick<StormParams, 'machine' | 'cpus' | 'kernels' | 'seeds'>): RunPoint[] {
+  const out: RunPoint[] = [];
+  const cpus = [...new Set(params.cpus)].sort((a, b) => a - b);
+  const seeds = [...new Set(params.seeds)].sort((a, b) => a - b);
+  for (const c of cpus) for (const k of params.kernels) for (const s of seeds) out.push({ machine: params.machine, cpus: c, kernel: k, seed: s });
+  return out;
+}
+
+// ---- validation -------------------------------------------------------------------------------
+
+const count = z.number().int().nonnegative();
+const recordSchema = z.looseObject({
+  machine: z.string().min(1),
+  cpus: z.number().int().positive(),
+  kernel: z.string().min(1),
+  seed: z.number().int(),
+  wastedBytes: count,
+  wastedBytesByCategory: z.looseObject({ kread: count, decompress: count, becoming: count, load: count }),
+  failedBecoming: count,
+  failedLoad: count,
+  modulesLoaded: count,
+  loadAttempts: count,
+  loadAttemptsByModule: z.record(z.string(), count),
+  failuresByModule: z.record(z.string(), z.record(z.string(), count)),
+  peakVmallocBytes: count,
+  peakModuleAreaBytes: count,
+  allocFailures: count,
+  modulesFailedByAllocation: z.array(z.string()),
+  settleNs: count,
+  workerBlockedNs: count,
+  uevents: count,
+  duplicates: z.array(z.looseObject({ module: z.string(), count, reason: z.string() })),
+});
+
+const paramsSchema = z.looseObject({
+  machine: z.string(),
+  cpus: z.array(z.number().int().positive()),
+  kernels: z.array(z.string()),
+  seeds: z.array(z.number().int()),
+  command: z.string(),
+});
+
+function firstIssue(err: z.ZodError): string {
+  const i = err.issues[0];
+  if (!i) return 'invalid';
+  return `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`;
+}
+
+/** Check that a parsed value is a StormRunRecord; one-line InputError naming `where` if not. */
+export function validateRecord(value: unknown, where: string): StormRunRecord {
+  const r = recordSchema.safeParse(value);
+  if (!r.success) throw new InputError(`${where}: not a storm record (${firstIssue(r.error)})`);
+  return value as StormRunRecord;
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+function sameParams(a: StormParams, b: StormParams): boolean {
+  const norm = (p: StormParams) =>
+    JSON.stringify([p.machine, [...p.cpus].sort((x, y) => x - y), [...p.kernels].sort(), [...p.seeds].sort((x, y) => x - y)]);
+  return norm(a) === norm(b);
+}
+
+async function readManifest(dir: string): Promise<Manifest | null> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InputError(`${file}: not valid JSON`);
+  }
+  const v = value as Partial<Manifest>;
+  if (v?.format !== MANIFEST_FORMAT || v.version !== 1) throw new InputError(`${file}: not a kmodlab storm manifest`);
+  const p = paramsSchema.safeParse(v.params);
+  if (!p.success) throw new InputError(`${file}: bad params (${firstIssue(p.error)})`);
+  return v as Manifest;
+}
+
+/**
+ * Prepare DIR for a sweep: create it, write the manifest, or check that the manifest already
+ * there is for the same sweep (the command line may differ, e.g. in `--shard`).
+ */
+export async function openStore(dir: string, params: StormParams): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const existing = await readManifest(dir);
+  if (existing) {
+    if (!sameParams(existing.params, params)) {
+      throw new InputError(
+        `--out ${dir}: holds results of a different sweep (machine ${existing.params.machine}, cpus ${existing.params.cpus.join(',')}, kernels ${existing.params.kernels.join(',')}, seeds ${existing.params.seeds.join(',')}); use another directory`,
+      );
+    }
+    return;
+  }
+  const manifest: Manifest = { format: MANIFEST_FORMAT, version: 1, params };
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/** Write one run's record atomically; returns the file's path. */
+export async function writeRecord(dir: string, record: StormRunRecord): Promise<string> {
+  const file = path.join(dir, runFileName(record));
+  await writeFileAtomic(file, recordJson(record, 2) + '\n');
+  return file;
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+interface StoredRecord {
+  file: string;
+  record: StormRunRecord;
+}
+
+/** Read every complete record file in DIR; unreadable ones are skipped (resume reruns them). */
+async function scan(dir: string, strict: boolean, cleanTemp: boolean): Promise<StoredRecord[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (strict) throw new InputError(`${dir}: no such directory`);
+      return [];
+    }
+    throw err;
+  }
+  names.sort();
+  const out: StoredRecord[] = [];
+  const now = Date.now();
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (TEMP_FILE.test(name)) {
+      if (cleanTemp) {
+        try {
+          const st = await stat(file);
+          if (now - st.mtimeMs > STALE_TEMP_MS) await unlink(file);
+        } catch {
+          // gone already, or not ours to remove: either way it is not a result
+        }
+      }
+      continue;
+    }
+    if (!RUN_FILE.test(name)) continue;
+    let record: StormRunRecord;
+    try {
+      record = validateRecord(JSON.parse(await readFile(file, 'utf8')), file);
+    } catch (err) {
+      if (strict) throw err instanceof InputError ? err : new InputError(`${file}: not valid JSON`);
+      continue;
+    }
+    if (runFileName(record) !== name) {
+      if (strict) throw new InputError(`${file}: holds the run ${runKey(record)}, not the one its name says`);
+      continue;
+    }
+    out.push({ file, record });
+  }
+  return out;
+}
+
+/**
+ * The runs already done in DIR (for resume): key → record. A run counts as done when its file
+ * exists and parses as a record of that run; stale temp files of killed writers are removed.
+ */
+export async function listDone(dir: string): Promise<Map<string, StormRunRecord>> {
+  const done = new Map<string, StormRunRecord>();
+  for (const s of await scan(dir, false, true)) done.set(runKey(s.record), s.record);
+  return done;
+}
+
+/** Everything in a result directory: its manifest (if any) and its records. */
+export async function readStore(dir: string): Promise<{ manifest: Manifest | null; records: StormRunRecord[] }> {
+  const manifest = await readManifest(dir);
+  const records = (await scan(dir, true, false)).map((s) => s.record);
+  return { manifest, records };
+}
+
+// ---- sharding ---------------------------------------------------------------------------------
+
+export interface Shard {
+  /** 1-based */
+  index: number;
+  count: number;
+}
+
+/** Parse `--shard i/N` (1 ≤ i ≤ N). */
+export function parseShard(text: string, option = '--shard'): Shard {
+  const m = /^\s*([0-9]+)\s*\/\s*([0-9]+)\s*$/.exec(text);
+  if (!m) throw new InputError(`${option}: bad shard "${text}": expected i/N, e.g. 2/8`);
+  const index = Number(m[1]);
+  const n = Number(m[2]);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`${option}: bad shard "${text}": N must be at least 1`);
+  if (!Number.isSafeInteger(index) || index < 1 || index > n) throw new InputError(`${option}: bad shard "${text}": i must be from 1 to ${n}`);
+  return { index, count: n };
+}
+
+/** The points of shard i/N: positions i-1, i-1+N, i-1+2N … of the run list. */
+export function shardPoints<T>(points: readonly T[], shard: Shard | null | undefined): T[] {
+  if (!shard) return [...points];
+  return points.filter((_, pos) => pos % shard.count === shard.index - 1);
+}
+
+// ---- merging ----------------------------------------------------------------------------------
+
+export interface MergeResult {
+  records: StormRunRecord[];
+  params: StormParams;
+}
+
+/**
+ * Join result directories (shards of one sweep, or sweeps to compare). Returns the records sorted
+ * by (machine, cpus, kernel, seed) — kernels in the manifests' order — and parameters spanning
+ * them. The same run found twice must hold the same record; otherwise this throws, naming both.
+ */
+export async function merge(dirs: readonly string[], command = ''): Promise<MergeResult> {
+  if (dirs.length === 0) throw new InputError('merge: no result directories given');
+  const seen = new Map<string, { file: string; json: string; record: StormRunRecord }>();
+  const kernelsGiven: string[] = [];
+  for (const dir of dirs) {
+    const st = await stat(dir).catch(() => null);
+    if (!st) throw new InputError(`merge: ${dir}: no such directory`);
+    if (!st.isDirectory()) throw new InputError(`merge: ${dir}: not a directory`);
+    const manifest = await readManifest(dir);
+    const files = await scan(dir, true, false);
+    if (!manifest && files.length === 0) throw new InputError(`merge: ${dir}: no storm results here (no manifest, no run files)`);
+    for (const k of manifest?.params.kernels ?? []) if (!kernelsGiven.includes(k)) kernelsGiven.push(k);
+    for (const { file, record } of files) {
+      const key = runKey(record);
+      const json = recordJson(record);
+      const prev = seen.get(key);
+      if (!prev) {
+        seen.set(key, { file, json, record });
+      } else if (prev.json !== json) {
+        throw new InputError(`merge: conflicting results for ${key}: ${prev.file} and ${file} differ`);
+      }
+    }
+  }
+  const all = [...seen.values()].map((v) => v.record);
+  const kernels = kernelOrder(all, { kernels: kernelsGiven });
+  all.sort(pointComparator(kernels));
+  const machines = [...new Set(all.map((r) => r.machine))].sort();
+  return {
+    records: all,
+    params: {
+      machine: machines.join(','),
+      cpus: [...new Set(all.map((r) => r.cpus))].sort((a, b) => a - b),
+      kernels,
+      seeds: [...new Set(all.map((r) => r.seed))].sort((a, b) => a - b),
+      command,
+    },
+  };
+}

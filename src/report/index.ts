@@ -1,0 +1,56 @@
+/**
+ * DOC: the storm's reports behind one entry point.
+ *
+ * The CLI maps `--format` (and `--svg`, `--html`) to a renderer here, so adding a format is one
+ * line in one place. Every renderer is a pure function of (records, params, options) → text.
+ */
+import type { StormParams, StormRunRecord } from '../experiments/record.js';
+import { InputError } from '../cli/errors.js';
+import { renderChart, type ChartOptions } from './chart.js';
+import { renderCsv, renderJson, renderJsonl } from './data.js';
+import { renderHtml, type HtmlOptions } from './html.js';
+import { renderSvg } from './svg.js';
+import { renderTable } from './table.js';
+
+export { renderChart } from './chart.js';
+export { renderCsv, renderJson, renderJsonl, csvColumns } from './data.js';
+export { renderHtml } from './html.js';
+export { renderSvg, renderSvgCharts, chartSpecs, type CategoryMode, type SvgOptions } from './svg.js';
+export { renderTable } from './table.js';
+
+export const FORMATS = ['text', 'table', 'chart', 'csv', 'json', 'jsonl', 'svg', 'html'] as const;
+export type ReportFormat = (typeof FORMATS)[number];
+
+export type ReportOptions = HtmlOptions & ChartOptions;
+
+export function parseFormat(text: string, option = '--format'): ReportFormat {
+  if ((FORMATS as readonly string[]).includes(text)) return text as ReportFormat;
+  throw new InputError(`${option}: unknown format "${text}" (one of: ${FORMATS.join(', ')})`);
+}
+
+export function parseCategoryMode(text: string, option = '--categories'): 'total' | 'stacked' | 'grouped' {
+  if (text === 'total' || text === 'stacked' || text === 'grouped') return text;
+  throw new InputError(`${option}: unknown mode "${text}" (one of: total, stacked, grouped)`);
+}
+
+/** Render records in a format. `text` is the table followed by the terminal chart. */
+export async function renderReport(format: ReportFormat, records: readonly StormRunRecord[], params?: StormParams, opts: ReportOptions = {}): Promise<string> {
+  switch (format) {
+    case 'text':
+      return `${renderTable(records, params)}\n${renderChart(records, params, opts)}`;
+    case 'table':
+      return renderTable(records, params);
+    case 'chart':
+      return renderChart(records, params, opts);
+    case 'csv':
+      return renderCsv(records, params);
+    case 'json':
+      return renderJson(records, params);
+    case 'jsonl':
+      return renderJsonl(records, params);
+    case 'svg':
+      return renderSvg(records, params, opts);
+    case 'html':
+      return renderHtml(records, params, opts);
+  }
+}

@@ -1,0 +1,185 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { progressWanted, runSweep, SIGINT_EXIT_CODE } from '../../src/experiments/sweep.js';
+import { listDone, runFileName, runKey, runPoints } from '../../src/experiments/store.js';
+import { fakeParams, fakeRecord } from '../fixtures/report/records.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, '../fixtures/report');
+const worker = path.join(fixtures, 'sleepy-worker.js');
+const child = path.join(fixtures, 'sweep-child.js');
+
+async function tmp(): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), 'kmodlab-sweep-'));
+}
+
+const params = fakeParams({ cpus: [1, 8, 64, 128], kernels: ['v6.1', 'v6.4'], seeds: [1, 2] });
+
+for (const mode of ['inline', 'pool'] as const) {
+  test(`${mode}: records come back in run-list order, are stored, and a re-run resumes`, async () => {
+    const dir = await tmp();
+    // Later points finish first: completion order must not leak into the result.
+    const points = runPoints(params).map((p, i) => ({ ...p, delayMs: mode === 'pool' ? 40 - i : 0 }));
+    const res = await runSweep({ points, worker, mode, outDir: dir, params, threads: 2, progress: false, handleSigint: false });
+    assert.equal(res.interrupted, false);
+    assert.equal(res.ran, points.length);
+    assert.equal(res.skipped, 0);
+    assert.deepEqual(
+      res.records,
+      points.map((p) => fakeRecord(p)),
+    );
+    const stored = await listDone(dir);
+    assert.equal(stored.size, points.length);
+    for (const p of points) assert.deepEqual(stored.get(runKey(p)), fakeRecord(p));
+
+    const again = await runSweep({ points, worker, mode, outDir: dir, params, progress: false, handleSigint: false });
+    assert.equal(again.ran, 0);
+    assert.equal(again.skipped, points.length);
+    assert.deepEqual(again.records, res.records);
+    await rm(dir, { recursive: true });
+  });
+}
+
+test('without a store: records only, nothing written', async () => {
+  const points = runPoints(params);
+  const res = await runSweep({ points, worker, mode: 'inline', progress: false, handleSigint: false });
+  assert.equal(res.records.length, points.length);
+});
+
+test('a failing run stops the sweep with an error naming the run; finished runs are kept', async () => {
+  const dir = await tmp();
+  const points = runPoints(params).map((p, i) => ({ ...p, fail: i === 5 }));
+  await assert.rejects(runSweep({ points, worker, mode: 'inline', outDir: dir, params, progress: false, handleSigint: false }), (err: unknown) => {
+    assert.match((err as Error).message, /^run run_kvm-guest_c\d+_v6\.\d_s\d \(machine kvm-guest, cpus \d+, kernel v6\.\d, seed \d\) failed: simulated failure$/);
+    return true;
+  });
+  const done = await listDone(dir);
+  assert.ok(done.size >= 1 && done.size < points.length);
+  for (const [, r] of done) assert.deepEqual(r, fakeRecord(r));
+  await rm(dir, { recursive: true });
+});
+
+test('a worker answering for another run is refused', async () => {
+  const points = runPoints(params).slice(0, 1);
+  await assert.rejects(
+    runSweep({ points, worker, exportName: 'wrongPoint', mode: 'inline', progress: false, handleSigint: false }),
+    /the worker returned a record for another run/,
+  );
+  await assert.rejects(runSweep({ points, worker, exportName: 'nope', mode: 'inline', progress: false, handleSigint: false }), /no function export "nope"/);
+});
+
+test('an AbortSignal stops the sweep like SIGINT: finished runs kept, the rest reported missing', async () => {
+  const dir = await tmp();
+  const points = runPoints(params).map((p) => ({ ...p, delayMs: 30 }));
+  const ac = new AbortController();
+  let n = 0;
+  const res = await runSweep({
+    points,
+    worker,
+    mode: 'pool',
+    threads: 2,
+    outDir: dir,
+    params,
+    progress: false,
+    handleSigint: false,
+    signal: ac.signal,
+    onRecord: () => {
+      if (++n === 3) ac.abort();
+    },
+  });
+  assert.equal(res.interrupted, true);
+  assert.ok(res.ran >= 3 && res.ran < points.length, `ran ${res.ran}`);
+  assert.equal(res.records.length + res.missing.length, points.length);
+  assert.equal((await listDone(dir)).size, res.records.length);
+  await rm(dir, { recursive: true });
+});
+
+test('progress bar only on a TTY outside CI', () => {
+  assert.equal(progressWanted({}, { isTTY: true }), true);
+  assert.equal(progressWanted({ CI: 'true' }, { isTTY: true }), false);
+  assert.equal(progressWanted({}, { isTTY: false }), false);
+  assert.equal(progressWanted({}, {}), false);
+});
+
+interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the child sweep; send SIGINT once `interruptAfter` records are stored (if given). */
+function runChild(dir: string, count: number, delayMs: number, mode: string, interruptAfter?: number): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const cp = spawn(process.execPath, [child, dir, String(count), String(delayMs), mode], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    cp.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const stored = stdout.split('\n').filter((l) => l.startsWith('stored ')).length;
+      if (interruptAfter !== undefined && !sent && stored >= interruptAfter) {
+        sent = true;
+        cp.kill('SIGINT');
+      }
+    });
+    cp.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    cp.on('error', reject);
+    cp.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+for (const mode of ['pool', 'inline']) {
+  test(`SIGINT mid-sweep (${mode}): exit 130, no partial files, finished runs intact; re-run completes only the rest`, async () => {
+    const dir = await tmp();
+    const count = 12;
+    const first = await runChild(dir, count, 120, mode, 3);
+    assert.equal(first.code, SIGINT_EXIT_CODE, `exit code; stderr: ${first.stderr}`);
+    assert.equal(first.stderr, '');
+    const storedKeys = first.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('stored '))
+      .map((l) => l.slice('stored '.length));
+    assert.match(first.stdout, /^interrupted ran=\d+ skipped=0 total=12$/m);
+
+    const names = await readdir(dir);
+    assert.deepEqual(
+      names.filter((n) => !/^run_.*\.json$/.test(n) && n !== 'manifest.json'),
+      [],
+      'no temp or partial files',
+    );
+    const runFiles = names.filter((n) => n.startsWith('run_')).sort();
+    assert.deepEqual(runFiles, storedKeys.map((k) => `${k}.json`).sort(), 'every finished run, and only those, is on disk');
+    assert.ok(runFiles.length >= 3 && runFiles.length < count, `${runFiles.length} runs stored`);
+    for (const f of runFiles) {
+      const r = JSON.parse(await readFile(path.join(dir, f), 'utf8'));
+      assert.deepEqual(r, fakeRecord(r), `${f} intact`);
+      assert.equal(runFileName(r), f);
+    }
+
+    const second = await runChild(dir, count, 5, mode);
+    assert.equal(second.code, 0, second.stderr);
+    const rerun = second.stdout.split('\n').filter((l) => l.startsWith('stored ')).map((l) => l.slice(7));
+    assert.equal(rerun.length, count - runFiles.length, 'only the missing runs ran');
+    assert.ok(rerun.every((k) => !storedKeys.includes(k)));
+    assert.match(second.stdout, new RegExp(`^done ran=${count - runFiles.length} skipped=${runFiles.length} total=${count}$`, 'm'));
+    assert.equal((await listDone(dir)).size, count);
+    await rm(dir, { recursive: true });
+  });
+}
+
+test('a record breaking the contract (fractional bytes) is refused before it is stored', async () => {
+  const dir = await tmp();
+  const points = runPoints(params).slice(0, 1);
+  await assert.rejects(
+    runSweep({ points, worker, exportName: 'fractionalPoint', mode: 'inline', outDir: dir, params, progress: false, handleSigint: false }),
+    /the worker returned an invalid record: not a storm record \(peakVmallocBytes: /,
+  );
+  assert.equal((await listDone(dir)).size, 0);
+  await rm(dir, { recursive: true });
+});

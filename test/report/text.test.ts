@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderTable } from '../../src/report/table.js';
+import { renderChart } from '../../src/report/chart.js';
+import { renderReport } from '../../src/report/index.js';
+import { fakeParams, fakeRecords } from '../fixtures/report/records.js';
+import type { StormRunRecord } from '../../src/experiments/record.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const goldenDir = path.join(root, 'test/fixtures/report/golden');
+
+/** Compare with a checked-in file; UPDATE_GOLDEN=1 rewrites it. */
+export function golden(name: string, actual: string): void {
+  const file = path.join(goldenDir, name);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(goldenDir, { recursive: true });
+    writeFileSync(file, actual);
+  }
+  assert.equal(actual, readFileSync(file, 'utf8'), `${name} differs from ${file} (UPDATE_GOLDEN=1 to accept)`);
+}
+
+/** A fixed shuffle: reports must not depend on input order. */
+function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  let s = 12345;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const oneSeed = fakeParams({ cpus: [1, 8, 64, 255], kernels: ['v6.1', 'v6.4', 'v6.5'], seeds: [1] });
+const oneSeedRecords = fakeRecords(oneSeed);
+const seeds = fakeParams({ cpus: [8, 64], kernels: ['v6.4', 'v6.1'], seeds: [1, 2, 3] });
+const seedRecords = fakeRecords(seeds);
+
+test('table: golden output, independent of input order', () => {
+  const t = renderTable(oneSeedRecords, oneSeed);
+  golden('table.txt', t);
+  assert.equal(renderTable(shuffled(oneSeedRecords), oneSeed), t);
+  const lines = t.split('\n');
+  assert.match(lines[0]!, /^storm on kvm-guest: 12 runs, 3 kernels × 4 CPU counts$/);
+  const header = lines.find((l) => l.startsWith('cpus'))!;
+  for (const h of ['kernel', 'wasted', 'kread', 'decompress', 'becoming', 'load', 'loaded', 'attempts', 'vmalloc', 'module area', 'alloc fail', 'settle']) {
+    assert.ok(header.includes(h), h);
+  }
+  // Rows in order cpus, then the sweep's kernel order.
+  const rows = lines.filter((l) => /^\s+\d+\s+v/.test(l)).map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '));
+  assert.deepEqual(rows.slice(0, 4), ['1 v6.1', '1 v6.4', '1 v6.5', '8 v6.1']);
+  assert.equal(rows.length, 12);
+});
+
+test('table: several seeds give the median and a min–max line', () => {
+  const t = renderTable(seedRecords, seeds);
+  golden('table-seeds.txt', t);
+  assert.equal(renderTable(shuffled(seedRecords), seeds), t);
+  assert.match(t, /median per point, min–max below where seeds differ/);
+  const row = t.split('\n').find((l) => /^\s+8\s+v6\.4\s+3\s/.test(l));
+  assert.ok(row, 'the 8-CPU v6.4 row, kernels in the sweep order (v6.4 first)');
+  // Waste of the three seeds; the row shows the middle one.
+  const w = seedRecords.filter((r) => r.cpus === 8 && r.kernel === 'v6.4').map((r) => r.wastedBytes).sort((a, b) => a - b);
+  assert.ok(row.includes(`${(w[1]! / 1048576).toFixed(2)} MiB`), row);
+  const next = t.split('\n')[t.split('\n').indexOf(row) + 1]!;
+  assert.ok(next.includes(`${(w[0]! / 1048576).toFixed(2)}–${(w[2]! / 1048576).toFixed(2)} MiB`), next);
+});
+
+test('table: empty input', () => {
+  assert.equal(renderTable([]), 'no runs\n');
+});
+
+test('chart: golden output, one line style per kernel, legend, CPU axis', () => {
+  const c = renderChart(oneSeedRecords, oneSeed);
+  golden('chart.txt', c);
+  assert.equal(renderChart(shuffled(oneSeedRecords), oneSeed), c);
+  assert.ok(!c.includes('\x1b['), 'no ANSI codes unless asked');
+  assert.match(c, /^virtual memory wasted by duplicate loads \(GiB\) vs CPUs — kvm-guest\n/);
+  assert.match(c, /─── v6\.1 {3}━━━ v6\.4 {3}═══ v6\.5\n$/);
+  const axisLabels = c.split('\n').find((l) => l.trimEnd().endsWith('CPUs'))!;
+  for (const n of ['1', '64', '255']) assert.match(axisLabels, new RegExp(`\\b${n}\\b`));
+  assert.ok(c.includes('━'), 'v6.4 drawn');
+  const colored = renderChart(oneSeedRecords, oneSeed, { color: true });
+  assert.ok(colored.includes('\x1b[34m'));
+});
+
+test('chart: a v6.5-only sweep (all zero) and a single CPU count still draw', () => {
+  const zero = fakeRecords(fakeParams({ kernels: ['v6.5'] }));
+  const c = renderChart(zero);
+  assert.match(c, /\(B\) vs CPUs/);
+  const single = renderChart(fakeRecords(fakeParams({ cpus: [64] })));
+  assert.match(single, /64 {2}CPUs/);
+});
+
+test('text format: the table then the chart', async () => {
+  const t = await renderReport('text', oneSeedRecords, oneSeed);
+  assert.equal(t, `${renderTable(oneSeedRecords, oneSeed)}\n${renderChart(oneSeedRecords, oneSeed)}`);
+});
+
+test('reports do not mutate their input', () => {
+  const copy: StormRunRecord[] = structuredClone(oneSeedRecords);
+  renderTable(oneSeedRecords, oneSeed);
+  renderChart(oneSeedRecords, oneSeed);
+  assert.deepEqual(oneSeedRecords, copy);
+});
