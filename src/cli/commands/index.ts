@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { NotYetAvailable } from '../errors.js';
 import { registerKernelCommand } from './kernel.js';
 import { register as registerMachines } from './machines.js';
+import { register as registerKernels } from './kernels.js';
 
 interface PendingCommand {
   name: string;
@@ -19,12 +20,12 @@ const PENDING: PendingCommand[] = [
   { name: 'stats', summary: 'the /sys/kernel/debug/modules/stats text of a simulated boot' },
   { name: 'trace', summary: 'the timeline of one run as Chrome trace-event JSON' },
   { name: 'explore', summary: 'many seeds or interleavings of a small scenario; every distinct outcome' },
-  { name: 'kernels', summary: 'list kernel presets and their flags' },
 ];
 
 export function registerCommands(program: Command): void {
   registerKernelCommand(program);
   registerMachines(program);
+  registerKernels(program);
   for (const c of PENDING) {
     program
       .command(c.name)

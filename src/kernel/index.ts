@@ -1,0 +1,13 @@
+/**
+ * DOC: the simulated kernel's public surface — import from here.
+ */
+export * from './api.js';
+export * from './errno.js';
+export { createKernel, Kernel, DEFAULT_TIMINGS, type KernelOptions, type KernelTimings, type KernelConfig } from './kernel.js';
+export * from './presets.js';
+export { loadSameNamePolicy, type SameNamePolicy, type SameNameCheckContext, type SameNameReason, type ModuleStateName } from './policy.js';
+export { ModuleStats, type DupReason } from './stats.js';
+export { KernelMemory, PAGE_SIZE, DEFAULT_MODULE_AREA_BYTES, DEFAULT_VMALLOC_BYTES, moduleLayout, estimateSections, pageAlign, type Allocation, type AllocKind, type AreaName, type MemoryOptions } from './memory.js';
+export { Module, ModuleLoader, type ModuleState } from './main.js';
+export { timestamp } from './printk.js';
+export { MODPROBE_ENVP } from './kmod.js';

@@ -1,0 +1,709 @@
+/**
+ * DOC: module records, their states, and the load pipeline (kernel/module/main.c; spec §2, §5).
+ *
+ * A module record exists from add_unformed_module() until free_module(). Its state machine is
+ * what every duplicate-handling rule is phrased in:
+ *
+ *   (none) → UNFORMED → COMING → LIVE → GOING (delete_module) → (none)
+ *                           └──→ GOING (init failed) → (none)
+ *
+ * UNFORMED records are invisible to everyone but the same-name check; /sys/module/NAME (and its
+ * initstate) appear only after mod_sysfs_setup() during COMING; try_module_get() works for COMING
+ * and LIVE. Sleepers on module_wq are woken at the end of a successful do_init_module (after the
+ * LIVE transition and the init-free scheduling), after a failed init, when a half-loaded record
+ * is unlinked, and (Khorenko's fix) in delete_module.
+ *
+ * The load pipeline follows spec §5.4 in the order of the preset: finit_module entry checks →
+ * [idempotent wrapper] → kernel_read_file → [decompression] → module_sig_check → ELF/modinfo
+ * checks → [early same-name check, K15] → layout_and_allocate → add_unformed_module (the
+ * same-name check in its release variant) → percpu → simplify_symbols (waiting up to 30 s for a
+ * COMING dependency) → relocation → complete_formation (COMING) → sysfs → free the copy →
+ * do_init_module → LIVE | GOING. CPU-bound steps hold a CPU of the pool; sleeps do not.
+ *
+ * module_wq is modelled as one wait queue per module name: every sleeper's condition depends
+ * only on the state of one name, so waking just that name's sleepers gives the same outcomes as
+ * the kernel's single wake_up_all, without the O(waiters) re-checks per event.
+ *
+ * The kernel's module_mutex is not a simulated lock: every critical section it protects runs
+ * without yielding here (look-up and insert are one step), which is the property it provides.
+ */
+import { WaitQueue, type Proc, type WaitOptions, type WaitResult } from '../sim/index.js';
+import {
+  MODULE_INIT_COMPRESSED_FILE,
+  MODULE_INIT_IGNORE_MODVERSIONS,
+  MODULE_INIT_IGNORE_VERMAGIC,
+  O_TRUNC,
+  type KFile,
+  type ModuleImage,
+  type ModuleInitContext,
+  type Task,
+} from './api.js';
+import { EBADF, EBUSY, EEXIST, EINTR, EINVAL, EKEYREJECTED, ENOENT, ENOEXEC, ENOMEM, EPERM, ERESTARTSYS, ETXTBSY, EWOULDBLOCK } from './errno.js';
+import type { Kernel } from './kernel.js';
+import { estimateSections, moduleLayout, type Allocation, type ModuleLayout } from './memory.js';
+import type { ModuleStateName, SameNameCheckContext, SameNameReason } from './policy.js';
+
+export type ModuleState = ModuleStateName;
+
+/** ELF header size (init_module rejects shorter buffers) */
+const ELF_HDR_SIZE = 64;
+
+/** struct module, reduced to what the model observes. */
+export class Module {
+  state: ModuleState = 'unformed';
+  /** module_refcount(): 1 while initialising (the initial reference), users after */
+  refcnt = 0;
+  /** modules this one took references on (its symbol dependencies) */
+  readonly uses: Module[] = [];
+  /** modules using this one (source_list) */
+  readonly usedBy = new Set<string>();
+  /** /sys/module/NAME (with initstate) exists */
+  sysfs = false;
+  coreAllocs: Allocation[] = [];
+  initAllocs: Allocation[] = [];
+  percpu: Allocation | null = null;
+  /** taint letters of this module (P C O E …) */
+  taints = '';
+  /** kread-dedup what-if: inode registered for the module's lifetime */
+  kreadInode: number | null = null;
+  readonly loadedAt: number;
+  constructor(
+    readonly name: string,
+    readonly image: ModuleImage,
+    readonly file: KFile | null,
+    readonly layout: ModuleLayout,
+    readonly args: string,
+    now: number,
+  ) {
+    this.loadedAt = now;
+  }
+}
+
+/** struct load_info: what one load attempt holds. */
+interface LoadInfo {
+  file: KFile;
+  image: ModuleImage;
+  /** info->len: the ELF image length (after decompression) */
+  len: number;
+  /** compressed bytes if MODULE_INIT_COMPRESSED_FILE was used, else 0 */
+  compressedLen: number;
+  /** the kread buffer / decompressed pages / init_module copy */
+  copy: Allocation[];
+  /** the buffer is not an ELF image (a compressed file passed without the flag) */
+  notElf: boolean;
+  /** what-if merge: the attempt this load registered */
+  merge: MergeAttempt | null;
+}
+
+/** what-if (Petr Pavlu): one shared load attempt per module name */
+interface MergeAttempt {
+  done: boolean;
+  ok: boolean;
+}
+
+/** module_wq, one queue per name (see DOC). */
+class ModuleWq {
+  private qs = new Map<string, WaitQueue>();
+  constructor(private readonly k: Kernel) {}
+  q(name: string): WaitQueue {
+    let q = this.qs.get(name);
+    if (q === undefined) {
+      q = new WaitQueue(this.k.sim, `module_wq:${name}`);
+      this.qs.set(name, q);
+    }
+    return q;
+  }
+  *wait(name: string, cond: () => boolean, opts: WaitOptions): Proc<WaitResult> {
+    return yield* this.q(name).waitEvent(cond, opts);
+  }
+  wake_up_all(name: string): void {
+    const q = this.qs.get(name);
+    if (q !== undefined) q.wakeUpAll();
+  }
+  get sleepers(): number {
+    let n = 0;
+    for (const q of this.qs.values()) n += q.waiting;
+    return n;
+  }
+}
+
+export class ModuleLoader {
+  /** the `modules` list, by name */
+  readonly modules = new Map<string, Module>();
+  readonly module_wq: ModuleWq;
+  private mergeAttempts = new Map<string, MergeAttempt>();
+  private mergeWq = new Map<string, WaitQueue>();
+  private kreadInodes = new Set<number>();
+  private denyWrite = new Set<number>();
+  private taintedUnsigned = false;
+  private taintedOot = false;
+
+  constructor(private readonly k: Kernel) {
+    this.module_wq = new ModuleWq(k);
+  }
+
+  /** layout_sections() result per image (pure function of the image and the preset) */
+  private layouts = new WeakMap<ModuleImage, ModuleLayout>();
+  private layoutOf(image: ModuleImage): ModuleLayout {
+    let l = this.layouts.get(image);
+    if (l === undefined) {
+      const sections = image.sections ?? estimateSections(image.imageSize, this.k.memory.alpha);
+      l = moduleLayout(sections, this.k.preset.flags.moduleMemoryTypes);
+      this.layouts.set(image, l);
+    }
+    return l;
+  }
+
+  // ---- look-ups ----------------------------------------------------------------------------
+
+  /** find_module_all(name, even_unformed = true) */
+  find_module_all(name: string): Module | undefined {
+    return this.modules.get(name);
+  }
+
+  /** try_module_get(): COMING and LIVE modules can be referenced, GOING ones cannot */
+  try_module_get(name: string): boolean {
+    const m = this.modules.get(name);
+    if (m === undefined || (m.state !== 'coming' && m.state !== 'live')) return false;
+    m.refcnt++;
+    return true;
+  }
+
+  module_put(name: string): void {
+    const m = this.modules.get(name);
+    if (m !== undefined && m.refcnt > 0) m.refcnt--;
+  }
+
+  private setState(m: Module, to: ModuleState | 'gone'): void {
+    const from = m.state;
+    if (to !== 'gone') m.state = to;
+    if (this.k.sim.log.enabled) this.k.sim.log.emit('state', { module: m.name, from, to });
+  }
+
+  // ---- syscalls ----------------------------------------------------------------------------
+
+  private may_init_module(task: Task): boolean {
+    return task.capSysModule && !this.k.config.modules_disabled;
+  }
+
+  /** finit_module(fd, uargs, flags) */
+  *finit_module(task: Task, f: KFile | null, args: string, flags: number): Proc<number> {
+    const sim = this.k.sim;
+    if (sim.log.enabled) sim.log.emit('finit', { phase: 'enter', module: f?.image.name ?? null, inode: f?.inode ?? null, flags }, task.proc);
+    const k = this.k;
+    let ret: number;
+    if (!this.may_init_module(task)) ret = -EPERM;
+    else if ((flags & ~k.preset.flags.finitFlagsMask) !== 0) ret = -EINVAL;
+    else if (f === null) ret = -EBADF;
+    else if (k.idempotent !== null) ret = yield* k.idempotent.idempotent_init_module(task, f, () => this.init_module_from_file(task, f, args, flags));
+    else ret = yield* this.init_module_from_file(task, f, args, flags);
+    if (ret === -ERESTARTSYS) ret = -EINTR;
+    if (sim.log.enabled) sim.log.emit('finit', { phase: 'exit', module: f?.image.name ?? null, inode: f?.inode ?? null, ret }, task.proc);
+    return ret;
+  }
+
+  /** init_module(umod, len, uargs): userspace passes the (decompressed) image */
+  *init_module(task: Task, f: KFile, len: number, args: string): Proc<number> {
+    const k = this.k;
+    const sim = k.sim;
+    if (sim.log.enabled) sim.log.emit('init_module', { phase: 'enter', module: f.image.name, len }, task.proc);
+    let ret: number;
+    if (!this.may_init_module(task)) ret = -EPERM;
+    else if (len < ELF_HDR_SIZE) ret = -ENOEXEC;
+    else {
+      const a = k.memory.alloc('vmalloc', 'init_module_copy', len, f.image.name);
+      if (a === null) {
+        k.stats.mod_stat_bump_kread(len);
+        ret = -ENOMEM;
+      } else {
+        yield* k.cpu.compute(Math.round((len / k.timings.copyFromUserBytesPerSec) * 1e9));
+        const info: LoadInfo = { file: f, image: f.image, len, compressedLen: 0, copy: [a], notElf: false, merge: null };
+        ret = yield* this.load_module(task, info, args, 0);
+      }
+    }
+    if (ret === -ERESTARTSYS) ret = -EINTR;
+    if (sim.log.enabled) sim.log.emit('init_module', { phase: 'exit', module: f.image.name, ret }, task.proc);
+    return ret;
+  }
+
+  /**
+   * init_module_from_file(): kernel_read_file + decompression + load_module. The what-if
+   * exclusive write-deny (K19) and kread dedup wrap the whole of it.
+   */
+  private *init_module_from_file(task: Task, f: KFile, args: string, flags: number): Proc<number> {
+    const k = this.k;
+    const fl = k.preset.flags;
+    const inode = f.inode;
+    if (fl.exclusiveWriteDeny) {
+      if (this.denyWrite.has(inode)) return -ETXTBSY;
+      this.denyWrite.add(inode);
+    }
+    if (fl.kreadDedup) {
+      if (this.kreadInodes.has(inode)) {
+        if (fl.exclusiveWriteDeny) this.denyWrite.delete(inode);
+        return -EBUSY; // before any vmalloc, not counted as a failed kread
+      }
+      this.kreadInodes.add(inode);
+    }
+    let ret: number;
+    const name = f.image.name;
+    // kernel_read_file(): vmalloc(file size) and read it all
+    const buf = f.size > 0 ? k.memory.alloc('vmalloc', 'kread', f.size, name) : null;
+    if (buf === null) {
+      k.stats.mod_stat_bump_kread(0);
+      ret = f.size > 0 ? -ENOMEM : -EINVAL;
+    } else {
+      if (k.sim.log.enabled) k.sim.log.emit('kernel_read_file', { module: name, bytes: f.size }, task.proc);
+      yield* k.cpu.compute(Math.round((f.size / k.timings.kernelReadBytesPerSec) * 1e9));
+      const info: LoadInfo = { file: f, image: f.image, len: f.size, compressedLen: 0, copy: [buf], notElf: false, merge: null };
+      ret = 0;
+      if ((flags & MODULE_INIT_COMPRESSED_FILE) !== 0) ret = yield* this.module_decompress(task, info);
+      else if (f.compression !== 'none') info.notElf = true; // a compressed blob is not an ELF image
+      else info.len = f.image.imageSize;
+      if (ret === 0) ret = yield* this.load_module(task, info, args, flags);
+    }
+    if (fl.kreadDedup) {
+      const m = this.modules.get(name);
+      if (ret === 0 && m !== undefined) m.kreadInode = inode;
+      else this.kreadInodes.delete(inode);
+    }
+    if (fl.exclusiveWriteDeny) this.denyWrite.delete(inode);
+    return ret;
+  }
+
+  /** module_decompress(): pages for the image, vmap()ed; the kread buffer is freed right after */
+  private *module_decompress(task: Task, info: LoadInfo): Proc<number> {
+    const k = this.k;
+    const f = info.file;
+    const kread = info.copy[0]!;
+    info.compressedLen = f.size;
+    const fail = (err: number): number => {
+      k.memory.free(kread);
+      info.copy = [];
+      k.stats.mod_stat_bump_decompress(f.size);
+      if (k.sim.log.enabled) k.sim.log.emit('decompress', { module: f.image.name, ok: false, ret: err }, task.proc);
+      return err;
+    };
+    if (f.compression === 'none' || f.compression !== k.config.moduleCompression) {
+      k.printk.printk(`${k.config.moduleCompression ?? 'decompress'}: not a ${k.config.moduleCompression ?? ''} compressed module`, 'err');
+      return fail(-EINVAL);
+    }
+    const pages = k.memory.alloc('vmalloc', 'decompress', f.image.imageSize, f.image.name);
+    if (pages === null) return fail(-ENOMEM);
+    yield* k.cpu.compute(Math.round((f.image.imageSize / k.timings.decompressBytesPerSec[f.compression]) * 1e9));
+    k.memory.free(kread);
+    info.copy = [pages];
+    info.len = f.image.imageSize;
+    if (k.sim.log.enabled) k.sim.log.emit('decompress', { module: f.image.name, ok: true, bytes: info.len }, task.proc);
+    return 0;
+  }
+
+  // ---- load_module -------------------------------------------------------------------------
+
+  private *load_module(task: Task, info: LoadInfo, args: string, flags: number): Proc<number> {
+    const k = this.k;
+    const t = k.timings;
+    const image = info.image;
+    const name = image.name;
+    const becoming = (err: number): number => {
+      k.memory.freeAll(info.copy);
+      info.copy = [];
+      k.stats.mod_stat_bump_becoming(info.len, info.compressedLen);
+      if (info.merge !== null) this.mergeDone(name, info.merge, false);
+      return err;
+    };
+
+    // module_sig_check(): a signed module is verified (hash + signature); mangled = unsigned
+    const mangled = (flags & (MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC)) !== 0;
+    const sigOk = image.signed && !mangled && !info.notElf;
+    if (image.signed && !info.notElf) yield* k.cpu.compute(Math.round(t.sigVerifyNs + (info.len / t.sigHashBytesPerSec) * 1e9));
+    if (!sigOk && k.config.sig_enforce) {
+      k.printk.printk(`Loading of ${mangled ? 'module with unavailable key' : 'unsigned module'} is rejected`, 'err');
+      return becoming(-EKEYREJECTED);
+    }
+
+    // elf_validity_cache_copy / setup_load_info / blacklist / check_modinfo
+    yield* k.cpu.compute(Math.round(t.elfCheckNs));
+    if (info.notElf || image.imageSize < ELF_HDR_SIZE) return becoming(-ENOEXEC);
+    if (k.config.module_blacklist.includes(name)) {
+      k.printk.printk(`Module ${name} is blacklisted`, 'err');
+      return becoming(-EPERM);
+    }
+    if (image.badModinfo === true) {
+      k.printk.printk(`${name}: version magic mismatch`, 'err');
+      return becoming(-ENOEXEC);
+    }
+
+    // early_mod_check(): K15 patient check #1 (and the what-if merge / plug-in 'becoming' point)
+    let err = yield* this.sameNameCheck(task, name, 'becoming', info);
+    if (err !== 0) return becoming(err);
+
+    // layout_and_allocate(): module memory in the module area
+    const layout = this.layoutOf(image);
+    yield* k.cpu.compute(Math.round(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
+    const core: Allocation[] = [];
+    const init: Allocation[] = [];
+    for (const r of layout.regions) {
+      const a = k.memory.alloc('module', r.kind, r.size, name);
+      if (a === null) {
+        k.memory.freeAll(core);
+        k.memory.freeAll(init);
+        return becoming(-ENOMEM);
+      }
+      (r.init ? init : core).push(a);
+    }
+    const invalid = (e: number): number => {
+      k.memory.freeAll(core);
+      k.memory.freeAll(init);
+      k.memory.freeAll(info.copy);
+      info.copy = [];
+      k.stats.mod_stat_bump_invalid(info.len, info.compressedLen);
+      if (info.merge !== null) this.mergeDone(name, info.merge, false);
+      return e;
+    };
+
+    // add_unformed_module(): the same-name check of the release, then insert as UNFORMED
+    err = yield* this.sameNameCheck(task, name, 'load', info);
+    if (err === 0 && this.modules.has(name)) err = -EEXIST; // a plug-in said 0 while a record exists
+    if (err !== 0) return invalid(err);
+    const mod = new Module(name, image, info.file, layout, args, k.sim.now);
+    mod.coreAllocs = core;
+    mod.initAllocs = init;
+    this.modules.set(name, mod);
+    this.setState(mod, 'unformed');
+
+    // percpu, taint
+    if (layout.percpu > 0) mod.percpu = k.memory.alloc('percpu', 'percpu', layout.percpu, name);
+    if (image.outOfTree === true) {
+      mod.taints += 'O';
+      if (!this.taintedOot) {
+        this.taintedOot = true;
+        k.printk.printk(`${name}: loading out-of-tree module taints kernel.`, 'warn');
+      }
+    }
+    if (!sigOk && k.config.module_sig) {
+      mod.taints += 'E';
+      if (!this.taintedUnsigned) {
+        this.taintedUnsigned = true;
+        k.printk.printk(`${name}: module verification failed: signature and/or required key missing - tainting kernel`, 'warn');
+      }
+    }
+    mod.refcnt = 1; // module_unload_init(): held during initialisation
+
+    // simplify_symbols(): resolve against dependencies (waiting for COMING ones)
+    for (const dep of image.symbolDeps) {
+      err = yield* this.resolve_symbol_wait(task, mod, dep);
+      if (err !== 0) {
+        yield* this.unlinkFailed(mod);
+        return invalid(err);
+      }
+    }
+    // apply_relocations + post_relocation
+    yield* k.cpu.compute(Math.round((info.len / 1024) * t.relocationNsPerKiB));
+
+    // complete_formation(): COMING; then notifier, parse_args, mod_sysfs_setup
+    this.setState(mod, 'coming');
+    yield* k.cpu.compute(Math.round(t.sysfsSetupNs));
+    if (this.modules.get(name) === mod) mod.sysfs = true;
+
+    // the copy is freed before init runs
+    k.memory.freeAll(info.copy);
+    info.copy = [];
+    const ret = yield* this.do_init_module(task, mod);
+    if (info.merge !== null) this.mergeDone(name, info.merge, ret === 0);
+    return ret;
+  }
+
+  /** the failure path after add_unformed_module: unlink, wake, synchronize_rcu, (caller frees) */
+  private *unlinkFailed(mod: Module): Proc<void> {
+    const k = this.k;
+    if (mod.state === 'coming') this.setState(mod, 'going');
+    mod.sysfs = false;
+    this.dropUses(mod);
+    if (this.modules.get(mod.name) === mod) this.modules.delete(mod.name);
+    this.setState(mod, 'gone');
+    if (mod.percpu !== null) k.memory.free(mod.percpu);
+    this.module_wq.wake_up_all(mod.name);
+    yield k.sim.delay(k.timings.rcuGracePeriodNs);
+  }
+
+  private dropUses(mod: Module): void {
+    for (const d of mod.uses) {
+      d.usedBy.delete(mod.name);
+      if (d.refcnt > 0) d.refcnt--;
+    }
+    mod.uses.length = 0;
+  }
+
+  /** resolve_symbol_wait(): a COMING dependency makes the loader wait up to 30 s */
+  private *resolve_symbol_wait(task: Task, mod: Module, dep: string): Proc<number> {
+    const k = this.k;
+    const status = (): number => {
+      const d = this.modules.get(dep);
+      if (d === undefined || d.state === 'unformed' || d.state === 'going') return -ENOENT;
+      if (d.state === 'coming') return -EBUSY;
+      return 0;
+    };
+    let s = status();
+    if (s === -EBUSY) {
+      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'begin' }, task.proc);
+      const r = yield* this.module_wq.wait(dep, () => status() !== -EBUSY, { mode: 'uninterruptible', timeoutNs: k.preset.constants.resolveSymbolTimeoutS * 1e9 });
+      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'end', status: r.status }, task.proc);
+      s = status();
+      if (s === -EBUSY) {
+        k.printk.printk(`${mod.name}: gave up waiting for init of module ${dep}.`, 'warn');
+        return -EBUSY;
+      }
+    }
+    if (s !== 0) {
+      k.printk.printk(`${mod.name}: Unknown symbol from ${dep} (err ${s})`, 'warn');
+      return s;
+    }
+    const d = this.modules.get(dep)!;
+    if (!mod.uses.includes(d)) {
+      d.refcnt++;
+      d.usedBy.add(mod.name);
+      mod.uses.push(d);
+    }
+    return 0;
+  }
+
+  // ---- the same-name check -----------------------------------------------------------------
+
+  private *sameNameCheck(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
+    const k = this.k;
+    let ret: number;
+    if (k.policy !== null) ret = yield* k.policy.check(this.policyContext(task, name, reason, info));
+    else ret = yield* this.builtinSameNameCheck(task, name, reason, info);
+    if (k.sim.log.enabled && (ret !== 0 || this.modules.has(name))) k.sim.log.emit('same_name', { module: name, reason, ret }, task.proc);
+    return ret;
+  }
+
+  private policyContext(task: Task, name: string, reason: SameNameReason, info: LoadInfo): SameNameCheckContext {
+    const k = this.k;
+    const modules = this.modules;
+    const wq = this.module_wq;
+    const finished = () => this.finished_loading(name, 'no-retry');
+    const builtin = () => this.builtinSameNameCheck(task, name, reason, info);
+    return {
+      name,
+      reason,
+      task,
+      release: k.release,
+      now: () => k.sim.now,
+      state: () => modules.get(name)?.state ?? null,
+      *waitFinished(opts = {}) {
+        const cond = opts.cond ?? finished;
+        const r = yield* wq.q(name).waitEvent(cond, { mode: opts.mode ?? 'interruptible', ...(opts.timeoutNs !== undefined ? { timeoutNs: opts.timeoutNs } : {}) });
+        return r.status;
+      },
+      recordDuplicate: () => k.stats.try_add_failed_module(name, reason),
+      builtin,
+    };
+  }
+
+  private *builtinSameNameCheck(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
+    const fl = this.k.preset.flags;
+    if (reason === 'becoming') {
+      if (fl.mergeSameName) {
+        const r = yield* this.mergeCheck(task, name, info);
+        if (r !== 0) return r;
+      }
+      if (!fl.earlySameNameCheck) return 0;
+      return yield* this.module_patient_check_exists(task, name, 'becoming');
+    }
+    switch (fl.sameNameCheck) {
+      case 'no-retry':
+        return yield* this.module_patient_check_exists(task, name, 'load');
+      case 'v4.9':
+      case 'wait-going-retry':
+        return yield* this.add_unformed_module_retry(task, name, fl.sameNameCheck);
+    }
+  }
+
+  /**
+   * finished_loading(name): v4.9 and K12+ stop waiting at LIVE or GOING (or no record);
+   * K6 waits through GOING until the record is gone or LIVE.
+   */
+  finished_loading(name: string, variant: 'v4.9' | 'wait-going-retry' | 'no-retry'): boolean {
+    const m = this.modules.get(name);
+    if (m === undefined) return true;
+    if (variant === 'wait-going-retry') return m.state === 'live';
+    return m.state === 'live' || m.state === 'going';
+  }
+
+  /** pre-K12 add_unformed_module: wait, then start over ("goto again") */
+  private *add_unformed_module_retry(task: Task, name: string, variant: 'v4.9' | 'wait-going-retry'): Proc<number> {
+    const k = this.k;
+    for (;;) {
+      const old = this.modules.get(name);
+      if (old === undefined) return 0;
+      const mustWait = variant === 'v4.9' ? old.state === 'unformed' || old.state === 'coming' : old.state !== 'live';
+      if (!mustWait) {
+        k.stats.try_add_failed_module(name, 'load');
+        return -EEXIST;
+      }
+      const r = yield* this.waitModuleWq(task, name, () => this.finished_loading(name, variant));
+      if (r !== 'ok') return -ERESTARTSYS;
+    }
+  }
+
+  /** module_patient_check_exists() (K12 semantics; v6.4+ also at the early check) */
+  *module_patient_check_exists(task: Task, name: string, reason: SameNameReason): Proc<number> {
+    const k = this.k;
+    let old = this.modules.get(name);
+    if (old === undefined) return 0;
+    if (old.state === 'coming' || old.state === 'unformed') {
+      const r = yield* this.waitModuleWq(task, name, () => this.finished_loading(name, 'no-retry'));
+      if (r !== 'ok') return -ERESTARTSYS;
+      old = this.modules.get(name); // it might have gone in the meantime
+    }
+    k.stats.try_add_failed_module(name, reason);
+    return old !== undefined && old.state === 'live' ? -EEXIST : -EBUSY;
+  }
+
+  private *waitModuleWq(task: Task, name: string, cond: () => boolean): Proc<'ok' | 'signal' | 'timeout'> {
+    const sim = this.k.sim;
+    if (sim.log.enabled) sim.log.emit('wait', { on: 'module_wq', name, phase: 'begin' }, task.proc);
+    const r = yield* this.module_wq.q(name).waitEvent(cond, { mode: 'interruptible' });
+    if (sim.log.enabled) sim.log.emit('wait', { on: 'module_wq', name, phase: 'end', status: r.status }, task.proc);
+    return r.status;
+  }
+
+  /** what-if (Petr Pavlu): join an attempt in progress for this name, or become it */
+  private *mergeCheck(task: Task, name: string, info: LoadInfo): Proc<number> {
+    const k = this.k;
+    const att = this.mergeAttempts.get(name);
+    if (att !== undefined) {
+      let wq = this.mergeWq.get(name);
+      if (wq === undefined) {
+        wq = new WaitQueue(k.sim, `merge:${name}`);
+        this.mergeWq.set(name, wq);
+      }
+      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'merge', name, phase: 'begin' }, task.proc);
+      const r = yield* wq.waitEvent(() => att.done, { mode: 'interruptible' });
+      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'merge', name, phase: 'end', status: r.status }, task.proc);
+      if (r.status !== 'ok') return -ERESTARTSYS;
+      k.stats.try_add_failed_module(name, 'becoming');
+      return att.ok ? -EEXIST : -EBUSY;
+    }
+    const old = this.modules.get(name);
+    if (old !== undefined && old.state === 'live') {
+      k.stats.try_add_failed_module(name, 'becoming');
+      return -EEXIST;
+    }
+    const mine: MergeAttempt = { done: false, ok: false };
+    this.mergeAttempts.set(name, mine);
+    info.merge = mine;
+    return 0;
+  }
+
+  private mergeDone(name: string, att: MergeAttempt, ok: boolean): void {
+    att.done = true;
+    att.ok = ok;
+    if (this.mergeAttempts.get(name) === att) this.mergeAttempts.delete(name);
+    this.mergeWq.get(name)?.wakeUpAll();
+  }
+
+  // ---- init --------------------------------------------------------------------------------
+
+  private *runInit(task: Task, mod: Module): Proc<number> {
+    const k = this.k;
+    const b = mod.image.behaviour;
+    if (b.init !== undefined) {
+      const ctx: ModuleInitContext = { task, kernel: k, module: mod.name, args: mod.args };
+      return yield* b.init(ctx);
+    }
+    yield* k.cpu.compute(Math.round(b.initCpuNs));
+    for (const req of b.requests ?? []) yield* k.request_module(task, req, true);
+    if (b.initSleepNs > 0) yield k.sim.delay(Math.round(b.initSleepNs));
+    if (b.initResult >= 0) for (const fs of b.registersFs ?? []) k.register_filesystem(fs, mod.name);
+    return b.initResult;
+  }
+
+  /** do_init_module(): run init, then LIVE (+ uevent, init free, wake) or GOING (+ free, wake) */
+  private *do_init_module(task: Task, mod: Module): Proc<number> {
+    const k = this.k;
+    const sim = k.sim;
+    if (sim.log.enabled) sim.log.emit('init', { module: mod.name, phase: 'start' }, task.proc);
+    let ret = yield* this.runInit(task, mod);
+    if (sim.log.enabled) sim.log.emit('init', { module: mod.name, phase: 'end', ret }, task.proc);
+    if (ret < 0) {
+      // fail_free_freeinit
+      this.setState(mod, 'going');
+      yield sim.delay(k.timings.rcuGracePeriodNs);
+      if (mod.refcnt > 0) mod.refcnt--;
+      this.free_module(mod);
+      this.module_wq.wake_up_all(mod.name);
+      return ret;
+    }
+    if (ret > 0) {
+      k.printk.printk(`${mod.name}: '${mod.name}'->init suspiciously returned ${ret}, it should follow 0/-E convention`, 'warn');
+      ret = 0;
+    }
+    this.setState(mod, 'live');
+    if (sim.log.enabled) sim.log.emit('uevent', { module: mod.name, action: 'add', kobj: `/module/${mod.name}` }, task.proc);
+    if (mod.refcnt > 0) mod.refcnt--; // drop the initial reference
+    // init memory is freed later (K5: call_rcu before, workqueue + synchronize_rcu after)
+    const initAllocs = mod.initAllocs;
+    mod.initAllocs = [];
+    if (initAllocs.length > 0) {
+      const delay = k.timings.rcuGracePeriodNs + (k.preset.flags.initFreeDeferral === 'workqueue' ? k.timings.workqueueDelayNs : 0);
+      sim.at(sim.now + delay, () => k.memory.freeAll(initAllocs));
+    }
+    k.stats.mod_stat_add_success(mod.layout.totalSize, mod.layout.textSize);
+    this.module_wq.wake_up_all(mod.name);
+    return 0;
+  }
+
+  /** free_module(): sysfs teardown, unlink, drop references, free memory */
+  private free_module(mod: Module): void {
+    const k = this.k;
+    mod.sysfs = false;
+    k.filesystems.unregisterOwnedBy(mod.name);
+    if (this.modules.get(mod.name) === mod) this.modules.delete(mod.name);
+    this.dropUses(mod);
+    this.setState(mod, 'gone');
+    k.memory.freeAll(mod.coreAllocs);
+    k.memory.freeAll(mod.initAllocs);
+    mod.coreAllocs = [];
+    mod.initAllocs = [];
+    if (mod.percpu !== null) k.memory.free(mod.percpu);
+    if (mod.kreadInode !== null) this.kreadInodes.delete(mod.kreadInode);
+  }
+
+  // ---- delete_module -----------------------------------------------------------------------
+
+  *delete_module(task: Task, name: string, flags: number): Proc<number> {
+    const k = this.k;
+    const ret = yield* this.delete(task, name, flags);
+    if (k.sim.log.enabled) k.sim.log.emit('delete_module', { module: name, flags, ret }, task.proc);
+    return ret;
+  }
+
+  private *delete(task: Task, name: string, flags: number): Proc<number> {
+    const k = this.k;
+    if (!task.capSysModule || k.config.modules_disabled) return -EPERM;
+    const mod = this.modules.get(name);
+    if (mod === undefined || mod.state === 'unformed') return -ENOENT;
+    if (mod.usedBy.size > 0) return -EWOULDBLOCK;
+    if (mod.state !== 'live') return -EBUSY; // "already dying" (or still initialising)
+    // try_stop_module(): O_NONBLOCK is implied since 3.13; O_TRUNC forces if configured
+    if (mod.refcnt > 0) {
+      if (!((flags & O_TRUNC) !== 0 && k.config.force_unload)) return -EWOULDBLOCK;
+      mod.taints += 'F';
+    }
+    this.setState(mod, 'going');
+    yield* k.cpu.compute(Math.round(mod.image.behaviour.exitCpuNs ?? 0));
+    if (k.sim.log.enabled) k.sim.log.emit('uevent', { module: name, action: 'remove', kobj: `/module/${name}` }, task.proc);
+    yield* k.cpu.compute(Math.round(k.timings.freeModuleNs));
+    this.free_module(mod);
+    if (k.preset.flags.deleteModuleWakes) this.module_wq.wake_up_all(name);
+    return 0;
+  }
+
+  /** processes asleep on module_wq (any name) */
+  get moduleWqSleepers(): number {
+    return this.module_wq.sleepers;
+  }
+}

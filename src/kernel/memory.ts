@@ -1,0 +1,242 @@
+/**
+ * DOC: memory — the virtual-memory cost of loading modules (spec §5.8).
+ *
+ * Duplicate module loads are expensive not because of CPU but because every rejected duplicate
+ * held vmalloc space while it slept: the kernel_read_file buffer, the decompressed pages, and
+ * (before v6.4) the final module allocation. On big machines that exhausted the module area and
+ * boots failed with "vmap allocation for size N failed". So every allocation the load path makes
+ * is an event here, with the kernel's rounding (whole 4 KiB pages, plus one guard page per
+ * vmalloc/module_alloc area) and a lifetime, in one of three areas:
+ *
+ *   - vmalloc: kread buffers, init_module copies, vmap()ed decompressed pages. x86-64 default:
+ *     32 TiB (4-level paging), practically unlimited;
+ *   - module: module_alloc()/execmem regions. x86-64 default 1008 MiB = MODULES_VADDR
+ *     (0xffffffffc0000000) … MODULES_END (0xffffffffff000000): the 2 GiB above
+ *     __START_KERNEL_map minus the 1 GiB KASLR reserves for the kernel image, minus the fixmap;
+ *   - percpu: a module's .data..percpu (unlimited in the model).
+ *
+ * Module memory comes from the module's real section sizes when known, else from the spec's
+ * α·D estimate, split over the regions and page-rounded per region. Pre-v6.4 kernels allocate
+ * one "core" and one "init" area; v6.4+ (K18) allocates each of the 7 module_memory types
+ * separately (one guard page each).
+ */
+import type { Sim } from '../sim/index.js';
+import type { SectionSizes } from '../userspace/moduleset.js';
+import type { Printk } from './printk.js';
+
+export const PAGE_SIZE = 4096;
+export const DEFAULT_VMALLOC_BYTES = 32 * 2 ** 40;
+export const DEFAULT_MODULE_AREA_BYTES = 0x3f000000;
+export const DEFAULT_MODULE_MEMORY_ALPHA = 0.5;
+/** MODULES_VADDR on x86-64 with KASLR (for /proc/modules addresses) */
+const MODULES_VADDR = 0xffffffffc0000000n;
+const VMALLOC_START = 0xffffc90000000000n;
+
+export type AreaName = 'vmalloc' | 'module' | 'percpu';
+
+/** What an allocation is for (the names of spec §5.8 / the kernel's module_memory types). */
+export type AllocKind =
+  | 'kread'
+  | 'init_module_copy'
+  | 'decompress'
+  | 'core'
+  | 'init'
+  | 'text'
+  | 'data'
+  | 'rodata'
+  | 'ro_after_init'
+  | 'init_text'
+  | 'init_data'
+  | 'init_rodata'
+  | 'percpu';
+
+export interface Allocation {
+  id: number;
+  area: AreaName;
+  kind: AllocKind;
+  /** bytes requested */
+  bytes: number;
+  /** bytes of address space taken: page-rounded, + a guard page for vmalloc/module areas */
+  size: number;
+  /** module name the allocation belongs to (the name in the image) */
+  module: string;
+  /** virtual time of allocation */
+  t: number;
+  live: boolean;
+  /** offset in the area (for addresses shown in /proc/modules) */
+  offset: number;
+}
+
+export interface MemoryOptions {
+  /** vmalloc area size, bytes (default 32 TiB) */
+  vmallocBytes?: number;
+  /** module area size, bytes (default 1008 MiB) */
+  moduleAreaBytes?: number;
+  /** α of the M ≈ α·D estimate for modules without known section sizes (default 0.5) */
+  moduleMemoryAlpha?: number;
+}
+
+export class MemoryArea {
+  used = 0;
+  peak = 0;
+  /** live allocations */
+  count = 0;
+  /** allocations that did not fit */
+  failures = 0;
+  /** bump pointer for addresses (wraps; the model does not track fragmentation) */
+  private bump = 0;
+  constructor(
+    readonly name: AreaName,
+    readonly size: number,
+  ) {}
+
+  nextOffset(size: number): number {
+    if (this.size === Infinity) {
+      const o = this.bump;
+      this.bump += size;
+      return o;
+    }
+    if (this.bump + size > this.size) this.bump = 0;
+    const o = this.bump;
+    this.bump += size;
+    return o;
+  }
+}
+
+export function pageAlign(n: number): number {
+  return Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/** One region of module memory as layout_and_allocate lays it out. */
+export interface ModuleRegion {
+  kind: AllocKind;
+  /** page-rounded size (what mod->mem[type].size holds; stats count this) */
+  size: number;
+  init: boolean;
+  text: boolean;
+}
+
+export interface ModuleLayout {
+  regions: ModuleRegion[];
+  /** .data..percpu bytes */
+  percpu: number;
+  /** the size column of /proc/modules (core regions) */
+  coreSize: number;
+  /** stats: Σ region sizes, and text + init_text */
+  totalSize: number;
+  textSize: number;
+}
+
+/** Estimated sections from α·D when the real ones are unknown (fractions are a documented guess). */
+export function estimateSections(imageSize: number, alpha = DEFAULT_MODULE_MEMORY_ALPHA): SectionSizes {
+  const m = alpha * imageSize;
+  const r = (f: number) => Math.round(m * f);
+  return { text: r(0.4), rodata: r(0.2), data: r(0.15), roAfterInit: 0, initText: r(0.05), initData: 0, initRodata: 0, symtab: r(0.2), percpu: 0 };
+}
+
+/** layout_sections(): the regions a module's memory is allocated as. */
+export function moduleLayout(sections: SectionSizes, types: 'core-init' | 'module-memory'): ModuleLayout {
+  const pa = pageAlign;
+  // the kallsyms symtab/strtab copy lives with the init data (the core subset is not modelled)
+  const initData = sections.initData + sections.symtab;
+  let regions: ModuleRegion[];
+  if (types === 'module-memory') {
+    const all: ModuleRegion[] = [
+      { kind: 'text', size: pa(sections.text), init: false, text: true },
+      { kind: 'data', size: pa(sections.data), init: false, text: false },
+      { kind: 'rodata', size: pa(sections.rodata), init: false, text: false },
+      { kind: 'ro_after_init', size: pa(sections.roAfterInit), init: false, text: false },
+      { kind: 'init_text', size: pa(sections.initText), init: true, text: true },
+      { kind: 'init_data', size: pa(initData), init: true, text: false },
+      { kind: 'init_rodata', size: pa(sections.initRodata), init: true, text: false },
+    ];
+    regions = all.filter((r) => r.size > 0);
+  } else {
+    const core = pa(sections.text) + pa(sections.rodata) + pa(sections.roAfterInit) + pa(sections.data);
+    const init = pa(sections.initText) + pa(sections.initRodata) + pa(initData);
+    regions = [];
+    if (core > 0) regions.push({ kind: 'core', size: core, init: false, text: false });
+    if (init > 0) regions.push({ kind: 'init', size: init, init: true, text: false });
+  }
+  if (regions.length === 0) regions.push({ kind: types === 'module-memory' ? 'text' : 'core', size: PAGE_SIZE, init: false, text: true });
+  const coreSize = regions.filter((r) => !r.init).reduce((a, r) => a + r.size, 0);
+  const totalSize = regions.reduce((a, r) => a + r.size, 0);
+  const textSize = pa(sections.text) + pa(sections.initText);
+  return { regions, percpu: sections.percpu, coreSize, totalSize, textSize };
+}
+
+export class KernelMemory {
+  readonly vmalloc: MemoryArea;
+  readonly module: MemoryArea;
+  readonly percpu: MemoryArea;
+  readonly alpha: number;
+  /** live allocations by id (insertion order = allocation order) */
+  readonly live = new Map<number, Allocation>();
+  private nextId = 1;
+  /** every allocation ever made (count) and bytes */
+  allocCount = 0;
+
+  constructor(
+    private readonly sim: Sim,
+    private readonly printk: Printk,
+    opts: MemoryOptions = {},
+  ) {
+    this.vmalloc = new MemoryArea('vmalloc', opts.vmallocBytes ?? DEFAULT_VMALLOC_BYTES);
+    this.module = new MemoryArea('module', opts.moduleAreaBytes ?? DEFAULT_MODULE_AREA_BYTES);
+    this.percpu = new MemoryArea('percpu', Infinity);
+    this.alpha = opts.moduleMemoryAlpha ?? DEFAULT_MODULE_MEMORY_ALPHA;
+  }
+
+  area(name: AreaName): MemoryArea {
+    return name === 'vmalloc' ? this.vmalloc : name === 'module' ? this.module : this.percpu;
+  }
+
+  /**
+   * vmalloc()/module_alloc()/vmap(): page-round, add the guard page, take it from the area.
+   * Returns null (and prints the kernel's vmap failure line) when it does not fit.
+   */
+  alloc(areaName: AreaName, kind: AllocKind, bytes: number, module: string): Allocation | null {
+    const area = this.area(areaName);
+    const size = areaName === 'percpu' ? bytes : pageAlign(Math.max(1, bytes)) + PAGE_SIZE;
+    const log = this.sim.log.enabled;
+    if (area.used + size > area.size) {
+      area.failures++;
+      this.printk.ratelimited('vmap', 'alloc_vmap_area', `vmap allocation for size ${size} failed: use vmalloc=<size> to increase size`);
+      if (log) this.sim.log.emit('alloc', { id: 0, area: areaName, kind, bytes, size, module, ok: false });
+      return null;
+    }
+    area.used += size;
+    area.count++;
+    if (area.used > area.peak) area.peak = area.used;
+    const a: Allocation = { id: this.nextId++, area: areaName, kind, bytes, size, module, t: this.sim.now, live: true, offset: area.nextOffset(size) };
+    this.live.set(a.id, a);
+    this.allocCount++;
+    if (log) this.sim.log.emit('alloc', { id: a.id, area: areaName, kind, bytes, size, module, ok: true, used: area.used });
+    return a;
+  }
+
+  free(a: Allocation | null | undefined): void {
+    if (a === null || a === undefined || !a.live) return;
+    a.live = false;
+    const area = this.area(a.area);
+    area.used -= a.size;
+    area.count--;
+    this.live.delete(a.id);
+    if (this.sim.log.enabled) this.sim.log.emit('free', { id: a.id, area: a.area, kind: a.kind, size: a.size, module: a.module, used: area.used, heldNs: this.sim.now - a.t });
+  }
+
+  freeAll(list: (Allocation | null)[]): void {
+    for (const a of list) this.free(a);
+  }
+
+  /** the kernel virtual address of an allocation (0x%px format without the 0x) */
+  address(a: Allocation): bigint {
+    return (a.area === 'module' ? MODULES_VADDR : VMALLOC_START) + BigInt(a.offset);
+  }
+
+  /** peak and current use per area */
+  summary(): Record<AreaName, { used: number; peak: number; count: number; failures: number; size: number }> {
+    const s = (m: MemoryArea) => ({ used: m.used, peak: m.peak, count: m.count, failures: m.failures, size: m.size });
+    return { vmalloc: s(this.vmalloc), module: s(this.module), percpu: s(this.percpu) };
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * DOC: what userspace can see of the module loader (spec §2 "Observable state", §7.3 0012/0013).
+ *
+ * modprobe decides whether to call finit_module at all from /sys/module/NAME/initstate, so when
+ * that file appears is part of the duplicate-load race: it exists only after mod_sysfs_setup()
+ * during COMING, reads "coming", "live" or "going", and is gone again once the module is freed.
+ * /proc/modules hides UNFORMED modules, shows "Loading" / "Live" / "Unloading", the size of the
+ * core memory, the refcount and users, and the load address — as 0x0000000000000000 unless the
+ * reader has CAP_SYSLOG — followed by the taint flags (e.g. "(OE)") if the module has any.
+ * /proc/sys/kernel/modprobe is a KMOD_PATH_LEN (256) buffer: longer writes are cut to 255 bytes.
+ */
+import type { SysfsModuleView } from './api.js';
+import type { Module, ModuleLoader } from './main.js';
+import type { KernelMemory } from './memory.js';
+
+/** the taint letters in the kernel's order (taint_flags[] with .module = true) */
+const TAINT_ORDER = 'PCOEKXTF';
+
+export function sysfsModuleView(loader: ModuleLoader, name: string): SysfsModuleView {
+  const m = loader.modules.get(name);
+  if (m === undefined || !m.sysfs) return { dir: false, initstate: null };
+  return { dir: true, initstate: m.state === 'live' ? 'live' : m.state === 'going' ? 'going' : 'coming' };
+}
+
+/** module_flags(mod, buf, show_state = true) */
+export function moduleFlags(m: Module): string {
+  const taints = [...TAINT_ORDER].filter((c) => m.taints.includes(c)).join('');
+  if (taints === '' && m.state !== 'going' && m.state !== 'coming') return '';
+  return `(${taints}${m.state === 'going' ? '-' : ''}${m.state === 'coming' ? '+' : ''})`;
+}
+
+/** one /proc/modules line */
+export function procModulesLine(m: Module, mem: KernelMemory, capSyslog: boolean): string {
+  const users = [...m.usedBy];
+  const deps = users.length === 0 ? '-' : users.map((u) => `${u},`).join('');
+  const state = m.state === 'going' ? 'Unloading' : m.state === 'coming' ? 'Loading' : 'Live';
+  const text = m.coreAllocs[0];
+  const addr = capSyslog && text !== undefined ? mem.address(text) : 0n;
+  let line = `${m.name} ${m.layout.coreSize} ${m.refcnt} ${deps} ${state} 0x${addr.toString(16).padStart(16, '0')}`;
+  if (m.taints !== '') line += ` ${moduleFlags(m)}`;
+  return `${line}\n`;
+}
+
+/** /proc/modules: newest module first (modules are added at the list head) */
+export function procModules(loader: ModuleLoader, mem: KernelMemory, capSyslog: boolean): string {
+  const mods = [...loader.modules.values()].filter((m) => m.state !== 'unformed');
+  let out = '';
+  for (let i = mods.length - 1; i >= 0; i--) out += procModulesLine(mods[i]!, mem, capSyslog);
+  return out;
+}
+
+/** proc_dostring() into a KMOD_PATH_LEN buffer: stop at a newline, keep at most len-1 bytes */
+export function writeModprobePath(value: string, kmodPathLen: number): string {
+  const nl = value.indexOf('\n');
+  const v = nl >= 0 ? value.slice(0, nl) : value;
+  return v.length > kmodPathLen - 1 ? v.slice(0, kmodPathLen - 1) : v;
+}
