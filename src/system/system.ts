@@ -1,0 +1,235 @@
+/**
+ * DOC: one simulated machine, assembled — kernel, CPUs, files, modprobe and udevd.
+ *
+ * Why it exists: the selftest's sim target and the storm both need "a machine booted with
+ * kernel preset K, machine profile M at N CPUs, module set S": a Sim, a CpuPool of N CPUs shared
+ * by the kernel and userspace, the kernel built with the profile's timings, a file system holding
+ * the module tree (plus test_module.ko and test_kmod.ko under extra/) and /sbin/modprobe (a
+ * symlink to /bin/kmod, as on Debian), the usermode-helper host that execs it for
+ * request_module, and udevd for coldplug. Everything here is wiring; the behaviour lives in
+ * src/kernel/ and src/userspace/.
+ *
+ * Module behaviour (init durations and results) comes from the machine profile via
+ * userspace/behaviour.ts; `behaviours` replaces it for named modules (experiments, tests).
+ */
+import { createKernel, type Kernel, type KernelFlags, type KernelOptions, type KernelPreset, type ModuleBehaviour, type ModuleImage, type UsermodeHelperHost } from '../kernel/index.js';
+import { CpuPool, Sim, type Proc, type Process } from '../sim/index.js';
+import { testKmodModule, type TestKmodModule } from '../testkmod/module.js';
+import { behaviourFactory, PlatformState } from '../userspace/behaviour.js';
+import { loadSnapshot } from '../userspace/depmod/snapshot.js';
+import { joinPath, ModuleFs } from '../userspace/fs.js';
+import { KmodIndex, LoadAccounting, type KmodConfig, type KmodHost } from '../userspace/libkmod.js';
+import { coldplugDevices } from '../userspace/machines/coldplug.js';
+import { forCpus, loadMachine, type Machine } from '../userspace/machines/load.js';
+import type { MachineProfile } from '../userspace/machines/schema.js';
+import { modprobeProgram, runModprobe, type ModprobeEnv, type ModprobeResult } from '../userspace/modprobe.js';
+import type { AliasEntry, ModuleInfo, ModuleSet } from '../userspace/moduleset.js';
+import { children_max, Udevd, type ColdplugStats, type UdevFlavour, type UdevTimings, type Uevent } from '../userspace/udevd.js';
+
+export interface SystemOptions {
+  /** machine profile: a name in data/machines, a path, or a profile object (default 'qemu-tcg') */
+  machine?: string | MachineProfile;
+  /** CPU count (default the profile's) */
+  cpus?: number;
+  /** kernel preset name or object (default 'newest') */
+  kernel?: string | KernelPreset;
+  kernelFlags?: Partial<KernelFlags>;
+  /** anything else createKernel takes (memory sizes, sig_enforce, moduleCompression, policy, …) */
+  kernelOptions?: Omit<KernelOptions, 'preset' | 'flags' | 'cpu' | 'umh'>;
+  /** module set object, or snapshot name/path (default the profile's moduleSet) */
+  modules?: ModuleSet | string;
+  seed?: number;
+  /** keep the typed event log */
+  log?: boolean;
+  /** relative ± jitter on userspace CPU costs, from the seeded "userspace" stream (default 0.2; 0 = exact) */
+  jitter?: number;
+  /** kmod version of the userspace (default the profile's) */
+  kmodVersion?: number;
+  /** /etc/modprobe.d */
+  modprobeConfig?: KmodConfig;
+  /** behaviours that replace the profile's for these modules */
+  behaviours?: Record<string, ModuleBehaviour>;
+  /** the test_kmod driver model (default testKmodModule()) */
+  testKmod?: TestKmodModule;
+  /** install test_module.ko and test_kmod.ko under extra/ (default true) */
+  testModules?: boolean;
+  /** more module files (under the tree, by their path) and their aliases */
+  extraModules?: ModuleInfo[];
+  extraAliases?: AliasEntry[];
+  udev?: {
+    flavour?: UdevFlavour;
+    childrenMax?: number;
+    timings?: Partial<UdevTimings>;
+    keepJournal?: boolean;
+  };
+}
+
+export interface ColdplugOptions {
+  /** uevents to replay (default: every device of the profile at the system's CPU count) */
+  events?: Uevent[];
+  keepJournal?: boolean;
+}
+
+export interface System {
+  sim: Sim;
+  cpu: CpuPool;
+  kernel: Kernel;
+  fs: ModuleFs;
+  /** the shared read-only index of /lib/modules/<release> */
+  index: KmodIndex;
+  machine: Machine;
+  moduleSet: ModuleSet;
+  platform: PlatformState;
+  kmodVersion: number;
+  /** every finit_module/init_module userspace made (modprobe and udev workers) */
+  accounting: LoadAccounting;
+  /** what modprobe processes run with */
+  modprobeEnv: ModprobeEnv;
+  /** the usermode-helper host plugged into the kernel */
+  umh: UsermodeHelperHost;
+  testKmod: TestKmodModule;
+  /** udev timings in effect */
+  udevTimings: UdevTimings;
+  /** udevd's worker limit on this machine */
+  childrenMax: number;
+  /** start `modprobe ARGS…` as a process now */
+  modprobe(args: readonly string[]): Process<ModprobeResult>;
+  /** `modprobe ARGS…` from inside a simulated process */
+  runModprobe(args: readonly string[]): Proc<ModprobeResult>;
+  /** the coldplug uevents of the profile at this CPU count */
+  uevents(): Uevent[];
+  /** start udevd and `udevadm trigger --action=add` now */
+  coldplug(opts?: ColdplugOptions): Udevd;
+  /** coldplug, run the simulation until nothing is left to do, return the stats */
+  runColdplug(opts?: ColdplugOptions): ColdplugStats;
+}
+
+/** test_module.ko / test_kmod.ko as built out of tree (unsigned); sizes of the right order */
+export const TEST_MODULES: readonly ModuleInfo[] = [
+  { name: 'test_module', path: 'extra/test_module.ko', fileSize: 12_288, compression: 'none', imageSize: 12_288, signed: false, deps: [], softdeps: { pre: [], post: [] } },
+  { name: 'test_kmod', path: 'extra/test_kmod.ko', fileSize: 61_440, compression: 'none', imageSize: 61_440, signed: false, deps: [], softdeps: { pre: [], post: [] } },
+];
+
+/** the kernel's timings from a machine profile's */
+export function kernelTimingsOf(m: Machine): NonNullable<KernelOptions['timings']> {
+  const t = m.timings;
+  const xz = t.decompressBytesPerSec;
+  return {
+    kernelReadBytesPerSec: t.kernelReadBytesPerSec,
+    // the profile has one decompression speed (xz's); keep the kernel defaults' ratios for the others
+    decompressBytesPerSec: { xz, gzip: xz * 3, zstd: xz * 8 },
+    sigVerifyNs: t.sigCheckNs,
+    sigHashBytesPerSec: t.sigHashBytesPerSec,
+    sectionCopyBytesPerSec: t.layoutBytesPerSec,
+    relocationNsPerKiB: Math.max(1, Math.round(1024e9 / t.relocBytesPerSec)),
+    umhQueueDelayNs: t.umhSpawnNs,
+  };
+}
+
+/** udev's own costs, derived from the profile where it has no field for them (estimates) */
+export function udevTimingsOf(m: Machine): UdevTimings {
+  const t = m.timings;
+  return {
+    // writing "add" to one uevent file ≈ one sysfs access, plus the netlink send
+    triggerNs: t.initstateReadNs,
+    dispatchNs: Math.round(t.initstateReadNs / 2),
+    // fork without exec
+    forkNs: Math.round(t.forkExecNs / 2),
+    // a worker's libkmod context + index load: modprobe's start without its fork+exec
+    workerKmodInitNs: Math.max(0, t.modprobeStartNs - t.forkExecNs),
+    // the rules: a handful of sysfs reads and property matches
+    ruleNs: t.initstateReadNs * 5,
+  };
+}
+
+export function createSystem(o: SystemOptions = {}): System {
+  const base: MachineProfile = typeof o.machine === 'object' ? o.machine : loadMachine(o.machine ?? 'qemu-tcg');
+  const machine = forCpus(base, o.cpus ?? base.cpus);
+  const set = typeof o.modules === 'object' ? o.modules : loadSnapshot(o.modules ?? machine.moduleSet);
+  const kmodVersion = o.kmodVersion ?? machine.kmod.version;
+
+  const sim = new Sim({ seed: o.seed ?? 1, log: o.log ?? false });
+  const cpu = new CpuPool(sim, machine.cpus);
+  const kernel = createKernel(sim, {
+    ...o.kernelOptions,
+    preset: o.kernel ?? 'newest',
+    flags: o.kernelFlags,
+    cpu,
+    timings: { ...kernelTimingsOf(machine), ...o.kernelOptions?.timings },
+  });
+
+  const extra = [...(o.testModules === false ? [] : TEST_MODULES), ...(o.extraModules ?? [])];
+  const index = KmodIndex.forSet(set, { extra, extraAliases: o.extraAliases });
+  const testKmod = o.testKmod ?? testKmodModule();
+  const overrides = new Map<string, ModuleBehaviour>(Object.entries(o.behaviours ?? {}));
+  if (!overrides.has('test_kmod')) overrides.set('test_kmod', testKmod.behaviour);
+  const platform = new PlatformState(machine);
+  const behaviourOf = behaviourFactory({ machine, cpu, platform, filesystemsOf: (m) => index.filesystemsOf(m), overrides });
+  const imageFor = (info: ModuleInfo): ModuleImage => {
+    const img: ModuleImage = { name: info.name, imageSize: info.imageSize, signed: info.signed, symbolDeps: info.deps, behaviour: behaviourOf(info.name) };
+    if (info.sections) img.sections = info.sections;
+    return img;
+  };
+
+  const fs = new ModuleFs();
+  fs.addModuleTree(index.dirname, index.allModules(), imageFor);
+  const accounting = new LoadAccounting();
+  const t = machine.timings;
+  const host: KmodHost = {
+    sim,
+    cpu,
+    kernel,
+    fs,
+    timings: {
+      initstateReadNs: t.initstateReadNs,
+      fileOpenNs: t.fileOpenNs,
+      readBytesPerSec: t.kernelReadBytesPerSec,
+      decompressBytesPerSec: t.decompressBytesPerSec,
+      forkExecNs: t.forkExecNs,
+    },
+    kernelCompression: kernel.moduleCompression,
+    jitter: o.jitter ?? 0.2,
+  };
+  const modprobeEnv: ModprobeEnv = { host, index, kmodVersion, startNs: t.modprobeStartNs, config: o.modprobeConfig, observer: accounting.observe };
+  // Debian: /sbin/modprobe → /bin/kmod, a multi-call binary
+  fs.addProgram('/bin/kmod', modprobeProgram(modprobeEnv));
+  fs.symlink('/bin/kmod', '/sbin/modprobe');
+
+  const umh: UsermodeHelperHost = {
+    exec(path, argv, envp) {
+      const prog = fs.execTarget(path);
+      if (typeof prog === 'number') return prog;
+      return sim.spawn(`modprobe ${argv[argv.length - 1] ?? ''}`, prog(argv, envp));
+    },
+  };
+  kernel.setUsermodeHelper(umh);
+
+  const udevTimings = { ...udevTimingsOf(machine), ...o.udev?.timings };
+  const childrenMax = children_max(o.udev?.flavour ?? machine.udev.flavour, machine.cpus, machine.ramBytes, o.udev?.childrenMax ?? machine.udev.childrenMax);
+
+  const system: System = {
+    sim, cpu, kernel, fs, index, machine, moduleSet: set, platform, kmodVersion, accounting, modprobeEnv, umh, testKmod, udevTimings, childrenMax,
+    modprobe: (args) => sim.spawn(`modprobe ${args.join(' ')}`, runModprobe(modprobeEnv, args)),
+    runModprobe: (args) => runModprobe(modprobeEnv, args),
+    uevents: () => coldplugDevices(machine, machine.cpus),
+    coldplug(co = {}) {
+      const u = new Udevd({
+        host, index, kmodVersion, events: co.events ?? system.uevents(), childrenMax, timings: udevTimings, config: o.modprobeConfig,
+        observer: accounting.observe, keepJournal: co.keepJournal ?? o.udev?.keepJournal ?? false,
+      });
+      u.start();
+      return u;
+    },
+    runColdplug(co = {}) {
+      const u = system.coldplug(co);
+      sim.run();
+      return u.stats();
+    },
+  };
+  return system;
+}
+
+/** the path modprobe files are found under, for callers that add their own */
+export function modulePath(system: System, rel: string): string {
+  return joinPath(system.index.dirname, rel);
+}

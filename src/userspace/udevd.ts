@@ -1,0 +1,309 @@
+/**
+ * DOC: systemd-udevd at coldplug — where boot-time duplicate module loads come from (spec §8.2,
+ * §8.3).
+ *
+ * `udevadm trigger --action=add` makes the kernel emit an "add" uevent for every device. udevd's
+ * main process queues them and hands each to a worker: an idle one, or a newly forked one while
+ * fewer than `children_max` exist; otherwise the event waits. The worker runs the rules; for a
+ * device with a MODALIAS, 80-drivers.rules runs the builtin `kmod load $env{MODALIAS}` *inside
+ * the worker* through libkmod: look the alias up, skip a module that is BUILTIN or LIVE ("already
+ * loaded"), else kmod_module_probe_insert_module() with the blacklist applied, and log
+ * "Inserted module '%s'" on success.
+ *
+ * Like udevd, the main process holds back an event while an earlier one for the same device, a
+ * parent or a child is queued or running (a virtio device waits for its PCI function's event).
+ *
+ * Workers are forked from one parent and share nothing afterwards: each has its own libkmod
+ * context (and pays its own index load once), so no worker knows what another is loading. Every
+ * CPU emits the same cpu modalias (and every ACPI processor device the same acpi one), so with N
+ * CPUs N workers can look up the same modules at once; all of them see "not loaded" until the
+ * first load turns LIVE, and each calls finit_module. The kernel has to sort those duplicates
+ * out, and the version decides what that costs.
+ *
+ * Reported per run (ColdplugStats): load attempts and failure errnos per module, the time from
+ * the trigger to the last event finished (settle), and the time workers spent blocked inside
+ * finit_module/init_module.
+ */
+import type { Task } from '../kernel/api.js';
+import { ENODEV, ENOENT, errnoName } from '../kernel/errno.js';
+import { WaitQueue, type Process, type Proc } from '../sim/index.js';
+import type { Uevent } from './machines/coldplug.js';
+import { KmodCtx, LoadAccounting, spend, strerror, type KmodConfig, type KmodHost, type KmodIndex, type SyscallObserver } from './libkmod.js';
+
+/** One "add" uevent carrying a MODALIAS (machines/coldplug.ts makes a profile's list). */
+export type { Uevent };
+
+export type UdevFlavour = 'old' | 'current';
+
+const MIB = 1024 * 1024;
+/** systemd's upper bound on workers (UDEV_WORKER_MAX) */
+export const UDEV_WORKER_MAX = 2048;
+
+/**
+ * udevd's worker limit: old udevd 8 + 2·CPUs; current systemd
+ * min(2·CPUs + 16, max(RAM / 128 MiB, 10), 2048). An explicit udev.children_max wins.
+ */
+export function children_max(flavour: UdevFlavour, cpus: number, ramBytes: number, override?: number): number {
+  if (override !== undefined) return override;
+  if (flavour === 'old') return 8 + 2 * cpus;
+  return Math.min(2 * cpus + 16, Math.max(Math.floor(ramBytes / (128 * MIB)), 10), UDEV_WORKER_MAX);
+}
+
+export interface UdevTimings {
+  /** udevadm trigger: writing one device's uevent file, and the kernel sending the uevent */
+  triggerNs: number;
+  /** the main process taking one event off its queue and handing it over */
+  dispatchNs: number;
+  /** forking a worker (paid by the main process) */
+  forkNs: number;
+  /** a new worker's libkmod context and index load (once per worker) */
+  workerKmodInitNs: number;
+  /** running the rules for one event, besides the builtin kmod */
+  ruleNs: number;
+}
+
+export interface UdevdOptions {
+  host: KmodHost;
+  index: KmodIndex;
+  kmodVersion: number;
+  events: readonly Uevent[];
+  childrenMax: number;
+  timings: UdevTimings;
+  config?: KmodConfig;
+  /** also told about every finit/init_module a worker makes (the system's global counts) */
+  observer?: SyscallObserver;
+  /** keep the journal lines ("Inserted module 'kvm_intel'", …) */
+  keepJournal?: boolean;
+}
+
+export interface ColdplugStats {
+  uevents: number;
+  childrenMax: number;
+  /** workers forked */
+  workers: number;
+  /** finit_module/init_module calls workers made */
+  loadAttempts: number;
+  loadAttemptsByModule: Record<string, number>;
+  /** failed syscalls per module: errno name → count (EEXIST included: the kernel's answer) */
+  failuresByModule: Record<string, Record<string, number>>;
+  /** "Inserted module" lines per module (the probe returned 0 — also when the kernel said EEXIST) */
+  insertedByModule: Record<string, number>;
+  /** module lookups skipped because the module was LIVE or built in ("already loaded") */
+  alreadyLoaded: number;
+  /** virtual time the trigger started */
+  startNs: number;
+  /** from the trigger's start until the last event finished */
+  settleNs: number;
+  /** total time workers spent inside finit_module/init_module */
+  workerBlockedNs: number;
+  /** events finished so far */
+  finished: number;
+  journal: string[];
+}
+
+interface Worker {
+  id: number;
+  proc: Process<void> | null;
+  event: Uevent | null;
+  wq: WaitQueue;
+  ctx: KmodCtx;
+}
+
+export class Udevd {
+  private readonly queue: Uevent[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly mainWq: WaitQueue;
+  private readonly acct = new LoadAccounting();
+  /** devpaths of events being handled (count), and every ancestor of one */
+  private readonly busyExact = new Map<string, number>();
+  private readonly busyAnc = new Map<string, number>();
+  private exiting = false;
+  private readonly st: ColdplugStats;
+  private lastFinishNs = 0;
+
+  constructor(private readonly o: UdevdOptions) {
+    this.mainWq = new WaitQueue(o.host.sim, 'udevd.main');
+    this.st = {
+      uevents: o.events.length, childrenMax: o.childrenMax, workers: 0, loadAttempts: 0, loadAttemptsByModule: {}, failuresByModule: {},
+      insertedByModule: {}, alreadyLoaded: 0, startNs: 0, settleNs: 0, workerBlockedNs: 0, finished: 0, journal: [],
+    };
+  }
+
+  /** true once every event has been handled */
+  get settled(): boolean {
+    return this.st.finished === this.o.events.length;
+  }
+
+  /** start udevd's main process and `udevadm trigger` (now) */
+  start(): void {
+    const sim = this.o.host.sim;
+    this.st.startNs = sim.now;
+    this.lastFinishNs = sim.now;
+    sim.spawn('systemd-udevd', this.main());
+    sim.spawn('udevadm-trigger', this.trigger());
+  }
+
+  stats(): ColdplugStats {
+    return {
+      ...this.st,
+      loadAttempts: this.acct.total,
+      loadAttemptsByModule: this.acct.attempts,
+      failuresByModule: this.acct.failures,
+      workerBlockedNs: this.acct.blockedNs,
+      settleNs: this.lastFinishNs - this.st.startNs,
+    };
+  }
+
+  private *trigger(): Proc<void> {
+    const { host } = this.o;
+    for (const ev of this.o.events) {
+      yield* spend(host, this.o.timings.triggerNs);
+      this.queue.push(ev);
+      this.mainWq.wakeUpAll();
+    }
+  }
+
+  private *main(): Proc<void> {
+    const { sim } = this.o.host;
+    const total = this.o.events.length;
+    while (true) {
+      let next = -1;
+      yield* this.mainWq.waitEvent(() => {
+        if (this.st.finished === total) return true;
+        if (this.idle.length === 0 && this.workers.length >= this.o.childrenMax) return false;
+        next = this.nextEvent();
+        return next >= 0;
+      });
+      if (this.st.finished === total) break;
+      const ev = this.queue.splice(next, 1)[0]!;
+      this.markBusy(ev.devpath, 1);
+      yield* spend(this.o.host, this.o.timings.dispatchNs);
+      const w = this.idle.shift();
+      if (w !== undefined) {
+        w.event = ev;
+        w.wq.wakeUpAll();
+        continue;
+      }
+      yield* spend(this.o.host, this.o.timings.forkNs);
+      const nw: Worker = {
+        id: this.workers.length,
+        proc: null,
+        event: ev,
+        wq: new WaitQueue(sim, `udev-worker.${this.workers.length}`),
+        // the fork's copy of the parent's context: from here on it is this worker's alone
+        ctx: new KmodCtx(this.o.index, this.o.host, { kmodVersion: this.o.kmodVersion, config: this.o.config, observer: this.observe }),
+      };
+      this.workers.push(nw);
+      this.st.workers++;
+      nw.proc = sim.spawn(`systemd-udevd-worker-${nw.id}`, this.worker(nw));
+    }
+    // settled: let the idle workers exit (udevd kills idle workers after a while)
+    this.exiting = true;
+    for (const w of this.workers) w.wq.wakeUpAll();
+  }
+
+  /**
+   * udevd's event dependencies: an event waits while an earlier one (queued or running) is for
+   * the same device, a parent or a child of it (a virtio device waits for its PCI function).
+   * Returns the queue index of the first event nothing blocks, or -1.
+   */
+  private nextEvent(): number {
+    let exact: Map<string, number> | null = null;
+    let anc: Map<string, number> | null = null;
+    for (let i = 0; i < this.queue.length; i++) {
+      const e = this.queue[i]!;
+      if (!isBlocked(e.devpath, this.busyExact, this.busyAnc) && (exact === null || !isBlocked(e.devpath, exact, anc!))) return i;
+      exact ??= new Map();
+      anc ??= new Map();
+      mark(exact, anc, e.devpath, 1);
+    }
+    return -1;
+  }
+
+  private markBusy(devpath: string, d: 1 | -1): void {
+    mark(this.busyExact, this.busyAnc, devpath, d);
+  }
+
+  private readonly observe: SyscallObserver = (module, r, ns, how) => {
+    this.acct.observe(module, r, ns, how);
+    this.o.observer?.(module, r, ns, how);
+  };
+
+  private *worker(w: Worker): Proc<void> {
+    const { sim } = this.o.host;
+    const task: Task = { proc: sim.current!, comm: '(udev-worker)', capSysModule: true, capSyslog: true };
+    yield* spend(this.o.host, this.o.timings.workerKmodInitNs);
+    while (true) {
+      const ev = w.event!;
+      yield* spend(this.o.host, this.o.timings.ruleNs);
+      if (ev.modalias) yield* this.builtinKmodLoad(w.ctx, task, ev.modalias);
+      w.event = null;
+      this.markBusy(ev.devpath, -1);
+      this.st.finished++;
+      this.lastFinishNs = sim.now;
+      this.idle.push(w);
+      this.mainWq.wakeUpAll();
+      yield* w.wq.waitEvent(() => w.event !== null || this.exiting);
+      if (w.event === null) return;
+    }
+  }
+
+  /** udev's builtin `kmod load MODALIAS` (module_load_and_warn for each module the alias resolves to) */
+  private *builtinKmodLoad(ctx: KmodCtx, task: Task, modalias: string): Proc<void> {
+    const list = ctx.kmod_module_new_from_lookup(modalias);
+    if (list.length === 0) {
+      this.journal(`No module matches '${modalias}'`);
+      return;
+    }
+    for (const mod of list) {
+      const state = yield* ctx.kmod_module_get_initstate(mod);
+      if (state === 'builtin') {
+        this.st.alreadyLoaded++;
+        this.journal(`Module '${mod.name}' is built in`);
+        continue;
+      }
+      if (state === 'live') {
+        this.st.alreadyLoaded++;
+        this.journal(`Module '${mod.name}' is already loaded`);
+        continue;
+      }
+      const r = yield* ctx.kmod_module_probe_insert_module(task, mod, { applyBlacklist: true });
+      if (r.blacklisted) this.journal(`Module '${mod.name}' is deny-listed`);
+      else if (r.err === 0) {
+        this.st.insertedByModule[mod.name] = (this.st.insertedByModule[mod.name] ?? 0) + 1;
+        this.journal(`Inserted module '${mod.name}'`);
+      } else if (r.err === -ENODEV || r.err === -ENOENT) this.journal(`Failed to insert module '${mod.name}': ${strerror(r.err)}`);
+      else this.journal(`Failed to insert module '${mod.name}': ${strerror(r.err)} (${errnoName(r.err)})`);
+    }
+  }
+
+  private journal(line: string): void {
+    if (this.o.keepJournal) this.st.journal.push(line);
+  }
+}
+
+/** the proper ancestors of a devpath, at '/' boundaries */
+function ancestors(p: string): string[] {
+  const out: string[] = [];
+  for (let i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i));
+  return out;
+}
+
+function bump(m: Map<string, number>, k: string, d: number): void {
+  const v = (m.get(k) ?? 0) + d;
+  if (v === 0) m.delete(k);
+  else m.set(k, v);
+}
+
+function mark(exact: Map<string, number>, anc: Map<string, number>, devpath: string, d: number): void {
+  bump(exact, devpath, d);
+  for (const a of ancestors(devpath)) bump(anc, a, d);
+}
+
+/** same device busy, a child of it busy (it is someone's ancestor), or a parent busy */
+function isBlocked(devpath: string, exact: Map<string, number>, anc: Map<string, number>): boolean {
+  if (exact.has(devpath) || anc.has(devpath)) return true;
+  for (const a of ancestors(devpath)) if (exact.has(a)) return true;
+  return false;
+}
