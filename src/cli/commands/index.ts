@@ -7,6 +7,7 @@ import { NotYetAvailable } from '../errors.js';
 import { registerKernelCommand } from './kernel.js';
 import { register as registerMachines } from './machines.js';
 import { register as registerKernels } from './kernels.js';
+import { register as registerSelftest } from './selftest.js';
 
 interface PendingCommand {
   name: string;
@@ -15,7 +16,6 @@ interface PendingCommand {
 
 /** Commands wired now and filled in by later issues. */
 const PENDING: PendingCommand[] = [
-  { name: 'selftest', summary: 'run the kmod.sh selftest port against a target (sim, qemu, sysfs)' },
   { name: 'storm', summary: 'boot-time coldplug storm: duplicate-load waste vs CPU count and kernel' },
   { name: 'stats', summary: 'the /sys/kernel/debug/modules/stats text of a simulated boot' },
   { name: 'trace', summary: 'the timeline of one run as Chrome trace-event JSON' },
@@ -26,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerKernelCommand(program);
   registerMachines(program);
   registerKernels(program);
+  registerSelftest(program);
   for (const c of PENDING) {
     program
       .command(c.name)

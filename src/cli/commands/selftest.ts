@@ -1,0 +1,176 @@
+/**
+ * DOC: `kmodlab selftest` — the kmod.sh port on a target.
+ *
+ *   kmodlab selftest [kmod.sh args…] [--target sim|sysfs|qemu:NAME] [--kernel P] [--machine M]
+ *                    [--cpus N] [--seed N] [--ktap] [--keep-going] [--test-modules B]
+ *                    [--kmod-sh ERA] [--dmesg FILE]
+ *
+ * kmod.sh's own arguments (`all`, `-t NNNN`, `-s NNNN`, `-c NNNN K`, `-w [NNNN]`, `-l`, `-h`,
+ * `--help`) pass through unchanged, so `-h`/`--help` print kmod.sh's usage (exit 1, as the
+ * script does); `kmodlab help selftest` shows this command's options. kmod.sh's environment
+ * variables (DEFAULT_KMOD_DRIVER, DEFAULT_KMOD_FS, MODPROBE_LIMIT, DEFAULT_NUM_TESTS, PROC_DIR,
+ * DIR, MODPROBE_LIMIT_FILE) are read from the environment. The exit code is kmod.sh's: 0 pass,
+ * 1 fail (or usage), 4 skip; 2 for a bad kmodlab option.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { resolvePreset } from '../../kernel/presets.js';
+import { KmodShReporter, KtapReporter, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
+import { createSimTarget, presetEra, type TestModuleBuild } from '../../targets/sim.js';
+import { SysfsTarget } from '../../targets/sysfs.js';
+import type { Target } from '../../targets/target.js';
+
+interface SelftestOpts {
+  target: string;
+  kernel?: string;
+  machine?: string;
+  cpus?: string;
+  seed?: string;
+  ktap?: boolean;
+  keepGoing?: boolean;
+  testModules?: string;
+  kmodSh?: string;
+  dmesg?: string;
+  watchRounds?: string;
+}
+
+function intOpt(name: string, v: string, min: number): number {
+  if (!/^-?\d+$/.test(v)) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
+  return n;
+}
+
+/** the qemu engineer's constructor, if src/targets/qemu/ exports one */
+async function openQemu(spec: string): Promise<Target> {
+  const path = '../../targets/qemu/index.js';
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(path)) as Record<string, unknown>;
+  } catch {
+    throw new InputError('qemu target: not yet available', 2);
+  }
+  const fn = (mod.createQemuTarget ?? mod.openQemuTarget) as ((s: string) => Promise<Target>) | undefined;
+  if (typeof fn === 'function') return fn(spec);
+  const cls = mod.QemuTarget as { open?: (s: string) => Promise<Target> } | undefined;
+  if (cls !== undefined && typeof cls.open === 'function') return cls.open(spec);
+  throw new InputError('qemu target: not yet available', 2);
+}
+
+export interface SelftestCliResult {
+  exitCode: number;
+}
+
+/** Build the target, run kmod.sh, close the target. Exported for tests. */
+export async function runSelftestCli(
+  kmodShArgs: string[],
+  o: SelftestOpts,
+  io: { stdout: (s: string) => void; stderr: (s: string) => void; env: Readonly<Record<string, string | undefined>> },
+): Promise<number> {
+  const isWatch = kmodShArgs[0] === '-w';
+  if (o.ktap && isWatch) throw new InputError('--ktap: not with -w (watch runs until a failure)');
+  const simOnly: [string, string | undefined][] = [
+    ['--kernel', o.kernel],
+    ['--machine', o.machine],
+    ['--cpus', o.cpus],
+    ['--seed', o.seed],
+    ['--test-modules', o.testModules],
+  ];
+  const t = o.target;
+  if (t !== 'sim') {
+    for (const [name, v] of simOnly) if (v !== undefined) throw new InputError(`${name}: only for --target sim (got --target ${t})`);
+  }
+  let era: KmodShEra | undefined;
+  if (o.kmodSh !== undefined) {
+    if (!isEra(o.kmodSh)) throw new InputError(`--kmod-sh ${o.kmodSh}: want v4.13, v5.7 or v5.8`);
+    era = o.kmodSh;
+  }
+  const cpus = o.cpus === undefined ? undefined : intOpt('--cpus', o.cpus, 1);
+  const seed = o.seed === undefined ? undefined : intOpt('--seed', o.seed, 0);
+  const watchRounds = o.watchRounds === undefined ? undefined : intOpt('--watch-rounds', o.watchRounds, 1);
+  let testModules: TestModuleBuild | undefined;
+  if (o.testModules !== undefined) {
+    if (o.testModules !== 'in-tree' && o.testModules !== 'out-of-tree') throw new InputError(`--test-modules ${o.testModules}: want in-tree or out-of-tree`);
+    testModules = o.testModules;
+  }
+
+  let target: Target;
+  if (t === 'sim') {
+    const preset = resolvePreset(o.kernel ?? 'newest');
+    era ??= presetEra(preset);
+    target = createSimTarget({
+      kernel: preset,
+      machine: o.machine ?? 'qemu-tcg',
+      ...(cpus !== undefined ? { cpus } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(testModules !== undefined ? { testModules } : {}),
+      ...(io.env.DIR ? { dir: io.env.DIR } : {}),
+    });
+  } else if (t === 'sysfs') {
+    target = new SysfsTarget(io.env.DIR ? { dir: io.env.DIR } : {});
+  } else if (t.startsWith('qemu:') && t.length > 5) {
+    target = await openQemu(t);
+  } else {
+    throw new InputError(`--target ${t}: want sim, sysfs or qemu:NAME`);
+  }
+
+  const reporter: SelftestReporter = o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr);
+  const ac = new AbortController();
+  const onSignal = (): void => ac.abort();
+  // the simulator needs nothing restored: let Ctrl-C kill it; real targets stop between steps
+  const hook = t !== 'sim';
+  if (hook) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    const r = await runSelftest({
+      target,
+      args: kmodShArgs,
+      env: io.env,
+      ...(era !== undefined ? { era } : {}),
+      reporter,
+      keepGoing: o.keepGoing ?? false,
+      ...(watchRounds !== undefined ? { watchRounds } : {}),
+      signal: ac.signal,
+    });
+    if (o.dmesg !== undefined) writeFileSync(o.dmesg, await target.kernelLog());
+    return r.exitCode;
+  } finally {
+    await target.close();
+    if (hook) {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('selftest')
+    .description('run the kmod.sh selftest port against a target (sim, qemu, sysfs); kmod.sh arguments pass through')
+    .argument('[kmodsh...]', "kmod.sh's arguments: all | -t NNNN | -s NNNN | -c NNNN K | -w [NNNN] | -l | -h")
+    .option('--target <t>', 'sim (simulated kernel), sysfs (this host, as root), or qemu:NAME', 'sim')
+    .option('--kernel <preset>', 'sim: kernel preset (default newest; `kmodlab kernels` lists them)')
+    .option('--machine <profile>', 'sim: machine profile (default qemu-tcg, the calibration guest)')
+    .option('--cpus <n>', "sim: CPU count (default the profile's)")
+    .option('--seed <n>', 'sim: random seed (default 1)')
+    .option('--test-modules <build>', 'sim: test_module/test_kmod built out-of-tree (default: unsigned, taint OE) or in-tree')
+    .option('--kmod-sh <era>', "which kmod.sh: v4.13, v5.7 or v5.8 (default: the sim preset's own; v5.8 on real targets)")
+    .option('--ktap', 'KTAP version 1 output instead of kmod.sh lines')
+    .option('--keep-going', 'after a failed test, continue with the next one (exit code still 1)')
+    .option('--watch-rounds <n>', 'stop -w after N rounds')
+    .option('--dmesg <file>', 'write the kernel log of the run to FILE')
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .helpOption(false)
+    .action(async (kmodsh: string[], opts: SelftestOpts) => {
+      const code = await runSelftestCli(kmodsh, opts, {
+        stdout: (s) => process.stdout.write(s),
+        stderr: (s) => process.stderr.write(s),
+        env: process.env,
+      });
+      process.exitCode = code;
+    });
+}
