@@ -32,7 +32,7 @@
  *   'delete_module'   {module, flags, ret}
  *   'printk'          {level, line}
  */
-import { CpuPool, type Proc, type Sim } from '../sim/index.js';
+import { CpuPool, type Proc, type Rng, type Sim } from '../sim/index.js';
 import type { FsTypeRef, KernelApi, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
 import type { Compression } from '../userspace/moduleset.js';
 import { KmodDups } from './dups.js';
@@ -155,6 +155,13 @@ export interface KernelOptions {
   securityKernelModuleRequest?: (name: string) => number;
   /** echo dmesg lines as they are printed */
   echoDmesg?: (line: string) => void;
+  /**
+   * Relative ± spread of the kernel's own CPU costs (read, decompress, signature, layout,
+   * relocation, sysfs, init), drawn from the seeded "kernel" stream. Real CPUs never run the same
+   * path in exactly the same time; without spread, waiters woken together by wake_up_all move in
+   * lockstep through the next load. Default 0 (exact costs, for unit tests); systems use 0.2.
+   */
+  jitter?: number;
 }
 
 export class Kernel implements KernelApi {
@@ -174,6 +181,9 @@ export class Kernel implements KernelApi {
   readonly filesystems: FileSystems;
   readonly policy: SameNamePolicy | null;
   readonly securityKernelModuleRequest: ((name: string) => number) | null;
+  /** relative ± spread of CPU costs (KernelOptions.jitter) */
+  readonly jitter: number;
+  private readonly costRng: Rng;
   private _modprobePath: string;
 
   constructor(
@@ -198,6 +208,8 @@ export class Kernel implements KernelApi {
       moduleCompression: opts.moduleCompression === undefined ? defaultCompression : opts.moduleCompression,
     };
     this.cpu = opts.cpu ?? new CpuPool(sim, 4);
+    this.jitter = opts.jitter ?? 0;
+    this.costRng = sim.rng.stream('kernel');
     this.printk = new Printk(sim, opts.echoDmesg ?? null);
     this.memory = new KernelMemory(sim, this.printk, opts.memory);
     this.stats = new ModuleStats(this.preset.constants);
@@ -213,6 +225,11 @@ export class Kernel implements KernelApi {
     this.policy = opts.policy ?? null;
     this.securityKernelModuleRequest = opts.securityKernelModuleRequest ?? null;
     this._modprobePath = writeModprobePath(opts.modprobePath ?? this.preset.constants.defaultModprobePath, this.preset.constants.kmodPathLen);
+  }
+
+  /** the CPU time of one step of kernel work: `ns` with the configured spread, whole ns */
+  cost(ns: number): number {
+    return this.jitter > 0 ? this.costRng.jitter(ns, this.jitter) : Math.round(ns);
   }
 
   /** userspace is built after the kernel: plug its modprobe in here */

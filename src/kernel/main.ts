@@ -216,7 +216,7 @@ export class ModuleLoader {
         k.stats.mod_stat_bump_kread(len);
         ret = -ENOMEM;
       } else {
-        yield* k.cpu.compute(Math.round((len / k.timings.copyFromUserBytesPerSec) * 1e9));
+        yield* k.cpu.compute(k.cost((len / k.timings.copyFromUserBytesPerSec) * 1e9));
         const info: LoadInfo = { file: f, image: f.image, len, compressedLen: 0, copy: [a], notElf: false, merge: null };
         ret = yield* this.load_module(task, info, args, 0);
       }
@@ -254,7 +254,7 @@ export class ModuleLoader {
       ret = f.size > 0 ? -ENOMEM : -EINVAL;
     } else {
       if (k.sim.log.enabled) k.sim.log.emit('kernel_read_file', { module: name, bytes: f.size }, task.proc);
-      yield* k.cpu.compute(Math.round((f.size / k.timings.kernelReadBytesPerSec) * 1e9));
+      yield* k.cpu.compute(k.cost((f.size / k.timings.kernelReadBytesPerSec) * 1e9));
       const info: LoadInfo = { file: f, image: f.image, len: f.size, compressedLen: 0, copy: [buf], notElf: false, merge: null };
       ret = 0;
       if ((flags & MODULE_INIT_COMPRESSED_FILE) !== 0) ret = yield* this.module_decompress(task, info);
@@ -290,7 +290,7 @@ export class ModuleLoader {
     }
     const pages = k.memory.alloc('vmalloc', 'decompress', f.image.imageSize, f.image.name);
     if (pages === null) return fail(-ENOMEM);
-    yield* k.cpu.compute(Math.round((f.image.imageSize / k.timings.decompressBytesPerSec[f.compression]) * 1e9));
+    yield* k.cpu.compute(k.cost((f.image.imageSize / k.timings.decompressBytesPerSec[f.compression]) * 1e9));
     k.memory.free(kread);
     info.copy = [pages];
     info.len = f.image.imageSize;
@@ -316,14 +316,14 @@ export class ModuleLoader {
     // module_sig_check(): a signed module is verified (hash + signature); mangled = unsigned
     const mangled = (flags & (MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC)) !== 0;
     const sigOk = image.signed && !mangled && !info.notElf;
-    if (image.signed && !info.notElf) yield* k.cpu.compute(Math.round(t.sigVerifyNs + (info.len / t.sigHashBytesPerSec) * 1e9));
+    if (image.signed && !info.notElf) yield* k.cpu.compute(k.cost(t.sigVerifyNs + (info.len / t.sigHashBytesPerSec) * 1e9));
     if (!sigOk && k.config.sig_enforce) {
       k.printk.printk(`Loading of ${mangled ? 'module with unavailable key' : 'unsigned module'} is rejected`, 'err');
       return becoming(-EKEYREJECTED);
     }
 
     // elf_validity_cache_copy / setup_load_info / blacklist / check_modinfo
-    yield* k.cpu.compute(Math.round(t.elfCheckNs));
+    yield* k.cpu.compute(k.cost(t.elfCheckNs));
     if (info.notElf || image.imageSize < ELF_HDR_SIZE) return becoming(-ENOEXEC);
     if (k.config.module_blacklist.includes(name)) {
       k.printk.printk(`Module ${name} is blacklisted`, 'err');
@@ -340,7 +340,7 @@ export class ModuleLoader {
 
     // layout_and_allocate(): module memory in the module area
     const layout = this.layoutOf(image);
-    yield* k.cpu.compute(Math.round(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
+    yield* k.cpu.compute(k.cost(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
     const core: Allocation[] = [];
     const init: Allocation[] = [];
     for (const r of layout.regions) {
@@ -399,11 +399,11 @@ export class ModuleLoader {
       }
     }
     // apply_relocations + post_relocation
-    yield* k.cpu.compute(Math.round((info.len / 1024) * t.relocationNsPerKiB));
+    yield* k.cpu.compute(k.cost((info.len / 1024) * t.relocationNsPerKiB));
 
     // complete_formation(): COMING; then notifier, parse_args, mod_sysfs_setup
     this.setState(mod, 'coming');
-    yield* k.cpu.compute(Math.round(t.sysfsSetupNs));
+    yield* k.cpu.compute(k.cost(t.sysfsSetupNs));
     if (this.modules.get(name) === mod) mod.sysfs = true;
 
     // the copy is freed before init runs
@@ -614,7 +614,7 @@ export class ModuleLoader {
       const ctx: ModuleInitContext = { task, kernel: k, module: mod.name, args: mod.args };
       return yield* b.init(ctx);
     }
-    yield* k.cpu.compute(Math.round(b.initCpuNs));
+    yield* k.cpu.compute(k.cost(b.initCpuNs));
     for (const req of b.requests ?? []) yield* k.request_module(task, req, true);
     if (b.initSleepNs > 0) yield k.sim.delay(Math.round(b.initSleepNs));
     if (b.initResult >= 0) for (const fs of b.registersFs ?? []) k.register_filesystem(fs, mod.name);
@@ -694,9 +694,9 @@ export class ModuleLoader {
       mod.taints += 'F';
     }
     this.setState(mod, 'going');
-    yield* k.cpu.compute(Math.round(mod.image.behaviour.exitCpuNs ?? 0));
+    yield* k.cpu.compute(k.cost(mod.image.behaviour.exitCpuNs ?? 0));
     if (k.sim.log.enabled) k.sim.log.emit('uevent', { module: name, action: 'remove', kobj: `/module/${name}` }, task.proc);
-    yield* k.cpu.compute(Math.round(k.timings.freeModuleNs));
+    yield* k.cpu.compute(k.cost(k.timings.freeModuleNs));
     this.free_module(mod);
     if (k.preset.flags.deleteModuleWakes) this.module_wq.wake_up_all(name);
     return 0;

@@ -175,6 +175,8 @@ export class KernelMemory {
   private nextId = 1;
   /** every allocation ever made (count) and bytes */
   allocCount = 0;
+  /** modules for which an allocation did not fit (the storm reports which of them never loaded) */
+  readonly failedModules = new Set<string>();
 
   constructor(
     private readonly sim: Sim,
@@ -201,6 +203,7 @@ export class KernelMemory {
     const log = this.sim.log.enabled;
     if (area.used + size > area.size) {
       area.failures++;
+      this.failedModules.add(module);
       this.printk.ratelimited('vmap', 'alloc_vmap_area', `vmap allocation for size ${size} failed: use vmalloc=<size> to increase size`);
       if (log) this.sim.log.emit('alloc', { id: 0, area: areaName, kind, bytes, size, module, ok: false });
       return null;

@@ -14,7 +14,7 @@
  */
 import { createKernel, type Kernel, type KernelFlags, type KernelOptions, type KernelPreset, type ModuleBehaviour, type ModuleImage, type UsermodeHelperHost } from '../kernel/index.js';
 import { CpuPool, Sim, type Proc, type Process } from '../sim/index.js';
-import { testKmodModule, type TestKmodModule } from '../testkmod/module.js';
+import { testKmodModule, type TestKmodModule, type TestKmodModuleOptions } from '../testkmod/module.js';
 import { behaviourFactory, PlatformState } from '../userspace/behaviour.js';
 import { loadSnapshot } from '../userspace/depmod/snapshot.js';
 import { joinPath, ModuleFs } from '../userspace/fs.js';
@@ -41,7 +41,7 @@ export interface SystemOptions {
   seed?: number;
   /** keep the typed event log */
   log?: boolean;
-  /** relative ± jitter on userspace CPU costs, from the seeded "userspace" stream (default 0.2; 0 = exact) */
+  /** relative ± jitter on userspace and kernel CPU costs, from the seeded "userspace" and "kernel" streams (default 0.2; 0 = exact) */
   jitter?: number;
   /** kmod version of the userspace (default the profile's) */
   kmodVersion?: number;
@@ -49,8 +49,10 @@ export interface SystemOptions {
   modprobeConfig?: KmodConfig;
   /** behaviours that replace the profile's for these modules */
   behaviours?: Record<string, ModuleBehaviour>;
-  /** the test_kmod driver model (default testKmodModule()) */
+  /** the test_kmod driver model (default testKmodModule() on this machine's CPUs) */
   testKmod?: TestKmodModule;
+  /** options for the default test_kmod model (show format, limits) */
+  testKmodOptions?: TestKmodModuleOptions;
   /** install test_module.ko and test_kmod.ko under extra/ (default true) */
   testModules?: boolean;
   /** more module files (under the tree, by their path) and their aliases */
@@ -151,6 +153,7 @@ export function createSystem(o: SystemOptions = {}): System {
   const sim = new Sim({ seed: o.seed ?? 1, log: o.log ?? false });
   const cpu = new CpuPool(sim, machine.cpus);
   const kernel = createKernel(sim, {
+    jitter: o.jitter ?? 0.2,
     ...o.kernelOptions,
     preset: o.kernel ?? 'newest',
     flags: o.kernelFlags,
@@ -160,7 +163,8 @@ export function createSystem(o: SystemOptions = {}): System {
 
   const extra = [...(o.testModules === false ? [] : TEST_MODULES), ...(o.extraModules ?? [])];
   const index = KmodIndex.forSet(set, { extra, extraAliases: o.extraAliases });
-  const testKmod = o.testKmod ?? testKmodModule();
+  // kthread_run = kthreadd forking a thread: about a third of a fork+exec, as CPU work
+  const testKmod = o.testKmod ?? testKmodModule({ cpu, kthreadCreateNs: Math.round(machine.timings.forkExecNs / 3), ...o.testKmodOptions });
   const overrides = new Map<string, ModuleBehaviour>(Object.entries(o.behaviours ?? {}));
   if (!overrides.has('test_kmod')) overrides.set('test_kmod', testKmod.behaviour);
   const platform = new PlatformState(machine);

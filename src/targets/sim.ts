@@ -20,7 +20,7 @@ import { resolvePreset, timestamp, type KernelFlags, type KernelPreset } from '.
 import { eraForLastTest, type KmodShEra } from '../selftest/tests.js';
 import type { Proc, Sim } from '../sim/index.js';
 import { createSystem, modulePath, type System } from '../system/index.js';
-import { testKmodModule, type TestKmodDevice } from '../testkmod/index.js';
+import type { TestKmodDevice } from '../testkmod/index.js';
 import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from './target.js';
 
 /** What SimTarget drives: one assembled simulated machine. */
@@ -254,7 +254,7 @@ export function createSimTarget(opts: CreateSimTargetOptions = {}): SimTarget {
     ...(opts.cpus !== undefined ? { cpus: opts.cpus } : {}),
     seed: opts.seed ?? 1,
     // the 4.13-era driver printed "EMTPY" and returned the NUL of its strings
-    testKmod: testKmodModule({ legacyShow: era === 'v4.13' }),
+    testKmodOptions: { legacyShow: era === 'v4.13' },
   });
   const build = opts.testModules ?? 'out-of-tree';
   for (const rel of ['extra/test_module.ko', 'extra/test_kmod.ko']) {

@@ -32,7 +32,7 @@
  * `legacyShow` gives the 4.13-era formatting: "EMTPY" in `config`, and driver/fs reads that
  * include the terminating NUL.
  */
-import { Completion, Mutex, type Proc, type Process, type Sim } from '../sim/index.js';
+import { Completion, Mutex, type CpuPool, type Proc, type Process, type Sim } from '../sim/index.js';
 import type { FsTypeRef, KernelApi, Task } from '../kernel/api.js';
 import { EACCES, EINVAL, ENOENT, ENOMEM } from '../kernel/errno.js';
 import { cstring, kstrtoint, kstrtouint } from './kstrto.js';
@@ -84,6 +84,13 @@ export interface TestKmodDeviceOptions {
   maxKthreads?: number;
   /** time one kthread_run takes in the writer (default 20 µs) */
   kthreadCreateNs?: number;
+  /**
+   * The machine's CPUs. When given, kthread_run's cost is CPU work (kthreadd forking the thread
+   * has to be scheduled like everything else), so on a busy machine the trigger's later threads
+   * start late — on a 2-vCPU guest running 50 modprobes, the 51st thread starts seconds after
+   * the first. Without it the cost is a plain delay.
+   */
+  cpu?: CpuPool;
   /** syscall + sysfs overhead of one knob read or write (default 5 µs) */
   sysfsAccessNs?: number;
 }
@@ -137,6 +144,7 @@ export class TestKmodDevice {
   private readonly maxVzallocBytes: number;
   private readonly maxKthreads: number;
   private readonly kthreadCreateNs: number;
+  private readonly cpu: CpuPool | null;
   private readonly sysfsAccessNs: number;
 
   constructor(
@@ -149,6 +157,7 @@ export class TestKmodDevice {
     this.maxVzallocBytes = opts.maxVzallocBytes ?? 1 << 30;
     this.maxKthreads = opts.maxKthreads ?? 32768;
     this.kthreadCreateNs = opts.kthreadCreateNs ?? 20_000;
+    this.cpu = opts.cpu ?? null;
     this.sysfsAccessNs = opts.sysfsAccessNs ?? 5_000;
     this.config_mutex = new Mutex(sim, `${this.name}.config_mutex`);
     this.trigger_mutex = new Mutex(sim, `${this.name}.trigger_mutex`);
@@ -433,7 +442,8 @@ export class TestKmodDevice {
     yield* this.thread_mutex.lock();
     const slot: ThreadInfo = { ret_sync: 0, fs_sync: null, task_sync: null, need_mod_put: false };
     info[idx] = slot;
-    if (this.kthreadCreateNs > 0) yield this.sim.delay(this.kthreadCreateNs);
+    if (this.cpu !== null) yield* this.cpu.compute(this.kthreadCreateNs);
+    else if (this.kthreadCreateNs > 0) yield this.sim.delay(this.kthreadCreateNs);
     if (idx >= this.maxKthreads) {
       this.test_is_oom = true;
       this.dev_info(`Setting up thread ${idx} failed`);

@@ -9,24 +9,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CALIBRATION_DEBIAN_61, runSelftest } from '../../src/selftest/index.js';
 import { createSimTarget } from '../../src/targets/sim.js';
-import { SIM_GAPS } from './gaps.js';
 
 const quiet = { line: () => {} };
 
-test('v6.1-stable reproduces the real Debian 6.1 outcomes and return values, test by test', async (t) => {
+test('v6.1-stable reproduces the real Debian 6.1 outcomes and return values, test by test', async () => {
   const target = createSimTarget({ kernel: 'v6.1-stable', machine: 'qemu-tcg', cpus: 2, testModules: 'out-of-tree' });
   const lines: string[] = [];
   const r = await runSelftest({ target, args: [], era: 'v5.8', keepGoing: true, reporter: { line: (_s, l) => lines.push(l) } });
-  const gaps = SIM_GAPS['v6.1-stable'] ?? {};
-  const todo: string[] = [];
   for (const row of CALIBRATION_DEBIAN_61) {
     const got = r.tests.find((x) => x.id === row.id)!;
-    const values = got.runs[0]?.steps.filter((s) => s.expected !== 'visibility').map((s) => s.value) ?? [];
-    const same = got.status === row.status && (row.status === 'fail' || JSON.stringify(values) === JSON.stringify(row.values));
-    if (!same && gaps[row.id] !== undefined) {
-      todo.push(`${row.id}: sim ${got.status} ${JSON.stringify(got.runs.find((x) => !x.ok)?.failure ?? values)} — ${gaps[row.id]}`);
-      continue;
-    }
     assert.equal(got.status, row.status, `test ${row.id}`);
     if (row.status === 'pass') {
       // every run of the test printed the calibration's values (0001/0002: driver then fs)
@@ -39,17 +30,12 @@ test('v6.1-stable reproduces the real Debian 6.1 outcomes and return values, tes
   }
   assert.ok(lines.includes("kmod_check_visibility: FAIL, /proc/modules visible to unpriv: '(OE)' vs '(OE)'"));
   await target.close();
-  if (todo.length > 0) t.todo(todo.join('; '));
 });
 
-test('the default run stops at 0012 like the real one: exit 1 after 336 iterations', async (t) => {
+test('the default run stops at 0012 like the real one: exit 1 after 336 iterations', async () => {
   const target = createSimTarget({ kernel: 'v6.1-stable', cpus: 2 });
   const r = await runSelftest({ target, args: [], reporter: quiet });
   const stopped = r.tests.find((x) => x.status === 'fail')?.id;
-  if (stopped !== '0012' && SIM_GAPS['v6.1-stable']?.[stopped ?? ''] !== undefined) {
-    t.todo(`the run stopped at ${stopped} (${r.iterations} iterations): ${SIM_GAPS['v6.1-stable']![stopped!]}`);
-    return;
-  }
   assert.equal(r.exitCode, 1);
   assert.equal(stopped, '0012');
   assert.equal(r.iterations, 336);

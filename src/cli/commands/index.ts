@@ -8,6 +8,7 @@ import { registerKernelCommand } from './kernel.js';
 import { register as registerMachines } from './machines.js';
 import { register as registerKernels } from './kernels.js';
 import { register as registerSelftest } from './selftest.js';
+import { register as registerStorm } from './storm.js';
 
 interface PendingCommand {
   name: string;
@@ -16,8 +17,6 @@ interface PendingCommand {
 
 /** Commands wired now and filled in by later issues. */
 const PENDING: PendingCommand[] = [
-  { name: 'storm', summary: 'boot-time coldplug storm: duplicate-load waste vs CPU count and kernel' },
-  { name: 'stats', summary: 'the /sys/kernel/debug/modules/stats text of a simulated boot' },
   { name: 'trace', summary: 'the timeline of one run as Chrome trace-event JSON' },
   { name: 'explore', summary: 'many seeds or interleavings of a small scenario; every distinct outcome' },
 ];
@@ -27,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerMachines(program);
   registerKernels(program);
   registerSelftest(program);
+  registerStorm(program);
   for (const c of PENDING) {
     program
       .command(c.name)

@@ -1,0 +1,201 @@
+/**
+ * DOC: `kmodlab storm` — the boot-time coldplug storm, swept over CPU counts, kernel presets and
+ * seeds; `kmodlab storm merge DIR…` joins result directories; `kmodlab stats` prints one boot's
+ * /sys/kernel/debug/modules/stats text.
+ *
+ * Wiring only: run points come from src/experiments/store.ts, runs from src/experiments/storm.ts
+ * (in a worker-thread pool via src/experiments/sweep.ts), reports from src/report/.
+ */
+import type { Command } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import { InputError } from '../errors.js';
+import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
+import { merge, parseShard, runPoints, shardPoints } from '../../experiments/store.js';
+import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
+import { runStorm, type StormPoint } from '../../experiments/storm.js';
+import type { StormParams, StormRunRecord } from '../../experiments/record.js';
+import { loadPresetFile, presetNames } from '../../kernel/presets.js';
+import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
+import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
+import { loadMachine } from '../../userspace/machines/load.js';
+
+/** the main job's default sweep: the upstream graph's shape in a few seconds */
+export const DEFAULT_STORM = { machine: 'kvm-guest', cpus: '1,8,32,64,128,255', kernel: 'v6.1-stable,v6.4,newest' };
+
+interface StormOpts {
+  machine: string;
+  cpus: string;
+  kernel: string;
+  seed: string;
+  seeds: string;
+  modules?: string;
+  snapshot?: string;
+  kmodVersion?: string;
+  moduleArea?: string;
+  format: string;
+  categories: string;
+  out?: string;
+  shard?: string;
+  svg?: string;
+  html?: string;
+  threads?: string;
+  inline?: boolean;
+  progress?: boolean;
+}
+
+function intOpt(name: string, v: string, min: number): number {
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
+  return Number(v);
+}
+
+/** bytes, or a number with a K/M/G suffix (binary units) */
+export function parseSize(name: string, v: string): number {
+  const m = /^(\d+)([KMG]i?B?)?$/i.exec(v);
+  if (m === null) throw new InputError(`${name} ${v}: want bytes, or a number with K, M or G`);
+  const mult = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[(m[2] ?? '').charAt(0).toUpperCase()] ?? 1;
+  const n = Number(m[1]) * mult;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InputError(`${name} ${v}: out of range`);
+  return n;
+}
+
+/** `--kernel` names: presets, or JSON preset files (the run's kernel is then the preset's name) */
+function kernelPoints(list: string[]): { kernels: string[]; presetFiles: Map<string, string> } {
+  const presetFiles = new Map<string, string>();
+  const kernels = list.map((k) => {
+    if (!k.endsWith('.json')) return k;
+    const p = loadPresetFile(k);
+    presetFiles.set(p.name, k);
+    return p.name;
+  });
+  return { kernels, presetFiles };
+}
+
+async function writeOut(file: string, text: string): Promise<void> {
+  await writeFileAtomic(file, text);
+  process.stderr.write(`kmodlab: wrote ${file}\n`);
+}
+
+async function emitReports(records: readonly StormRunRecord[], params: StormParams, o: Pick<StormOpts, 'format' | 'categories' | 'svg' | 'html'>, moduleAreaBytes: number): Promise<void> {
+  const format = parseFormat(o.format);
+  const categories = parseCategoryMode(o.categories);
+  const opts = { moduleAreaBytes, categories };
+  process.stdout.write(await renderReport(format, records, params, opts));
+  if (o.svg !== undefined) await writeOut(o.svg, await renderSvg(records, params, opts));
+  if (o.html !== undefined) await writeOut(o.html, await renderHtml(records, params, opts));
+}
+
+async function stormAction(o: StormOpts, command: string): Promise<void> {
+  const profile = loadMachine(o.machine);
+  const { kernels, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
+  const params: StormParams = {
+    machine: profile.name,
+    cpus: parseCpuList(o.cpus),
+    kernels,
+    seeds: seedList(parseSeed(o.seed), o.seeds),
+    command,
+  };
+  const moduleAreaBytes = o.moduleArea !== undefined ? parseSize('--module-area', o.moduleArea) : DEFAULT_MODULE_AREA_BYTES;
+  const shared: Omit<StormPoint, keyof ReturnType<typeof runPoints>[number]> = {
+    ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
+    ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
+    ...(o.kmodVersion !== undefined ? { kmodVersion: intOpt('--kmod-version', o.kmodVersion, 1) } : {}),
+    ...(o.moduleArea !== undefined ? { moduleAreaBytes } : {}),
+  };
+  // a profile given as a path is run by path; records name it by its profile name
+  const machineArg = o.machine;
+  const points: StormPoint[] = shardPoints(runPoints(params), o.shard !== undefined ? parseShard(o.shard) : null).map((p) => ({
+    ...p,
+    machine: machineArg,
+    ...shared,
+    ...(presetFiles.has(p.kernel) ? { presetFile: presetFiles.get(p.kernel)! } : {}),
+  }));
+  const res = await runSweep({
+    points,
+    worker: new URL('../../experiments/storm.js', import.meta.url),
+    ...(o.out !== undefined ? { outDir: o.out, params } : {}),
+    mode: o.inline === true ? 'inline' : 'pool',
+    ...(o.threads !== undefined ? { threads: intOpt('--threads', o.threads, 1) } : {}),
+    ...(o.progress === false ? { progress: false } : {}),
+  });
+  const records = res.records.map((r) => ({ ...r, machine: profile.name }));
+  if (res.interrupted) {
+    process.stderr.write(`kmodlab: interrupted: ${res.records.length} of ${res.total} runs done; re-run with the same --out to resume\n`);
+    process.exitCode = SIGINT_EXIT_CODE;
+    return;
+  }
+  await emitReports(records, params, o, moduleAreaBytes);
+}
+
+export function register(program: Command): void {
+  const storm = program
+    .command('storm')
+    .description('boot-time coldplug storm: duplicate-load waste vs CPU count and kernel')
+    .option('--machine <profile>', 'machine profile (name in data/machines or a JSON file)', DEFAULT_STORM.machine)
+    .option('--cpus <list>', 'CPU counts: 1,8,64-512:64', DEFAULT_STORM.cpus)
+    .option('--kernel <list>', 'kernel presets (or preset JSON files), comma-separated', DEFAULT_STORM.kernel)
+    .option('--seed <n>', 'first seed', '1')
+    .option('--seeds <k>', 'seeds per point (median and spread are reported)', '1')
+    .option('--modules <dir>', 'a real /lib/modules/<release> tree instead of the profile\'s snapshot')
+    .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12)')
+    .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
+    .option('--module-area <size>', 'module area size (bytes or K/M/G; default 1008M)')
+    .option('--format <fmt>', 'text|table|chart|csv|json|jsonl|svg|html', 'text')
+    .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
+    .option('--out <dir>', 'store one result file per run (atomic); re-running resumes')
+    .option('--shard <i/N>', 'run only slice i of N of the sweep')
+    .option('--svg <file>', 'also write the charts as SVG')
+    .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--threads <n>', 'worker threads (default: available CPUs)')
+    .option('--inline', 'run in this thread, one run at a time')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: StormOpts) => {
+      await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
+    });
+
+  storm
+    .command('merge')
+    .description('join result directories (from --out, e.g. one per --shard) and report them')
+    .argument('<dirs...>', 'result directories')
+    .option('--format <fmt>', 'text|table|chart|csv|json|jsonl|svg|html', 'text')
+    .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
+    .option('--module-area <size>', 'module area size for the charts (default 1008M)')
+    .option('--svg <file>', 'also write the charts as SVG')
+    .option('--html <file>', 'also write a self-contained HTML report')
+    .action(async (dirs: string[], o: Pick<StormOpts, 'format' | 'categories' | 'svg' | 'html' | 'moduleArea'>) => {
+      const m = await merge(dirs, ['kmodlab', ...process.argv.slice(2)].join(' '));
+      const area = o.moduleArea !== undefined ? parseSize('--module-area', o.moduleArea) : DEFAULT_MODULE_AREA_BYTES;
+      await emitReports(m.records, m.params, o, area);
+    });
+
+  program
+    .command('stats')
+    .description('the /sys/kernel/debug/modules/stats text of one simulated boot')
+    .option('--machine <profile>', 'machine profile', DEFAULT_STORM.machine)
+    .option('--cpus <n>', 'CPU count (default: the profile\'s)')
+    .option('--kernel <preset>', 'kernel preset or preset JSON file', 'v6.4')
+    .option('--seed <n>', 'seed', '1')
+    .option('--modules <dir>', 'a real /lib/modules/<release> tree')
+    .option('--snapshot <name>', 'a shipped module-set snapshot')
+    .option('--kmod-version <n>', 'userspace kmod version')
+    .action(async (o: { machine: string; cpus?: string; kernel: string; seed: string; modules?: string; snapshot?: string; kmodVersion?: string }) => {
+      const profile = loadMachine(o.machine);
+      const { kernels, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
+      if (kernels.length !== 1) throw new InputError(`--kernel ${o.kernel}: stats takes one preset`);
+      const kernel = kernels[0]!;
+      const point: StormPoint = {
+        machine: o.machine,
+        cpus: o.cpus !== undefined ? intOpt('--cpus', o.cpus, 1) : profile.cpus,
+        kernel,
+        seed: parseSeed(o.seed),
+        ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
+        ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
+        ...(o.kmodVersion !== undefined ? { kmodVersion: intOpt('--kmod-version', o.kmodVersion, 1) } : {}),
+        ...(presetFiles.has(kernel) ? { presetFile: presetFiles.get(kernel)! } : {}),
+      };
+      const run = await runStorm(point);
+      // stdout is the debugfs file, byte for byte; where it comes from goes to stderr
+      const real = run.preset.flags.moduleStats ? 'CONFIG_MODULE_STATS' : 'no MODULE_STATS in this release: what it would have said';
+      process.stderr.write(`# ${profile.name}, ${point.cpus} CPUs, ${kernel}, seed ${point.seed} (${real})\n`);
+      process.stdout.write(run.system.kernel.statsText());
+    });
+}

@@ -1,0 +1,123 @@
+/**
+ * DOC: the boot-time coldplug storm — one run point to one result record.
+ *
+ * A run boots one simulated machine (profile, CPU count, kernel preset, seed), lets udevd replay
+ * the coldplug "add" uevents of every device the profile lists, runs the simulation until the last
+ * uevent has settled, and reads off what the kernel itself would report: the MODULE_STATS waste
+ * counters and duplicate table (spec §5.9, accounted on every preset), peak use of the vmalloc and
+ * module areas, allocations that did not fit, and — from userspace's side — load attempts and
+ * their failures per module, the settle time and the time workers spent blocked in the kernel.
+ *
+ * `runPoint` is the sweep's worker export (src/experiments/sweep.ts runs it in a thread pool).
+ */
+import { createSystem, type System } from '../system/index.js';
+import { getPreset, loadPresetFile, type KernelPreset } from '../kernel/presets.js';
+import { loadModuleSet } from '../userspace/depmod/index.js';
+import type { ModuleSet } from '../userspace/moduleset.js';
+import type { ColdplugStats } from '../userspace/udevd.js';
+import type { RunPoint } from './store.js';
+import type { StormRunRecord } from './record.js';
+
+/** A sweep point plus the options every run of a sweep shares. */
+export interface StormPoint extends RunPoint {
+  /** a /lib/modules/<release> directory to read instead of the profile's snapshot */
+  modulesDir?: string;
+  /** a snapshot name (debian-6.1, debian-6.12) instead of the profile's */
+  snapshot?: string;
+  /** the userspace kmod version (default: the profile's) */
+  kmodVersion?: number;
+  /** module area size in bytes (default: the kernel's, 1008 MiB) */
+  moduleAreaBytes?: number;
+  /** the JSON file the preset named by `kernel` comes from */
+  presetFile?: string;
+}
+
+export interface StormRun {
+  system: System;
+  coldplug: ColdplugStats;
+  preset: KernelPreset;
+}
+
+const moduleSets = new Map<string, ModuleSet>();
+
+/** module sets are large and read-only: load each once per process (and thread) */
+async function moduleSetFor(p: StormPoint): Promise<ModuleSet | string | undefined> {
+  if (p.modulesDir === undefined) return p.snapshot;
+  let set = moduleSets.get(p.modulesDir);
+  if (set === undefined) {
+    set = await loadModuleSet({ modulesDir: p.modulesDir });
+    moduleSets.set(p.modulesDir, set);
+  }
+  return set;
+}
+
+export function presetOfPoint(p: StormPoint): KernelPreset {
+  return p.presetFile !== undefined ? loadPresetFile(p.presetFile) : getPreset(p.kernel, '--kernel');
+}
+
+/** Boot the machine and run the coldplug storm to the end. `log` keeps the typed event log. */
+export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Promise<StormRun> {
+  const preset = presetOfPoint(p);
+  const modules = await moduleSetFor(p);
+  const system = createSystem({
+    machine: p.machine,
+    cpus: p.cpus,
+    kernel: preset,
+    seed: p.seed,
+    log: opts.log ?? false,
+    ...(modules !== undefined ? { modules } : {}),
+    ...(p.kmodVersion !== undefined ? { kmodVersion: p.kmodVersion } : {}),
+    ...(p.moduleAreaBytes !== undefined ? { kernelOptions: { memory: { moduleAreaBytes: p.moduleAreaBytes } } } : {}),
+  });
+  const coldplug = system.runColdplug();
+  return { system, coldplug, preset };
+}
+
+function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(r).sort()) out[k] = r[k]!;
+  return out;
+}
+
+/** The result record of a finished storm. */
+export function stormRecord(p: StormPoint, run: StormRun): StormRunRecord {
+  const { system, coldplug } = run;
+  const k = system.kernel;
+  const st = k.stats;
+  const mem = k.memory.summary();
+  const live = new Set(k.modules().filter((m) => k.moduleState(m.name) === 'live').map((m) => m.name));
+  const failures: Record<string, Record<string, number>> = {};
+  for (const [m, f] of Object.entries(coldplug.failuresByModule)) failures[m] = sortedRecord(f);
+  return {
+    machine: p.machine,
+    cpus: p.cpus,
+    kernel: p.kernel,
+    seed: p.seed,
+    wastedBytes: st.virtualMemWasted,
+    wastedBytesByCategory: {
+      kread: st.invalid_kread_bytes,
+      decompress: st.invalid_decompress_bytes,
+      becoming: st.invalid_becoming_bytes,
+      load: st.invalid_mod_bytes,
+    },
+    failedBecoming: st.failed_becoming,
+    failedLoad: st.failed_load_modules,
+    modulesLoaded: live.size,
+    loadAttempts: coldplug.loadAttempts,
+    loadAttemptsByModule: sortedRecord(coldplug.loadAttemptsByModule),
+    failuresByModule: sortedRecord(failures),
+    peakVmallocBytes: mem.vmalloc.peak,
+    peakModuleAreaBytes: mem.module.peak,
+    allocFailures: mem.vmalloc.failures + mem.module.failures,
+    modulesFailedByAllocation: [...k.memory.failedModules].filter((m) => !live.has(m)).sort(),
+    settleNs: coldplug.settleNs,
+    workerBlockedNs: coldplug.workerBlockedNs,
+    uevents: coldplug.uevents,
+    duplicates: st.duplicates().map((d) => ({ module: d.name, count: d.count, reason: d.reason })),
+  };
+}
+
+/** The sweep's worker export: one point → one record. */
+export async function runPoint(p: StormPoint): Promise<StormRunRecord> {
+  return stormRecord(p, await runStorm(p));
+}
