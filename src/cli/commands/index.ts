@@ -9,6 +9,7 @@ import { register as registerMachines } from './machines.js';
 import { register as registerKernels } from './kernels.js';
 import { register as registerSelftest } from './selftest.js';
 import { register as registerStorm } from './storm.js';
+import { register as registerTrace } from './trace.js';
 
 interface PendingCommand {
   name: string;
@@ -17,7 +18,6 @@ interface PendingCommand {
 
 /** Commands wired now and filled in by later issues. */
 const PENDING: PendingCommand[] = [
-  { name: 'trace', summary: 'the timeline of one run as Chrome trace-event JSON' },
   { name: 'explore', summary: 'many seeds or interleavings of a small scenario; every distinct outcome' },
 ];
 
@@ -27,6 +27,7 @@ export function registerCommands(program: Command): void {
   registerKernels(program);
   registerSelftest(program);
   registerStorm(program);
+  registerTrace(program);
   for (const c of PENDING) {
     program
       .command(c.name)
