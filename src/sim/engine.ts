@@ -9,12 +9,21 @@
  * interruptible waits end on any signal, killable waits only on a fatal one. This mirrors the
  * kernel's TASK_UNINTERRUPTIBLE / TASK_INTERRUPTIBLE / TASK_KILLABLE sleeps.
  *
- * Everything is ordered by the event heap's (time, sequence) key, so a run is a pure function of
- * its inputs and seed.
+ * Everything is ordered by a (time, sequence) key, so a run is a pure function of its inputs and
+ * seed. Events due now wait in a FIFO; later ones in a timing wheel (the next 1024 ns) backed by
+ * the event heap (queue.ts); both keep exactly that order.
+ *
+ * Speed notes (what the engine benchmark taught): the primitives' wait helpers are hand-written
+ * generators and the engine runs wait_event's re-check loop itself (ops.ts); generator objects are
+ * resumed through %GeneratorPrototype%.next rather than a megamorphic `gen.next` lookup; nothing
+ * per process is allocated that most processes never use (signal Set, joiner list).
  */
-import { EventHeap } from './heap.js';
+import { FutureQueue } from './queue.js';
 import { EventLog } from './log.js';
 import { RngStreams } from './rng.js';
+import { WaitEventOp } from './ops.js';
+
+export { waitResult } from './ops.js';
 
 export type WaitMode = 'uninterruptible' | 'interruptible' | 'killable';
 /** why a wait ended */
@@ -50,16 +59,36 @@ export class Delay {
 }
 
 export class Waiter {
-  active = true;
+  declare active: boolean;
   /** the primitive's value for the waiter (e.g. a slot handed over), set before waking */
-  value: unknown = undefined;
-  constructor(
-    readonly proc: Process,
-    readonly mode: WaitMode,
-    readonly deadline: number,
-    readonly source: WaitSource,
-  ) {}
+  declare value: unknown;
+  declare readonly proc: Process;
+  declare readonly mode: WaitMode;
+  declare readonly deadline: number;
+  declare readonly source: WaitSource;
+  /** @internal the wait_event that parked this waiter, if any */
+  declare op: WaitEventOp | null;
+
+  // fields assigned here rather than by initializers: one Waiter is allocated per sleep
+  constructor(proc: Process, mode: WaitMode, deadline: number, source: WaitSource) {
+    this.proc = proc;
+    this.mode = mode;
+    this.deadline = deadline;
+    this.source = source;
+    this.active = true;
+    this.value = undefined;
+    this.op = null;
+  }
 }
+
+/**
+ * %GeneratorPrototype%.next. Every generator function expression gets its own `prototype`, so
+ * generator objects of different closures have different hidden classes and `p.gen.next` is a
+ * megamorphic property load that misses V8's stub cache once there are thousands of processes.
+ * A process whose generator's `next` is this builtin (checked when it is created) is resumed by
+ * calling it directly, which is the same call without the lookup.
+ */
+const GEN_NEXT = (Object.getPrototypeOf(function* () {}) as { prototype: Proc }).prototype.next as (this: Proc, v: unknown) => IteratorResult<Cmd, unknown>;
 
 const EV_RESUME = 0;
 const EV_TIMEOUT = 1;
@@ -71,31 +100,57 @@ export class Process<R = unknown> implements WaitSource {
   result: R | undefined = undefined;
   /** the wait this process is parked on, if any */
   waiter: Waiter | null = null;
-  pendingSignals = new Set<Signal>();
-  private joiners: Waiter[] = [];
+  /** @internal the wait_event this process sleeps in, when the engine runs its re-check loop */
+  waitOp: WaitEventOp | null = null;
+  /** pending signals; the Set is created on first use (most processes never get one) */
+  private sigs: Set<Signal> | null = null;
+  private joiners: Waiter[] | null = null;
+  /** @internal neighbours in the engine's list of live processes */
+  livePrev: Process | null = null;
+  /** @internal */
+  liveNext: Process | null = null;
 
   constructor(
     readonly sim: Sim,
     readonly pid: number,
     readonly name: string,
     readonly gen: Proc<R>,
-  ) {}
+  ) {
+    this.nativeGen = gen.next === GEN_NEXT;
+  }
+
+  /**
+   * @internal `gen` is a plain generator object (its `next` was the builtin when the process was
+   * created): the engine resumes it through GEN_NEXT
+   */
+  readonly nativeGen: boolean;
+
+  get pendingSignals(): Set<Signal> {
+    return (this.sigs ??= new Set<Signal>());
+  }
+
+  set pendingSignals(s: Set<Signal>) {
+    this.sigs = s;
+  }
 
   signalPending(): boolean {
-    return this.pendingSignals.size > 0;
+    const s = this.sigs;
+    return s !== null && s.size > 0;
   }
 
   fatalSignalPending(): boolean {
-    return this.pendingSignals.has('SIGKILL');
+    const s = this.sigs;
+    return s !== null && s.has('SIGKILL');
   }
 
   /** drop pending signals (kernel threads flush them; a new syscall in our model starts clean) */
   flushSignals(): void {
-    this.pendingSignals.clear();
+    if (this.sigs !== null) this.sigs.clear();
   }
 
   /** would a wait in `mode` end right now because of a pending signal? */
   interruptedIn(mode: WaitMode): boolean {
+    if (this.sigs === null) return false;
     if (mode === 'interruptible') return this.signalPending();
     if (mode === 'killable') return this.fatalSignalPending();
     return false;
@@ -106,14 +161,16 @@ export class Process<R = unknown> implements WaitSource {
     if (this.done) return this.result;
     const w = this.sim.park(opts, this);
     if (w === null) return undefined;
-    this.joiners.push(w);
+    (this.joiners ??= []).push(w);
     yield w;
     return this.result;
   }
 
   cancelWait(w: Waiter): void {
-    const i = this.joiners.indexOf(w);
-    if (i >= 0) this.joiners.splice(i, 1);
+    const js = this.joiners;
+    if (js === null) return;
+    const i = js.indexOf(w);
+    if (i >= 0) js.splice(i, 1);
   }
 
   /** @internal */
@@ -121,7 +178,8 @@ export class Process<R = unknown> implements WaitSource {
     this.done = true;
     this.result = result;
     const js = this.joiners;
-    this.joiners = [];
+    if (js === null) return;
+    this.joiners = null;
     for (const w of js) this.sim.wake(w);
   }
 }
@@ -152,20 +210,26 @@ export class Sim {
   readonly log: EventLog;
   readonly rng: RngStreams;
   readonly seed: number;
-  private heap = new EventHeap<Process>();
+  /** events due later than now (timing wheel + heap, in (time, sequence) order) */
+  private future = new FutureQueue<Process>();
   /**
-   * Events due at the current instant (wake-ups, spawns): a FIFO beside the heap, merged with it
-   * by sequence number. All its entries carry t = now with rising seq, and time only moves on
-   * once it is empty, so most wake-ups never touch the heap.
+   * Events due at the current instant (wake-ups, spawns): a FIFO beside the future queue. All
+   * its entries were pushed at t = now, so after every event of the future queue due now (those
+   * were pushed earlier, with lower sequence numbers); time only moves on once it is empty.
    */
-  private nowSeq: number[] = [];
   private nowKind: number[] = [];
   private nowProc: (Process | null)[] = [];
   private nowVal: unknown[] = [];
+  /** the FIFO is nowHead..nowTail-1; the arrays keep their capacity when it empties */
   private nowHead = 0;
+  /** a time at which the future queue is known to hold no more events due (see runWhile) */
+  private futureDrainedAt = -1;
+  private nowTail = 0;
   private seq = 0;
   private nextPid = 1;
-  private live = new Set<Process>();
+  /** live processes in spawn order: an intrusive doubly-linked list (no Set to grow and rehash) */
+  private liveHead: Process | null = null;
+  private liveTail: Process | null = null;
   /** events handled so far */
   eventCount = 0;
 
@@ -178,7 +242,7 @@ export class Sim {
   /** start a process at the current time (after the already-scheduled events of this instant) */
   spawn<R>(name: string, gen: Proc<R>): Process<R> {
     const p = new Process<R>(this, this.nextPid++, name, gen);
-    this.live.add(p as Process);
+    this.liveAdd(p as Process);
     this.push(this.now, EV_RESUME, p as Process, undefined);
     if (this.log.enabled) this.log.emit('spawn', { pid: p.pid }, p as Process);
     return p;
@@ -209,7 +273,28 @@ export class Sim {
 
   /** processes that have started and not finished */
   liveProcesses(): Process[] {
-    return [...this.live];
+    const out: Process[] = [];
+    for (let p = this.liveHead; p !== null; p = p.liveNext) out.push(p);
+    return out;
+  }
+
+  private liveAdd(p: Process): void {
+    const t = this.liveTail;
+    p.livePrev = t;
+    if (t === null) this.liveHead = p;
+    else t.liveNext = p;
+    this.liveTail = p;
+  }
+
+  private liveRemove(p: Process): void {
+    const a = p.livePrev;
+    const b = p.liveNext;
+    if (a === null) this.liveHead = b;
+    else a.liveNext = b;
+    if (b === null) this.liveTail = a;
+    else b.livePrev = a;
+    p.livePrev = null;
+    p.liveNext = null;
   }
 
   /**
@@ -247,7 +332,7 @@ export class Sim {
 
   /** run until no event is left, or until virtual time would pass `untilNs` */
   run(untilNs = Infinity): void {
-    this.runWhile(() => true, untilNs);
+    this.runWhile(null, untilNs);
   }
 
   /** run until `done()` is true (checked after every event); false if the events ran out first */
@@ -259,69 +344,71 @@ export class Sim {
 
   /** true if nothing is scheduled any more (every remaining process is blocked for good) */
   idle(): boolean {
-    return this.heap.size === 0 && this.nowHead === this.nowSeq.length;
+    return this.future.size === 0 && this.nowHead === this.nowTail;
   }
 
   /** time of the next event, or Infinity */
   nextEventTime(): number {
-    if (this.nowHead < this.nowSeq.length) return this.now;
-    return this.heap.topT();
+    if (this.nowHead < this.nowTail) return this.now;
+    return this.future.topT(this.now);
   }
 
-  private runWhile(cont: () => boolean, untilNs: number): void {
-    const heap = this.heap;
-    while (cont()) {
+  /** the event loop; `cont` (null = always) is checked before every event, as before */
+  private runWhile(cont: (() => boolean) | null, untilNs: number): void {
+    const future = this.future;
+    const nowKind = this.nowKind;
+    const nowProc = this.nowProc;
+    const nowVal = this.nowVal;
+    for (;;) {
+      if (cont !== null && !cont()) break;
       let kind: number;
       let proc: Process | null;
       let val: unknown;
-      // the next event is the smaller (t, seq) of the heap's top and the now-queue's head
-      if (this.nowHead < this.nowSeq.length) {
-        const h = this.nowHead;
-        if (heap.topT() === this.now && heap.topSeq() < this.nowSeq[h]!) {
-          heap.pop();
-          kind = heap.outKind;
-          proc = heap.outTarget;
-          val = heap.outVal;
+      const h = this.nowHead;
+      if (h < this.nowTail) {
+        // future-queue events due now were pushed before the now-queue's: they go first (once
+        // there is none left, none can come: an event pushed for now joins the now-queue)
+        if (this.futureDrainedAt !== this.now && future.topT(this.now) === this.now) {
+          future.popTop();
+          kind = future.outKind;
+          proc = future.outTarget;
+          val = future.outVal;
         } else {
-          kind = this.nowKind[h]!;
-          proc = this.nowProc[h]!;
-          val = this.nowVal[h];
-          this.nowProc[h] = null;
-          this.nowVal[h] = undefined;
-          if (++this.nowHead === this.nowSeq.length) {
+          this.futureDrainedAt = this.now;
+          kind = nowKind[h]!;
+          proc = nowProc[h]!;
+          val = nowVal[h];
+          nowProc[h] = null;
+          nowVal[h] = undefined;
+          if (h + 1 === this.nowTail) {
             this.nowHead = 0;
-            this.nowSeq.length = 0;
-            this.nowKind.length = 0;
-            this.nowProc.length = 0;
-            this.nowVal.length = 0;
+            this.nowTail = 0;
+          } else {
+            this.nowHead = h + 1;
           }
         }
       } else {
-        if (heap.topT() > untilNs || !heap.pop()) break;
-        this.now = heap.outT;
-        kind = heap.outKind;
-        proc = heap.outTarget;
-        val = heap.outVal;
+        const t = future.topT(this.now);
+        if (t > untilNs || (t === Infinity && future.size === 0)) break;
+        future.popTop();
+        this.now = t;
+        kind = future.outKind;
+        proc = future.outTarget;
+        val = future.outVal;
       }
       this.eventCount++;
-      switch (kind) {
-        case EV_RESUME:
-          this.step(proc!, val);
-          break;
-        case EV_TIMEOUT: {
-          const w = val as Waiter;
-          if (w.active) this.endWait(w, 'timeout');
-          break;
-        }
-        case EV_SIGNAL:
-          this.deliver(proc!, val as Signal);
-          break;
-        case EV_CALL:
-          (val as () => void)();
-          break;
+      if (kind === EV_RESUME) {
+        this.step(proc!, val);
+      } else if (kind === EV_TIMEOUT) {
+        const w = val as Waiter;
+        if (w.active) this.endWait(w, 'timeout');
+      } else if (kind === EV_SIGNAL) {
+        this.deliver(proc!, val as Signal);
+      } else {
+        (val as () => void)();
       }
     }
-    if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && cont()) this.now = untilNs;
+    if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && (cont === null || cont())) this.now = untilNs;
   }
 
   private deliver(p: Process, sig: Signal): void {
@@ -342,12 +429,13 @@ export class Sim {
 
   private push(t: number, kind: number, proc: Process | null, val: unknown): void {
     if (t === this.now) {
-      this.nowSeq.push(this.seq++);
-      this.nowKind.push(kind);
-      this.nowProc.push(proc);
-      this.nowVal.push(val);
+      const i = this.nowTail++;
+      this.seq++;
+      this.nowKind[i] = kind;
+      this.nowProc[i] = proc;
+      this.nowVal[i] = val;
     } else {
-      this.heap.push(t, this.seq++, kind, proc, val);
+      this.future.push(this.now, t, this.seq++, kind, proc, val);
     }
   }
 
@@ -355,9 +443,23 @@ export class Sim {
     if (p.done) return;
     const prev = this.current;
     this.current = p;
+    const op = p.waitOp;
+    if (op !== null) {
+      // the process sleeps in a wait_event: re-check its condition here, and resume its code only
+      // once the wait is over (the op's next() then just returns the result)
+      p.waitOp = null;
+      const w = op.recheck(v as WaitStatus);
+      if (w !== null) {
+        this.current = prev;
+        p.waitOp = op;
+        p.waiter = w;
+        if (w.deadline !== Infinity) this.push(Math.max(w.deadline, this.now), EV_TIMEOUT, null, w);
+        return;
+      }
+    }
     let r: IteratorResult<Cmd, unknown>;
     try {
-      r = p.gen.next(v);
+      r = p.nativeGen ? GEN_NEXT.call(p.gen, v) : p.gen.next(v);
     } catch (err) {
       this.current = prev;
       if (err instanceof ProcessError) throw err;
@@ -365,7 +467,7 @@ export class Sim {
     }
     this.current = prev;
     if (r.done) {
-      this.live.delete(p);
+      this.liveRemove(p);
       p.finish(r.value);
       if (this.log.enabled) this.log.emit('exit', { result: r.value }, p);
       return;
@@ -377,19 +479,9 @@ export class Sim {
       // a Waiter: the primitive has queued it already
       p.waiter = cmd;
       if (cmd.deadline !== Infinity) this.push(Math.max(cmd.deadline, this.now), EV_TIMEOUT, null, cmd);
+      // `yield*` hands the op's result object through unchanged: if it is the one the op made,
+      // the process is suspended inside the op's yield*, and its next resumption goes to the op
+      if (cmd.op !== null && cmd.op.lastYield === r) p.waitOp = cmd.op;
     }
   }
 }
-
-/** The WaitResult for a wait that ended with `status` and an absolute deadline. */
-export function waitResult(sim: Sim, status: WaitStatus, deadline: number): WaitResult {
-  if (deadline === Infinity) return FOREVER[status];
-  return { status, remainingNs: Math.max(0, deadline - sim.now) };
-}
-
-/** shared results of waits without a timeout (the hot path allocates nothing) */
-const FOREVER: Record<WaitStatus, WaitResult> = {
-  ok: Object.freeze({ status: 'ok', remainingNs: Infinity }),
-  timeout: Object.freeze({ status: 'timeout', remainingNs: Infinity }),
-  signal: Object.freeze({ status: 'signal', remainingNs: Infinity }),
-};

@@ -4,7 +4,37 @@
  * unlock() hands the lock straight to the oldest waiter, so nobody can barge in between; a
  * lock() may be interruptible or killable like mutex_lock_interruptible/_killable.
  */
-import type { Proc, Process, Sim, WaitMode, WaitSource, WaitStatus, Waiter } from './engine.js';
+import type { Cmd, Proc, Process, Sim, WaitMode, WaitSource, WaitStatus, Waiter } from './engine.js';
+import { ParkOnceOp } from './ops.js';
+
+/** lock(): take a free lock at once, or park until unlock() hands it over */
+class LockOp extends ParkOnceOp<WaitStatus> {
+  constructor(
+    private readonly m: Mutex,
+    private readonly mode: WaitMode,
+  ) {
+    super();
+  }
+
+  protected start(): IteratorResult<Cmd, WaitStatus> {
+    const m = this.m;
+    const me = m.sim.current;
+    if (me === null) throw new Error(`${m.name}: lock() outside a process`);
+    if (m.owner === me) throw new Error(`${m.name}: recursive lock by ${me.name}`);
+    if (m.owner === null) {
+      m.owner = me;
+      return this.finish('ok');
+    }
+    const w = m.sim.park({ mode: this.mode }, m);
+    if (w === null) return this.finish('signal');
+    m.enqueue(w);
+    return this.yieldCmd(w);
+  }
+
+  protected resumed(status: WaitStatus): WaitStatus {
+    return status;
+  }
+}
 
 export class Mutex implements WaitSource {
   owner: Process | null = null;
@@ -30,18 +60,13 @@ export class Mutex implements WaitSource {
   }
 
   /** 'ok' once the caller owns the lock; 'signal' if an interruptible/killable lock was interrupted */
-  *lock(mode: WaitMode = 'uninterruptible'): Proc<WaitStatus> {
-    const me = this.sim.current;
-    if (me === null) throw new Error(`${this.name}: lock() outside a process`);
-    if (this.owner === me) throw new Error(`${this.name}: recursive lock by ${me.name}`);
-    if (this.owner === null) {
-      this.owner = me;
-      return 'ok';
-    }
-    const w = this.sim.park({ mode }, this);
-    if (w === null) return 'signal';
+  lock(mode: WaitMode = 'uninterruptible'): Proc<WaitStatus> {
+    return new LockOp(this, mode);
+  }
+
+  /** @internal lock() parks here */
+  enqueue(w: Waiter): void {
     this.queue.push(w);
-    return (yield w) as WaitStatus;
   }
 
   unlock(): void {

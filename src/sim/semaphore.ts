@@ -6,7 +6,31 @@
  * never overtake a sleeper. down(timeout) returns 'timeout' when its budget runs out, like
  * down_timeout()'s -ETIME. Waits are uninterruptible by default, as in the kernel.
  */
-import type { Proc, Sim, WaitOptions, WaitSource, WaitStatus, Waiter } from './engine.js';
+import type { Cmd, Proc, Sim, WaitOptions, WaitSource, WaitStatus, Waiter } from './engine.js';
+import { NO_OPTS, ParkOnceOp } from './ops.js';
+
+/** down(): take a unit at once, or park and return the wake-up's status */
+class DownOp extends ParkOnceOp<WaitStatus> {
+  constructor(
+    private readonly sem: Semaphore,
+    private readonly opts: WaitOptions | undefined,
+  ) {
+    super();
+  }
+
+  protected start(): IteratorResult<Cmd, WaitStatus> {
+    const sem = this.sem;
+    if (sem.tryDown()) return this.finish('ok');
+    const w = sem.sim.park(this.opts === undefined ? NO_OPTS : this.opts, sem);
+    if (w === null) return this.finish('signal');
+    sem.enqueue(w);
+    return this.yieldCmd(w);
+  }
+
+  protected resumed(status: WaitStatus): WaitStatus {
+    return status;
+  }
+}
 
 export class Semaphore implements WaitSource {
   private queue: Waiter[] = [];
@@ -29,12 +53,13 @@ export class Semaphore implements WaitSource {
     return false;
   }
 
-  *down(opts: WaitOptions = {}): Proc<WaitStatus> {
-    if (this.tryDown()) return 'ok';
-    const w = this.sim.park(opts, this);
-    if (w === null) return 'signal';
+  down(opts?: WaitOptions): Proc<WaitStatus> {
+    return new DownOp(this, opts);
+  }
+
+  /** @internal down() parks here */
+  enqueue(w: Waiter): void {
     this.queue.push(w);
-    return (yield w) as WaitStatus;
   }
 
   up(): void {

@@ -33,9 +33,11 @@ export class SlotCounter {
     return false;
   }
 
-  *acquire(opts: WaitOptions = {}): Proc<WaitResult> {
-    return yield* this.wq.waitEvent(() => this.tryTake(), opts);
+  acquire(opts?: WaitOptions): Proc<WaitResult> {
+    return this.wq.waitEvent(this.take, opts);
   }
+
+  private readonly take = (): boolean => this.tryTake();
 
   release(): void {
     this.free++;

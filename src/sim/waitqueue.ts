@@ -7,7 +7,8 @@
  * waiter can lose a race to a newcomer. As in ___wait_event, the condition is checked before a
  * pending signal or an expired timeout ends the wait, so a true condition always wins.
  */
-import { type Proc, type Sim, type WaitOptions, type WaitResult, type WaitSource, type WaitStatus, type Waiter, waitResult } from './engine.js';
+import type { Proc, Sim, WaitOptions, WaitResult, WaitSource, Waiter } from './engine.js';
+import { WaitEventOp } from './ops.js';
 
 export class WaitQueue implements WaitSource {
   private sleepers: Waiter[] = [];
@@ -27,20 +28,13 @@ export class WaitQueue implements WaitSource {
    * evaluated exactly when the kernel would evaluate it — once before sleeping and once after
    * every wake-up.
    */
-  *waitEvent(cond: () => boolean, opts: WaitOptions = {}): Proc<WaitResult> {
-    const sim = this.sim;
-    const mode = opts.mode ?? 'uninterruptible';
-    const deadline = opts.timeoutNs === undefined ? Infinity : sim.now + opts.timeoutNs;
-    if (cond()) return waitResult(sim, 'ok', deadline);
-    for (;;) {
-      const w = sim.parkUntil(mode, deadline, this);
-      if (w === null) return waitResult(sim, 'signal', deadline);
-      this.sleepers.push(w);
-      const status = (yield w) as WaitStatus;
-      if (cond()) return waitResult(sim, 'ok', deadline);
-      if (status !== 'ok') return waitResult(sim, status, deadline);
-      if (sim.now >= deadline) return waitResult(sim, 'timeout', deadline);
-    }
+  waitEvent(cond: () => boolean, opts?: WaitOptions): Proc<WaitResult> {
+    return new WaitEventOp(this, cond, opts);
+  }
+
+  /** @internal a wait_event parks here */
+  enqueue(w: Waiter): void {
+    this.sleepers.push(w);
   }
 
   /** wake every sleeper (wake_up_all); returns how many were woken */

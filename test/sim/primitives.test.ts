@@ -228,6 +228,33 @@ test('CPU pool: the same work takes 4x longer on 2 CPUs than on 8', () => {
   assert.deepEqual(finish(2), [10, 10, 20, 20, 30, 30, 40, 40].map((x) => x * MS));
 });
 
+test('CPU pool with a time slice: round-robin, so short work is not stuck behind long bursts', () => {
+  const sim = new Sim();
+  const pool = new CpuPool(sim, 1, { sliceNs: 3 * MS });
+  const ends: Record<string, number> = {};
+  for (const [name, start, work] of [['long', 0, 30], ['short', 1, 2], ['mid', 2, 6]] as const) {
+    sim.spawn(name, (function* () {
+      yield sim.delay(start * MS);
+      yield* pool.compute(work * MS);
+      ends[name] = sim.now / MS;
+    })());
+  }
+  sim.run();
+  // long runs 0-3, short 3-5 (done), mid 5-8, long 8-11, mid 11-14 (done), long alone to 38
+  assert.deepEqual(ends, { short: 5, mid: 14, long: 38 });
+  assert.equal(pool.busyNs, 38 * MS);
+  assert.equal(pool.free, 1);
+});
+
+test('CPU pool with a time slice: nothing is preempted while nobody waits', () => {
+  const sim = new Sim();
+  const pool = new CpuPool(sim, 2, { sliceNs: 1 * MS });
+  for (let i = 0; i < 2; i++) sim.spawn(`w${i}`, pool.compute(50 * MS));
+  sim.run();
+  assert.equal(pool.preemptions, 0);
+  assert.equal(sim.now, 50 * MS);
+});
+
 test('CPU pool: sleeping holds no CPU', () => {
   const sim = new Sim();
   const pool = new CpuPool(sim, 1);

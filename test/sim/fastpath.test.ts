@@ -1,0 +1,364 @@
+/**
+ * Tests of the engine's fast paths: the wait helpers implemented as hand-written generators, the
+ * re-check loop of wait_event run by the engine, the timing wheel in front of the event heap, and
+ * the direct resumption of generator objects. Each pins down that the fast path behaves as the
+ * plain generator code it replaces.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Completion, Mutex, Semaphore, Sim, SlotCounter, WaitQueue, type Cmd, type Proc, type WaitResult } from '../../src/sim/index.js';
+
+test('a wake-up whose condition is false does not run the process; the condition runs as the process', () => {
+  const sim = new Sim({ log: true });
+  const wq = new WaitQueue(sim, 'q');
+  let n = 0;
+  const evals: string[] = [];
+  const p = sim.spawn('sleeper', (function* () {
+    sim.log.emit('before');
+    const r = yield* wq.waitEvent(() => {
+      evals.push(`${sim.current?.name}@${sim.now}`);
+      return n >= 3;
+    });
+    sim.log.emit('after', { status: r.status });
+  })());
+  sim.spawn('waker', (function* () {
+    for (let i = 1; i <= 3; i++) {
+      yield sim.delay(10);
+      n = i;
+      wq.wakeUpAll();
+    }
+  })());
+  sim.run();
+  // evaluated before sleeping and after every wake-up, each time as the sleeping process
+  assert.deepEqual(evals, ['sleeper@0', 'sleeper@10', 'sleeper@20', 'sleeper@30']);
+  const mine = sim.log.records.filter((r) => r.pid === p.pid && (r.kind === 'before' || r.kind === 'after'));
+  assert.deepEqual(mine.map((r) => `${r.kind}@${r.t}`), ['before@0', 'after@30']);
+});
+
+test('a condition that throws at a re-check surfaces at the yield*, where the process can catch it', () => {
+  const sim = new Sim();
+  const wq = new WaitQueue(sim, 'q');
+  let armed = false;
+  let caught = '';
+  sim.spawn('w', (function* () {
+    try {
+      yield* wq.waitEvent(() => {
+        if (armed) throw new Error('cond failed');
+        return false;
+      });
+    } catch (e) {
+      caught = `${(e as Error).message}@${sim.now}`;
+    }
+  })());
+  sim.spawn('waker', (function* () {
+    yield sim.delay(5);
+    armed = true;
+    wq.wakeUpAll();
+  })());
+  sim.run();
+  assert.equal(caught, 'cond failed@5');
+  assert.deepEqual(sim.liveProcesses(), []);
+});
+
+test('an uncaught throwing condition is reported as the process failing', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  const wq = new WaitQueue(sim, 'q');
+  let armed = false;
+  sim.spawn('bad', (function* () {
+    yield* wq.waitEvent(() => {
+      if (armed) throw new Error('boom');
+      return false;
+    });
+  })());
+  sim.spawn('waker', (function* () {
+    yield* c.wait({ timeoutNs: 7 });
+    armed = true;
+    wq.wakeUp();
+  })());
+  assert.throws(() => sim.run(), /process bad failed at t=7ns: boom/);
+});
+
+test('wait helpers driven by hand (not through yield*) behave like the generators they replace', () => {
+  const sim = new Sim();
+  const wq = new WaitQueue(sim, 'q');
+  let n = 0;
+  const got: string[] = [];
+  // a wrapper that forwards every step itself: the engine never sees the wait op
+  function* forward<R>(it: Proc<R>): Proc<R> {
+    let r = it.next();
+    while (!r.done) r = it.next(yield r.value);
+    return r.value;
+  }
+  sim.spawn('w', (function* () {
+    const r = yield* forward(wq.waitEvent(() => n >= 2, { timeoutNs: 100 }));
+    got.push(`${r.status}/${r.remainingNs}@${sim.now}`);
+    const t = yield* forward(wq.waitEvent(() => false, { timeoutNs: 15 }));
+    got.push(`${t.status}/${t.remainingNs}@${sim.now}`);
+  })());
+  sim.spawn('waker', (function* () {
+    for (let i = 1; i <= 2; i++) {
+      yield sim.delay(10);
+      n = i;
+      wq.wakeUpAll();
+    }
+    yield sim.delay(3);
+    wq.wakeUpAll(); // a spurious wake-up of the second wait
+  })());
+  sim.run();
+  assert.deepEqual(got, ['ok/80@20', 'timeout/0@35']);
+});
+
+test('a wait helper does nothing until iterated; its timeout starts at the yield*', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  let res = '';
+  sim.spawn('w', (function* () {
+    const w = c.wait({ timeoutNs: 10 }); // created at 0, nothing happens yet
+    assert.equal(c.waiting, 0);
+    yield sim.delay(5);
+    const r = yield* w; // the budget runs from 5
+    res = `${r.status}@${sim.now}`;
+  })());
+  sim.run();
+  assert.equal(res, 'timeout@15');
+});
+
+test('a wait helper can be spawned as a process of its own', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  const sem = new Semaphore(sim, 's', 0);
+  const p = sim.spawn('waiter', c.wait({ timeoutNs: 50 }));
+  const q = sim.spawn('downer', sem.down());
+  sim.spawn('completer', (function* () {
+    yield sim.delay(4);
+    c.complete();
+    yield sim.delay(4);
+    sem.up();
+  })());
+  sim.run();
+  assert.equal(p.done, true);
+  assert.deepEqual(p.result, { status: 'ok', remainingNs: 46 });
+  assert.equal(q.result, 'ok');
+});
+
+test('finished wait helpers behave like finished generators', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  c.completeAll();
+  let second: IteratorResult<Cmd, WaitResult> | undefined;
+  sim.spawn('w', (function* () {
+    const it = c.wait();
+    const first = it.next();
+    assert.equal(first.done, true);
+    assert.equal((first.value as WaitResult).status, 'ok');
+    const r = it.next();
+    second = { done: r.done, value: r.value } as IteratorResult<Cmd, WaitResult>;
+    yield sim.delay(1);
+  })());
+  sim.run();
+  assert.deepEqual(second, { done: true, value: undefined });
+});
+
+test('processes need not be generator objects: any iterator of commands works', () => {
+  const sim = new Sim();
+  const seen: number[] = [];
+  let step = 0;
+  const it: Proc<string> = {
+    next(): IteratorResult<Cmd, string> {
+      seen.push(sim.now);
+      return step++ < 2 ? { done: false, value: sim.delay(7) } : { done: true, value: 'end' };
+    },
+    return(v: string): IteratorResult<Cmd, string> {
+      return { done: true, value: v };
+    },
+    throw(e: unknown): IteratorResult<Cmd, string> {
+      throw e;
+    },
+    [Symbol.iterator]() {
+      return this;
+    },
+  };
+  const p = sim.spawn('custom', it);
+  sim.run();
+  assert.deepEqual(seen, [0, 7, 14]);
+  assert.equal(p.result, 'end');
+});
+
+test('timing wheel: far and near events due at the same time keep (time, sequence) order', () => {
+  const sim = new Sim();
+  const order: string[] = [];
+  // scheduled at t=0 for t=5000 (beyond the wheel's horizon), then at t=4500 for t=5000 (within it)
+  sim.at(5000, () => order.push('far-first'));
+  sim.at(4500, () => {
+    sim.at(5000, () => order.push('near-second'));
+    sim.at(4501, () => order.push('near@4501'));
+  });
+  sim.at(5000, () => order.push('far-third'));
+  sim.at(3, () => order.push('early'));
+  sim.spawn('p', (function* () {
+    yield sim.delay(5000);
+    order.push(`proc@${sim.now}`);
+  })());
+  sim.run();
+  assert.deepEqual(order, ['early', 'near@4501', 'far-first', 'far-third', 'proc@5000', 'near-second']);
+});
+
+test('timing wheel: many delays across and beyond the horizon come out in time order', () => {
+  const sim = new Sim({ seed: 7 });
+  const rng = sim.rng.stream('t');
+  const fired: [number, number][] = [];
+  for (let i = 0; i < 400; i++) {
+    const d = rng.int(0, 3000);
+    sim.spawn(`p${i}`, (function* () {
+      yield sim.delay(d);
+      fired.push([sim.now, i]);
+      yield sim.delay(d % 1100);
+      fired.push([sim.now, i]);
+    })());
+  }
+  sim.run();
+  assert.equal(fired.length, 800);
+  for (let k = 1; k < fired.length; k++) assert.ok(fired[k]![0] >= fired[k - 1]![0], `time went back at ${k}`);
+  // equal times of first delays: in spawn order (they were scheduled in that order at t=0)
+  const firsts = new Map<number, number[]>();
+  const seenProc = new Set<number>();
+  for (const [t, i] of fired) {
+    if (seenProc.has(i)) continue;
+    seenProc.add(i);
+    firsts.set(t, [...(firsts.get(t) ?? []), i]);
+  }
+  for (const ids of firsts.values()) assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+  assert.deepEqual(sim.liveProcesses(), []);
+  assert.equal(sim.idle(), true);
+});
+
+test('signals at non-integer times and timeouts keep their order next to wheel events', () => {
+  const sim = new Sim();
+  const wq = new WaitQueue(sim, 'q');
+  const res: string[] = [];
+  const p = sim.spawn('int', (function* () {
+    const r = yield* wq.waitEvent(() => false, { mode: 'interruptible', timeoutNs: 20 });
+    res.push(`int:${r.status}@${sim.now}`);
+  })());
+  sim.spawn('plain', (function* () {
+    const r = yield* wq.waitEvent(() => false, { timeoutNs: 11 });
+    res.push(`plain:${r.status}@${sim.now}`);
+  })());
+  sim.signal(p, 'SIGUSR1', 10.5);
+  sim.run();
+  assert.deepEqual(res, ['int:signal@10.5', 'plain:timeout@11']);
+});
+
+test('run(untilNs) stops before later events and resumes where it stopped', () => {
+  const sim = new Sim();
+  const seen: number[] = [];
+  for (const t of [1, 500, 1023, 1024, 1025, 4000]) sim.at(t, () => seen.push(sim.now));
+  sim.run(1024);
+  assert.deepEqual(seen, [1, 500, 1023, 1024]);
+  assert.equal(sim.now, 1024);
+  assert.equal(sim.nextEventTime(), 1025);
+  sim.run(2000);
+  assert.equal(sim.now, 2000);
+  sim.run();
+  assert.deepEqual(seen, [1, 500, 1023, 1024, 1025, 4000]);
+  assert.equal(sim.idle(), true);
+});
+
+test('liveProcesses lists live processes in spawn order as others finish', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  for (const [name, d] of [['a', 5], ['b', 1], ['c', 3], ['d', 9]] as const) {
+    sim.spawn(name, (function* () {
+      yield sim.delay(d);
+      if (name === 'c' || name === 'a') yield* c.wait();
+    })());
+  }
+  sim.run(4);
+  assert.deepEqual(sim.liveProcesses().map((p) => p.name), ['a', 'c', 'd']);
+  sim.run();
+  assert.deepEqual(sim.liveProcesses().map((p) => p.name), ['a', 'c']);
+  c.completeAll();
+  sim.run();
+  assert.deepEqual(sim.liveProcesses(), []);
+});
+
+test('completion: exclusive wake-ups skip sleepers that already left, in FIFO order', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  const got: string[] = [];
+  for (const [name, timeoutNs] of [['a', 100], ['b', 3], ['c', 100], ['d', 100]] as const) {
+    sim.spawn(name, (function* () {
+      const r = yield* c.wait({ timeoutNs });
+      got.push(`${name}:${r.status}@${sim.now}`);
+    })());
+  }
+  sim.spawn('completer', (function* () {
+    yield sim.delay(5);
+    assert.equal(c.waiting, 3); // b gave up at 3
+    c.complete();
+    c.complete();
+    assert.equal(c.waiting, 1);
+    yield sim.delay(5);
+    c.completeAll();
+  })());
+  sim.run();
+  assert.deepEqual(got, ['b:timeout@3', 'a:ok@5', 'c:ok@5', 'd:ok@10']);
+});
+
+test('pending signals: the Set is there when asked for, and direct changes to it count', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  let r = '';
+  const p = sim.spawn('p', (function* () {
+    r = (yield* c.wait({ mode: 'interruptible' })).status;
+  })());
+  assert.equal(p.signalPending(), false);
+  assert.equal(p.pendingSignals.size, 0);
+  p.pendingSignals.add('SIGINT'); // pending before the process first runs
+  sim.run();
+  assert.equal(r, 'signal');
+  p.flushSignals();
+  assert.equal(p.pendingSignals.size, 0);
+});
+
+test('mutex, semaphore and slot counter ops keep their hand-off semantics with signals', () => {
+  const sim = new Sim();
+  const m = new Mutex(sim, 'm');
+  const sem = new Semaphore(sim, 's', 1);
+  const slots = new SlotCounter(sim, 'slots', 1);
+  const out: string[] = [];
+  const user = (name: string, start: number) =>
+    sim.spawn(name, (function* () {
+      yield sim.delay(start);
+      const a = yield* m.lock('interruptible');
+      out.push(`${name}:lock:${a}@${sim.now}`);
+      if (a !== 'ok') return;
+      const b = yield* sem.down({ mode: 'killable', timeoutNs: 30 });
+      out.push(`${name}:down:${b}@${sim.now}`);
+      const s = yield* slots.acquire({ timeoutNs: 30 });
+      out.push(`${name}:slot:${s.status}@${sim.now}`);
+      yield sim.delay(10);
+      m.unlock();
+      if (b === 'ok') sem.up();
+      if (s.status === 'ok') slots.release();
+    })());
+  user('a', 0);
+  const b = user('b', 1);
+  user('c', 2);
+  sim.signal(b, 'SIGINT', 2);
+  sim.run();
+  // b's signal arrives while it sleeps on the held mutex; c gets the mutex handed over at 10
+  assert.deepEqual(out, [
+    'a:lock:ok@0',
+    'a:down:ok@0',
+    'a:slot:ok@0',
+    'b:lock:signal@2',
+    'c:lock:ok@10',
+    'c:down:ok@10',
+    'c:slot:ok@10',
+  ]);
+  assert.equal(m.locked, false);
+  assert.equal(sem.count, 1);
+  assert.equal(slots.free, 1);
+});
