@@ -144,6 +144,9 @@ export function udevTimingsOf(m: Machine): UdevTimings {
   };
 }
 
+/** the CPU pool's round-robin slice */
+export const CPU_SLICE_NS = 3_000_000;
+
 export function createSystem(o: SystemOptions = {}): System {
   const base: MachineProfile = typeof o.machine === 'object' ? o.machine : loadMachine(o.machine ?? 'qemu-tcg');
   const machine = forCpus(base, o.cpus ?? base.cpus);
@@ -151,7 +154,9 @@ export function createSystem(o: SystemOptions = {}): System {
   const kmodVersion = o.kmodVersion ?? machine.kmod.version;
 
   const sim = new Sim({ seed: o.seed ?? 1, log: o.log ?? false });
-  const cpu = new CpuPool(sim, machine.cpus);
+  // time-sliced like the kernel's fair scheduler (EEVDF's base slice is 0.75 ms × (1 + log2 CPUs),
+  // capped at 8 CPUs: ~3 ms), so short work is not stuck behind long bursts
+  const cpu = new CpuPool(sim, machine.cpus, { sliceNs: CPU_SLICE_NS });
   const kernel = createKernel(sim, {
     jitter: o.jitter ?? 0.2,
     ...o.kernelOptions,
@@ -163,8 +168,9 @@ export function createSystem(o: SystemOptions = {}): System {
 
   const extra = [...(o.testModules === false ? [] : TEST_MODULES), ...(o.extraModules ?? [])];
   const index = KmodIndex.forSet(set, { extra, extraAliases: o.extraAliases });
-  // kthread_run = kthreadd forking a thread: about a third of a fork+exec, as CPU work
-  const testKmod = o.testKmod ?? testKmodModule({ cpu, kthreadCreateNs: Math.round(machine.timings.forkExecNs / 3), ...o.testKmodOptions });
+  // kthread_run = kthreadd forking a thread, as CPU work on this machine's CPUs
+  const kthreadCreateNs = machine.timings.kthreadCreateNs ?? Math.round(machine.timings.forkExecNs / 10);
+  const testKmod = o.testKmod ?? testKmodModule({ cpu, kthreadCreateNs, ...o.testKmodOptions });
   const overrides = new Map<string, ModuleBehaviour>(Object.entries(o.behaviours ?? {}));
   if (!overrides.has('test_kmod')) overrides.set('test_kmod', testKmod.behaviour);
   const platform = new PlatformState(machine);

@@ -12,6 +12,7 @@ import type { Timings } from './schema.js';
 
 export const DEFAULT_TIMINGS: Timings = {
   forkExecNs: 500_000,
+  kthreadCreateNs: 40_000,
   modprobeStartNs: 3_000_000,
   initstateReadNs: 20_000,
   fileOpenNs: 20_000,

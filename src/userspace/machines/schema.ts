@@ -23,6 +23,12 @@ export type X86Vendor = keyof typeof X86_VENDORS;
 export const timingsSchema = z.strictObject({
   /** fork + exec of a small program (the calibration's `true`) */
   forkExecNs: ns,
+  /**
+   * kthread_run(): kthreadd forking a kernel thread, CPU time. Decides how many of test_kmod's
+   * threads overlap (0008's 58 requests exceed v4.9's 50 only if they are created faster than
+   * modprobe finishes). Default forkExecNs / 10.
+   */
+  kthreadCreateNs: ns.optional(),
   /** a modprobe run up to its lookup result: fork+exec, libkmod context, config, index load, lookup */
   modprobeStartNs: ns,
   /** libkmod reading /sys/module/NAME/initstate (or finding it absent) */
