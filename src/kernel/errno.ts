@@ -25,6 +25,7 @@ export const ENOSYS = 38;
 export const ENODATA = 61;
 export const ETIME = 62;
 export const ENOPKG = 65;
+export const EOPNOTSUPP = 95;
 export const ENOKEY = 126;
 export const EKEYREJECTED = 129;
 /** kernel-internal: a signal interrupted the call (userspace sees EINTR or a restart) */
@@ -35,7 +36,7 @@ const NAMES: Record<number, string> = {
   [EBADF]: 'EBADF', [EAGAIN]: 'EAGAIN', [ENOMEM]: 'ENOMEM', [EACCES]: 'EACCES', [EFAULT]: 'EFAULT',
   [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC',
   [ETXTBSY]: 'ETXTBSY', [EFBIG]: 'EFBIG', [ERANGE]: 'ERANGE', [ENAMETOOLONG]: 'ENAMETOOLONG',
-  [ENOSYS]: 'ENOSYS', [ENODATA]: 'ENODATA', [ETIME]: 'ETIME', [ENOPKG]: 'ENOPKG', [ENOKEY]: 'ENOKEY',
+  [ENOSYS]: 'ENOSYS', [ENODATA]: 'ENODATA', [ETIME]: 'ETIME', [ENOPKG]: 'ENOPKG', [EOPNOTSUPP]: 'EOPNOTSUPP', [ENOKEY]: 'ENOKEY',
   [EKEYREJECTED]: 'EKEYREJECTED', [ERESTARTSYS]: 'ERESTARTSYS',
 };
 

@@ -38,7 +38,7 @@ import {
   type ModuleInitContext,
   type Task,
 } from './api.js';
-import { EBADF, EBUSY, EEXIST, EINTR, EINVAL, EKEYREJECTED, ENOENT, ENOEXEC, ENOMEM, EPERM, ERESTARTSYS, ETXTBSY, EWOULDBLOCK } from './errno.js';
+import { EBADF, EBUSY, EEXIST, EINTR, EINVAL, EKEYREJECTED, ENOENT, ENOEXEC, ENOMEM, EOPNOTSUPP, EPERM, ERESTARTSYS, ETXTBSY, EWOULDBLOCK } from './errno.js';
 import type { Kernel } from './kernel.js';
 import { estimateSections, moduleLayout, type Allocation, type ModuleLayout } from './memory.js';
 import type { ModuleStateName, SameNameCheckContext, SameNameReason } from './policy.js';
@@ -284,6 +284,8 @@ export class ModuleLoader {
       if (k.sim.log.enabled) k.sim.log.emit('decompress', { module: f.image.name, ok: false, ret: err }, task.proc);
       return err;
     };
+    // without CONFIG_MODULE_DECOMPRESS, module_decompress() is a stub that says "not supported"
+    if (k.config.moduleCompression === null) return fail(-EOPNOTSUPP);
     if (f.compression === 'none' || f.compression !== k.config.moduleCompression) {
       k.printk.printk(`${k.config.moduleCompression ?? 'decompress'}: not a ${k.config.moduleCompression ?? ''} compressed module`, 'err');
       return fail(-EINVAL);
