@@ -109,7 +109,11 @@ export function stormRecord(p: StormPoint, run: StormRun): StormRunRecord {
     peakVmallocBytes: mem.vmalloc.peak,
     peakModuleAreaBytes: mem.module.peak,
     allocFailures: mem.vmalloc.failures + mem.module.failures,
-    modulesFailedByAllocation: [...k.memory.failedModules].filter((m) => !live.has(m)).sort(),
+    // legitimate loads lost to exhaustion: never LIVE, and every failed attempt was -ENOMEM
+    // (a module whose init fails anyway, e.g. -ENODEV, is not counted)
+    modulesFailedByAllocation: [...k.memory.failedModules]
+      .filter((m) => !live.has(m) && Object.keys(coldplug.failuresByModule[m] ?? { ENOMEM: 1 }).every((e) => e === 'ENOMEM'))
+      .sort(),
     settleNs: coldplug.settleNs,
     workerBlockedNs: coldplug.workerBlockedNs,
     uevents: coldplug.uevents,

@@ -69,7 +69,8 @@ export function forCpus(profile: MachineProfile, cpus = profile.cpus): Machine {
     timings = { ...timings, ...o.timings };
     Object.assign(moduleInit, o.moduleInit);
   }
-  return { ...profile, cpus, timings, moduleInit };
+  const ramBytes = profile.ramBytesPerCpu === undefined ? profile.ramBytes : Math.max(profile.ramBytes, cpus * profile.ramBytesPerCpu);
+  return { ...profile, cpus, ramBytes, timings, moduleInit };
 }
 
 export function loadMachine(nameOrPath: string, opts: LoadMachineOptions = {}): Machine {

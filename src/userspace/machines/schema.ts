@@ -77,6 +77,12 @@ export const machineSchema = z
     description: z.string().min(1),
     cpus: z.number().int().min(1).max(8192),
     ramBytes: z.number().int().positive(),
+    /**
+     * RAM that comes with each CPU when the profile is run at another CPU count (a VM sized per
+     * vCPU): RAM = max(ramBytes, cpus × ramBytesPerCpu). It matters because current udev's
+     * children_max is capped by RAM / 128 MiB.
+     */
+    ramBytesPerCpu: z.number().int().positive().optional(),
     cpu: z.strictObject({
       vendor: z.enum(Object.keys(X86_VENDORS) as [X86Vendor, ...X86Vendor[]]),
       family: z.number().int().min(0).max(0xffff),
