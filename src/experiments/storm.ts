@@ -12,6 +12,7 @@
  */
 import { createSystem, type System } from '../system/index.js';
 import { getPreset, loadPresetFile, type KernelPreset } from '../kernel/presets.js';
+import { loadSameNamePolicy, type SameNamePolicy } from '../kernel/policy.js';
 import { loadModuleSet } from '../userspace/depmod/index.js';
 import type { ModuleSet } from '../userspace/moduleset.js';
 import type { ColdplugStats } from '../userspace/udevd.js';
@@ -30,6 +31,10 @@ export interface StormPoint extends RunPoint {
   moduleAreaBytes?: number;
   /** the JSON file the preset named by `kernel` comes from */
   presetFile?: string;
+  /** a same-name policy plug-in (src/kernel/policy.ts) replacing the preset's duplicate handling */
+  policyFile?: string;
+  /** the preset to run when `kernel` is a label such as "v6.4+fail-fast" */
+  presetName?: string;
 }
 
 export interface StormRun {
@@ -52,13 +57,25 @@ async function moduleSetFor(p: StormPoint): Promise<ModuleSet | string | undefin
 }
 
 export function presetOfPoint(p: StormPoint): KernelPreset {
-  return p.presetFile !== undefined ? loadPresetFile(p.presetFile) : getPreset(p.kernel, '--kernel');
+  return p.presetFile !== undefined ? loadPresetFile(p.presetFile) : getPreset(p.presetName ?? p.kernel, '--kernel');
+}
+
+const policies = new Map<string, SameNamePolicy>();
+
+async function policyFor(file: string): Promise<SameNamePolicy> {
+  let pol = policies.get(file);
+  if (pol === undefined) {
+    pol = await loadSameNamePolicy(file);
+    policies.set(file, pol);
+  }
+  return pol;
 }
 
 /** Boot the machine and run the coldplug storm to the end. `log` keeps the typed event log. */
 export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Promise<StormRun> {
   const preset = presetOfPoint(p);
   const modules = await moduleSetFor(p);
+  const policy = p.policyFile !== undefined ? await policyFor(p.policyFile) : undefined;
   const system = createSystem({
     machine: p.machine,
     cpus: p.cpus,
@@ -67,7 +84,10 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
     log: opts.log ?? false,
     ...(modules !== undefined ? { modules } : {}),
     ...(p.kmodVersion !== undefined ? { kmodVersion: p.kmodVersion } : {}),
-    ...(p.moduleAreaBytes !== undefined ? { kernelOptions: { memory: { moduleAreaBytes: p.moduleAreaBytes } } } : {}),
+    kernelOptions: {
+      ...(p.moduleAreaBytes !== undefined ? { memory: { moduleAreaBytes: p.moduleAreaBytes } } : {}),
+      ...(policy !== undefined ? { policy } : {}),
+    },
   });
   const coldplug = system.runColdplug();
   return { system, coldplug, preset };

@@ -9,12 +9,14 @@
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { InputError } from '../errors.js';
+import { runParallelStorm, type ParallelStormOpts } from './storm-qemu.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { merge, parseShard, runPoints, shardPoints } from '../../experiments/store.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
 import { runStorm, type StormPoint } from '../../experiments/storm.js';
 import type { StormParams, StormRunRecord } from '../../experiments/record.js';
 import { loadPresetFile, presetNames } from '../../kernel/presets.js';
+import { loadSameNamePolicy } from '../../kernel/policy.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
 import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
@@ -32,6 +34,7 @@ interface StormOpts {
   snapshot?: string;
   kmodVersion?: string;
   moduleArea?: string;
+  policy?: string;
   format: string;
   categories: string;
   out?: string;
@@ -86,7 +89,12 @@ async function emitReports(records: readonly StormRunRecord[], params: StormPara
 
 async function stormAction(o: StormOpts, command: string): Promise<void> {
   const profile = loadMachine(o.machine);
-  const { kernels, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
+  const { kernels: presets, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
+  // with a policy plug-in every preset runs with it, labelled PRESET+POLICY in the results
+  const policyName = o.policy !== undefined ? (await loadSameNamePolicy(o.policy)).name : undefined;
+  const label = (k: string): string => (policyName !== undefined ? `${k}+${policyName}` : k);
+  const presetOf = new Map(presets.map((k) => [label(k), k]));
+  const kernels = presets.map(label);
   const params: StormParams = {
     machine: profile.name,
     cpus: parseCpuList(o.cpus),
@@ -107,7 +115,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     ...p,
     machine: machineArg,
     ...shared,
-    ...(presetFiles.has(p.kernel) ? { presetFile: presetFiles.get(p.kernel)! } : {}),
+    ...(presetFiles.has(presetOf.get(p.kernel)!) ? { presetFile: presetFiles.get(presetOf.get(p.kernel)!)! } : {}),
+    ...(o.policy !== undefined ? { policyFile: o.policy, presetName: presetOf.get(p.kernel)! } : {}),
   }));
   const res = await runSweep({
     points,
@@ -139,6 +148,7 @@ export function register(program: Command): void {
     .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12)')
     .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
     .option('--module-area <size>', 'module area size (bytes or K/M/G; default 1008M)')
+    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts) replacing the duplicate handling')
     .option('--format <fmt>', 'text|table|chart|csv|json|jsonl|svg|html', 'text')
     .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
     .option('--out <dir>', 'store one result file per run (atomic); re-running resumes')
@@ -148,7 +158,18 @@ export function register(program: Command): void {
     .option('--threads <n>', 'worker threads (default: available CPUs)')
     .option('--inline', 'run in this thread, one run at a time')
     .option('--no-progress', 'no progress bar')
-    .action(async (o: StormOpts) => {
+    .option('--target <t>', 'with --parallel: sim (default), sim:PRESET, or qemu:NAME (a real kernel in a VM)')
+    .option('--parallel <list>', 'duplicate-load storm: N concurrent loads of one module, for each N (e.g. 1,2,4)')
+    .option('--module <list>', '--parallel: xfs, kml_slow, kml_fail (default all)')
+    .option('--path <list>', '--parallel: finit, finit-compressed, init, modprobe (default all)')
+    .option('--compare', '--parallel on qemu:NAME: also run the sim model of that kernel, side by side')
+    .option('--mem <MiB>', 'qemu: guest memory')
+    .option('--timeout <s>', 'qemu: session deadline (s)')
+    .option('--accel <a>', 'qemu: tcg, kvm or auto')
+    .option('--log-dir <dir>', 'qemu: keep the guest logs and storm.json here')
+    .action(async (o: StormOpts & ParallelStormOpts, cmd: Command) => {
+      // duplicate-load storms (sim or a real guest) live in storm-qemu.ts
+      if (o.parallel !== undefined || o.target?.startsWith('qemu:') === true) return void (process.exitCode = await runParallelStorm(o, cmd));
       await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
     });
 
@@ -177,7 +198,8 @@ export function register(program: Command): void {
     .option('--modules <dir>', 'a real /lib/modules/<release> tree')
     .option('--snapshot <name>', 'a shipped module-set snapshot')
     .option('--kmod-version <n>', 'userspace kmod version')
-    .action(async (o: { machine: string; cpus?: string; kernel: string; seed: string; modules?: string; snapshot?: string; kmodVersion?: string }) => {
+    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)')
+    .action(async (o: { machine: string; cpus?: string; kernel: string; seed: string; modules?: string; snapshot?: string; kmodVersion?: string; policy?: string }) => {
       const profile = loadMachine(o.machine);
       const { kernels, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
       if (kernels.length !== 1) throw new InputError(`--kernel ${o.kernel}: stats takes one preset`);
@@ -191,6 +213,7 @@ export function register(program: Command): void {
         ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
         ...(o.kmodVersion !== undefined ? { kmodVersion: intOpt('--kmod-version', o.kmodVersion, 1) } : {}),
         ...(presetFiles.has(kernel) ? { presetFile: presetFiles.get(kernel)! } : {}),
+        ...(o.policy !== undefined ? { policyFile: o.policy } : {}),
       };
       const run = await runStorm(point);
       // stdout is the debugfs file, byte for byte; where it comes from goes to stderr
