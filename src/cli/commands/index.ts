@@ -10,6 +10,7 @@ import { register as registerKernels } from './kernels.js';
 import { register as registerSelftest } from './selftest.js';
 import { register as registerStorm } from './storm.js';
 import { register as registerTrace } from './trace.js';
+import { register as registerStats } from './stats.js';
 
 interface PendingCommand {
   name: string;
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   registerSelftest(program);
   registerStorm(program);
   registerTrace(program);
+  registerStats(program);
   for (const c of PENDING) {
     program
       .command(c.name)

@@ -1,0 +1,55 @@
+/**
+ * DOC: the options that name one simulated boot — machine, CPUs, kernel, seed, module set, kmod
+ * version, policy — shared by the commands that look at a single run (`stats`, `trace`).
+ */
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { parseSeed } from '../../experiments/cpulist.js';
+import type { StormPoint } from '../../experiments/storm.js';
+import { loadMachine } from '../../userspace/machines/load.js';
+
+export interface BootPointOpts {
+  machine: string;
+  cpus?: string;
+  kernel: string;
+  seed: string;
+  modules?: string;
+  snapshot?: string;
+  kmodVersion?: string;
+  policy?: string;
+}
+
+export function bootPointOptions(cmd: Command, defaults: { machine: string; kernel: string }): Command {
+  return cmd
+    .option('--machine <profile>', 'machine profile (name in data/machines or a JSON file)', defaults.machine)
+    .option('--cpus <n>', "CPU count (default: the profile's)")
+    .option('--kernel <preset>', 'kernel preset, or a preset JSON file', defaults.kernel)
+    .option('--seed <n>', 'seed', '1')
+    .option('--modules <dir>', 'a real /lib/modules/<release> tree')
+    .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12)')
+    .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
+    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)');
+}
+
+function positive(name: string, v: string): number {
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1) throw new InputError(`${name} ${v}: want an integer >= 1`);
+  return Number(v);
+}
+
+/** the run the options name, and its machine profile's name */
+export function bootPoint(o: BootPointOpts): { point: StormPoint; machineName: string } {
+  const profile = loadMachine(o.machine);
+  if (o.kernel.includes(',')) throw new InputError(`--kernel ${o.kernel}: one preset here`);
+  const point: StormPoint = {
+    machine: o.machine,
+    cpus: o.cpus !== undefined ? positive('--cpus', o.cpus) : profile.cpus,
+    kernel: o.kernel,
+    seed: parseSeed(o.seed),
+    ...(o.kernel.endsWith('.json') ? { presetFile: o.kernel } : {}),
+    ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
+    ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
+    ...(o.kmodVersion !== undefined ? { kmodVersion: positive('--kmod-version', o.kmodVersion) } : {}),
+    ...(o.policy !== undefined ? { policyFile: o.policy } : {}),
+  };
+  return { point, machineName: profile.name };
+}
