@@ -33,6 +33,11 @@ interface SelftestOpts {
   kmodSh?: string;
   dmesg?: string;
   watchRounds?: string;
+  mem?: string;
+  timeout?: string;
+  accel?: string;
+  logDir?: string;
+  compare?: boolean;
 }
 
 function intOpt(name: string, v: string, min: number): number {
@@ -58,6 +63,38 @@ async function openQemu(spec: string): Promise<Target> {
   throw new InputError('qemu target: not yet available', 2);
 }
 
+/** --target qemu:NAME: boot, run, keep the four session outcomes apart (src/targets/qemu/selftest.ts) */
+async function runQemuCli(
+  kmodShArgs: string[],
+  o: SelftestOpts,
+  io: { stdout: (s: string) => void; stderr: (s: string) => void; env: Readonly<Record<string, string | undefined>> },
+): Promise<number> {
+  for (const [name, v] of [['--kernel', o.kernel], ['--machine', o.machine], ['--seed', o.seed], ['--test-modules', o.testModules]] as const)
+    if (v !== undefined) throw new InputError(`${name}: only for --target sim (got --target ${o.target})`);
+  if (o.ktap && kmodShArgs[0] === '-w') throw new InputError('--ktap: not with -w (watch runs until a failure)');
+  if (o.kmodSh !== undefined && !isEra(o.kmodSh)) throw new InputError(`--kmod-sh ${o.kmodSh}: want v4.13, v5.7 or v5.8`);
+  if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
+  const q = await import('../../targets/qemu/index.js');
+  return q.runQemuSelftest(
+    {
+      spec: o.target,
+      args: kmodShArgs,
+      ...(o.kmodSh !== undefined ? { era: o.kmodSh as KmodShEra } : {}),
+      ktap: o.ktap ?? false,
+      keepGoing: o.keepGoing ?? false,
+      ...(o.watchRounds !== undefined ? { watchRounds: intOpt('--watch-rounds', o.watchRounds, 1) } : {}),
+      ...(o.dmesg !== undefined ? { dmesg: o.dmesg } : {}),
+      ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
+      compare: o.compare ?? false,
+      ...(o.cpus !== undefined ? { cpus: intOpt('--cpus', o.cpus, 1) } : {}),
+      ...(o.mem !== undefined ? { memMiB: intOpt('--mem', o.mem, 256) } : {}),
+      ...(o.timeout !== undefined ? { timeoutS: intOpt('--timeout', o.timeout, 0) } : {}),
+      ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
+    },
+    io,
+  );
+}
+
 export interface SelftestCliResult {
   exitCode: number;
 }
@@ -69,6 +106,9 @@ export async function runSelftestCli(
   io: { stdout: (s: string) => void; stderr: (s: string) => void; env: Readonly<Record<string, string | undefined>> },
 ): Promise<number> {
   const isWatch = kmodShArgs[0] === '-w';
+  if (o.target.startsWith('qemu:') && o.target.length > 5) return runQemuCli(kmodShArgs, o, io);
+  for (const [name, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir], ['--compare', o.compare]] as const)
+    if (v !== undefined) throw new InputError(`${name}: only for --target qemu:NAME (got --target ${o.target})`);
   if (o.ktap && isWatch) throw new InputError('--ktap: not with -w (watch runs until a failure)');
   const simOnly: [string, string | undefined][] = [
     ['--kernel', o.kernel],
@@ -154,7 +194,12 @@ export function register(program: Command): void {
     .option('--target <t>', 'sim (simulated kernel), sysfs (this host, as root), or qemu:NAME', 'sim')
     .option('--kernel <preset>', 'sim: kernel preset (default newest; `kmodlab kernels` lists them)')
     .option('--machine <profile>', 'sim: machine profile (default qemu-tcg, the calibration guest)')
-    .option('--cpus <n>', "sim: CPU count (default the profile's)")
+    .option('--cpus <n>', "CPU count (sim: default the profile's; qemu: virtual CPUs, default 2)")
+    .option('--mem <MiB>', 'qemu: guest memory (default 2048)')
+    .option('--timeout <s>', 'qemu: deadline of the whole session in seconds (default none; exit 124 when hit)')
+    .option('--accel <a>', 'qemu: tcg (default), kvm, or auto (KVM only if a probe boot works)')
+    .option('--log-dir <dir>', 'qemu: keep console.log, dmesg.log, qemu.log, session.json and results.json here')
+    .option('--compare', 'qemu: also run the plan on the matching sim preset (qemu-tcg profile) and print both side by side')
     .option('--seed <n>', 'sim: random seed (default 1)')
     .option('--test-modules <build>', 'sim: test_module/test_kmod built out-of-tree (default: unsigned, taint OE) or in-tree')
     .option('--kmod-sh <era>', "which kmod.sh: v4.13, v5.7 or v5.8 (default: the sim preset's own; v5.8 on real targets)")

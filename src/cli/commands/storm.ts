@@ -1,7 +1,6 @@
 /**
  * DOC: `kmodlab storm` — the boot-time coldplug storm, swept over CPU counts, kernel presets and
- * seeds; `kmodlab storm merge DIR…` joins result directories; `kmodlab stats` prints one boot's
- * /sys/kernel/debug/modules/stats text.
+ * seeds; `kmodlab storm merge DIR…` joins result directories.
  *
  * Wiring only: run points come from src/experiments/store.ts, runs from src/experiments/storm.ts
  * (in a worker-thread pool via src/experiments/sweep.ts), reports from src/report/.
@@ -13,7 +12,7 @@ import { runParallelStorm, type ParallelStormOpts } from './storm-qemu.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { merge, parseShard, runPoints, shardPoints } from '../../experiments/store.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
-import { runStorm, type StormPoint } from '../../experiments/storm.js';
+import type { StormPoint } from '../../experiments/storm.js';
 import type { StormParams, StormRunRecord } from '../../experiments/record.js';
 import { loadPresetFile, presetNames } from '../../kernel/presets.js';
 import { loadSameNamePolicy } from '../../kernel/policy.js';
@@ -186,39 +185,5 @@ export function register(program: Command): void {
       const m = await merge(dirs, ['kmodlab', ...process.argv.slice(2)].join(' '));
       const area = o.moduleArea !== undefined ? parseSize('--module-area', o.moduleArea) : DEFAULT_MODULE_AREA_BYTES;
       await emitReports(m.records, m.params, o, area);
-    });
-
-  program
-    .command('stats')
-    .description('the /sys/kernel/debug/modules/stats text of one simulated boot')
-    .option('--machine <profile>', 'machine profile', DEFAULT_STORM.machine)
-    .option('--cpus <n>', 'CPU count (default: the profile\'s)')
-    .option('--kernel <preset>', 'kernel preset or preset JSON file', 'v6.4')
-    .option('--seed <n>', 'seed', '1')
-    .option('--modules <dir>', 'a real /lib/modules/<release> tree')
-    .option('--snapshot <name>', 'a shipped module-set snapshot')
-    .option('--kmod-version <n>', 'userspace kmod version')
-    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)')
-    .action(async (o: { machine: string; cpus?: string; kernel: string; seed: string; modules?: string; snapshot?: string; kmodVersion?: string; policy?: string }) => {
-      const profile = loadMachine(o.machine);
-      const { kernels, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
-      if (kernels.length !== 1) throw new InputError(`--kernel ${o.kernel}: stats takes one preset`);
-      const kernel = kernels[0]!;
-      const point: StormPoint = {
-        machine: o.machine,
-        cpus: o.cpus !== undefined ? intOpt('--cpus', o.cpus, 1) : profile.cpus,
-        kernel,
-        seed: parseSeed(o.seed),
-        ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
-        ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
-        ...(o.kmodVersion !== undefined ? { kmodVersion: intOpt('--kmod-version', o.kmodVersion, 1) } : {}),
-        ...(presetFiles.has(kernel) ? { presetFile: presetFiles.get(kernel)! } : {}),
-        ...(o.policy !== undefined ? { policyFile: o.policy } : {}),
-      };
-      const run = await runStorm(point);
-      // stdout is the debugfs file, byte for byte; where it comes from goes to stderr
-      const real = run.preset.flags.moduleStats ? 'CONFIG_MODULE_STATS' : 'no MODULE_STATS in this release: what it would have said';
-      process.stderr.write(`# ${profile.name}, ${point.cpus} CPUs, ${kernel}, seed ${point.seed} (${real})\n`);
-      process.stdout.write(run.system.kernel.statsText());
     });
 }

@@ -1,0 +1,246 @@
+/**
+ * DOC: duplicate-load storms on the simulator — the sim side of `kmodlab storm --parallel`.
+ *
+ * The same plan as the guest's kml-storm (src/targets/qemu/storm.ts): for each module, load
+ * path and N, a machine where the module is not loaded, N loads of it released at the same
+ * virtual instant, the count of what each returned, and the peak of VmallocUsed during the storm.
+ * Each (module, path, N) runs on a fresh machine (createSystem, machine profile qemu-tcg by
+ * default), which is what the guest's rmmod before every storm gives.
+ *
+ * Load paths, as in the guest:
+ *   finit             N tasks each open the same plain .ko (one inode) and call finit_module(fd, 0)
+ *   finit-compressed  the same on an .ko.xz with MODULE_INIT_COMPRESSED_FILE
+ *   init              init_module(image) from N tasks (no inode: never deduplicated by finit)
+ *   modprobe          N `modprobe NAME` processes of the machine's kmod on the installed module
+ *                     (kmod < 31 decompresses a .ko.xz itself and calls init_module)
+ * Modules: xfs (from the module-set snapshot; its dependencies loaded first, as the guest does
+ * with modprobe), kml_slow (init sleeps 1000 ms, succeeds) and kml_fail (init sleeps 500 ms,
+ * returns -ENODEV), added as extra modules with behaviour overrides.
+ *
+ * VmallocUsed: Linux counts every vmalloc'd page, module_alloc's included, so the peak is of the
+ * simulated vmalloc plus module areas together, sampled every 1 ms like the guest's sampler.
+ * Outcomes use the guest's names ("0", "EEXIST", "exit 1 EBUSY") so the two tables compare.
+ */
+import type { KFile, ModuleBehaviour, Task } from '../kernel/api.js';
+import { MODULE_INIT_COMPRESSED_FILE } from '../kernel/api.js';
+import { errnoName } from '../kernel/errno.js';
+import type { Proc } from '../sim/index.js';
+import { createSystem, modulePath, type System } from '../system/index.js';
+import type { ModuleInfo } from '../userspace/moduleset.js';
+import { modprobeErrno, type GuestStormRow, type StormMode } from '../targets/qemu/storm.js';
+
+export const PARALLEL_MODES: readonly StormMode[] = ['finit', 'finit-compressed', 'init', 'modprobe'];
+export const PARALLEL_MODULES = ['xfs', 'kml_slow', 'kml_fail'] as const;
+
+/** How a real kernel of the qemu target is modelled (kernels.ts names → sim parameters). */
+export interface SimKernelModel {
+  /** kernel preset */
+  preset: string;
+  /** module-set snapshot: its modules' compression decides what modprobe does */
+  snapshot: string;
+  /** CONFIG_MODULE_DECOMPRESS: the algorithm, or null when the kernel cannot decompress */
+  moduleCompression: 'xz' | null;
+  /** the guest's kmod */
+  kmodVersion: number;
+}
+
+/**
+ * The sim model of each prepared kernel. Debian 6.1 is built without CONFIG_MODULE_DECOMPRESS
+ * (its modules ship uncompressed), although upstream 6.1 has in-kernel decompression: the
+ * preset says what the release can do, the config what Debian turned on.
+ */
+export const SIM_KERNEL_MODELS: Record<string, SimKernelModel> = {
+  'debian-6.1': { preset: 'v6.1-stable', snapshot: 'debian-6.1', moduleCompression: null, kmodVersion: 30 },
+  'debian-6.12': { preset: 'v6.11', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 30 },
+};
+
+export interface ParallelPlan {
+  /** kernel preset (default newest) */
+  kernel?: string;
+  /** snapshot name (default the machine profile's) */
+  snapshot?: string;
+  /** in-kernel decompression (default: the preset's) */
+  moduleCompression?: 'xz' | null;
+  kmodVersion?: number;
+  machine?: string;
+  /** CPUs (default 2, the guest's) */
+  cpus?: number;
+  seed?: number;
+  parallel: number[];
+  modules?: string[];
+  modes?: StormMode[];
+  /** kml_slow's init sleep (ms, default 1000) */
+  slowMsecs?: number;
+  /** kml_fail's sleep before -ENODEV (ms, default 500) */
+  failMsecs?: number;
+}
+
+export interface SimParallelResult {
+  kernel: string;
+  machine: string;
+  cpus: number;
+  kmodVersion: number;
+  rows: GuestStormRow[];
+}
+
+/** real sizes of the project's test modules as built (with debug info); image about half */
+const KML_FILE = 190_248;
+const KML_XZ = 40_960;
+/** xz ratio of xfs.ko on Debian 6.12 (752,104 of 4,216,065 bytes), for a 6.1 .ko turned .xz */
+const XZ_RATIO = 752_104 / 4_216_065;
+
+function kmlInfo(name: string, compressed: boolean): ModuleInfo {
+  return {
+    name,
+    path: `extra/${name}.ko${compressed ? '.xz' : ''}`,
+    fileSize: compressed ? KML_XZ : KML_FILE,
+    compression: compressed ? 'xz' : 'none',
+    imageSize: KML_FILE,
+    signed: false,
+    deps: [],
+    softdeps: { pre: [], post: [] },
+  };
+}
+
+function behaviours(p: ParallelPlan): Record<string, ModuleBehaviour> {
+  return {
+    kml_slow: { initCpuNs: 50_000, initSleepNs: (p.slowMsecs ?? 1000) * 1e6, initResult: 0 },
+    kml_fail: { initCpuNs: 50_000, initSleepNs: (p.failMsecs ?? 500) * 1e6, initResult: -19 },
+  };
+}
+
+/** One machine for one storm. */
+export function stormSystem(p: ParallelPlan, compressedSet: boolean | null = null): System {
+  const probe = compressedSet ?? false;
+  return createSystem({
+    machine: p.machine ?? 'qemu-tcg',
+    cpus: p.cpus ?? 2,
+    kernel: p.kernel ?? 'newest',
+    ...(p.snapshot !== undefined ? { modules: p.snapshot } : {}),
+    ...(p.moduleCompression !== undefined ? { kernelOptions: { moduleCompression: p.moduleCompression } } : {}),
+    ...(p.kmodVersion !== undefined ? { kmodVersion: p.kmodVersion } : {}),
+    seed: p.seed ?? 1,
+    behaviours: behaviours(p),
+    extraModules: [kmlInfo('kml_slow', probe), kmlInfo('kml_fail', probe)],
+  });
+}
+
+/** "0", or the errno's name ("EEXIST") for a negative return */
+export function outcomeName(ret: number): string {
+  if (ret === 0) return '0';
+  // errno.ts names what the model returns today; EOPNOTSUPP is what the real stub returns
+  if (ret === -95) return 'EOPNOTSUPP';
+  return ret < 0 ? errnoName(ret) : String(ret);
+}
+
+function task(sys: System, comm: string): Task {
+  return { proc: sys.sim.current!, comm, capSysModule: true, capSyslog: true };
+}
+
+/** The files the guest's kml-storm uses: a plain copy and an xz copy, one inode each. */
+function stormFiles(sys: System, info: ModuleInfo): { plain: string; xz: string; installed: string } {
+  const installed = modulePath(sys, info.path);
+  const f = sys.fs.open(installed);
+  if (typeof f === 'number') throw new Error(`${info.name}: ${installed} missing in the simulated tree`);
+  const plain = `/lib/kml/${info.name}.ko`;
+  const xz = `/lib/kml/${info.name}.ko.xz`;
+  sys.fs.addModuleFile(plain, { size: info.imageSize, compression: 'none', image: f.image });
+  const xzSize = info.compression === 'xz' ? info.fileSize : Math.max(4096, Math.round(info.fileSize * XZ_RATIO));
+  sys.fs.addModuleFile(xz, { size: xzSize, compression: 'xz', image: f.image });
+  return { plain, xz, installed };
+}
+
+function used(sys: System): number {
+  const m = sys.kernel.memory;
+  return m.vmalloc.used + m.module.used;
+}
+
+/** One storm on a fresh machine. */
+export function runSimStorm(p: ParallelPlan, module: string, mode: StormMode, n: number): GuestStormRow {
+  let sys = stormSystem(p);
+  let info = sys.index.dep(module);
+  if (!info) throw new Error(`storm module ${module}: not in the simulated module set`);
+  // the kml_* modules ship like the set's own modules: xz in a compressed tree (debian-6.12)
+  const compressedSet = sys.index.dep('xfs')?.compression === 'xz';
+  if (compressedSet) {
+    sys = stormSystem(p, true);
+    info = sys.index.dep(module)!;
+  }
+  const { sim } = sys;
+  const files = stormFiles(sys, info);
+  const params = module === 'kml_slow' ? `msecs=${p.slowMsecs ?? 1000}` : module === 'kml_fail' ? `msecs=${p.failMsecs ?? 500}` : '';
+
+  // dependencies first (the guest modprobes them before the storm)
+  for (const d of [...info.deps].reverse()) {
+    const pr = sys.modprobe([sys.index.dep(d)?.name ?? d]);
+    sim.runUntil(() => pr.done);
+  }
+  sim.runUntil(() => true, sim.now + 10_000_000); // let the deps' init memory go
+  const baseline = used(sys);
+  let peak = baseline;
+  const calls: { result: string; us: number }[] = [];
+  let remaining = n;
+  const t0 = sim.now;
+  // init_module: the guest reads (and decompresses) the image once, before the barrier
+  const initFile = mode === 'init' ? (sys.fs.open(files.plain) as KFile) : null;
+
+  for (let i = 0; i < n; i++) {
+    const idx = i;
+    const body = function* (): Proc<void> {
+      let result: string;
+      if (mode === 'modprobe') {
+        const r = yield* sys.runModprobe([module, ...(params ? [params] : [])]);
+        const errno = r.exitCode === 0 ? null : modprobeErrno(r.stderr);
+        result = `exit ${r.exitCode}${errno ? ` ${errno}` : ''}`;
+      } else {
+        const t = task(sys, `kml-storm-${idx}`);
+        let ret: number;
+        if (mode === 'init') ret = yield* sys.kernel.init_module(t, initFile!, initFile!.image.imageSize, params);
+        else {
+          const f = sys.fs.open(mode === 'finit' ? files.plain : files.xz);
+          if (typeof f === 'number') ret = f;
+          else ret = yield* sys.kernel.finit_module(t, f, params, mode === 'finit-compressed' ? MODULE_INIT_COMPRESSED_FILE : 0);
+        }
+        result = outcomeName(ret);
+      }
+      calls[idx] = { result, us: Math.round((sim.now - t0) / 1000) };
+      remaining--;
+    };
+    sim.spawn(mode === 'modprobe' ? `modprobe ${module}` : `kml-storm-${idx}`, body());
+  }
+  // the guest's sampler: VmallocUsed every 1 ms while the storm runs
+  sim.spawn(
+    'vmalloc-sampler',
+    (function* (): Proc<void> {
+      while (remaining > 0) {
+        peak = Math.max(peak, used(sys));
+        yield sim.delay(1_000_000);
+      }
+    })(),
+  );
+  sim.runUntil(() => remaining === 0);
+  if (remaining > 0) throw new Error(`sim storm ${module} ${mode} N=${n}: ${remaining} loads never returned`);
+  peak = Math.max(peak, used(sys));
+  const counts: Record<string, number> = {};
+  for (const c of calls) counts[c.result] = (counts[c.result] ?? 0) + 1;
+  return {
+    module,
+    mode,
+    n,
+    counts,
+    baselineVmallocKiB: Math.round(baseline / 1024),
+    peakVmallocKiB: Math.round(peak / 1024),
+    spanUs: Math.max(0, ...calls.map((c) => c.us)),
+    calls,
+  };
+}
+
+/** The whole plan: modules × paths × N, in the guest's order. */
+export function runSimParallel(p: ParallelPlan): SimParallelResult {
+  const modules = p.modules ?? [...PARALLEL_MODULES];
+  const modes = p.modes ?? [...PARALLEL_MODES];
+  const rows: GuestStormRow[] = [];
+  for (const module of modules) for (const mode of modes) for (const n of p.parallel) rows.push(runSimStorm(p, module, mode, n));
+  const sys = stormSystem(p);
+  return { kernel: sys.kernel.release, machine: sys.machine.name, cpus: sys.machine.cpus, kmodVersion: sys.kmodVersion, rows };
+}
