@@ -148,6 +148,8 @@ export interface KernelApi {
   sysfsModule(name: string): SysfsModuleView;
   /** /proc/modules text as seen with or without CAP_SYSLOG */
   procModules(capSyslog: boolean): string;
+  /** /sys/module/NAME/sections: file name → content ("0x…\n"), or null if the module is not in sysfs */
+  moduleSections(name: string, capSyslog: boolean): Map<string, string> | null;
   /** /proc/sys/kernel/modprobe */
   modprobePath: string;
   /** modules that are loaded (any state), by name */

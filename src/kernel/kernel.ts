@@ -45,7 +45,7 @@ import type { SameNamePolicy } from './policy.js';
 import { resolvePreset, type KernelFlags, type KernelPreset } from './presets.js';
 import { Printk } from './printk.js';
 import { ModuleStats } from './stats.js';
-import { procModules, sysfsModuleView, writeModprobePath } from './sysfs.js';
+import { moduleSections, procModules, sysfsModuleView, writeModprobePath } from './sysfs.js';
 import { UsermodeHelper } from './umh.js';
 
 /**
@@ -276,6 +276,10 @@ export class Kernel implements KernelApi {
   }
   procModules(capSyslog: boolean): string {
     return procModules(this.loader, this.memory, capSyslog);
+  }
+  moduleSections(name: string, capSyslog: boolean): Map<string, string> | null {
+    const m = this.loader.modules.get(name);
+    return m === undefined ? null : moduleSections(m, this.memory, this.memory.alpha, capSyslog);
   }
   get modprobePath(): string {
     return this._modprobePath;

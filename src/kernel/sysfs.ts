@@ -11,7 +11,8 @@
  */
 import type { SysfsModuleView } from './api.js';
 import type { Module, ModuleLoader } from './main.js';
-import type { KernelMemory } from './memory.js';
+import { estimateSections, type KernelMemory } from './memory.js';
+import type { SectionSizes } from '../userspace/moduleset.js';
 
 /** the taint letters in the kernel's order (taint_flags[] with .module = true) */
 const TAINT_ORDER = 'PCOEKXTF';
@@ -54,4 +55,37 @@ export function writeModprobePath(value: string, kmodPathLen: number): string {
   const nl = value.indexOf('\n');
   const v = nl >= 0 ? value.slice(0, nl) : value;
   return v.length > kmodPathLen - 1 ? v.slice(0, kmodPathLen - 1) : v;
+}
+
+/** /sys/module/NAME/sections: SHF_ALLOC section → the file name the kernel gives it */
+const SECTION_FILES: [keyof SectionSizes, string, 'core' | 'init'][] = [
+  ['text', '.text', 'core'],
+  ['rodata', '.rodata', 'core'],
+  ['roAfterInit', '.data..ro_after_init', 'core'],
+  ['data', '.data', 'core'],
+  ['initText', '.init.text', 'init'],
+  ['initRodata', '.init.rodata', 'init'],
+  ['initData', '.init.data', 'init'],
+];
+
+/**
+ * /sys/module/NAME/sections/*: one file per non-empty allocated section holding its address
+ * ("0x%px\n"), zeros without CAP_SYSLOG (kmod.sh 0013). Empty sections are not listed — an
+ * out-of-tree module whose code is all __init has no .text file at all.
+ */
+export function moduleSections(m: Module, mem: KernelMemory, alpha: number, capSyslog: boolean): Map<string, string> | null {
+  if (m.state === 'unformed' || !m.sysfs) return null;
+  const sizes = m.image.sections ?? estimateSections(m.image.imageSize, alpha);
+  const base = { core: m.coreAllocs[0], init: m.initAllocs[0] ?? m.coreAllocs[0] };
+  const offset = { core: 0, init: 0 };
+  const out = new Map<string, string>();
+  for (const [key, file, area] of SECTION_FILES) {
+    const size = sizes[key];
+    if (size <= 0) continue;
+    const a = base[area];
+    const addr = capSyslog && a !== undefined ? mem.address(a) + BigInt(offset[area]) : 0n;
+    offset[area] += size;
+    out.set(file, `0x${addr.toString(16).padStart(16, '0')}\n`);
+  }
+  return out;
 }

@@ -704,14 +704,24 @@ class KmodSh {
         .map((l) => l.trim().split(/\s+/).at(-1) ?? '')
         .join('\n');
     }
-    // cat /sys/module/DRIVER/sections/.*text | head -n1
-    const path = `/sys/module/${drv}/sections/.text`;
-    try {
-      return lines(await this.t.readFile(path, { dropCapSyslog }))[0] ?? '';
-    } catch (e) {
-      this.err(`cat: ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    // cat /sys/module/DRIVER/sections/.*text | head -n1 — bash expands the glob in sorted (C
+    // locale) order; an empty section has no file, so test_module's first match is often
+    // .exit.text or .init.text, not .text
+    const dir = `/sys/module/${drv}/sections`;
+    const files = (await this.t.listDir(dir)).filter((n) => /^\..*text$/.test(n)).sort();
+    if (files.length === 0) {
+      this.err(`cat: '${dir}/.*text': No such file or directory`);
       return '';
     }
+    let text = '';
+    for (const f of files) {
+      try {
+        text += await this.t.readFile(`${dir}/${f}`, { dropCapSyslog });
+      } catch (e) {
+        this.err(`cat: ${dir}/${f}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return lines(text)[0] ?? '';
   }
 
   private async kmod_check_visibility(what: string, kind: 'proc-modules' | 'sections'): Promise<void> {

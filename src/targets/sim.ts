@@ -157,6 +157,10 @@ export class SimTarget implements Target {
     return r;
   }
 
+  async listDir(path: string): Promise<string[]> {
+    return listSimDir(this.system.kernel, path);
+  }
+
   async date(): Promise<string> {
     const sys = this.system;
     return formatDate(this.exec('date', (function* (): Proc<number> {
@@ -178,20 +182,16 @@ export class SimTarget implements Target {
 /** the few files kmod.sh reads besides the knobs: /proc/modules and section addresses */
 export function readSimFile(kernel: KernelApi, path: string, capSyslog: boolean): string | null {
   if (path === '/proc/modules') return kernel.procModules(capSyslog);
-  const m = /^\/sys\/module\/([^/]+)\/sections\/(\.[^/]*)$/.exec(path);
-  if (m !== null) {
-    // the text section's address is the module's load address (the /proc/modules column)
-    const st = kernel.moduleState(m[1]!);
-    if (st === null || st === 'unformed') return null;
-    if (m[2] !== '.text') return null;
-    const line = kernel
-      .procModules(capSyslog)
-      .split('\n')
-      .find((l) => l.startsWith(`${m[1]} `));
-    const addr = line?.split(' ').find((f) => /^0x[0-9a-f]+$/.test(f));
-    return addr === undefined ? null : `${addr}\n`;
-  }
+  const m = /^\/sys\/module\/([^/]+)\/sections\/([^/]+)$/.exec(path);
+  if (m !== null) return kernel.moduleSections(m[1]!, capSyslog)?.get(m[2]!) ?? null;
   return null;
+}
+
+/** the directories kmod.sh globs in: /sys/module/NAME/sections */
+export function listSimDir(kernel: KernelApi, path: string): string[] {
+  const m = /^\/sys\/module\/([^/]+)\/sections\/?$/.exec(path);
+  if (m === null) return [];
+  return [...(kernel.moduleSections(m[1]!, true)?.keys() ?? [])];
 }
 
 export type TestModuleBuild = 'out-of-tree' | 'in-tree';

@@ -14,7 +14,7 @@
  * (exit 4) — nothing on the host is changed in that case.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants as fsc, closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, constants as fsc, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { constants as osc, release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from './target.js';
@@ -161,6 +161,14 @@ export class SysfsTarget implements Target {
     const r = await run(capsh, ['--drop=CAP_SYSLOG', '--', '-c', `cat '${path.replace(/'/g, `'\\''`)}'`]);
     if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `capsh exited ${r.exitCode}`);
     return r.stdout;
+  }
+
+  async listDir(path: string): Promise<string[]> {
+    try {
+      return readdirSync(path);
+    } catch {
+      return [];
+    }
   }
 
   async date(): Promise<string> {

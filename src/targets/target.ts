@@ -57,6 +57,10 @@ export interface Target {
   /** read a file as root, or with CAP_SYSLOG dropped (kmod.sh 0012/0013 use capsh --drop) */
   readFile(path: string, opts?: { dropCapSyslog?: boolean }): Promise<string>;
 
+  /** the names in a directory, dot-files included (for the shell globs kmod.sh uses, e.g. 0013's
+   *  sections/.*text); [] if it does not exist */
+  listDir(path: string): Promise<string[]>;
+
   /** the target's clock for kmod.sh's `date` lines (virtual time on the simulator) */
   date(): Promise<string>;
 

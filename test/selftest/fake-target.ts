@@ -91,6 +91,11 @@ export class FakeTarget implements Target {
     if (f === undefined) throw new Error('No such file or directory');
     return f;
   }
+  async listDir(path: string): Promise<string[]> {
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const names = Object.keys(this.o.files ?? {}).filter((f) => f.startsWith(prefix) && !f.slice(prefix.length).includes('/'));
+    return names.map((f) => f.slice(prefix.length));
+  }
   async date(): Promise<string> {
     return formatDate(this.sim.now);
   }

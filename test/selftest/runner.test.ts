@@ -285,3 +285,22 @@ test('an abort (Ctrl-C) stops between steps with 130 and still restores the modp
   assert.equal(t.k.modprobePath, '/sbin/modprobe');
   assert.equal(c.lines.at(-1), 'out: Test completed');
 });
+
+test('0013 expands sections/.*text like bash: sorted, and an empty .text has no file', async () => {
+  // an out-of-tree test_module whose code is all __init/__exit: no .text file (real Debian 6.1)
+  const dir = '/sys/module/test_module/sections';
+  const t = new FakeTarget({
+    files: { [`${dir}/.exit.text`]: '0xffffffffc0334000\n', [`${dir}/.init.text`]: '0xffffffffc0338000\n', [`${dir}/.data`]: '0xffffffffc0336000\n' },
+    unprivFiles: { [`${dir}/.exit.text`]: '0x0000000000000000\n', [`${dir}/.init.text`]: '0x0000000000000000\n' },
+  });
+  const c = capture();
+  const r = await runSelftest({ target: t, args: ['-s', '0013'], reporter: c.reporter });
+  assert.equal(r.exitCode, 0, c.lines.join("\n"));
+  // the first file of the expansion in C-locale order is .exit.text
+  assert.equal(r.tests.find((x) => x.id === '0013')!.runs[0]!.steps.at(-1)!.value, "'0xffffffffc0334000' vs '0x0000000000000000'");
+  const none = new FakeTarget({ files: {} });
+  const c2 = capture();
+  const r2 = await runSelftest({ target: none, args: ['-s', '0013'], reporter: c2.reporter });
+  assert.equal(r2.exitCode, 1);
+  assert.match(c2.lines.join("\n"), /kmod_check_visibility: FAIL, \/sys\/module\/\*\/sections\/\* visible to unpriv: '' vs ''/);
+});

@@ -165,6 +165,9 @@ export class StubKernel implements KernelApi {
     if (m.state === 'unformed') return { dir: true, initstate: null };
     return { dir: true, initstate: m.state === 'going' ? 'going' : m.state };
   }
+  moduleSections(): Map<string, string> | null {
+    return null;
+  }
   procModules(): string {
     return [...this.mods.values()].map((m) => `${m.name} 0 ${m.refcnt} - Live 0x0`).join('\n');
   }

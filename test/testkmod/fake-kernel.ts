@@ -64,6 +64,9 @@ export class FakeKernel implements KernelApi {
   procModules(): string {
     return '';
   }
+  moduleSections(): Map<string, string> | null {
+    return null;
+  }
   moduleState(name: string) {
     return name === 'test_kmod' ? this.state : null;
   }

@@ -132,11 +132,19 @@ export class TimingReporter implements SelftestReporter {
 /** A reporter that prints nothing (the sim side of --compare). */
 const SILENT: SelftestReporter = { line: () => {} };
 
+/**
+ * Load addresses differ between any two boots (KASLR, allocation order): what 0012/0013 check is
+ * whether an address is visible, so a non-zero address compares as "0x<address>".
+ */
+export function comparableValue(v: string): string {
+  return v.replace(/0x(?!0{16})[0-9a-f]{16}/g, '0x<address>');
+}
+
 export function testRecords(result: SelftestResult | null, seconds: ReadonlyMap<string, number>): SelftestTestRecord[] {
   if (!result) return [];
   return result.tests.map((t) => {
     const results = new Set<string>();
-    for (const r of t.runs) for (const s of r.steps) results.add(`${s.name}=${s.value ?? 'none'}`);
+    for (const r of t.runs) for (const s of r.steps) results.add(`${s.name}=${comparableValue(s.value ?? 'none')}`);
     return {
       id: t.id,
       status: t.status,

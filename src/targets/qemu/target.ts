@@ -123,6 +123,12 @@ export class QemuTarget implements Target {
     return r.data;
   }
 
+  async listDir(path: string): Promise<string[]> {
+    const r = await this.guest.session.exec(['ls', '-a', '-1', '--', path], 30_000);
+    if (r.status !== 'exit' || r.code !== 0) return [];
+    return r.stdout.split('\n').filter((n) => n !== '' && n !== '.' && n !== '..');
+  }
+
   async date(): Promise<string> {
     return (await this.guest.session.exec(['date'], 10_000)).stdout.replace(/\n$/, '');
   }

@@ -40,6 +40,7 @@ function fakeGuest(fail?: { at: number; outcome: SessionOutcome }): { open: Fake
       readModprobePath: guard(() => sim.readModprobePath()),
       writeModprobePath: guard((p: string) => sim.writeModprobePath(p)),
       readFile: guard((p: string, o?: { dropCapSyslog?: boolean }) => sim.readFile(p, o)),
+      listDir: guard((p: string) => sim.listDir(p)),
       date: guard(() => sim.date()),
       kernelLog: guard(() => sim.kernelLog()),
       close: async () => {
@@ -144,4 +145,11 @@ test('--compare: a limiter timeout in the real log explains an -EINVAL/-ETIME fa
   // without the log line, or with another value, it is a finding
   assert.equal(compareSelftest(rec('0009', 'fail', '-22'), rec('0009', 'pass', '0')).unexplained, 2);
   assert.equal(compareSelftest(rec('0009', 'fail', '-12'), rec('0009', 'pass', '0'), { limiterTimeouts: 3 }).unexplained, 2);
+});
+
+test('compare: load addresses are compared as visible or not, never by value', async () => {
+  const { comparableValue } = await import('../../../src/targets/qemu/selftest.js');
+  assert.equal(comparableValue("'0xffffffffc0334000' vs '0x0000000000000000'"), "'0x<address>' vs '0x0000000000000000'");
+  assert.equal(comparableValue('-22'), '-22');
+  assert.equal(comparableValue("'(OE)' vs '(OE)'"), "'(OE)' vs '(OE)'");
 });
