@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import { parseSeed } from '../../experiments/cpulist.js';
 import type { StormPoint } from '../../experiments/storm.js';
 import { loadMachine } from '../../userspace/machines/load.js';
+import { intOption } from '../options.js';
 
 export interface BootPointOpts {
   machine: string;
@@ -31,24 +32,19 @@ export function bootPointOptions(cmd: Command, defaults: { machine: string; kern
     .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)');
 }
 
-function positive(name: string, v: string): number {
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1) throw new InputError(`${name} ${v}: want an integer >= 1`);
-  return Number(v);
-}
-
 /** the run the options name, and its machine profile's name */
 export function bootPoint(o: BootPointOpts): { point: StormPoint; machineName: string } {
   const profile = loadMachine(o.machine);
   if (o.kernel.includes(',')) throw new InputError(`--kernel ${o.kernel}: one preset here`);
   const point: StormPoint = {
     machine: o.machine,
-    cpus: o.cpus !== undefined ? positive('--cpus', o.cpus) : profile.cpus,
+    cpus: o.cpus !== undefined ? intOption('--cpus', o.cpus, 1) : profile.cpus,
     kernel: o.kernel,
     seed: parseSeed(o.seed),
     ...(o.kernel.endsWith('.json') ? { presetFile: o.kernel } : {}),
     ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
     ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
-    ...(o.kmodVersion !== undefined ? { kmodVersion: positive('--kmod-version', o.kmodVersion) } : {}),
+    ...(o.kmodVersion !== undefined ? { kmodVersion: intOption('--kmod-version', o.kmodVersion, 1) } : {}),
     ...(o.policy !== undefined ? { policyFile: o.policy } : {}),
   };
   return { point, machineName: profile.name };

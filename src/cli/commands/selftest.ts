@@ -20,6 +20,7 @@ import { KmodShReporter, KtapReporter, isEra, runSelftest, type KmodShEra, type 
 import { createSimTarget, presetEra, type TestModuleBuild } from '../../targets/sim.js';
 import { SysfsTarget } from '../../targets/sysfs.js';
 import type { Target } from '../../targets/target.js';
+import { intOption } from '../options.js';
 
 interface SelftestOpts {
   target: string;
@@ -38,13 +39,6 @@ interface SelftestOpts {
   accel?: string;
   logDir?: string;
   compare?: boolean;
-}
-
-function intOpt(name: string, v: string, min: number): number {
-  if (!/^-?\d+$/.test(v)) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
-  return n;
 }
 
 /** the qemu engineer's constructor, if src/targets/qemu/ exports one */
@@ -82,13 +76,13 @@ async function runQemuCli(
       ...(o.kmodSh !== undefined ? { era: o.kmodSh as KmodShEra } : {}),
       ktap: o.ktap ?? false,
       keepGoing: o.keepGoing ?? false,
-      ...(o.watchRounds !== undefined ? { watchRounds: intOpt('--watch-rounds', o.watchRounds, 1) } : {}),
+      ...(o.watchRounds !== undefined ? { watchRounds: intOption('--watch-rounds', o.watchRounds, 1) } : {}),
       ...(o.dmesg !== undefined ? { dmesg: o.dmesg } : {}),
       ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
       compare: o.compare ?? false,
-      ...(o.cpus !== undefined ? { cpus: intOpt('--cpus', o.cpus, 1) } : {}),
-      ...(o.mem !== undefined ? { memMiB: intOpt('--mem', o.mem, 256) } : {}),
-      ...(o.timeout !== undefined ? { timeoutS: intOpt('--timeout', o.timeout, 0) } : {}),
+      ...(o.cpus !== undefined ? { cpus: intOption('--cpus', o.cpus, 1) } : {}),
+      ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
+      ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 0) } : {}),
       ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
     },
     io,
@@ -126,9 +120,9 @@ export async function runSelftestCli(
     if (!isEra(o.kmodSh)) throw new InputError(`--kmod-sh ${o.kmodSh}: want v4.13, v5.7 or v5.8`);
     era = o.kmodSh;
   }
-  const cpus = o.cpus === undefined ? undefined : intOpt('--cpus', o.cpus, 1);
-  const seed = o.seed === undefined ? undefined : intOpt('--seed', o.seed, 0);
-  const watchRounds = o.watchRounds === undefined ? undefined : intOpt('--watch-rounds', o.watchRounds, 1);
+  const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1);
+  const seed = o.seed === undefined ? undefined : intOption('--seed', o.seed, 0);
+  const watchRounds = o.watchRounds === undefined ? undefined : intOption('--watch-rounds', o.watchRounds, 1);
   let testModules: TestModuleBuild | undefined;
   if (o.testModules !== undefined) {
     if (o.testModules !== 'in-tree' && o.testModules !== 'out-of-tree') throw new InputError(`--test-modules ${o.testModules}: want in-tree or out-of-tree`);

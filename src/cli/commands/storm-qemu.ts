@@ -23,6 +23,7 @@ import { presetNames } from '../../kernel/presets.js';
 import { compareTables, type Comparison, type Explain, type OutcomeTable } from '../../report/compare.js';
 import type { GuestStormResult, GuestStormRow, StormMode } from '../../targets/qemu/storm.js';
 import type { QemuTarget } from '../../targets/qemu/target.js';
+import { intOption } from '../options.js';
 
 /** the options the parallel storm reads (the storm command's, plus its own) */
 export interface ParallelStormOpts {
@@ -51,11 +52,6 @@ function list<T extends string>(name: string, v: string | undefined, known: read
   const out = v.split(',').map((x) => x.trim());
   for (const x of out) if (!known.includes(x as T)) throw new InputError(`${name} ${v}: unknown ${x} (want ${known.join(', ')})`);
   return out as T[];
-}
-
-function int(name: string, v: string, min: number): number {
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
-  return Number(v);
 }
 
 /** "1,2,4" → [1, 2, 4] */
@@ -152,7 +148,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   const parallel = parseParallel(o.parallel);
   const modules = list('--module', o.module, MODULES);
   const modes = list('--path', o.path, MODES);
-  const cpus = o.cpus !== undefined && given('cpus') ? int('--cpus', o.cpus, 1) : 2;
+  const cpus = o.cpus !== undefined && given('cpus') ? intOption('--cpus', o.cpus, 1) : 2;
   const format = o.format !== undefined && given('format') ? o.format : 'text';
   if (format !== 'text' && format !== 'json') throw new InputError(`--format ${format}: --parallel storms print text or json`);
   const out = (s: string) => process.stdout.write(s);
@@ -169,7 +165,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
     for (const [flag, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir]] as const)
       if (v !== undefined) throw new InputError(`${flag}: only with --target qemu:NAME`);
     const results = kernels.map((k) =>
-      runSimParallel({ kernel: k, cpus, parallel, modules, modes, ...(o.machine !== undefined && given('machine') ? { machine: o.machine } : {}), ...(o.seed !== undefined ? { seed: int('--seed', o.seed, 0) } : {}) }),
+      runSimParallel({ kernel: k, cpus, parallel, modules, modes, ...(o.machine !== undefined && given('machine') ? { machine: o.machine } : {}), ...(o.seed !== undefined ? { seed: intOption('--seed', o.seed, 0) } : {}) }),
     );
     if (format === 'json') out(JSON.stringify(results, null, 2) + '\n');
     else for (const r of results) out(`# sim ${r.kernel} on ${r.machine}, ${r.cpus} CPUs, kmod ${r.kmodVersion}\n\n${plainTable(r.rows)}\n`);
@@ -185,8 +181,8 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   try {
     t = await q.createQemuTarget(name, {
       cpus,
-      ...(o.mem !== undefined ? { memMiB: int('--mem', o.mem, 256) } : {}),
-      ...(o.timeout !== undefined ? { timeoutS: int('--timeout', o.timeout, 0) } : {}),
+      ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
+      ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 0) } : {}),
       ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
       ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
       ...(o.cache !== undefined ? { cache: o.cache } : {}),

@@ -19,6 +19,7 @@ import { loadSameNamePolicy } from '../../kernel/policy.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
 import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
+import { intOption } from '../options.js';
 
 /** the main job's default sweep: the upstream graph's shape in a few seconds */
 export const DEFAULT_STORM = { machine: 'kvm-guest', cpus: '1,8,32,64,128,255', kernel: 'v6.1-stable,v6.4,newest' };
@@ -43,11 +44,6 @@ interface StormOpts {
   threads?: string;
   inline?: boolean;
   progress?: boolean;
-}
-
-function intOpt(name: string, v: string, min: number): number {
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
-  return Number(v);
 }
 
 /** bytes, or a number with a K/M/G suffix (binary units) */
@@ -105,7 +101,7 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
   const shared: Omit<StormPoint, keyof ReturnType<typeof runPoints>[number]> = {
     ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
     ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
-    ...(o.kmodVersion !== undefined ? { kmodVersion: intOpt('--kmod-version', o.kmodVersion, 1) } : {}),
+    ...(o.kmodVersion !== undefined ? { kmodVersion: intOption('--kmod-version', o.kmodVersion, 1) } : {}),
     ...(o.moduleArea !== undefined ? { moduleAreaBytes } : {}),
   };
   // a profile given as a path is run by path; records name it by its profile name
@@ -122,7 +118,7 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     worker: new URL('../../experiments/storm.js', import.meta.url),
     ...(o.out !== undefined ? { outDir: o.out, params } : {}),
     mode: o.inline === true ? 'inline' : 'pool',
-    ...(o.threads !== undefined ? { threads: intOpt('--threads', o.threads, 1) } : {}),
+    ...(o.threads !== undefined ? { threads: intOption('--threads', o.threads, 1) } : {}),
     ...(o.progress === false ? { progress: false } : {}),
   });
   const records = res.records.map((r) => ({ ...r, machine: profile.name }));
