@@ -19,6 +19,7 @@ import { prepareKernel, readPrepared } from '../../targets/qemu/prepare.js';
 import { GuestSessionError } from '../../targets/qemu/session.js';
 import { parseParallelList, runGuestStorm, stormTable, STORM_MODES, type StormMode } from '../../targets/qemu/storm.js';
 import { QemuTarget } from '../../targets/qemu/target.js';
+import { intOption } from '../options.js';
 
 interface VmOpts {
   cache?: string;
@@ -29,21 +30,25 @@ interface VmOpts {
   logDir?: string;
 }
 
-function intOpt(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
-  return n;
-}
-
 function bootOpts(o: VmOpts) {
   if (!['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
   return {
     cache: o.cache,
-    cpus: intOpt('--cpus', o.cpus, 1),
-    memMiB: intOpt('--mem', o.mem, 256),
-    timeoutS: intOpt('--timeout', o.timeout, 0),
+    cpus: intOption('--cpus', o.cpus, 1),
+    memMiB: intOption('--mem', o.mem, 256),
+    timeoutS: intOption('--timeout', o.timeout, 0),
     accel: o.accel as Accel,
   };
+}
+
+/** boot the guest; on a boot failure, panic or timeout set that exit code and return null */
+async function openGuest(name: string, o: VmOpts): Promise<QemuTarget | null> {
+  try {
+    return await QemuTarget.open(name, { ...bootOpts(o), logDir: o.logDir });
+  } catch (e) {
+    process.exitCode = failureExit(e);
+    return null;
+  }
 }
 
 function vmOptions(c: Command): Command {
@@ -95,13 +100,8 @@ export function registerKernelCommand(program: Command): void {
 
   vmOptions(kernel.command('boot').description('boot a prepared kernel and check the agent and test_kmod').argument('<name>')).action(
     async (name: string, o: VmOpts) => {
-      let t: QemuTarget;
-      try {
-        t = await QemuTarget.open(name, { ...bootOpts(o), logDir: o.logDir });
-      } catch (e) {
-        process.exitCode = failureExit(e);
-        return;
-      }
+      const t = await openGuest(name, o);
+      if (t === null) return;
       let ok = true;
       try {
         const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -144,13 +144,8 @@ export function registerKernelCommand(program: Command): void {
     const parallel = parseParallelList(o.parallel);
     const modes = o.modes.split(',') as StormMode[];
     for (const m of modes) if (!STORM_MODES.includes(m)) throw new InputError(`--modes ${o.modes}: unknown mode ${m}`);
-    let t: QemuTarget;
-    try {
-      t = await QemuTarget.open(name, { ...bootOpts(o), logDir: o.logDir });
-    } catch (e) {
-      process.exitCode = failureExit(e);
-      return;
-    }
+    const t = await openGuest(name, o);
+    if (t === null) return;
     process.stderr.write(`kmodlab: booted ${t.kernel} in ${(t.guest.bootMs / 1000).toFixed(1)} s (${t.guest.accel}, ${t.guest.cpus} CPUs)\n`);
     let ok = false;
     try {
