@@ -6,29 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { register, presetTable } from '../../src/cli/commands/kernels.js';
 import { InputError } from '../../src/cli/errors.js';
 import { PRESETS } from '../../src/kernel/index.js';
+import { runCommand } from '../capture-stdout.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-async function run(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  let out = '';
-  const orig = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    process.stdout.write = orig;
-  }
-  return out;
-}
+const run = (args: string[]): Promise<string> => runCommand(register, args);
 
 test('kmodlab kernels: a table of every preset', async () => {
   const out = await run(['kernels']);

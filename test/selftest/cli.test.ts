@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { Parser, type FinalResults } from 'tap-parser';
 import { register, runSelftestCli } from '../../src/cli/commands/selftest.js';
 import { InputError } from '../../src/cli/errors.js';
+import { runCommand } from '../capture-stdout.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/selftest/', import.meta.url));
 
@@ -64,18 +64,8 @@ test('golden: `kmodlab selftest -t 0001` prints exactly what kmod.sh prints', as
 });
 
 test('the command line through commander: kmod.sh arguments pass through, -h is kmod.sh usage', async () => {
-  const program = new Command();
-  program.exitOverride();
-  register(program);
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
   const prevCode = process.exitCode;
-  try {
-    await program.parseAsync(['selftest', '-h', '--kernel', 'v4.13'], { from: 'user' });
-  } finally {
-    process.stdout.write = write;
-  }
+  const out = await runCommand(register, ['selftest', '-h', '--kernel', 'v4.13']);
   assert.equal(process.exitCode, 1);
   process.exitCode = prevCode;
   assert.match(out, /^Usage: kmod\.sh /);

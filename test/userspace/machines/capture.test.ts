@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { register } from '../../../src/cli/commands/machines.js';
 import { captureHost, writeProfile } from '../../../src/userspace/machines/capture.js';
 import { loadMachine } from '../../../src/userspace/machines/load.js';
 import { cpuModalias } from '../../../src/userspace/machines/modalias.js';
 import { coldplugDevices } from '../../../src/userspace/machines/coldplug.js';
+import { runCommand } from '../../capture-stdout.js';
 
 const CPU = 'cpu:type:x86,ven0000fam0006mod0055:feature:,0000,0016,0085,0099,01C0,0FFF';
 
@@ -67,22 +67,7 @@ test('capture this host', { skip: process.platform !== 'linux' && 'not Linux' },
   if (p.captured?.cpuModalias?.startsWith('cpu:type:x86,')) assert.equal(cpuModalias(p.cpu), p.captured.cpuModalias);
 });
 
-async function runCli(...args: string[]): Promise<string> {
-  const program = new Command().name('kmodlab').exitOverride();
-  register(program);
-  let out = '';
-  const orig = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    process.stdout.write = orig;
-  }
-  return out;
-}
+const runCli = (...args: string[]): Promise<string> => runCommand(register, args);
 
 test('kmodlab machines / list / show', async () => {
   const list = await runCli('machines');
