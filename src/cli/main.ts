@@ -5,7 +5,7 @@
  * calls into the library. Unknown commands and options are usage errors: one line, exit 2.
  */
 import { Command, CommanderError } from 'commander';
-import { errorLine, InputError } from './errors.js';
+import { errorLine, InputError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 
 export function buildProgram(): Command {

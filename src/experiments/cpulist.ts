@@ -7,7 +7,7 @@
  * deduplicated, because the reports plot them on an axis; kernels keep the order the user gave,
  * because that order is how they want to compare presets (legends, table rows).
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 /** The largest CPU count accepted: x86's CONFIG_NR_CPUS maximum (MAXSMP). */
 export const MAX_CPUS = 8192;

@@ -22,7 +22,7 @@ import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import type { StormParams, StormRunRecord } from './record.js';
 import { kernelOrder, pointComparator, recordJson } from '../report/records.js';
 

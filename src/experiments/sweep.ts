@@ -24,12 +24,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Piscina } from 'piscina';
-import { InputError } from '../cli/errors.js';
+import { EXIT_INTERRUPTED, InputError } from '../errors.js';
 import type { StormParams, StormRunRecord } from './record.js';
 import { listDone, openStore, runKey, validateRecord, writeRecord, type RunPoint } from './store.js';
 
 /** The exit code of a sweep stopped by SIGINT (128 + 2, as shells report it). */
-export const SIGINT_EXIT_CODE = 130;
+export const SIGINT_EXIT_CODE = EXIT_INTERRUPTED;
 
 /** What a worker module exports (by default under the name `runPoint`). */
 export type RunPointFn<P extends RunPoint = RunPoint> = (point: P) => StormRunRecord | Promise<StormRunRecord>;

@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import type { Proc, WaitMode } from '../sim/index.js';
 import type { Task } from './api.js';
 

@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import type { Compression } from '../userspace/moduleset.js';
 
 /** The request_module concurrency limiter (spec §3.2). */

@@ -5,7 +5,7 @@
  * line in one place. Every renderer is a pure function of (records, params, options) → text.
  */
 import type { StormParams, StormRunRecord } from '../experiments/record.js';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { renderChart, type ChartOptions } from './chart.js';
 import { renderCsv, renderJson, renderJsonl } from './data.js';
 import { renderHtml, type HtmlOptions } from './html.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCpuList, parseKernelList, parseSeed, seedList, MAX_CPUS } from '../../src/experiments/cpulist.js';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/errors.js';
 
 test('cpu lists: counts, ranges, strided ranges', () => {
   assert.deepEqual(parseCpuList('1,8,64-512:64'), [1, 8, 64, 128, 192, 256, 320, 384, 448, 512]);

@@ -16,7 +16,7 @@ import {
   writeRecord,
   MANIFEST_FILE,
 } from '../../src/experiments/store.js';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/errors.js';
 import { fakeParams, fakeRecord, fakeRecords } from '../fixtures/report/records.js';
 
 async function tmp(): Promise<string> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register, presetTable } from '../../src/cli/commands/kernels.js';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/errors.js';
 import { PRESETS } from '../../src/kernel/index.js';
 import { runCommand } from '../capture-stdout.js';
 

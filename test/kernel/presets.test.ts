@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/errors.js';
 import { EBUSY, EEXIST, getPreset, loadPresetFile, loadSameNamePolicy, presetNames, PRESETS, resolvePreset } from '../../src/kernel/index.js';
 import { makeModuleFile } from '../../src/kernel/testing/fixtures.js';
 import { finitAt, MS, requestAt, tally, world } from './helpers.js';

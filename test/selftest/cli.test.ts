@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Parser, type FinalResults } from 'tap-parser';
 import { register, runSelftestCli } from '../../src/cli/commands/selftest.js';
-import { InputError } from '../../src/cli/errors.js';
+import { InputError } from '../../src/errors.js';
 import { runCommand } from '../capture-stdout.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/selftest/', import.meta.url));

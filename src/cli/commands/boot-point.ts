@@ -3,7 +3,7 @@
  * version, policy — shared by the commands that look at a single run (`stats`, `trace`).
  */
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { parseSeed } from '../../experiments/cpulist.js';
 import type { StormPoint } from '../../experiments/storm.js';
 import { loadMachine } from '../../userspace/machines/load.js';

@@ -3,7 +3,7 @@
  * has not landed answers "not yet available" with exit code 2 (never a fake result).
  */
 import type { Command } from 'commander';
-import { NotYetAvailable } from '../errors.js';
+import { NotYetAvailable } from '../../errors.js';
 import { registerKernelCommand } from './kernel.js';
 import { register as registerMachines } from './machines.js';
 import { register as registerKernels } from './kernels.js';

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { type Accel } from '../../targets/qemu/boot.js';
 import { cacheDir, KERNELS, kernelSpec } from '../../targets/qemu/kernels.js';
 import { exitCodeFor } from '../../targets/qemu/outcome.js';

@@ -7,7 +7,7 @@
  *   kmodlab machines capture [--out F]   record this Linux host as a profile (stdout, or F atomically)
  */
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { captureHost, writeProfile } from '../../userspace/machines/capture.js';
 import { listMachineNames, loadMachine } from '../../userspace/machines/load.js';
 import { cpuModalias } from '../../userspace/machines/modalias.js';

@@ -14,7 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { resolvePreset } from '../../kernel/presets.js';
 import { KmodShReporter, KtapReporter, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, presetEra, type TestModuleBuild } from '../../targets/sim.js';

@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { runSimParallel, SIM_KERNEL_MODELS, type SimKernelModel } from '../../experiments/parallel.js';
 import { presetNames } from '../../kernel/presets.js';
 import { compareTables, type Comparison, type Explain, type OutcomeTable } from '../../report/compare.js';

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { runParallelStorm, type ParallelStormOpts } from './storm-qemu.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { merge, parseShard, runPoints, shardPoints } from '../../experiments/store.js';

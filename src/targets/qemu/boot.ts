@@ -16,7 +16,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { release as hostRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { cacheDir } from './kernels.js';
 import type { PreparedKernel } from './prepare.js';
 import { GuestSession, GuestSessionError } from './session.js';

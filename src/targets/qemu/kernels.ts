@@ -8,7 +8,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 
 export interface KernelSpec {
   /** e.g. "debian-6.1" */

@@ -15,13 +15,10 @@
  * timed out because the kernel was dying is a panic); then a missing hello; then a deadline.
  */
 
-export type SessionState = 'ran' | 'timeout' | 'kernel-panic' | 'boot-failure';
+import { EXIT_BOOT_FAILURE, EXIT_FAIL, EXIT_KERNEL_PANIC, EXIT_PASS, EXIT_TIMEOUT } from '../../errors.js';
+export { EXIT_BOOT_FAILURE, EXIT_FAIL, EXIT_KERNEL_PANIC, EXIT_PASS, EXIT_TIMEOUT };
 
-export const EXIT_PASS = 0;
-export const EXIT_FAIL = 1;
-export const EXIT_BOOT_FAILURE = 3;
-export const EXIT_KERNEL_PANIC = 5;
-export const EXIT_TIMEOUT = 124;
+export type SessionState = 'ran' | 'timeout' | 'kernel-panic' | 'boot-failure';
 
 export interface SessionFacts {
   /** everything the kernel console printed */

@@ -22,7 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile, stat, chmod } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { cacheDir, kernelDir, kernelSpec, type KernelSpec } from './kernels.js';
 
 /** Bump when the layout of a prepared kernel changes. */

@@ -13,7 +13,7 @@
  * Modules: xfs (the kernel's own, with its dependencies loaded first), kml_slow (init sleeps,
  * then succeeds), kml_fail (init sleeps, then fails with -ENODEV).
  */
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { Guest } from './boot.js';
 
 export type StormMode = 'finit' | 'finit-compressed' | 'init' | 'modprobe';

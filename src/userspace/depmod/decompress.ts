@@ -9,7 +9,7 @@
 import zlib from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import xz from 'xz-decompress';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { Compression } from '../moduleset.js';
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);

@@ -11,7 +11,7 @@
  * reads in well under a second). ELF64 little-endian only: the x86-64 modules this tool models.
  * A section header parser is ~80 lines; no maintained npm ELF library fits, so it lives here.
  */
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { SectionSizes } from '../moduleset.js';
 
 /** Random access to an image: read(offset, length) must return exactly `length` bytes. */

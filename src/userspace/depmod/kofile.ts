@@ -7,7 +7,7 @@
  * is the big-endian length of the PKCS#7 signature that precedes it.
  */
 import fs from 'node:fs';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { Compression, SectionSizes } from '../moduleset.js';
 import { bufferSource, readElfSections, type ByteSource } from './elf.js';
 import { compressionByMagic, compressionByName, decompressModule } from './decompress.js';

@@ -4,7 +4,7 @@
  * depmod's output files are line-oriented text; every reader reports a bad line as one
  * InputError naming the file and the 1-based line number, so a user can open the file there.
  */
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 
 export interface Line {
   /** 1-based */

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { z } from 'zod';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { Compression, ModuleInfo, ModuleSet, SectionSizes } from '../moduleset.js';
 import { dataPath } from './paths.js';
 import { readModulesDir } from './tree.js';

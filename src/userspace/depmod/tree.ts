@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { ModuleInfo, ModuleSet } from '../moduleset.js';
 import { parseModulesAlias } from './alias.js';
 import { parseModulesBuiltin, parseModulesOrder } from './builtin.js';

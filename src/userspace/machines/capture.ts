@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { CPU_FEATURES } from './cpufeatures.js';
 import { DEFAULT_TIMINGS } from './defaults.js';
 import { parseMachine } from './load.js';

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { dataPath } from '../depmod/paths.js';
 import { machineSchema, type MachineProfile, type Timings } from './schema.js';
 

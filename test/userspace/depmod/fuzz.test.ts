@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
-import { InputError } from '../../../src/cli/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { aliasMatches, parseModulesAlias } from '../../../src/userspace/depmod/alias.js';
 import { parseModulesBuiltin, parseModulesOrder } from '../../../src/userspace/depmod/builtin.js';
 import { parseModulesDep } from '../../../src/userspace/depmod/dep.js';

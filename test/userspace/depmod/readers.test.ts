@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../../../src/cli/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { parseModulesAlias } from '../../../src/userspace/depmod/alias.js';
 import { parseModulesBuiltin, parseModulesOrder } from '../../../src/userspace/depmod/builtin.js';
 import { parseModulesDep } from '../../../src/userspace/depmod/dep.js';

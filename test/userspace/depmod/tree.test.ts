@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { InputError } from '../../../src/cli/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { readKoFile } from '../../../src/userspace/depmod/kofile.js';
 import { readModulesDir } from '../../../src/userspace/depmod/tree.js';
 import { loadModuleSet } from '../../../src/userspace/depmod/snapshot.js';

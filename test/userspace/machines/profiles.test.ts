@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError } from '../../../src/cli/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { coldplugDevices } from '../../../src/userspace/machines/coldplug.js';
 import { featureNumber } from '../../../src/userspace/machines/cpufeatures.js';
 import { forCpus, initDurationNs, initResult, listMachineNames, loadMachine, machinesDir, parseMachine, udevChildrenMax } from '../../../src/userspace/machines/load.js';

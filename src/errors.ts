@@ -1,0 +1,54 @@
+/**
+ * DOC: the errors and exit codes every layer may use.
+ *
+ * Every bad input ends as a single line on stderr naming the input and what was wrong, with a
+ * non-zero exit code: never a stack trace. Library code at any depth (the kernel model included)
+ * throws InputError; the CLI's top level catches it (and any other Error) and prints
+ * `kmodlab: <message>`. The exit codes are kselftest's where it has one (0 pass, 1 fail, 4 skip),
+ * the shell's for a timeout (124) and an interrupt (130), and kmodlab's own for the rest.
+ */
+
+/** Passed (kselftest KSFT_PASS). */
+export const EXIT_PASS = 0;
+/** A test failed, or a comparison found an unexplained difference (KSFT_FAIL). */
+export const EXIT_FAIL = 1;
+/** Bad input or usage: one line naming the input. */
+export const EXIT_USAGE = 2;
+/** A real kernel did not boot to its agent. */
+export const EXIT_BOOT_FAILURE = 3;
+/** Skipped: a precondition is not met (kselftest KSFT_SKIP). */
+export const EXIT_SKIP = 4;
+/** A real kernel panicked (seen on its console). */
+export const EXIT_KERNEL_PANIC = 5;
+/** A run was ended by its timeout (like timeout(1)). */
+export const EXIT_TIMEOUT = 124;
+/** Interrupted by SIGINT (128 + 2, like the shell). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Bad input from the user (a file, an option value, a preset): exit code 2 unless given. */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = EXIT_USAGE,
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** A command whose issue has not landed yet. */
+export class NotYetAvailable extends InputError {
+  constructor(command: string) {
+    super(`${command}: not yet available`, EXIT_USAGE);
+    this.name = 'NotYetAvailable';
+  }
+}
+
+/** One line for any thrown value; the full stack only with KMODLAB_DEBUG=1. */
+export function errorLine(err: unknown): string {
+  if (err instanceof Error) {
+    const msg = err.message.split('\n')[0] ?? String(err);
+    return msg;
+  }
+  return String(err);
+}
