@@ -27,7 +27,8 @@ import { errnoName } from '../kernel/errno.js';
 import type { Proc } from '../sim/index.js';
 import { createSystem, modulePath, type System } from '../system/index.js';
 import type { ModuleInfo } from '../userspace/moduleset.js';
-import { modprobeErrno, type GuestStormRow, type StormMode } from '../targets/qemu/storm.js';
+import { modprobeErrno } from '../userspace/libkmod.js';
+import { type GuestStormRow, type StormMode } from '../targets/qemu/storm.js';
 
 export const PARALLEL_MODES: readonly StormMode[] = ['finit', 'finit-compressed', 'init', 'modprobe'];
 export const PARALLEL_MODULES = ['xfs', 'kml_slow', 'kml_fail'] as const;

@@ -31,18 +31,54 @@ export const EKEYREJECTED = 129;
 /** kernel-internal: a signal interrupted the call (userspace sees EINTR or a restart) */
 export const ERESTARTSYS = 512;
 
-const NAMES: Record<number, string> = {
-  [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EINTR]: 'EINTR', [EIO]: 'EIO', [ENOEXEC]: 'ENOEXEC',
-  [EBADF]: 'EBADF', [EAGAIN]: 'EAGAIN', [ENOMEM]: 'ENOMEM', [EACCES]: 'EACCES', [EFAULT]: 'EFAULT',
-  [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC',
-  [ETXTBSY]: 'ETXTBSY', [EFBIG]: 'EFBIG', [ERANGE]: 'ERANGE', [ENAMETOOLONG]: 'ENAMETOOLONG',
-  [ENOSYS]: 'ENOSYS', [ENODATA]: 'ENODATA', [ETIME]: 'ETIME', [ENOPKG]: 'ENOPKG', [EOPNOTSUPP]: 'EOPNOTSUPP', [ENOKEY]: 'ENOKEY',
-  [EKEYREJECTED]: 'EKEYREJECTED', [ERESTARTSYS]: 'ERESTARTSYS',
-};
+/** name and strerror(3) text (glibc's wording) of every errno the model uses */
+const ERRNO_TABLE: ReadonlyArray<readonly [number, string, string]> = [
+  [EPERM, 'EPERM', 'Operation not permitted'],
+  [ENOENT, 'ENOENT', 'No such file or directory'],
+  [EINTR, 'EINTR', 'Interrupted system call'],
+  [EIO, 'EIO', 'Input/output error'],
+  [ENOEXEC, 'ENOEXEC', 'Exec format error'],
+  [EBADF, 'EBADF', 'Bad file descriptor'],
+  [EAGAIN, 'EAGAIN', 'Resource temporarily unavailable'],
+  [ENOMEM, 'ENOMEM', 'Cannot allocate memory'],
+  [EACCES, 'EACCES', 'Permission denied'],
+  [EFAULT, 'EFAULT', 'Bad address'],
+  [EBUSY, 'EBUSY', 'Device or resource busy'],
+  [EEXIST, 'EEXIST', 'File exists'],
+  [ENODEV, 'ENODEV', 'No such device'],
+  [EINVAL, 'EINVAL', 'Invalid argument'],
+  [ETXTBSY, 'ETXTBSY', 'Text file busy'],
+  [EFBIG, 'EFBIG', 'File too large'],
+  [ENOSPC, 'ENOSPC', 'No space left on device'],
+  [ERANGE, 'ERANGE', 'Numerical result out of range'],
+  [ENAMETOOLONG, 'ENAMETOOLONG', 'File name too long'],
+  [ENOSYS, 'ENOSYS', 'Function not implemented'],
+  [ENODATA, 'ENODATA', 'No data available'],
+  [ETIME, 'ETIME', 'Timer expired'],
+  [ENOPKG, 'ENOPKG', 'Package not installed'],
+  [EOPNOTSUPP, 'EOPNOTSUPP', 'Operation not supported'],
+  [ENOKEY, 'ENOKEY', 'Required key not available'],
+  [EKEYREJECTED, 'EKEYREJECTED', 'Key was rejected by service'],
+  [ERESTARTSYS, 'ERESTARTSYS', 'Unknown error 512'],
+];
+const NAMES: Record<number, string> = Object.fromEntries(ERRNO_TABLE.map(([n, name]) => [n, name]));
+const TEXTS: Record<number, string> = Object.fromEntries(ERRNO_TABLE.map(([n, , text]) => [n, text]));
 
 /** "EEXIST" for -17 or 17; "0" for 0; "E123" for unknown numbers */
 export function errnoName(n: number): string {
   if (n === 0) return '0';
   const a = Math.abs(n);
   return NAMES[a] ?? `E${a}`;
+}
+
+/** strerror(3): "File exists" for -17 or 17; "Unknown error N" for numbers it does not know */
+export function strerror(n: number): string {
+  const a = Math.abs(n);
+  return TEXTS[a] ?? `Unknown error ${a}`;
+}
+
+/** the errno name whose strerror text `text` contains (to read a program's error message), or null */
+export function errnoFromText(text: string): string | null {
+  for (const [, name, t] of ERRNO_TABLE) if (text.includes(t)) return name;
+  return null;
 }

@@ -20,6 +20,7 @@
  * `keepGoing` (after a failed run, restore the modprobe path and continue with the next test,
  * to get every test's outcome in one pass) and `watchRounds` (bound `-w`).
  */
+import { strerror } from '../kernel/errno.js';
 import { KnobError, type Target } from '../targets/target.js';
 import {
   KMOD_CONFIG_FRAGMENT,
@@ -151,25 +152,6 @@ function arith(s: string): number {
   return /^[+-]?\d+$/.test(t) ? Number.parseInt(t, 10) : 0;
 }
 
-const STRERROR: Record<number, string> = {
-  1: 'Operation not permitted',
-  2: 'No such file or directory',
-  5: 'Input/output error',
-  12: 'Cannot allocate memory',
-  13: 'Permission denied',
-  16: 'Device or resource busy',
-  17: 'File exists',
-  19: 'No such device',
-  22: 'Invalid argument',
-  28: 'No space left on device',
-  34: 'Numerical result out of range',
-  62: 'Timer expired',
-};
-
-export function strerror(errno: number): string {
-  const e = Math.abs(errno);
-  return STRERROR[e] ?? `Unknown error ${e}`;
-}
 
 /** What a parsed command line asks for. */
 export type KmodShCommand =

@@ -24,7 +24,7 @@
  */
 import type { KernelApi, KFile, Task } from '../kernel/api.js';
 import { MODULE_INIT_COMPRESSED_FILE } from '../kernel/api.js';
-import { EEXIST, ENOENT, ENOSYS, errnoName } from '../kernel/errno.js';
+import { EEXIST, ENOENT, ENOEXEC, ENOSYS, errnoFromText, errnoName, strerror } from '../kernel/errno.js';
 import type { CpuPool, Proc, Sim } from '../sim/index.js';
 import { aliasMatches } from './depmod/alias.js';
 import { normaliseName } from './depmod/names.js';
@@ -512,33 +512,31 @@ export class KmodCtx {
 // ---------------------------------------------------------------------------------------------
 // helpers shared by modprobe and udevd
 
-/** strerror(3) texts for the errnos the loader returns */
-const STRERROR: Record<number, string> = {
-  1: 'Operation not permitted', 2: 'No such file or directory', 4: 'Interrupted system call', 5: 'Input/output error',
-  8: 'Exec format error', 9: 'Bad file descriptor', 11: 'Resource temporarily unavailable', 12: 'Cannot allocate memory',
-  13: 'Permission denied', 14: 'Bad address', 16: 'Device or resource busy', 17: 'File exists', 19: 'No such device',
-  22: 'Invalid argument', 26: 'Text file busy', 27: 'File too large', 28: 'No space left on device', 34: 'Numerical result out of range',
-  36: 'File name too long', 38: 'Function not implemented', 61: 'No data available', 62: 'Timer expired', 65: 'Package not installed',
-  126: 'Required key not available', 129: 'Key was rejected by service',
-};
-
-export function strerror(err: number): string {
-  const a = Math.abs(err);
-  return STRERROR[a] ?? `Unknown error ${a}`;
-}
-
 /** kmod's wording for insert errors (a few errnos get a module-specific text, like kmod's mod_strerror) */
 export function mod_strerror(err: number): string {
   switch (Math.abs(err)) {
     case ENOSYS:
       return 'Kernel does not have module support';
-    case 8:
+    case ENOEXEC:
       return 'Invalid module format';
     case ENOENT:
       return 'Unknown symbol in module, or unknown parameter (see dmesg)';
     default:
       return strerror(err);
   }
+}
+
+/** kmod's own wordings (mod_strerror above) and the errno each stands for */
+const KMOD_TEXTS: ReadonlyArray<readonly [string, string]> = [
+  ['Kernel does not have module support', 'ENOSYS'],
+  ['Invalid module format', 'ENOEXEC'],
+  ['Unknown symbol in module', 'ENOENT'],
+];
+
+/** The errno name in modprobe's "could not insert 'x': TEXT" (kmod's wording or strerror's), or null. */
+export function modprobeErrno(stderr: string): string | null {
+  for (const [text, name] of KMOD_TEXTS) if (stderr.includes(text)) return name;
+  return errnoFromText(stderr);
 }
 
 /** Counts the storm reports: load attempts per module, failures by errno name. */

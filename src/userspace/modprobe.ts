@@ -23,10 +23,10 @@
  * --first-time.
  */
 import { O_NONBLOCK, type Task } from '../kernel/api.js';
-import { EEXIST } from '../kernel/errno.js';
+import { EEXIST, strerror } from '../kernel/errno.js';
 import type { Proc } from '../sim/index.js';
 import type { Program } from './fs.js';
-import { KmodCtx, mod_strerror, spend, strerror, type KmodConfig, type KmodHost, type KmodIndex, type KmodModule, type ProbeFlags, type SyscallObserver } from './libkmod.js';
+import { KmodCtx, mod_strerror, spend, type KmodConfig, type KmodHost, type KmodIndex, type KmodModule, type ProbeFlags, type SyscallObserver } from './libkmod.js';
 
 export interface ModprobeEnv {
   host: KmodHost;

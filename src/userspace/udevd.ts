@@ -25,10 +25,10 @@
  * finit_module/init_module.
  */
 import type { Task } from '../kernel/api.js';
-import { ENODEV, ENOENT, errnoName } from '../kernel/errno.js';
+import { ENODEV, ENOENT, errnoName, strerror } from '../kernel/errno.js';
 import { WaitQueue, type Process, type Proc } from '../sim/index.js';
 import type { Uevent } from './machines/coldplug.js';
-import { KmodCtx, LoadAccounting, spend, strerror, type KmodConfig, type KmodHost, type KmodIndex, type SyscallObserver } from './libkmod.js';
+import { KmodCtx, LoadAccounting, spend, type KmodConfig, type KmodHost, type KmodIndex, type SyscallObserver } from './libkmod.js';
 
 /** One "add" uevent carrying a MODALIAS (machines/coldplug.ts makes a profile's list). */
 export type { Uevent };

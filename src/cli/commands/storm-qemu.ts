@@ -20,7 +20,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { runSimParallel, SIM_KERNEL_MODELS, type SimKernelModel } from '../../experiments/parallel.js';
 import { presetNames } from '../../kernel/presets.js';
-import { compareTables, type Comparison, type Explain, type OutcomeTable } from '../../report/compare.js';
+import { compareTables, type Comparison, type Explain, type OutcomeTable } from '../../experiments/compare.js';
 import type { GuestStormResult, GuestStormRow, StormMode } from '../../targets/qemu/storm.js';
 import type { QemuTarget } from '../../targets/qemu/target.js';
 import { intOption } from '../options.js';

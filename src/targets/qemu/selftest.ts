@@ -11,13 +11,13 @@
  *
  * `--compare` runs the same kmod.sh invocation on the simulated kernel the real one corresponds
  * to (kernels.ts: simPreset) with the qemu-tcg machine profile and the same CPU count, and
- * prints both per-test tables side by side (src/report/compare.ts); a run whose tests passed
+ * prints both per-test tables side by side (src/experiments/compare.ts); a run whose tests passed
  * exits 1 when the two disagree in a way nothing explains (compareSelftest: the only
  * timing-dependent outcome is the kmod limiter's 5-second wait, explained from the kernel log).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compareTables, type Comparison, type OutcomeTable } from '../../report/compare.js';
+import { compareTables, type Comparison, type OutcomeTable } from '../../experiments/compare.js';
 import {
   KmodShReporter,
   KtapReporter,

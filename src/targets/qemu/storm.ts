@@ -14,6 +14,7 @@
  * then succeeds), kml_fail (init sleeps, then fails with -ENODEV).
  */
 import { InputError } from '../../errors.js';
+import { modprobeErrno } from '../../userspace/libkmod.js';
 import type { Guest } from './boot.js';
 
 export type StormMode = 'finit' | 'finit-compressed' | 'init' | 'modprobe';
@@ -53,27 +54,6 @@ export interface GuestStormResult {
   accel: string;
   kmodVersion: number | null;
   rows: GuestStormRow[];
-}
-
-/** strerror text (glibc) → errno name, for modprobe's "could not insert 'x': TEXT". */
-const STRERROR: Record<string, string> = {
-  'File exists': 'EEXIST',
-  'Device or resource busy': 'EBUSY',
-  'No such device': 'ENODEV',
-  'Operation not supported': 'EOPNOTSUPP',
-  'Exec format error': 'ENOEXEC',
-  'Invalid argument': 'EINVAL',
-  'Cannot allocate memory': 'ENOMEM',
-  'Operation not permitted': 'EPERM',
-  'No such file or directory': 'ENOENT',
-  'Key was rejected by service': 'EKEYREJECTED',
-  'Interrupted system call': 'EINTR',
-  'Unknown symbol in module': 'ENOENT',
-};
-
-export function modprobeErrno(stderr: string): string | null {
-  for (const [text, name] of Object.entries(STRERROR)) if (stderr.includes(text)) return name;
-  return null;
 }
 
 /** Parse kml-storm's output into counts. */

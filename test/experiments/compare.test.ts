@@ -1,10 +1,10 @@
 /**
- * DOC: compareTables (src/report/compare.ts): rows joined by key, every difference marked,
+ * DOC: compareTables (src/experiments/compare.ts): rows joined by key, every difference marked,
  * explained ones apart from findings, info columns shown but never compared.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareTables, type OutcomeTable } from '../../src/report/compare.js';
+import { compareTables, type OutcomeTable } from '../../src/experiments/compare.js';
 
 const table = (rows: [string, string, string][]): OutcomeTable => ({
   keyColumns: ['module', 'N'],
