@@ -21,65 +21,11 @@
 import { FutureQueue } from './queue.js';
 import { EventLog } from './log.js';
 import { RngStreams } from './rng.js';
-import { WaitEventOp } from './ops.js';
+import type { WaitEventOp } from './ops.js';
+import { Delay, Waiter, type Cmd, type Proc, type Signal, type WaitMode, type WaitOptions, type WaitSource, type WaitStatus } from './wait.js';
 
 export { waitResult } from './ops.js';
-
-export type WaitMode = 'uninterruptible' | 'interruptible' | 'killable';
-/** why a wait ended */
-export type WaitStatus = 'ok' | 'timeout' | 'signal';
-
-export interface WaitOptions {
-  /** default 'uninterruptible' */
-  mode?: WaitMode;
-  /** relative timeout in ns; absent = wait forever */
-  timeoutNs?: number;
-}
-
-export interface WaitResult {
-  status: WaitStatus;
-  /** time left of the timeout budget (Infinity without a timeout) */
-  remainingNs: number;
-}
-
-/** A primitive that parks waiters and must forget one that timed out or was signalled. */
-export interface WaitSource {
-  cancelWait(w: Waiter): void;
-}
-
-/** Signals a process can receive. SIGKILL is the only fatal one, as for the kernel's tasks. */
-export type Signal = 'SIGKILL' | 'SIGINT' | 'SIGTERM' | 'SIGUSR1';
-
-/** A process yields a Delay (let time pass) or a Waiter (block until woken). */
-export type Cmd = Delay | Waiter;
-export type Proc<R = unknown> = Generator<Cmd, R, unknown>;
-
-export class Delay {
-  constructor(public ns: number) {}
-}
-
-export class Waiter {
-  declare active: boolean;
-  /** the primitive's value for the waiter (e.g. a slot handed over), set before waking */
-  declare value: unknown;
-  declare readonly proc: Process;
-  declare readonly mode: WaitMode;
-  declare readonly deadline: number;
-  declare readonly source: WaitSource;
-  /** @internal the wait_event that parked this waiter, if any */
-  declare op: WaitEventOp | null;
-
-  // fields assigned here rather than by initializers: one Waiter is allocated per sleep
-  constructor(proc: Process, mode: WaitMode, deadline: number, source: WaitSource) {
-    this.proc = proc;
-    this.mode = mode;
-    this.deadline = deadline;
-    this.source = source;
-    this.active = true;
-    this.value = undefined;
-    this.op = null;
-  }
-}
+export * from './wait.js';
 
 /**
  * %GeneratorPrototype%.next. Every generator function expression gets its own `prototype`, so
@@ -326,7 +272,7 @@ export class Sim {
     if (!w.active) return false;
     w.active = false;
     if (w.proc.waiter === w) w.proc.waiter = null;
-    this.push(this.now, EV_RESUME, w.proc, 'ok');
+    this.push(this.now, EV_RESUME, w.proc as Process, 'ok');
     return true;
   }
 
@@ -424,7 +370,7 @@ export class Sim {
     w.active = false;
     w.source.cancelWait(w);
     if (w.proc.waiter === w) w.proc.waiter = null;
-    this.step(w.proc, status);
+    this.step(w.proc as Process, status);
   }
 
   private push(t: number, kind: number, proc: Process | null, val: unknown): void {
@@ -481,7 +427,7 @@ export class Sim {
       if (cmd.deadline !== Infinity) this.push(Math.max(cmd.deadline, this.now), EV_TIMEOUT, null, cmd);
       // `yield*` hands the op's result object through unchanged: if it is the one the op made,
       // the process is suspended inside the op's yield*, and its next resumption goes to the op
-      if (cmd.op !== null && cmd.op.lastYield === r) p.waitOp = cmd.op;
+      if (cmd.op !== null && cmd.op.lastYield === r) p.waitOp = cmd.op as WaitEventOp;
     }
   }
 }

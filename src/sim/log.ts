@@ -5,7 +5,17 @@
  * reports. Off by default, because a storm on 448 CPUs makes millions of them; listeners can
  * consume records as they happen without storing them.
  */
-import type { Process, Sim } from './engine.js';
+/** a process as the log names it */
+export interface LogSubject {
+  readonly pid: number;
+  readonly name: string;
+}
+
+/** the engine as the log reads it: the clock and the running process */
+export interface LogClock {
+  readonly now: number;
+  readonly current: LogSubject | null;
+}
 
 export interface LogRecord {
   /** virtual time, ns */
@@ -27,7 +37,7 @@ export class EventLog {
   store = true;
 
   constructor(
-    private readonly sim: Sim,
+    private readonly sim: LogClock,
     public enabled: boolean,
   ) {}
 
@@ -37,7 +47,7 @@ export class EventLog {
   }
 
   /** record an event about process `p` (default: the running process) */
-  emit(kind: string, fields: Record<string, unknown> = {}, p: Process | null = this.sim.current): void {
+  emit(kind: string, fields: Record<string, unknown> = {}, p: LogSubject | null = this.sim.current): void {
     if (!this.enabled) return;
     const r: LogRecord = { t: this.sim.now, pid: p?.pid ?? 0, proc: p?.name ?? '', kind, fields };
     if (this.store) this.records.push(r);

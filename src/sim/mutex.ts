@@ -76,7 +76,7 @@ export class Mutex implements WaitSource {
       this.owner = null;
       return;
     }
-    this.owner = next.proc;
+    this.owner = next.proc as Process; // every Waiter parks one of the engine's processes
     this.sim.wake(next);
   }
 

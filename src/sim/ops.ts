@@ -21,10 +21,10 @@
  * wait driven some other way (a wrapper that forwards next() by hand) takes the ordinary path:
  * the op re-checks inside its own next(), as the generator did.
  */
-import type { Cmd, Sim, WaitMode, WaitOptions, WaitResult, WaitSource, WaitStatus, Waiter } from './engine.js';
+import type { Cmd, ParkingSim, WaitMode, WaitOptions, WaitResult, WaitSource, WaitStatus, Waiter } from './wait.js';
 
 /** The WaitResult for a wait that ended with `status` and an absolute deadline. */
-export function waitResult(sim: Sim, status: WaitStatus, deadline: number): WaitResult {
+export function waitResult(sim: ParkingSim, status: WaitStatus, deadline: number): WaitResult {
   if (deadline === Infinity) return FOREVER[status];
   return { status, remainingNs: Math.max(0, deadline - sim.now) };
 }
@@ -93,7 +93,7 @@ abstract class OpBase<R> {
  */
 /** where a wait_event sleeps: a WaitQueue, or a Completion's own list of sleepers */
 export interface SleeperList extends WaitSource {
-  readonly sim: Sim;
+  readonly sim: ParkingSim;
   enqueue(w: Waiter): void;
 }
 

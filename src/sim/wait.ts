@@ -1,0 +1,82 @@
+/**
+ * DOC: what a sleep is — the words the engine and its wait primitives share.
+ *
+ * A process yields a Delay (let time pass) or a Waiter (block until woken); a Waiter records how
+ * the sleep may end (its mode, its deadline, the primitive that parked it). This file is the leaf
+ * both the engine (engine.ts) and the hand-written wait operations (ops.ts) build on, so neither
+ * has to import the other's types: the engine's Process and Sim appear here only as the few
+ * members a sleep needs (ParkedProcess, ParkingSim).
+ */
+
+/** the engine's Process, as far as a Waiter needs it */
+export interface ParkedProcess {
+  waiter: Waiter | null;
+}
+
+/** the wait_event op that parked a Waiter, as far as the engine's fast path needs it */
+export interface ParkedOp {
+  readonly lastYield: unknown;
+}
+
+/** the engine, as far as the wait operations need it: the clock and parking */
+export interface ParkingSim {
+  readonly now: number;
+  parkUntil(mode: WaitMode, deadline: number, source: WaitSource): Waiter | null;
+}
+
+export type WaitMode = 'uninterruptible' | 'interruptible' | 'killable';
+/** why a wait ended */
+export type WaitStatus = 'ok' | 'timeout' | 'signal';
+
+export interface WaitOptions {
+  /** default 'uninterruptible' */
+  mode?: WaitMode;
+  /** relative timeout in ns; absent = wait forever */
+  timeoutNs?: number;
+}
+
+export interface WaitResult {
+  status: WaitStatus;
+  /** time left of the timeout budget (Infinity without a timeout) */
+  remainingNs: number;
+}
+
+/** A primitive that parks waiters and must forget one that timed out or was signalled. */
+export interface WaitSource {
+  cancelWait(w: Waiter): void;
+}
+
+/** Signals a process can receive. SIGKILL is the only fatal one, as for the kernel's tasks. */
+export type Signal = 'SIGKILL' | 'SIGINT' | 'SIGTERM' | 'SIGUSR1';
+
+/** A process yields a Delay (let time pass) or a Waiter (block until woken). */
+export type Cmd = Delay | Waiter;
+export type Proc<R = unknown> = Generator<Cmd, R, unknown>;
+
+export class Delay {
+  constructor(public ns: number) {}
+}
+
+export class Waiter {
+  declare active: boolean;
+  /** the primitive's value for the waiter (e.g. a slot handed over), set before waking */
+  declare value: unknown;
+  /** the process it parks (the engine's Process) */
+  declare readonly proc: ParkedProcess;
+  declare readonly mode: WaitMode;
+  declare readonly deadline: number;
+  declare readonly source: WaitSource;
+  /** @internal the wait_event that parked this waiter, if any */
+  declare op: ParkedOp | null;
+
+  // fields assigned here rather than by initializers: one Waiter is allocated per sleep
+  constructor(proc: ParkedProcess, mode: WaitMode, deadline: number, source: WaitSource) {
+    this.proc = proc;
+    this.mode = mode;
+    this.deadline = deadline;
+    this.source = source;
+    this.active = true;
+    this.value = undefined;
+    this.op = null;
+  }
+}
