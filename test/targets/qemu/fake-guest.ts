@@ -19,6 +19,8 @@ export interface FakeGuestBehaviour {
   panicOnOps?: string[];
   /** delay of every answer (ms) */
   delayMs?: number;
+  /** answers exec requests itself (argv without the timeout); undefined falls back to the echo */
+  exec?: (argv: string[]) => { status?: string; stdout?: string; stderr?: string } | undefined;
 }
 
 /** The host's end of the channel, the console stream, and the guest's fake sysfs. */
@@ -101,8 +103,11 @@ export class FakeGuest {
         this.files.set(path, data);
         return [String(Buffer.byteLength(data, 'latin1'))];
       }
-      case 'exec':
+      case 'exec': {
+        const own = this.b.exec?.(args.slice(1));
+        if (own) return [own.status ?? 'exit 0', own.stdout ?? '', own.stderr ?? ''];
         return args[1] === 'false' ? ['exit 1', '', 'failed\n'] : ['exit 0', args.slice(1).join(' ') + '\n', ''];
+      }
       case 'poweroff':
         setTimeout(() => this.die(), 5);
         return ['ok'];
