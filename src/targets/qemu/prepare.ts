@@ -23,6 +23,7 @@ import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile, stat, chmod
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
+import { parseModulesDep } from '../../userspace/depmod/dep.js';
 import { cacheDir, kernelDir, kernelSpec, type KernelSpec } from './kernels.js';
 
 /** Bump when the layout of a prepared kernel changes. */
@@ -221,23 +222,6 @@ async function hashDir(dir: string, h: ReturnType<typeof createHash>): Promise<v
   }
 }
 
-/** modules.dep → name → [dependency files], keyed by module name (dash/underscore folded). */
-function parseModulesDep(text: string): Map<string, { file: string; deps: string[] }> {
-  const m = new Map<string, { file: string; deps: string[] }>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const file = line.slice(0, colon);
-    const deps = line.slice(colon + 1).trim().split(/\s+/).filter(Boolean);
-    m.set(moduleName(file), { file, deps });
-  }
-  return m;
-}
-
-export function moduleName(file: string): string {
-  return basename(file).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
-}
-
 export function readPrepared(name: string, cache?: string): PreparedKernel | null {
   const f = join(kernelDir(cacheDir(cache), name), 'prepared.json');
   if (!existsSync(f)) return null;
@@ -371,13 +355,13 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
 
   // The module subset: xfs and its chain (hard deps, and the crc32c providers of its softdep).
   const modRoot = join(root, 'lib', 'modules', release);
-  const dep = parseModulesDep(await readFile(join(modRoot, 'modules.dep'), 'utf8'));
+  const dep = parseModulesDep(await readFile(join(modRoot, 'modules.dep'), 'utf8'), join(modRoot, 'modules.dep'));
   const wanted = new Set<string>();
   const moduleDeps: Record<string, string[]> = {};
   const depsOf = (n: string): string[] => {
     const e = dep.get(n);
     if (!e) throw new Error(`module ${n} not in ${release}'s modules.dep`);
-    return e.deps.map(moduleName);
+    return e.deps;
   };
   for (const n of ['xfs', 'crc32c_generic', 'crc32c_intel']) {
     if (!dep.has(n)) continue;
@@ -387,7 +371,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   }
   const stageMods = join(stage, 'lib', 'modules', release);
   for (const n of wanted) {
-    const f = dep.get(n)!.file;
+    const f = dep.get(n)!.path;
     await mkdir(join(stageMods, dirname(f)), { recursive: true });
     await copyFile(join(modRoot, f), join(stageMods, f));
   }
@@ -406,7 +390,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   // Storm copies: plain and xz of each, so both finit_module paths can be driven directly.
   const stormFiles: Record<string, { plain: string; xz: string }> = {};
   for (const m of STORM_MODULES) {
-    const src = m === 'xfs' ? join(modRoot, dep.get('xfs')!.file) : join(build, `${m}.ko`);
+    const src = m === 'xfs' ? join(modRoot, dep.get('xfs')!.path) : join(build, `${m}.ko`);
     const plain = join(stage, 'lib', 'kml', `${m}.ko`);
     if (src.endsWith('.xz')) await sh('xz -dc "$SRC" > "$DST"', { SRC: src, DST: plain });
     else await copyFile(src, plain);
