@@ -4,7 +4,9 @@
  *   kernel prepare NAME…   download, build and assemble (cached; --refresh to redo)
  *   kernel list            the kernels known and which are prepared
  *   kernel boot NAME       boot, check the agent, test_kmod and a few knobs, power off
- *   kernel storm NAME --parallel LIST   real duplicate-load storms in the guest
+ *   kernel storm NAME --parallel LIST   real duplicate-load storms in the guest: an alias of
+ *                          `storm --target qemu:NAME --parallel` (the same plan, runDupStorm and
+ *                          table), keeping its own flags (--modules, --modes, --json)
  * boot and storm exit with the session outcome's code (src/targets/qemu/outcome.ts): 0 ran and
  * passed, 1 ran and a check failed, 3 boot failure, 5 kernel panic, 124 timeout.
  */
@@ -12,14 +14,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
+import { stormTable } from '../../experiments/dupstorm/format.js';
+import { DUPSTORM_MODES, DUPSTORM_MODULES, parsePlan } from '../../experiments/dupstorm/plan.js';
+import { runDupStorm } from '../../experiments/dupstorm/run.js';
 import { type Accel } from '../../targets/qemu/boot.js';
 import { cacheDir, KERNELS, kernelSpec } from '../../targets/qemu/kernels.js';
 import { exitCodeFor } from '../../targets/qemu/outcome.js';
 import { prepareKernel, readPrepared } from '../../targets/qemu/prepare.js';
 import { GuestSessionError } from '../../targets/qemu/session.js';
-import { parseParallelList, runGuestStorm, stormTable, STORM_MODES, type StormMode } from '../../targets/qemu/storm.js';
+import { guestDupStormTarget } from '../../targets/qemu/storm.js';
 import { QemuTarget } from '../../targets/qemu/target.js';
 import { intOption } from '../options.js';
+import { logRow } from './dupstorm.js';
 
 interface VmOpts {
   cache?: string;
@@ -137,25 +143,18 @@ export function registerKernelCommand(program: Command): void {
       .description('N concurrent loads of one module in the guest; outcome counts and peak VmallocUsed')
       .argument('<name>')
       .requiredOption('--parallel <list>', 'comma-separated N values, e.g. 1,2,4')
-      .option('--modules <list>', 'xfs,kml_slow,kml_fail', 'xfs,kml_slow,kml_fail')
-      .option('--modes <list>', STORM_MODES.join(','), STORM_MODES.join(','))
+      .option('--modules <list>', DUPSTORM_MODULES.join(','), DUPSTORM_MODULES.join(','))
+      .option('--modes <list>', DUPSTORM_MODES.join(','), DUPSTORM_MODES.join(','))
       .option('--json <file>', 'write the result as JSON'),
   ).action(async (name: string, o: VmOpts & { parallel: string; modules: string; modes: string; json?: string }) => {
-    const parallel = parseParallelList(o.parallel);
-    const modes = o.modes.split(',') as StormMode[];
-    for (const m of modes) if (!STORM_MODES.includes(m)) throw new InputError(`--modes ${o.modes}: unknown mode ${m}`);
+    const plan = parsePlan(o, { modules: '--modules', modes: '--modes' });
     const t = await openGuest(name, o);
     if (t === null) return;
     process.stderr.write(`kmodlab: booted ${t.kernel} in ${(t.guest.bootMs / 1000).toFixed(1)} s (${t.guest.accel}, ${t.guest.cpus} CPUs)\n`);
     let ok = false;
     try {
-      const r = await runGuestStorm(t.guest, t.prepared, {
-        parallel,
-        modules: o.modules.split(','),
-        modes,
-        log: (s) => process.stderr.write(`kmodlab: ${s}\n`),
-      });
-      process.stdout.write(`# ${t.name}: ${r.kernel}, ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r)}`);
+      const r = await runDupStorm(plan, guestDupStormTarget(t.guest, t.prepared), logRow);
+      process.stdout.write(`# ${t.name}: ${r.kernel}, ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}`);
       if (o.json) {
         mkdirSync(join(o.json, '..'), { recursive: true });
         writeFileSync(o.json, JSON.stringify({ target: t.name, version: t.prepared.version, ...r }, null, 2) + '\n');

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { InputError } from '../../errors.js';
-import { runParallelStorm, type ParallelStormOpts } from './storm-qemu.js';
+import { runParallelStorm, type ParallelStormOpts } from './dupstorm.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { merge, parseShard, runPoints, shardPoints } from '../../experiments/store.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
@@ -163,7 +163,7 @@ export function register(program: Command): void {
     .option('--accel <a>', 'qemu: tcg, kvm or auto')
     .option('--log-dir <dir>', 'qemu: keep the guest logs and storm.json here')
     .action(async (o: StormOpts & ParallelStormOpts, cmd: Command) => {
-      // duplicate-load storms (sim or a real guest) live in storm-qemu.ts
+      // duplicate-load storms (sim or a real guest) live in dupstorm.ts
       if (o.parallel !== undefined || o.target?.startsWith('qemu:') === true) return void (process.exitCode = await runParallelStorm(o, cmd));
       await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
     });

@@ -13,8 +13,8 @@ export { runQemuSelftest, type QemuSelftestOptions, type QemuSelftestIo, type Se
 export { classifySession, exitCodeFor, EXIT_BOOT_FAILURE, EXIT_FAIL, EXIT_KERNEL_PANIC, EXIT_PASS, EXIT_TIMEOUT } from './outcome.js';
 export type { SessionOutcome, SessionState } from './outcome.js';
 export { GuestSessionError } from './session.js';
-export { runGuestStorm, parseParallelList, STORM_MODES, STORM_MODULE_NAMES, type GuestStormResult, type GuestStormRow, type StormMode } from './storm.js';
-export { kernelSpec, KERNELS, type KernelSpec } from './kernels.js';
+export { runGuestStorm, guestDupStormTarget, type GuestStormResult } from './storm.js';
+export { kernelSpec, KERNELS, type KernelSpec, type SimKernelModel } from './kernels.js';
 export { readPrepared, type PreparedKernel } from './prepare.js';
 
 /** Boot the prepared kernel named by SPEC ("qemu:debian-6.1" or "debian-6.1"). */

@@ -10,6 +10,23 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 
+/**
+ * How the simulator models a real kernel: what `--compare` runs beside it (the selftest's and the
+ * duplicate-load storm's), with the guest's vCPU count.
+ */
+export interface SimKernelModel {
+  /** kernel preset */
+  preset: string;
+  /** machine profile */
+  machine: string;
+  /** module-set snapshot: its modules' compression decides what modprobe does */
+  snapshot: string;
+  /** CONFIG_MODULE_DECOMPRESS: the algorithm, or null when the kernel cannot decompress */
+  moduleCompression: 'xz' | null;
+  /** the guest's kmod */
+  kmodVersion: number;
+}
+
 export interface KernelSpec {
   /** e.g. "debian-6.1" */
   name: string;
@@ -17,21 +34,39 @@ export interface KernelSpec {
   suite: string;
   /** "6.1": the linux-source-X package and its tarball name */
   sourceSeries: string;
-  /** sim preset the issue compares against (for reports) */
-  simPreset: string;
   /** modules in /lib/modules are xz-compressed (.ko.xz) */
   compressedModules: boolean;
+  /** the kernel's sim model */
+  sim: SimKernelModel;
+  /** sim preset the issue compares against (for reports): sim.preset */
+  simPreset: string;
 }
 
+/** A kernel's description; simPreset is read off its sim model, so the preset is written once. */
+function described(k: Omit<KernelSpec, 'simPreset'>): KernelSpec {
+  return { ...k, simPreset: k.sim.preset };
+}
+
+/**
+ * Debian 6.1 is built without CONFIG_MODULE_DECOMPRESS (its modules ship uncompressed), although
+ * upstream 6.1 has in-kernel decompression: the preset says what the release can do, the
+ * config what Debian turned on.
+ */
 export const KERNELS: readonly KernelSpec[] = [
-  { name: 'debian-6.1', suite: 'bookworm', sourceSeries: '6.1', simPreset: 'v6.1-stable', compressedModules: false },
-  {
+  described({
+    name: 'debian-6.1',
+    suite: 'bookworm',
+    sourceSeries: '6.1',
+    compressedModules: false,
+    sim: { preset: 'v6.1-stable', machine: 'qemu-tcg', snapshot: 'debian-6.1', moduleCompression: null, kmodVersion: 30 },
+  }),
+  described({
     name: 'debian-6.12',
     suite: 'bookworm-backports',
     sourceSeries: '6.12',
-    simPreset: 'v6.11',
     compressedModules: true,
-  },
+    sim: { preset: 'v6.11', machine: 'qemu-tcg', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 30 },
+  }),
 ];
 
 export function kernelSpec(name: string): KernelSpec {

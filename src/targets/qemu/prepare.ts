@@ -23,14 +23,15 @@ import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile, stat, chmod
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
+import { DUPSTORM_MODULES } from '../../results/dupstorm.js';
 import { parseModulesDep } from '../../userspace/depmod/dep.js';
 import { cacheDir, kernelDir, kernelSpec, type KernelSpec } from './kernels.js';
 
 /** Bump when the layout of a prepared kernel changes. */
 const PREPARE_FORMAT = 3;
 
-/** The modules the storms load, besides test_kmod itself. */
-export const STORM_MODULES = ['xfs', 'kml_slow', 'kml_fail', 'test_module'] as const;
+/** The modules the storms load (plain and xz copies under /lib/kml), besides test_kmod itself. */
+export const STORM_MODULES = [...DUPSTORM_MODULES, 'test_module'] as const;
 
 /** What `prepare` leaves behind (CACHE/kernels/NAME/prepared.json). */
 export interface PreparedKernel {

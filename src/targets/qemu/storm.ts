@@ -1,5 +1,6 @@
 /**
- * DOC: real duplicate-load storms in the guest (runGuestStorm).
+ * DOC: real duplicate-load storms in the guest (runGuestStorm) — the guest's DupStormTarget for
+ * `kmodlab storm --target qemu:NAME --parallel` (the plan and the row: src/results/dupstorm.ts).
  *
  * For each module, load path and N: make sure the module is not loaded, release N loads of it at
  * the same moment (scripts/kernel/kml-storm.c), count what each call returned and read the peak
@@ -14,38 +15,15 @@
  * then succeeds), kml_fail (init sleeps, then fails with -ENODEV).
  */
 import { InputError } from '../../errors.js';
+import { DUPSTORM_MODES, DUPSTORM_MODULES, moduleParams, type DupStormMode, type DupStormPlan, type DupStormRow, type DupStormTarget } from '../../results/dupstorm.js';
 import { modprobeErrno } from '../../userspace/libkmod.js';
 import type { Guest } from './boot.js';
 
-export type StormMode = 'finit' | 'finit-compressed' | 'init' | 'modprobe';
-export const STORM_MODES: readonly StormMode[] = ['finit', 'finit-compressed', 'init', 'modprobe'];
-export const STORM_MODULE_NAMES = ['xfs', 'kml_slow', 'kml_fail'] as const;
-
-export interface GuestStormOptions {
-  parallel: number[];
-  modules?: string[];
-  modes?: StormMode[];
-  /** kml_slow's init sleep (ms) */
-  slowMsecs?: number;
-  /** kml_fail's sleep before failing (ms) */
-  failMsecs?: number;
+export interface GuestStormOptions extends Partial<Pick<DupStormPlan, 'modules' | 'modes'>>, Omit<DupStormPlan, 'modules' | 'modes'> {
   /** per storm deadline (ms) */
   stormTimeoutMs?: number;
-  log?: (line: string) => void;
-}
-
-export interface GuestStormRow {
-  module: string;
-  mode: StormMode;
-  n: number;
-  /** outcome → count: "0", "EEXIST", "EBUSY", "ENODEV", … (modprobe: "exit 0", "exit 1 EBUSY") */
-  counts: Record<string, number>;
-  baselineVmallocKiB: number;
-  peakVmallocKiB: number;
-  /** µs from release to the last call's return */
-  spanUs: number;
-  /** per call, in index order */
-  calls: { result: string; us: number }[];
+  /** hears each row as its storm is done */
+  onRow?: (row: DupStormRow) => void;
 }
 
 export interface GuestStormResult {
@@ -53,11 +31,11 @@ export interface GuestStormResult {
   cpus: number;
   accel: string;
   kmodVersion: number | null;
-  rows: GuestStormRow[];
+  rows: DupStormRow[];
 }
 
 /** Parse kml-storm's output into counts. */
-export function parseStormOutput(out: string, mode: StormMode): Omit<GuestStormRow, 'module' | 'mode' | 'n'> {
+export function parseStormOutput(out: string, mode: DupStormMode): Omit<DupStormRow, 'module' | 'mode' | 'n'> {
   const counts: Record<string, number> = {};
   const calls: { result: string; us: number }[] = [];
   let base = -1;
@@ -88,14 +66,6 @@ export function parseStormOutput(out: string, mode: StormMode): Omit<GuestStormR
   };
 }
 
-/** "1,2,4" → [1,2,4] (InputError on anything else). */
-export function parseParallelList(s: string): number[] {
-  const out = s.split(',').map((x) => Number(x.trim()));
-  if (!out.length || out.some((n) => !Number.isInteger(n) || n < 1 || n > 1024))
-    throw new InputError(`--parallel ${s}: want a comma-separated list of integers 1..1024`);
-  return out;
-}
-
 export interface StormFiles {
   stormFiles: Record<string, { plain: string; xz: string }>;
   moduleDeps: Record<string, string[]>;
@@ -104,25 +74,20 @@ export interface StormFiles {
 
 export async function runGuestStorm(guest: Guest, prepared: StormFiles, opts: GuestStormOptions): Promise<GuestStormResult> {
   const s = guest.session;
-  const log = opts.log ?? (() => {});
-  const modules = opts.modules ?? [...STORM_MODULE_NAMES];
-  const modes = opts.modes ?? [...STORM_MODES];
+  const modules = opts.modules ?? [...DUPSTORM_MODULES];
+  const modes = opts.modes ?? [...DUPSTORM_MODES];
   for (const m of modules)
     if (!prepared.stormFiles[m]) throw new InputError(`storm module ${m}: not in the prepared kernel (${Object.keys(prepared.stormFiles).join(', ')})`);
-  for (const m of modes) if (!STORM_MODES.includes(m)) throw new InputError(`storm mode ${m}: unknown (${STORM_MODES.join(', ')})`);
-  const params: Record<string, string> = {
-    kml_slow: `msecs=${opts.slowMsecs ?? 1000}`,
-    kml_fail: `msecs=${opts.failMsecs ?? 500}`,
-  };
+  for (const m of modes) if (!DUPSTORM_MODES.includes(m)) throw new InputError(`storm mode ${m}: unknown (${DUPSTORM_MODES.join(', ')})`);
   const timeout = opts.stormTimeoutMs ?? 300_000;
-  const rows: GuestStormRow[] = [];
+  const rows: DupStormRow[] = [];
   for (const module of modules) {
     // dependencies (libcrc32c for xfs) must be there for direct syscalls; modprobe loads them itself
     for (const d of prepared.moduleDeps[module] ?? []) await s.exec(['modprobe', d], 60_000);
     for (const mode of modes) {
       for (const n of opts.parallel) {
         await s.exec(['rmmod', module], 60_000); // not loaded before: a cold storm
-        const p = params[module] ?? '';
+        const p = moduleParams(opts, module);
         const argv =
           mode === 'modprobe'
             ? ['kml-storm', 'modprobe', String(n), module, ...(p ? [p] : [])]
@@ -131,7 +96,7 @@ export async function runGuestStorm(guest: Guest, prepared: StormFiles, opts: Gu
         if (r.status !== 'exit' || r.code !== 0) throw new Error(`kml-storm ${mode} ${n} ${module}: ${r.status} ${r.code} ${r.stderr.trim()}`);
         const row = { module, mode, n, ...parseStormOutput(r.stdout, mode) };
         rows.push(row);
-        log(`${module} ${mode} N=${n}: ${formatCounts(row.counts)}; VmallocUsed peak +${row.peakVmallocKiB - row.baselineVmallocKiB} KiB; ${(row.spanUs / 1000).toFixed(0)} ms`);
+        opts.onRow?.(row);
       }
       await s.exec(['rmmod', module], 60_000);
     }
@@ -139,22 +104,7 @@ export async function runGuestStorm(guest: Guest, prepared: StormFiles, opts: Gu
   return { kernel: s.release, cpus: guest.cpus, accel: guest.accel, kmodVersion: prepared.kmodVersion, rows };
 }
 
-export function formatCounts(c: Record<string, number>): string {
-  return Object.entries(c)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .map(([k, v]) => `${k} ×${v}`)
-    .join(', ');
-}
-
-/** A markdown table of a storm result. */
-export function stormTable(r: GuestStormResult): string {
-  const lines = [
-    '| module | load path | N | outcomes | VmallocUsed before → peak (KiB) | last return (ms) |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const row of r.rows)
-    lines.push(
-      `| ${row.module} | ${row.mode} | ${row.n} | ${formatCounts(row.counts)} | ${row.baselineVmallocKiB} → ${row.peakVmallocKiB} (+${row.peakVmallocKiB - row.baselineVmallocKiB}) | ${(row.spanUs / 1000).toFixed(0)} |`,
-    );
-  return lines.join('\n') + '\n';
+/** The booted guest as the storm's target (runDupStorm in src/experiments/dupstorm/run.ts). */
+export function guestDupStormTarget(guest: Guest, prepared: StormFiles, opts: { stormTimeoutMs?: number } = {}): DupStormTarget<GuestStormResult> {
+  return { run: (plan, onRow) => runGuestStorm(guest, prepared, { ...plan, ...opts, onRow }) };
 }

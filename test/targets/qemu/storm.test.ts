@@ -1,13 +1,16 @@
 /**
  * DOC: the guest side of the duplicate-load storm (src/targets/qemu/storm.ts) against a fake
  * guest whose kml-storm answers like the real helper: the requests it sends, in order (deps
- * first, rmmod before every storm and after every path), and the rows it reads back.
+ * first, rmmod before every storm and after every path), the rows it reads back, and the same
+ * through runDupStorm with the guest as its target.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GuestSession } from '../../../src/targets/qemu/session.js';
 import type { Guest } from '../../../src/targets/qemu/boot.js';
-import { runGuestStorm } from '../../../src/targets/qemu/storm.js';
+import { stormProgressLine } from '../../../src/experiments/dupstorm/format.js';
+import { runDupStorm } from '../../../src/experiments/dupstorm/run.js';
+import { guestDupStormTarget, runGuestStorm } from '../../../src/targets/qemu/storm.js';
 import { FakeGuest } from './fake-guest.js';
 
 /** kml-storm's output for N loads: the first gets `first`, the rest `dup` (or modprobe lines) */
@@ -45,7 +48,7 @@ test('guest storm: deps first, rmmod before every storm and after every path, km
   const { guest, argvs, close } = fakeGuest();
   await guest.session.ready();
   const logs: string[] = [];
-  const r = await runGuestStorm(guest, prepared, { parallel: [1, 2], modules: ['xfs', 'kml_slow'], modes: ['finit-compressed', 'modprobe'], log: (s) => logs.push(s) });
+  const r = await runGuestStorm(guest, prepared, { parallel: [1, 2], modules: ['xfs', 'kml_slow'], modes: ['finit-compressed', 'modprobe'], onRow: (row) => logs.push(stormProgressLine(row)) });
   close();
   assert.deepEqual(argvs, [
     ['modprobe', 'libcrc32c'],
@@ -96,4 +99,20 @@ test('guest storm: a module the prepared kernel lacks is an InputError before an
   await assert.rejects(runGuestStorm(guest, prepared, { parallel: [1], modules: ['kml_fail'] }), /storm module kml_fail: not in the prepared kernel \(xfs, kml_slow\)/);
   close();
   assert.deepEqual(argvs, []);
+});
+
+test('runDupStorm on the guest target: the same requests and rows as runGuestStorm, rows heard as they come', async () => {
+  const plan = { parallel: [2], modules: ['kml_slow'], modes: ['finit' as const, 'modprobe' as const] };
+  const direct = fakeGuest();
+  await direct.guest.session.ready();
+  const want = await runGuestStorm(direct.guest, prepared, plan);
+  direct.close();
+  const viaPlan = fakeGuest();
+  await viaPlan.guest.session.ready();
+  const heard: string[] = [];
+  const got = await runDupStorm(plan, guestDupStormTarget(viaPlan.guest, prepared), (r) => heard.push(`${r.module} ${r.mode} ${r.n}`));
+  viaPlan.close();
+  assert.deepEqual(got, want);
+  assert.deepEqual(viaPlan.argvs, direct.argvs);
+  assert.deepEqual(heard, ['kml_slow finit 2', 'kml_slow modprobe 2']);
 });

@@ -1,14 +1,14 @@
 /**
- * DOC: the storm side of --compare (src/cli/commands/storm-qemu.ts): which real-vs-sim storm
+ * DOC: the storm side of --compare (src/experiments/dupstorm/compare.ts): which real-vs-sim storm
  * differences count as explained (modprobe of a failing module, where the real processes
  * arrive spread out and a late one re-runs the failing init) and which are findings.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareStorms, explainStorm, MODPROBE_TIMING_NOTE, parseParallel } from '../../../src/cli/commands/storm-qemu.js';
-import type { GuestStormRow } from '../../../src/targets/qemu/storm.js';
+import { compareStorms, explainStorm, MODPROBE_TIMING_NOTE } from '../../../src/experiments/dupstorm/compare.js';
+import type { DupStormRow } from '../../../src/results/dupstorm.js';
 
-const row = (module: string, mode: GuestStormRow['mode'], n: number, counts: Record<string, number>): GuestStormRow => ({
+const row = (module: string, mode: DupStormRow['mode'], n: number, counts: Record<string, number>): DupStormRow => ({
   module, mode, n, counts, baselineVmallocKiB: 0, peakVmallocKiB: 0, spanUs: 0, calls: [],
 });
 
@@ -31,9 +31,4 @@ test('compareStorms marks every difference and counts the findings', () => {
   assert.equal(c.unexplained, 1);
   assert.match(c.text, /\| xfs .*EOPNOTSUPP ×1 .*EINVAL ×1 .*≠ outcomes/);
   assert.match(c.text, /\| kml_fail .*~ outcomes \[1\]/);
-});
-
-test('--parallel lists', () => {
-  assert.deepEqual(parseParallel('1,2, 4'), [1, 2, 4]);
-  for (const bad of ['', '0', '1,x', '2000', '-1']) assert.throws(() => parseParallel(bad), /--parallel/);
 });

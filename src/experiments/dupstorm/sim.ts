@@ -1,5 +1,5 @@
 /**
- * DOC: duplicate-load storms on the simulator — the sim side of `kmodlab storm --parallel`.
+ * DOC: duplicate-load storms on the simulator — the sim's DupStormTarget for `kmodlab storm --parallel`.
  *
  * The same plan as the guest's kml-storm (src/targets/qemu/storm.ts): for each module, load
  * path and N, a machine where the module is not loaded, N loads of it released at the same
@@ -7,7 +7,7 @@
  * Each (module, path, N) runs on a fresh machine (createSystem, machine profile qemu-tcg by
  * default), which is what the guest's rmmod before every storm gives.
  *
- * Load paths, as in the guest:
+ * Load paths, as in the guest (src/results/dupstorm.ts):
  *   finit             N tasks each open the same plain .ko (one inode) and call finit_module(fd, 0)
  *   finit-compressed  the same on an .ko.xz with MODULE_INIT_COMPRESSED_FILE
  *   init              init_module(image) from N tasks (no inode: never deduplicated by finit)
@@ -21,41 +21,18 @@
  * simulated vmalloc plus module areas together, sampled every 1 ms like the guest's sampler.
  * Outcomes use the guest's names ("0", "EEXIST", "exit 1 EBUSY") so the two tables compare.
  */
-import type { KFile, ModuleBehaviour, Task } from '../kernel/api.js';
-import { MODULE_INIT_COMPRESSED_FILE } from '../kernel/api.js';
-import { errnoName } from '../kernel/errno.js';
-import type { Proc } from '../sim/index.js';
-import { createSystem, modulePath, type System } from '../system/index.js';
-import type { ModuleInfo } from '../userspace/moduleset.js';
-import { modprobeErrno } from '../userspace/libkmod.js';
-import { type GuestStormRow, type StormMode } from '../targets/qemu/storm.js';
+import type { KFile, ModuleBehaviour, Task } from '../../kernel/api.js';
+import { MODULE_INIT_COMPRESSED_FILE } from '../../kernel/api.js';
+import { errnoName } from '../../kernel/errno.js';
+import type { Proc } from '../../sim/index.js';
+import { createSystem, modulePath, type System } from '../../system/index.js';
+import type { ModuleInfo } from '../../userspace/moduleset.js';
+import { modprobeErrno } from '../../userspace/libkmod.js';
+import { DEFAULT_FAIL_MSECS, DEFAULT_SLOW_MSECS, moduleParams, type DupStormMode, type DupStormPlan, type DupStormRow, type DupStormTarget } from '../../results/dupstorm.js';
+import type { SimKernelModel } from '../../targets/qemu/kernels.js';
 
-export const PARALLEL_MODES: readonly StormMode[] = ['finit', 'finit-compressed', 'init', 'modprobe'];
-export const PARALLEL_MODULES = ['xfs', 'kml_slow', 'kml_fail'] as const;
-
-/** How a real kernel of the qemu target is modelled (kernels.ts names → sim parameters). */
-export interface SimKernelModel {
-  /** kernel preset */
-  preset: string;
-  /** module-set snapshot: its modules' compression decides what modprobe does */
-  snapshot: string;
-  /** CONFIG_MODULE_DECOMPRESS: the algorithm, or null when the kernel cannot decompress */
-  moduleCompression: 'xz' | null;
-  /** the guest's kmod */
-  kmodVersion: number;
-}
-
-/**
- * The sim model of each prepared kernel. Debian 6.1 is built without CONFIG_MODULE_DECOMPRESS
- * (its modules ship uncompressed), although upstream 6.1 has in-kernel decompression: the
- * preset says what the release can do, the config what Debian turned on.
- */
-export const SIM_KERNEL_MODELS: Record<string, SimKernelModel> = {
-  'debian-6.1': { preset: 'v6.1-stable', snapshot: 'debian-6.1', moduleCompression: null, kmodVersion: 30 },
-  'debian-6.12': { preset: 'v6.11', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 30 },
-};
-
-export interface ParallelPlan {
+/** The simulated machine a storm runs on (each storm gets a fresh one). */
+export interface SimStormMachine {
   /** kernel preset (default newest) */
   kernel?: string;
   /** snapshot name (default the machine profile's) */
@@ -63,25 +40,24 @@ export interface ParallelPlan {
   /** in-kernel decompression (default: the preset's) */
   moduleCompression?: 'xz' | null;
   kmodVersion?: number;
+  /** machine profile (default qemu-tcg) */
   machine?: string;
   /** CPUs (default 2, the guest's) */
   cpus?: number;
   seed?: number;
-  parallel: number[];
-  modules?: string[];
-  modes?: StormMode[];
-  /** kml_slow's init sleep (ms, default 1000) */
-  slowMsecs?: number;
-  /** kml_fail's sleep before -ENODEV (ms, default 500) */
-  failMsecs?: number;
 }
 
-export interface SimParallelResult {
+export interface SimDupStormResult {
   kernel: string;
   machine: string;
   cpus: number;
   kmodVersion: number;
-  rows: GuestStormRow[];
+  rows: DupStormRow[];
+}
+
+/** The machine of a real kernel's sim model (src/targets/qemu/kernels.ts), with the guest's CPUs. */
+export function simMachineOf(model: SimKernelModel, cpus: number): SimStormMachine {
+  return { kernel: model.preset, snapshot: model.snapshot, moduleCompression: model.moduleCompression, kmodVersion: model.kmodVersion, machine: model.machine, cpus };
 }
 
 /** real sizes of the project's test modules as built (with debug info); image about half */
@@ -103,15 +79,15 @@ function kmlInfo(name: string, compressed: boolean): ModuleInfo {
   };
 }
 
-function behaviours(p: ParallelPlan): Record<string, ModuleBehaviour> {
+function behaviours(p: Pick<DupStormPlan, 'slowMsecs' | 'failMsecs'>): Record<string, ModuleBehaviour> {
   return {
-    kml_slow: { initCpuNs: 50_000, initSleepNs: (p.slowMsecs ?? 1000) * 1e6, initResult: 0 },
-    kml_fail: { initCpuNs: 50_000, initSleepNs: (p.failMsecs ?? 500) * 1e6, initResult: -19 },
+    kml_slow: { initCpuNs: 50_000, initSleepNs: (p.slowMsecs ?? DEFAULT_SLOW_MSECS) * 1e6, initResult: 0 },
+    kml_fail: { initCpuNs: 50_000, initSleepNs: (p.failMsecs ?? DEFAULT_FAIL_MSECS) * 1e6, initResult: -19 },
   };
 }
 
 /** One machine for one storm. */
-export function stormSystem(p: ParallelPlan, compressedSet: boolean | null = null): System {
+export function stormSystem(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMsecs' | 'failMsecs'> = {}, compressedSet: boolean | null = null): System {
   const probe = compressedSet ?? false;
   return createSystem({
     machine: p.machine ?? 'qemu-tcg',
@@ -121,7 +97,7 @@ export function stormSystem(p: ParallelPlan, compressedSet: boolean | null = nul
     ...(p.moduleCompression !== undefined ? { kernelOptions: { moduleCompression: p.moduleCompression } } : {}),
     ...(p.kmodVersion !== undefined ? { kmodVersion: p.kmodVersion } : {}),
     seed: p.seed ?? 1,
-    behaviours: behaviours(p),
+    behaviours: behaviours(plan),
     extraModules: [kmlInfo('kml_slow', probe), kmlInfo('kml_fail', probe)],
   });
 }
@@ -157,19 +133,19 @@ function used(sys: System): number {
 }
 
 /** One storm on a fresh machine. */
-export function runSimStorm(p: ParallelPlan, module: string, mode: StormMode, n: number): GuestStormRow {
-  let sys = stormSystem(p);
+export function runSimStorm(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMsecs' | 'failMsecs'>, module: string, mode: DupStormMode, n: number): DupStormRow {
+  let sys = stormSystem(p, plan);
   let info = sys.index.dep(module);
   if (!info) throw new Error(`storm module ${module}: not in the simulated module set`);
   // the kml_* modules ship like the set's own modules: xz in a compressed tree (debian-6.12)
   const compressedSet = sys.index.dep('xfs')?.compression === 'xz';
   if (compressedSet) {
-    sys = stormSystem(p, true);
+    sys = stormSystem(p, plan, true);
     info = sys.index.dep(module)!;
   }
   const { sim } = sys;
   const files = stormFiles(sys, info);
-  const params = module === 'kml_slow' ? `msecs=${p.slowMsecs ?? 1000}` : module === 'kml_fail' ? `msecs=${p.failMsecs ?? 500}` : '';
+  const params = moduleParams(plan, module);
 
   // dependencies first (the guest modprobes them before the storm)
   for (const d of [...info.deps].reverse()) {
@@ -237,11 +213,20 @@ export function runSimStorm(p: ParallelPlan, module: string, mode: StormMode, n:
 }
 
 /** The whole plan: modules × paths × N, in the guest's order. */
-export function runSimParallel(p: ParallelPlan): SimParallelResult {
-  const modules = p.modules ?? [...PARALLEL_MODULES];
-  const modes = p.modes ?? [...PARALLEL_MODES];
-  const rows: GuestStormRow[] = [];
-  for (const module of modules) for (const mode of modes) for (const n of p.parallel) rows.push(runSimStorm(p, module, mode, n));
-  const sys = stormSystem(p);
+export function runSimDupStorm(p: SimStormMachine, plan: DupStormPlan, onRow?: (row: DupStormRow) => void): SimDupStormResult {
+  const rows: DupStormRow[] = [];
+  for (const module of plan.modules)
+    for (const mode of plan.modes)
+      for (const n of plan.parallel) {
+        const row = runSimStorm(p, plan, module, mode, n);
+        rows.push(row);
+        onRow?.(row);
+      }
+  const sys = stormSystem(p, plan);
   return { kernel: sys.kernel.release, machine: sys.machine.name, cpus: sys.machine.cpus, kmodVersion: sys.kmodVersion, rows };
+}
+
+/** The simulator as the storm's target: one machine description, a fresh machine per storm. */
+export function simDupStormTarget(p: SimStormMachine): DupStormTarget<SimDupStormResult> {
+  return { run: (plan, onRow) => runSimDupStorm(p, plan, onRow) };
 }

@@ -1,5 +1,5 @@
 /**
- * DOC: the sim's duplicate-load storms (src/experiments/parallel.ts) per kernel preset — the
+ * DOC: the sim's duplicate-load storms (src/experiments/dupstorm/sim.ts) per kernel preset — the
  * predictions `kmodlab storm --target qemu:NAME --compare` checks against real kernels.
  *
  *   v6.1-stable (the v6.2 same-name check, no idempotent finit): a module still in its init →
@@ -9,7 +9,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { outcomeName, runSimParallel, runSimStorm, SIM_KERNEL_MODELS } from '../../src/experiments/parallel.js';
+import { runDupStorm } from '../../../src/experiments/dupstorm/run.js';
+import { outcomeName, runSimDupStorm, runSimStorm, simDupStormTarget, simMachineOf } from '../../../src/experiments/dupstorm/sim.js';
+import { kernelSpec } from '../../../src/targets/qemu/kernels.js';
 
 const NS = [1, 2, 4];
 
@@ -27,14 +29,14 @@ test('outcome names are the guest’s', () => {
 for (const mode of ['finit', 'init'] as const) {
   test(`v6.1-stable, ${mode}: slow module 1×0 + (N−1)×EEXIST; failing 1×ENODEV + (N−1)×EBUSY`, () => {
     for (const n of NS) {
-      assert.deepEqual(runSimStorm({ kernel: 'v6.1-stable', parallel: [n] }, 'kml_slow', mode, n).counts, dupCounts('0', 'EEXIST', n), `kml_slow N=${n}`);
-      assert.deepEqual(runSimStorm({ kernel: 'v6.1-stable', parallel: [n] }, 'kml_fail', mode, n).counts, dupCounts('ENODEV', 'EBUSY', n), `kml_fail N=${n}`);
+      assert.deepEqual(runSimStorm({ kernel: 'v6.1-stable' }, {}, 'kml_slow', mode, n).counts, dupCounts('0', 'EEXIST', n), `kml_slow N=${n}`);
+      assert.deepEqual(runSimStorm({ kernel: 'v6.1-stable' }, {}, 'kml_fail', mode, n).counts, dupCounts('ENODEV', 'EBUSY', n), `kml_fail N=${n}`);
     }
   });
 }
 
 test('v6.1-stable, modprobe: EEXIST becomes exit 0; the failing module’s errno is in the message', () => {
-  const r = runSimParallel({ kernel: 'v6.1-stable', parallel: [4], modules: ['kml_slow', 'kml_fail'], modes: ['modprobe'] });
+  const r = runSimDupStorm({ kernel: 'v6.1-stable' }, { parallel: [4], modules: ['kml_slow', 'kml_fail'], modes: ['modprobe'] });
   assert.deepEqual(r.rows[0]!.counts, { 'exit 0': 4 });
   assert.deepEqual(r.rows[1]!.counts, { 'exit 1 ENODEV': 1, 'exit 1 EBUSY': 3 });
 });
@@ -42,22 +44,22 @@ test('v6.1-stable, modprobe: EEXIST becomes exit 0; the failing module’s errno
 for (const mode of ['finit', 'finit-compressed'] as const) {
   test(`newest, ${mode}: all N get the first caller's value`, () => {
     for (const n of NS) {
-      assert.deepEqual(runSimStorm({ kernel: 'newest', parallel: [n] }, 'kml_slow', mode, n).counts, { '0': n });
-      assert.deepEqual(runSimStorm({ kernel: 'newest', parallel: [n] }, 'kml_fail', mode, n).counts, { ENODEV: n });
+      assert.deepEqual(runSimStorm({ kernel: 'newest' }, {}, 'kml_slow', mode, n).counts, { '0': n });
+      assert.deepEqual(runSimStorm({ kernel: 'newest' }, {}, 'kml_fail', mode, n).counts, { ENODEV: n });
     }
   });
 }
 
 test('newest, init_module: not deduplicated (no inode), falls to the same-name check', () => {
   for (const n of NS) {
-    assert.deepEqual(runSimStorm({ kernel: 'newest', parallel: [n] }, 'kml_slow', 'init', n).counts, dupCounts('0', 'EEXIST', n));
-    assert.deepEqual(runSimStorm({ kernel: 'newest', parallel: [n] }, 'kml_fail', 'init', n).counts, dupCounts('ENODEV', 'EBUSY', n));
+    assert.deepEqual(runSimStorm({ kernel: 'newest' }, {}, 'kml_slow', 'init', n).counts, dupCounts('0', 'EEXIST', n));
+    assert.deepEqual(runSimStorm({ kernel: 'newest' }, {}, 'kml_fail', 'init', n).counts, dupCounts('ENODEV', 'EBUSY', n));
   }
 });
 
 test('xfs: every duplicate allocates on v6.1-stable, none does with idempotent finit', () => {
   const peak = (kernel: string, n: number) => {
-    const r = runSimStorm({ kernel, parallel: [n] }, 'xfs', 'finit', n);
+    const r = runSimStorm({ kernel }, {}, 'xfs', 'finit', n);
     return r.peakVmallocKiB - r.baselineVmallocKiB;
   };
   const old1 = peak('v6.1-stable', 1);
@@ -68,19 +70,27 @@ test('xfs: every duplicate allocates on v6.1-stable, none does with idempotent f
 });
 
 test('the debian-6.12 model: kmod 30 modprobe of a .ko.xz takes init_module, so it is not deduplicated', () => {
-  const m = SIM_KERNEL_MODELS['debian-6.12']!;
-  const r = runSimParallel({ kernel: m.preset, snapshot: m.snapshot, moduleCompression: m.moduleCompression, kmodVersion: m.kmodVersion, parallel: [4], modules: ['kml_fail'], modes: ['finit', 'modprobe'] });
+  const m = kernelSpec('debian-6.12').sim;
+  const r = runSimDupStorm(simMachineOf(m, 2), { parallel: [4], modules: ['kml_fail'], modes: ['finit', 'modprobe'] });
   assert.deepEqual(r.rows[0]!.counts, { ENODEV: 4 });
   assert.deepEqual(r.rows[1]!.counts, { 'exit 1 ENODEV': 1, 'exit 1 EBUSY': 3 });
 });
 
 test('deterministic: the same plan and seed give the same rows', () => {
-  const p = { kernel: 'v6.1-stable', parallel: [2, 4], modules: ['kml_slow'], modes: ['modprobe' as const], seed: 7 };
-  assert.deepEqual(runSimParallel(p), runSimParallel(p));
+  const m = { kernel: 'v6.1-stable', seed: 7 };
+  const p = { parallel: [2, 4], modules: ['kml_slow'], modes: ['modprobe' as const] };
+  assert.deepEqual(runSimDupStorm(m, p), runSimDupStorm(m, p));
 });
 
 test('the debian-6.1 model: MODULE_INIT_COMPRESSED_FILE without CONFIG_MODULE_DECOMPRESS is EOPNOTSUPP, as on the real kernel', () => {
-  const m = SIM_KERNEL_MODELS['debian-6.1']!;
-  const r = runSimStorm({ kernel: m.preset, snapshot: m.snapshot, moduleCompression: m.moduleCompression, parallel: [2] }, 'kml_slow', 'finit-compressed', 2);
+  const m = kernelSpec('debian-6.1').sim;
+  const r = runSimStorm({ kernel: m.preset, snapshot: m.snapshot, moduleCompression: m.moduleCompression }, {}, 'kml_slow', 'finit-compressed', 2);
   assert.deepEqual(r.counts, { EOPNOTSUPP: 2 });
+});
+
+test('runDupStorm on the sim target gives runSimDupStorm’s result', async () => {
+  const m = { kernel: 'v6.1-stable' };
+  const p = { parallel: [1, 2], modules: ['kml_fail'], modes: ['init' as const] };
+  assert.deepEqual(await runDupStorm(p, simDupStormTarget(m)), runSimDupStorm(m, p));
+  await assert.rejects(runDupStorm({ ...p, modules: ['ext4'] }, simDupStormTarget(m)), /storm module ext4: unknown/);
 });

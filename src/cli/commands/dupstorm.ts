@@ -1,0 +1,143 @@
+/**
+ * DOC: `kmodlab storm --parallel LIST [--target qemu:NAME|sim] [--module M] [--path P] [--compare]`
+ * — duplicate-load storms: N concurrent loads of one module released at the same moment.
+ *
+ * Wiring only: one plan (src/experiments/dupstorm/plan.ts) run by runDupStorm on one target,
+ *   --target qemu:NAME   in a real guest (guestDupStormTarget, src/targets/qemu/storm.ts)
+ *   --target sim (default), or sim:PRESET
+ *                        on the simulator (src/experiments/dupstorm/sim.ts), once per --kernel preset
+ *   --compare            (qemu only) the same plan on the sim model of that kernel (its KernelSpec's
+ *                        sim in src/targets/qemu/kernels.ts: v6.1-stable for debian-6.1, v6.11 for
+ *                        debian-6.12, machine profile qemu-tcg, the guest's vCPU count), side by side
+ *
+ * Reported per module, load path and N: the outcome counts (0, EEXIST, EBUSY, the init's error;
+ * for modprobe its exit code and the errno in its message) and the peak VmallocUsed. Exit codes
+ * as `kmodlab kernel storm`: 0 ran, 3 boot failure, 5 kernel panic, 124 timeout; with --compare,
+ * 1 when the two sides disagree in a way nothing explains (a finding, printed with ≠).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import type { Comparison } from '../../experiments/compare.js';
+import { compareStorms } from '../../experiments/dupstorm/compare.js';
+import { stormProgressLine, stormTable } from '../../experiments/dupstorm/format.js';
+import { parsePlan } from '../../experiments/dupstorm/plan.js';
+import { runDupStorm } from '../../experiments/dupstorm/run.js';
+import { simDupStormTarget, simMachineOf, type SimDupStormResult } from '../../experiments/dupstorm/sim.js';
+import { presetNames } from '../../kernel/presets.js';
+import type { DupStormRow } from '../../results/dupstorm.js';
+import type { GuestStormResult } from '../../targets/qemu/storm.js';
+import type { QemuTarget } from '../../targets/qemu/target.js';
+import { intOption } from '../options.js';
+
+/** the options the parallel storm reads (the storm command's, plus its own) */
+export interface ParallelStormOpts {
+  target?: string;
+  parallel?: string;
+  module?: string;
+  path?: string;
+  compare?: boolean;
+  kernel?: string;
+  cpus?: string;
+  seed?: string;
+  machine?: string;
+  mem?: string;
+  timeout?: string;
+  accel?: string;
+  logDir?: string;
+  format?: string;
+  cache?: string;
+}
+
+/** the guest's progress: one stderr line per storm done */
+export const logRow = (r: DupStormRow): void => void process.stderr.write(`kmodlab: ${stormProgressLine(r)}\n`);
+
+function writeJson(file: string, v: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(v, null, 2) + '\n');
+}
+
+/** Entry point from `kmodlab storm` when --parallel or --target qemu:NAME is given. */
+export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Promise<number> {
+  const given = (k: string) => cmd === undefined || cmd.getOptionValueSource(k) !== 'default';
+  if (o.parallel === undefined) throw new InputError('--target qemu:NAME: needs --parallel LIST');
+  const plan = parsePlan({ parallel: o.parallel, modules: o.module, modes: o.path });
+  const cpus = o.cpus !== undefined && given('cpus') ? intOption('--cpus', o.cpus, 1) : 2;
+  const format = o.format !== undefined && given('format') ? o.format : 'text';
+  if (format !== 'text' && format !== 'json') throw new InputError(`--format ${format}: --parallel storms print text or json`);
+  const out = (s: string) => process.stdout.write(s);
+  const target = o.target ?? 'sim';
+
+  if (!target.startsWith('qemu:')) {
+    // the simulator: one table per kernel preset
+    let kernels: string[];
+    if (target.startsWith('sim:')) kernels = [target.slice(4)];
+    else if (target === 'sim') kernels = (o.kernel ?? 'newest').split(',');
+    else throw new InputError(`--target ${target}: want sim, sim:PRESET or qemu:NAME`);
+    for (const k of kernels) if (!presetNames().includes(k)) throw new InputError(`kernel ${k}: unknown preset`);
+    if (o.compare) throw new InputError('--compare: only with --target qemu:NAME (it compares a real kernel with its sim model)');
+    for (const [flag, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir]] as const)
+      if (v !== undefined) throw new InputError(`${flag}: only with --target qemu:NAME`);
+    const results: SimDupStormResult[] = [];
+    for (const k of kernels)
+      results.push(
+        await runDupStorm(
+          plan,
+          simDupStormTarget({ kernel: k, cpus, ...(o.machine !== undefined && given('machine') ? { machine: o.machine } : {}), ...(o.seed !== undefined ? { seed: intOption('--seed', o.seed, 0) } : {}) }),
+        ),
+      );
+    if (format === 'json') out(JSON.stringify(results, null, 2) + '\n');
+    else for (const r of results) out(`# sim ${r.kernel} on ${r.machine}, ${r.cpus} CPUs, kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}\n`);
+    return 0;
+  }
+
+  // a real guest
+  const q = await import('../../targets/qemu/index.js');
+  const name = q.parseQemuTargetName(target);
+  if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
+  const model = o.compare ? q.kernelSpec(name).sim : null;
+  let t: QemuTarget;
+  try {
+    t = await q.createQemuTarget(name, {
+      cpus,
+      ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
+      ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 0) } : {}),
+      ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
+      ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
+      ...(o.cache !== undefined ? { cache: o.cache } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof q.GuestSessionError)) throw e;
+    process.stderr.write(`kmodlab: qemu:${name}: ${e.outcome.state}: ${e.outcome.detail}\n`);
+    return q.exitCodeFor(e.outcome, false);
+  }
+  process.stderr.write(`kmodlab: booted ${t.kernel} in ${(t.guest.bootMs / 1000).toFixed(1)} s (${t.guest.accel}, ${t.guest.cpus} vCPUs)\n`);
+  let r: GuestStormResult | null = null;
+  try {
+    r = await runDupStorm(plan, q.guestDupStormTarget(t.guest, t.prepared), logRow);
+  } catch (e) {
+    if (!(e instanceof q.GuestSessionError)) throw e;
+  } finally {
+    await t.close();
+  }
+  const outcome = t.outcome();
+  if (!r || outcome.state !== 'ran') {
+    process.stderr.write(`kmodlab: ${t.name}: ${outcome.state}: ${outcome.detail}\n`);
+    return q.exitCodeFor(outcome, false);
+  }
+  let cmp: Comparison | null = null;
+  let sim: SimDupStormResult | null = null;
+  if (model) {
+    sim = await runDupStorm(plan, simDupStormTarget(simMachineOf(model, r.cpus)));
+    cmp = compareStorms({ label: `real ${name}`, rows: r.rows }, { label: `sim ${model.preset}`, rows: sim.rows });
+  }
+  if (o.logDir !== undefined) writeJson(`${o.logDir}/storm.json`, { target: t.name, version: t.prepared.version, ...r, sim, differences: cmp?.differences ?? null });
+  if (format === 'json') out(JSON.stringify({ target: t.name, version: t.prepared.version, ...r, sim, differences: cmp?.differences ?? null }, null, 2) + '\n');
+  else {
+    out(`# ${t.name}: ${r.kernel} (${t.prepared.version}), ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}`);
+    if (cmp && model)
+      out(`\n# --compare: real ${name} vs sim ${model.preset} (machine ${model.machine}, ${r.cpus} CPUs, module set ${model.snapshot}, kmod ${model.kmodVersion}, in-kernel decompression ${model.moduleCompression ?? 'off'}); peaks are shown, not compared\n\n${cmp.text}`);
+  }
+  return cmp && cmp.unexplained > 0 ? 1 : 0;
+}
