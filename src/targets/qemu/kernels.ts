@@ -1,5 +1,6 @@
 /**
- * DOC: the real kernels `kmodlab kernel prepare` knows, and where its cache lives.
+ * DOC: the real kernels `kmodlab kernel prepare` knows, how the simulator models each (the one
+ * place --compare's sim side is described), and where the cache lives.
  *
  * A kernel is named after the distribution release it comes from. Its exact version is not
  * pinned: it is whatever Debian's suite carries today (the calibration in shared/calibration was
