@@ -13,7 +13,6 @@
  * positive wait(2) status such as 256). Errno numbers are x86's (see errno.ts).
  */
 import type { Proc, Process } from '../sim/index.js';
-import type { Compression, SectionSizes } from '../userspace/moduleset.js';
 
 /** A task (process) making a system call: the engine process plus what permission checks need. */
 export interface Task {
@@ -55,6 +54,25 @@ export interface ModuleBehaviour {
   init?: (ctx: ModuleInitContext) => Proc<number>;
   /** the module's exit function (delete_module), CPU ns */
   exitCpuNs?: number;
+}
+
+/** How a module file is compressed (the file name's .gz / .xz / .zst); finit_module may decompress it. */
+export type Compression = 'none' | 'gzip' | 'xz' | 'zstd';
+
+/** Bytes of SHF_ALLOC sections by the kernel's module_memory types (v6.4+ names; older kernels
+ *  group text+rodata+data+ro_after_init as "core" and init_* as "init"). */
+export interface SectionSizes {
+  text: number;
+  data: number;
+  rodata: number;
+  roAfterInit: number;
+  initText: number;
+  initData: number;
+  initRodata: number;
+  /** .symtab + .strtab bytes kept for kallsyms (charged to init, the core subset to data) */
+  symtab: number;
+  /** .data..percpu (allocated only once the module is unique) */
+  percpu: number;
 }
 
 /** The ELF image a file holds, as load_module sees it. */

@@ -33,8 +33,7 @@
  *   'printk'          {level, line}
  */
 import { CpuPool, type Proc, type Rng, type Sim } from '../sim/index.js';
-import type { FsTypeRef, KernelApi, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
-import type { Compression } from '../userspace/moduleset.js';
+import type { Compression, FsTypeRef, KernelApi, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
 import { KmodDups } from './dups.js';
 import { FileSystems } from './filesystems.js';
 import { IdempotentTable } from './idempotent.js';

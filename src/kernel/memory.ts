@@ -21,7 +21,7 @@
  * separately (one guard page each).
  */
 import type { Sim } from '../sim/index.js';
-import type { SectionSizes } from '../userspace/moduleset.js';
+import type { SectionSizes } from './api.js';
 import type { Printk } from './printk.js';
 
 export const PAGE_SIZE = 4096;

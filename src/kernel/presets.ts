@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import type { Compression } from '../userspace/moduleset.js';
+import type { Compression } from './api.js';
 
 /** The request_module concurrency limiter (spec §3.2). */
 export type LimiterKind =

@@ -9,10 +9,9 @@
  * reader has CAP_SYSLOG — followed by the taint flags (e.g. "(OE)") if the module has any.
  * /proc/sys/kernel/modprobe is a KMOD_PATH_LEN (256) buffer: longer writes are cut to 255 bytes.
  */
-import type { SysfsModuleView } from './api.js';
+import type { SectionSizes, SysfsModuleView } from './api.js';
 import type { Module, ModuleLoader } from './main.js';
 import { estimateSections, type KernelMemory } from './memory.js';
-import type { SectionSizes } from '../userspace/moduleset.js';
 
 /** the taint letters in the kernel's order (taint_flags[] with .module = true) */
 const TAINT_ORDER = 'PCOEKXTF';

@@ -9,23 +9,11 @@
  * machine profile.
  */
 
-export type Compression = 'none' | 'gzip' | 'xz' | 'zstd';
+import type { Compression, SectionSizes } from '../kernel/api.js';
 
-/** Bytes of SHF_ALLOC sections by the kernel's module_memory types (v6.4+ names; older kernels
- *  group text+rodata+data+ro_after_init as "core" and init_* as "init"). */
-export interface SectionSizes {
-  text: number;
-  data: number;
-  rodata: number;
-  roAfterInit: number;
-  initText: number;
-  initData: number;
-  initRodata: number;
-  /** .symtab + .strtab bytes kept for kallsyms (charged to init, the core subset to data) */
-  symtab: number;
-  /** .data..percpu (allocated only once the module is unique) */
-  percpu: number;
-}
+/** What a module file is to the kernel (compression, allocated section sizes) is the kernel's
+ *  interface (src/kernel/api.ts); the module set describes its files in those terms. */
+export type { Compression, SectionSizes };
 
 export interface ModuleInfo {
   /** the module's real name (mod->name): '-' already converted to '_' */

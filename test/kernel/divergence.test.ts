@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { EBUSY, EEXIST, EINTR, ENODEV, ENOENT, ENOMEM, ERESTARTSYS, ETIME, ETXTBSY, moduleLayout, PAGE_SIZE, pageAlign, getPreset } from '../../src/kernel/index.js';
 import type { Proc } from '../../src/sim/index.js';
 import { copyFile, makeModuleFile } from '../../src/kernel/testing/fixtures.js';
-import type { SectionSizes } from '../../src/userspace/moduleset.js';
+import type { SectionSizes } from '../../src/kernel/api.js';
 import { finitAt, initCount, MS, requestAt, S, tally, US, world } from './helpers.js';
 
 const ALL = ['v4.9', 'v4.13', 'v5.3', 'v5.7', 'v6.1', 'v6.1-stable', 'v6.2', 'v6.4', 'v6.5', 'v6.11', 'newest', 'newest-dups',

@@ -5,8 +5,7 @@
  * unit tests describe a handful of modules inline with these.
  */
 import type { Process } from '../../sim/index.js';
-import type { KFile, ModuleBehaviour, ModuleImage, Task } from '../api.js';
-import type { Compression, SectionSizes } from '../../userspace/moduleset.js';
+import type { Compression, KFile, ModuleBehaviour, ModuleImage, SectionSizes, Task } from '../api.js';
 
 let nextInode = 1000;
 
