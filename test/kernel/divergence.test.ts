@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EBUSY, EEXIST, EINTR, ENODEV, ENOENT, ENOMEM, ERESTARTSYS, ETIME, ETXTBSY, moduleLayout, PAGE_SIZE, pageAlign, getPreset } from '../../src/kernel/index.js';
 import type { Proc } from '../../src/sim/index.js';
-import { copyFile, makeModuleFile } from '../../src/kernel/testing/fixtures.js';
+import { copyFile, makeModuleFile } from './testing/fixtures.js';
 import type { SectionSizes } from '../../src/kernel/api.js';
 import { finitAt, initCount, MS, requestAt, S, tally, US, world } from './helpers.js';
 

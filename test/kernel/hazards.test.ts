@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EINTR, ENOMEM, O_NONBLOCK } from '../../src/kernel/index.js';
 import type { Proc } from '../../src/sim/index.js';
-import { makeModuleFile } from '../../src/kernel/testing/fixtures.js';
+import { makeModuleFile } from './testing/fixtures.js';
 import { finitAt, MS, proc, requestAt, S, world } from './helpers.js';
 
 const xfs = () => makeModuleFile({ name: 'xfs', size: 4_216_065, behaviour: { initCpuNs: 5 * MS, registersFs: ['xfs'] } });

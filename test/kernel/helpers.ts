@@ -4,8 +4,8 @@
  */
 import { CpuPool, Sim, type Proc, type Process } from '../../src/sim/index.js';
 import { createKernel, type Kernel, type KernelOptions, type KFile, type Task } from '../../src/kernel/index.js';
-import { makeTask } from '../../src/kernel/testing/fixtures.js';
-import { MinimalModprobe, type MinimalModprobeOptions } from '../../src/kernel/testing/minimal-modprobe.js';
+import { makeTask } from './testing/fixtures.js';
+import { MinimalModprobe, type MinimalModprobeOptions } from './testing/minimal-modprobe.js';
 
 export const US = 1_000;
 export const MS = 1_000_000;

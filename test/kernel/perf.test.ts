@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENODEV, type KFile } from '../../src/kernel/index.js';
-import { makeModuleFile } from '../../src/kernel/testing/fixtures.js';
+import { makeModuleFile } from './testing/fixtures.js';
 import { finitAt, MS, world } from './helpers.js';
 
 function storm(preset: string, modules: number): { cpuMs: number; calls: number; done: boolean; vmalloc: number } {

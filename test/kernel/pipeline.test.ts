@@ -10,7 +10,7 @@ import {
   MODULE_INIT_COMPRESSED_FILE, O_NONBLOCK, timestamp, type UsermodeHelperHost,
 } from '../../src/kernel/index.js';
 import type { Proc, Process } from '../../src/sim/index.js';
-import { makeModuleFile, makeTask } from '../../src/kernel/testing/fixtures.js';
+import { makeModuleFile, makeTask } from './testing/fixtures.js';
 import { finitAt, MS, proc, requestAt, S, world } from './helpers.js';
 
 test('finit_module/init_module entry checks', () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../src/errors.js';
 import { EBUSY, EEXIST, getPreset, loadPresetFile, loadSameNamePolicy, presetNames, PRESETS, resolvePreset } from '../../src/kernel/index.js';
-import { makeModuleFile } from '../../src/kernel/testing/fixtures.js';
+import { makeModuleFile } from './testing/fixtures.js';
 import { finitAt, MS, requestAt, tally, world } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { EEXIST, ENODEV, MODULE_INIT_COMPRESSED_FILE, O_NONBLOCK, PRESETS, type KFile } from '../../src/kernel/index.js';
-import { copyFile, makeModuleFile } from '../../src/kernel/testing/fixtures.js';
+import { copyFile, makeModuleFile } from './testing/fixtures.js';
 import type { Process, Signal } from '../../src/sim/index.js';
 import { MS, proc, world } from './helpers.js';
 

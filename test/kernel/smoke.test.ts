@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeModuleFile } from '../../src/kernel/testing/fixtures.js';
+import { makeModuleFile } from './testing/fixtures.js';
 import { finitAt, requestAt, world, MS, tally } from './helpers.js';
 
 test('smoke: request_module loads a module through the minimal modprobe', () => {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MODULE_INIT_COMPRESSED_FILE, ModuleStats, getPreset } from '../../src/kernel/index.js';
-import { makeModuleFile } from '../../src/kernel/testing/fixtures.js';
+import { makeModuleFile } from './testing/fixtures.js';
 import { finitAt, MS, proc, S, world } from './helpers.js';
 
 const sec = (s: Partial<Record<'text' | 'data' | 'rodata' | 'initText' | 'initData', number>>) => ({

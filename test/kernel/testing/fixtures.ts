@@ -1,11 +1,11 @@
 /**
  * DOC: small builders for kernel tests and examples: a task, a module file, a behaviour.
  *
- * Real runs get module files from a ModuleSet (src/userspace/); tests and the selftest's own
- * unit tests describe a handful of modules inline with these.
+ * Real runs get module files from a ModuleSet (src/userspace/); the kernel tests describe a
+ * handful of modules inline with these.
  */
-import type { Process } from '../../sim/index.js';
-import type { Compression, KFile, ModuleBehaviour, ModuleImage, SectionSizes, Task } from '../api.js';
+import type { Process } from '../../../src/sim/index.js';
+import type { Compression, KFile, ModuleBehaviour, ModuleImage, SectionSizes, Task } from '../../../src/kernel/api.js';
 
 let nextInode = 1000;
 

@@ -1,5 +1,8 @@
 /**
- * DOC: a minimal modprobe for the usermode helper — a stand-in until src/userspace/ lands.
+ * DOC: a minimal modprobe for the usermode helper, so the kernel's own tests need no userspace.
+ *
+ * The real model of modprobe and libkmod is src/userspace/ (modprobe.ts, libkmod.ts); the kernel
+ * tests use this one so that a failure in them is about the kernel alone.
  *
  * Resolves the requested name (a module name, '-' → '_', or an alias from a small table) to one
  * module file, loads its symbol dependencies first, skips modules whose initstate is "live"
@@ -7,9 +10,9 @@
  * it exit 1, which the kernel sees as wait status 256. Unknown names also exit 1. Its process
  * takes `execNs` (fork + exec + index loading) before doing anything.
  */
-import type { Proc, Process, Sim } from '../../sim/index.js';
-import type { KernelApi, KFile, Task, UsermodeHelperHost } from '../api.js';
-import { EEXIST, ENOENT } from '../errno.js';
+import type { Proc, Process, Sim } from '../../../src/sim/index.js';
+import type { KernelApi, KFile, Task, UsermodeHelperHost } from '../../../src/kernel/api.js';
+import { EEXIST, ENOENT } from '../../../src/kernel/errno.js';
 import { makeTask } from './fixtures.js';
 
 export interface MinimalModprobeOptions {
