@@ -21,7 +21,7 @@
 import { Completion, type Proc } from '../sim/index.js';
 import type { Task } from './api.js';
 import { ERESTARTSYS } from './errno.js';
-import type { Kernel } from './kernel.js';
+import type { DupResult, KernelInternal } from './internal.js';
 
 interface DupEntry {
   name: string;
@@ -33,12 +33,6 @@ interface DupEntry {
   deletePending: boolean;
 }
 
-export interface DupResult {
-  /** this request was a duplicate: return `ret` instead of running modprobe */
-  dup: boolean;
-  ret: number;
-}
-
 const NOT_DUP: DupResult = Object.freeze({ dup: false, ret: 0 });
 
 export class KmodDups {
@@ -46,7 +40,7 @@ export class KmodDups {
   /** module.enable_dups_trace (enable-only at runtime) */
   enable_dups_trace: boolean;
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: KernelInternal) {
     this.enable_dups_trace = k.preset.flags.autoloadDupsTrace;
   }
 

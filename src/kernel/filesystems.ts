@@ -13,7 +13,7 @@
 import type { Proc } from '../sim/index.js';
 import type { FsTypeRef, Task } from './api.js';
 import { EBUSY, EINVAL } from './errno.js';
-import type { Kernel } from './kernel.js';
+import type { KernelInternal } from './internal.js';
 
 export interface FileSystemType {
   name: string;
@@ -26,7 +26,7 @@ export interface FileSystemType {
 export class FileSystems {
   private types = new Map<string, FileSystemType>();
 
-  constructor(private readonly k: Kernel, builtin: string[] = []) {
+  constructor(private readonly k: KernelInternal, builtin: string[] = []) {
     for (const n of builtin) this.types.set(n, { name: n, owner: null, hasSubtype: n === 'fuse' });
   }
 

@@ -21,7 +21,7 @@
 import { WaitQueue, type Proc } from '../sim/index.js';
 import type { KFile, Task } from './api.js';
 import { EINTR } from './errno.js';
-import type { Kernel } from './kernel.js';
+import type { KernelInternal } from './internal.js';
 
 interface IdemWaiter {
   ret: number;
@@ -39,7 +39,7 @@ export class IdempotentTable {
   /** callers that got a winner's value without loading */
   waitersServed = 0;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: KernelInternal) {}
 
   /** winners in progress */
   get inProgress(): number {

@@ -3,7 +3,8 @@
  */
 export * from './api.js';
 export * from './errno.js';
-export { createKernel, Kernel, DEFAULT_TIMINGS, type KernelOptions, type KernelTimings, type KernelConfig } from './kernel.js';
+export { createKernel, Kernel, DEFAULT_TIMINGS, type KernelOptions } from './kernel.js';
+export type { KernelTimings, KernelConfig } from './internal.js';
 export * from './presets.js';
 export { loadSameNamePolicy, type SameNamePolicy, type SameNameCheckContext, type SameNameReason, type ModuleStateName } from './policy.js';
 export { ModuleStats, type DupReason } from './stats.js';

@@ -5,8 +5,9 @@
  * load pipeline, delete_module), kmod.ts (request_module and its limiter), umh.ts (the usermode
  * helper), dups.ts, idempotent.ts, stats.ts, memory.ts, filesystems.ts, sysfs.ts, printk.ts,
  * and presets.ts, which holds every difference between releases. The Kernel below owns one of
- * each, built from a preset, and implements the KernelApi of api.ts that userspace (modprobe,
- * udevd), test_kmod and the selftest targets call.
+ * each, built from a preset, and hands itself to each as the KernelInternal of internal.ts (what
+ * the parts share; none of them imports this file). It implements the KernelApi of api.ts that
+ * userspace (modprobe, udevd), test_kmod and the selftest targets call.
  *
  * Typed event-log records (sim.log, only when enabled) — the trace and storm reports consume
  * them; `pid`/`proc` of a record name the process it is about:
@@ -33,12 +34,13 @@
  *   'printk'          {level, line}
  */
 import { CpuPool, type Proc, type Rng, type Sim } from '../sim/index.js';
-import type { Compression, FsTypeRef, KernelApi, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
+import type { Compression, FsTypeRef, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
 import { KmodDups } from './dups.js';
 import { FileSystems } from './filesystems.js';
 import { IdempotentTable } from './idempotent.js';
 import { Kmod } from './kmod.js';
 import { ModuleLoader, type Module } from './main.js';
+import type { KernelConfig, KernelInternal, KernelTimings } from './internal.js';
 import { KernelMemory, type MemoryOptions } from './memory.js';
 import type { SameNamePolicy } from './policy.js';
 import { resolvePreset, type KernelFlags, type KernelPreset } from './presets.js';
@@ -46,42 +48,6 @@ import { Printk } from './printk.js';
 import { ModuleStats } from './stats.js';
 import { moduleSections, procModules, sysfsModuleView, writeModprobePath } from './sysfs.js';
 import { UsermodeHelper } from './umh.js';
-
-/**
- * Durations of the kernel's own work. No kernel constant exists for any of these (spec §9.3);
- * defaults describe a current x86-64 server with the module files in the page cache. Machine
- * profiles override them (the qemu-tcg profile is ~10–50× slower).
- */
-export interface KernelTimings {
-  /** kernel_read_file() throughput (page-cache copy into vmalloc), bytes/s. Default 2e9 */
-  kernelReadBytesPerSec: number;
-  /** init_module's copy_from_user, bytes/s. Default 4e9 */
-  copyFromUserBytesPerSec: number;
-  /** in-kernel decompression, output bytes/s. Default gzip 300e6, xz 100e6, zstd 800e6 */
-  decompressBytesPerSec: Record<Exclude<Compression, 'none'>, number>;
-  /** signature verification fixed cost (PKCS#7 + RSA verify), ns. Default 150 µs */
-  sigVerifyNs: number;
-  /** hashing the signed image, bytes/s. Default 1.5e9 */
-  sigHashBytesPerSec: number;
-  /** ELF validity, setup_load_info, blacklist and check_modinfo, ns. Default 20 µs */
-  elfCheckNs: number;
-  /** layout_and_allocate bookkeeping, ns (plus section copy below). Default 30 µs */
-  layoutNs: number;
-  /** copying SHF_ALLOC sections into module memory, bytes/s. Default 4e9 */
-  sectionCopyBytesPerSec: number;
-  /** simplify_symbols + apply_relocations, ns per KiB of image. Default 1500 */
-  relocationNsPerKiB: number;
-  /** mod_sysfs_setup (kobject, parameters, sections, notifiers), ns. Default 100 µs */
-  sysfsSetupNs: number;
-  /** synchronize_rcu() / call_rcu grace period, ns. Default 10 ms */
-  rcuGracePeriodNs: number;
-  /** latency until queued work (system_wq / dups complete_work / init free) runs, ns. Default 20 µs */
-  workqueueDelayNs: number;
-  /** call_usermodehelper: queueing on system_unbound_wq + kernel_thread before exec, ns. Default 200 µs */
-  umhQueueDelayNs: number;
-  /** free_module bookkeeping in delete_module, ns. Default 50 µs */
-  freeModuleNs: number;
-}
 
 export const DEFAULT_TIMINGS: Readonly<KernelTimings> = Object.freeze({
   kernelReadBytesPerSec: 2e9,
@@ -99,22 +65,6 @@ export const DEFAULT_TIMINGS: Readonly<KernelTimings> = Object.freeze({
   umhQueueDelayNs: 200_000,
   freeModuleNs: 50_000,
 });
-
-/** Run-time configuration (command line, sysctl, Kconfig choices that are not release-bound). */
-export interface KernelConfig {
-  /** module.sig_enforce */
-  sig_enforce: boolean;
-  /** CONFIG_MODULE_SIG: unsigned modules taint 'E' */
-  module_sig: boolean;
-  /** /proc/sys/kernel/modules_disabled */
-  modules_disabled: boolean;
-  /** module_blacklist= */
-  module_blacklist: string[];
-  /** CONFIG_MODULE_FORCE_UNLOAD */
-  force_unload: boolean;
-  /** CONFIG_MODULE_DECOMPRESS algorithm (/sys/module/compression), null = none */
-  moduleCompression: Compression | null;
-}
 
 export interface KernelOptions {
   /** preset name (default 'newest') or a preset object (e.g. from loadPresetFile) */
@@ -163,7 +113,7 @@ export interface KernelOptions {
   jitter?: number;
 }
 
-export class Kernel implements KernelApi {
+export class Kernel implements KernelInternal {
   readonly release: string;
   readonly preset: KernelPreset;
   readonly timings: KernelTimings;

@@ -21,7 +21,7 @@
 import { Semaphore, SlotCounter, type Proc } from '../sim/index.js';
 import type { Task } from './api.js';
 import { ENAMETOOLONG, ENOENT, ENOMEM, ERESTARTSYS, ETIME } from './errno.js';
-import type { Kernel } from './kernel.js';
+import type { KernelInternal } from './internal.js';
 import { UMH_KILLABLE, UMH_WAIT_EXEC, UMH_WAIT_PROC } from './umh.js';
 
 /** envp of the modprobe helper */
@@ -42,7 +42,7 @@ export class Kmod {
   limiterFailures = 0;
 
   constructor(
-    private readonly k: Kernel,
+    private readonly k: KernelInternal,
     maxThreads: number,
   ) {
     const c = k.preset.constants;

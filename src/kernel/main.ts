@@ -39,7 +39,7 @@ import {
   type Task,
 } from './api.js';
 import { EBADF, EBUSY, EEXIST, EINTR, EINVAL, EKEYREJECTED, ENOENT, ENOEXEC, ENOMEM, EOPNOTSUPP, EPERM, ERESTARTSYS, ETXTBSY, EWOULDBLOCK } from './errno.js';
-import type { Kernel } from './kernel.js';
+import type { KernelInternal } from './internal.js';
 import { estimateSections, moduleLayout, type Allocation, type ModuleLayout } from './memory.js';
 import type { ModuleStateName, SameNameCheckContext, SameNameReason } from './policy.js';
 
@@ -104,7 +104,7 @@ interface MergeAttempt {
 /** module_wq, one queue per name (see DOC). */
 class ModuleWq {
   private qs = new Map<string, WaitQueue>();
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: KernelInternal) {}
   q(name: string): WaitQueue {
     let q = this.qs.get(name);
     if (q === undefined) {
@@ -138,7 +138,7 @@ export class ModuleLoader {
   private taintedUnsigned = false;
   private taintedOot = false;
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: KernelInternal) {
     this.module_wq = new ModuleWq(k);
   }
 

@@ -16,7 +16,7 @@
 import { Completion, type Proc } from '../sim/index.js';
 import type { Task, UsermodeHelperHost } from './api.js';
 import { EBUSY, ENOENT, ERESTARTSYS } from './errno.js';
-import type { Kernel } from './kernel.js';
+import type { KernelInternal } from './internal.js';
 
 /** UMH wait flags (spec §1) */
 export const UMH_NO_WAIT = 0;
@@ -31,7 +31,7 @@ export class UsermodeHelper {
   /** helper processes started so far */
   started = 0;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: KernelInternal) {}
 
   /** call_usermodehelper_setup() + call_usermodehelper_exec(info, wait | UMH_KILLABLE) */
   *call_usermodehelper_exec(task: Task, path: string, argv: string[], envp: string[], wait: number): Proc<number> {
