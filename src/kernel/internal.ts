@@ -121,8 +121,8 @@ export interface KernelInternal extends KernelApi {
   readonly modprobe_path: string;
   /** security_kernel_module_request() hook: non-zero denies a request with that value */
   readonly securityKernelModuleRequest: ((name: string) => number) | null;
-  /** the same-name policy plug-in, if any */
-  readonly policy: SameNamePolicy | null;
+  /** the same-name policies, outermost first: the user's plug-in, then the preset's what-ifs */
+  readonly policies: readonly SameNamePolicy[];
   readonly loader: ModuleRefs;
   readonly umh: UsermodeHelperExec;
   /** null unless the preset has CONFIG_MODULE_DEBUG_AUTOLOAD_DUPS */

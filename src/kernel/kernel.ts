@@ -4,7 +4,8 @@
  * Each concern lives in its own file, named like the kernel's: main.ts (module records, states,
  * load pipeline, delete_module), kmod.ts (request_module and its limiter), umh.ts (the usermode
  * helper), dups.ts, idempotent.ts, stats.ts, memory.ts, filesystems.ts, sysfs.ts, printk.ts,
- * and presets.ts, which holds every difference between releases. The Kernel below owns one of
+ * presets.ts, which holds every difference between releases, and policy.ts, the same-name
+ * plug-in interface the unmerged proposals of whatif/ implement. The Kernel below owns one of
  * each, built from a preset, and hands itself to each as the KernelInternal of internal.ts (what
  * the parts share; none of them imports this file). It implements the KernelApi of api.ts that
  * userspace (modprobe, udevd), test_kmod and the selftest targets call.
@@ -48,6 +49,7 @@ import { Printk } from './printk.js';
 import { ModuleStats } from './stats.js';
 import { moduleSections, procModules, sysfsModuleView, writeModprobePath } from './sysfs.js';
 import { UsermodeHelper } from './umh.js';
+import { whatIfPolicies } from './whatif/index.js';
 
 export const DEFAULT_TIMINGS: Readonly<KernelTimings> = Object.freeze({
   kernelReadBytesPerSec: 2e9,
@@ -128,7 +130,9 @@ export class Kernel implements KernelInternal {
   readonly dups: KmodDups | null;
   readonly idempotent: IdempotentTable | null;
   readonly filesystems: FileSystems;
+  /** the same-name policy plug-in (KernelOptions.policy), if any */
   readonly policy: SameNamePolicy | null;
+  readonly policies: readonly SameNamePolicy[];
   readonly securityKernelModuleRequest: ((name: string) => number) | null;
   /** relative ± spread of CPU costs (KernelOptions.jitter) */
   readonly jitter: number;
@@ -162,6 +166,8 @@ export class Kernel implements KernelInternal {
     this.printk = new Printk(sim, opts.echoDmesg ?? null);
     this.memory = new KernelMemory(sim, this.printk, opts.memory);
     this.stats = new ModuleStats(this.preset.constants);
+    this.policy = opts.policy ?? null;
+    this.policies = [...(this.policy !== null ? [this.policy] : []), ...whatIfPolicies(fl, this)];
     this.loader = new ModuleLoader(this);
     this.umh = new UsermodeHelper(this);
     this.umh.enabled = opts.usermodehelperEnabled ?? true;
@@ -171,7 +177,6 @@ export class Kernel implements KernelInternal {
     this.idempotent = fl.idempotentFinit !== 'off' ? new IdempotentTable(this) : null;
     this.kmod = new Kmod(this, opts.maxThreads ?? 32768);
     this.filesystems = new FileSystems(this, opts.builtinFilesystems ?? ['ramfs', 'tmpfs', 'proc', 'sysfs']);
-    this.policy = opts.policy ?? null;
     this.securityKernelModuleRequest = opts.securityKernelModuleRequest ?? null;
     this._modprobePath = writeModprobePath(opts.modprobePath ?? this.preset.constants.defaultModprobePath, this.preset.constants.kmodPathLen);
   }

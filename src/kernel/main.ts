@@ -14,11 +14,15 @@
  * is unlinked, and (Khorenko's fix) in delete_module.
  *
  * The load pipeline follows spec §5.4 in the order of the preset: finit_module entry checks →
- * [idempotent wrapper] → kernel_read_file → [decompression] → module_sig_check → ELF/modinfo
- * checks → [early same-name check, K15] → layout_and_allocate → add_unformed_module (the
- * same-name check in its release variant) → percpu → simplify_symbols (waiting up to 30 s for a
- * COMING dependency) → relocation → complete_formation (COMING) → sysfs → free the copy →
- * do_init_module → LIVE | GOING. CPU-bound steps hold a CPU of the pool; sleeps do not.
+ * [idempotent wrapper] → [policy hooks] → kernel_read_file → [decompression] → module_sig_check →
+ * ELF checks → early_mod_check (blacklist, modinfo, and the v6.4 early same-name check, K15) →
+ * layout_and_allocate → add_unformed_module (the same-name check in its release variant) →
+ * percpu → simplify_symbols (waiting up to 30 s for a COMING dependency) → relocation →
+ * complete_formation (COMING) → sysfs → free the copy → do_init_module → LIVE | GOING. CPU-bound
+ * steps hold a CPU of the pool; sleeps do not.
+ *
+ * The same-name check asks the policies first (policy.ts: a user's plug-in, then the what-ifs of
+ * kernel/whatif/ the preset turns on), each wrapping the next, the preset's own check last.
  *
  * module_wq is modelled as one wait queue per module name: every sleeper's condition depends
  * only on the state of one name, so waking just that name's sleepers gives the same outcomes as
@@ -38,10 +42,10 @@ import {
   type ModuleInitContext,
   type Task,
 } from './api.js';
-import { EBADF, EBUSY, EEXIST, EINTR, EINVAL, EKEYREJECTED, ENOENT, ENOEXEC, ENOMEM, EOPNOTSUPP, EPERM, ERESTARTSYS, ETXTBSY, EWOULDBLOCK } from './errno.js';
+import { EBADF, EBUSY, EEXIST, EINTR, EINVAL, EKEYREJECTED, ENOENT, ENOEXEC, ENOMEM, EOPNOTSUPP, EPERM, ERESTARTSYS, EWOULDBLOCK } from './errno.js';
 import type { KernelInternal } from './internal.js';
 import { estimateSections, moduleLayout, type Allocation, type ModuleLayout } from './memory.js';
-import type { ModuleStateName, SameNameCheckContext, SameNameReason } from './policy.js';
+import type { LoadFileContext, ModuleRecord, ModuleStateName, SameNameCheckContext, SameNamePolicy, SameNameReason } from './policy.js';
 
 export type ModuleState = ModuleStateName;
 
@@ -49,7 +53,7 @@ export type ModuleState = ModuleStateName;
 const ELF_HDR_SIZE = 64;
 
 /** struct module, reduced to what the model observes. */
-export class Module {
+export class Module implements ModuleRecord {
   state: ModuleState = 'unformed';
   /** module_refcount(): 1 while initialising (the initial reference), users after */
   refcnt = 0;
@@ -64,8 +68,6 @@ export class Module {
   percpu: Allocation | null = null;
   /** taint letters of this module (P C O E …) */
   taints = '';
-  /** kread-dedup what-if: inode registered for the module's lifetime */
-  kreadInode: number | null = null;
   readonly loadedAt: number;
   constructor(
     readonly name: string,
@@ -91,14 +93,8 @@ interface LoadInfo {
   copy: Allocation[];
   /** the buffer is not an ELF image (a compressed file passed without the flag) */
   notElf: boolean;
-  /** what-if merge: the attempt this load registered */
-  merge: MergeAttempt | null;
-}
-
-/** what-if (Petr Pavlu): one shared load attempt per module name */
-interface MergeAttempt {
-  done: boolean;
-  ok: boolean;
+  /** told when the attempt ends (SameNameCheckContext.atLoadEnd) */
+  atEnd: ((ok: boolean) => void)[];
 }
 
 /** module_wq, one queue per name (see DOC). */
@@ -131,15 +127,16 @@ export class ModuleLoader {
   /** the `modules` list, by name */
   readonly modules = new Map<string, Module>();
   readonly module_wq: ModuleWq;
-  private mergeAttempts = new Map<string, MergeAttempt>();
-  private mergeWq = new Map<string, WaitQueue>();
-  private kreadInodes = new Set<number>();
-  private denyWrite = new Set<number>();
   private taintedUnsigned = false;
   private taintedOot = false;
+  /** the policies' init_module_from_file and free_module hooks, outermost first */
+  private readonly fileHooks: Required<SameNamePolicy>['init_module_from_file'][];
+  private readonly freeHooks: Required<SameNamePolicy>['free_module'][];
 
   constructor(private readonly k: KernelInternal) {
     this.module_wq = new ModuleWq(k);
+    this.fileHooks = k.policies.flatMap((p) => (p.init_module_from_file !== undefined ? [p.init_module_from_file.bind(p)] : []));
+    this.freeHooks = k.policies.flatMap((p) => (p.free_module !== undefined ? [p.free_module.bind(p)] : []));
   }
 
   /** layout_sections() result per image (pure function of the image and the preset) */
@@ -217,7 +214,7 @@ export class ModuleLoader {
         ret = -ENOMEM;
       } else {
         yield* k.cpu.compute(k.cost((len / k.timings.copyFromUserBytesPerSec) * 1e9));
-        const info: LoadInfo = { file: f, image: f.image, len, compressedLen: 0, copy: [a], notElf: false, merge: null };
+        const info: LoadInfo = { file: f, image: f.image, len, compressedLen: 0, copy: [a], notElf: false, atEnd: [] };
         ret = yield* this.load_module(task, info, args, 0);
       }
     }
@@ -227,24 +224,22 @@ export class ModuleLoader {
   }
 
   /**
-   * init_module_from_file(): kernel_read_file + decompression + load_module. The what-if
-   * exclusive write-deny (K19) and kread dedup wrap the whole of it.
+   * init_module_from_file(): the policies' hooks (the what-if exclusive write-deny and kread
+   * dedup), each wrapping the next, around kernel_read_file + decompression + load_module.
    */
-  private *init_module_from_file(task: Task, f: KFile, args: string, flags: number): Proc<number> {
+  private init_module_from_file(task: Task, f: KFile, args: string, flags: number): Proc<number> {
+    if (this.fileHooks.length === 0) return this.read_and_load(task, f, args, flags);
+    const ctx: LoadFileContext = { task, file: f, record: () => this.modules.get(f.image.name) };
+    const step = (i: number): Proc<number> => {
+      const hook = this.fileHooks[i];
+      return hook === undefined ? this.read_and_load(task, f, args, flags) : hook(ctx, () => step(i + 1));
+    };
+    return step(0);
+  }
+
+  /** kernel_read_file() into vmalloc, module_decompress() if asked to, load_module() */
+  private *read_and_load(task: Task, f: KFile, args: string, flags: number): Proc<number> {
     const k = this.k;
-    const fl = k.preset.flags;
-    const inode = f.inode;
-    if (fl.exclusiveWriteDeny) {
-      if (this.denyWrite.has(inode)) return -ETXTBSY;
-      this.denyWrite.add(inode);
-    }
-    if (fl.kreadDedup) {
-      if (this.kreadInodes.has(inode)) {
-        if (fl.exclusiveWriteDeny) this.denyWrite.delete(inode);
-        return -EBUSY; // before any vmalloc, not counted as a failed kread
-      }
-      this.kreadInodes.add(inode);
-    }
     let ret: number;
     const name = f.image.name;
     // kernel_read_file(): vmalloc(file size) and read it all
@@ -255,19 +250,13 @@ export class ModuleLoader {
     } else {
       if (k.sim.log.enabled) k.sim.log.emit('kernel_read_file', { module: name, bytes: f.size }, task.proc);
       yield* k.cpu.compute(k.cost((f.size / k.timings.kernelReadBytesPerSec) * 1e9));
-      const info: LoadInfo = { file: f, image: f.image, len: f.size, compressedLen: 0, copy: [buf], notElf: false, merge: null };
+      const info: LoadInfo = { file: f, image: f.image, len: f.size, compressedLen: 0, copy: [buf], notElf: false, atEnd: [] };
       ret = 0;
       if ((flags & MODULE_INIT_COMPRESSED_FILE) !== 0) ret = yield* this.module_decompress(task, info);
       else if (f.compression !== 'none') info.notElf = true; // a compressed blob is not an ELF image
       else info.len = f.image.imageSize;
       if (ret === 0) ret = yield* this.load_module(task, info, args, flags);
     }
-    if (fl.kreadDedup) {
-      const m = this.modules.get(name);
-      if (ret === 0 && m !== undefined) m.kreadInode = inode;
-      else this.kreadInodes.delete(inode);
-    }
-    if (fl.exclusiveWriteDeny) this.denyWrite.delete(inode);
     return ret;
   }
 
@@ -311,7 +300,7 @@ export class ModuleLoader {
       k.memory.freeAll(info.copy);
       info.copy = [];
       k.stats.mod_stat_bump_becoming(info.len, info.compressedLen);
-      if (info.merge !== null) this.mergeDone(name, info.merge, false);
+      this.loadEnded(info, false);
       return err;
     };
 
@@ -324,20 +313,10 @@ export class ModuleLoader {
       return becoming(-EKEYREJECTED);
     }
 
-    // elf_validity_cache_copy / setup_load_info / blacklist / check_modinfo
+    // elf_validity_cache_copy / setup_load_info (the CPU time covers early_mod_check's checks too)
     yield* k.cpu.compute(k.cost(t.elfCheckNs));
     if (info.notElf || image.imageSize < ELF_HDR_SIZE) return becoming(-ENOEXEC);
-    if (k.config.module_blacklist.includes(name)) {
-      k.printk.printk(`Module ${name} is blacklisted`, 'err');
-      return becoming(-EPERM);
-    }
-    if (image.badModinfo === true) {
-      k.printk.printk(`${name}: version magic mismatch`, 'err');
-      return becoming(-ENOEXEC);
-    }
-
-    // early_mod_check(): K15 patient check #1 (and the what-if merge / plug-in 'becoming' point)
-    let err = yield* this.sameNameCheck(task, name, 'becoming', info);
+    let err = yield* this.early_mod_check(task, info);
     if (err !== 0) return becoming(err);
 
     // layout_and_allocate(): module memory in the module area
@@ -360,7 +339,7 @@ export class ModuleLoader {
       k.memory.freeAll(info.copy);
       info.copy = [];
       k.stats.mod_stat_bump_invalid(info.len, info.compressedLen);
-      if (info.merge !== null) this.mergeDone(name, info.merge, false);
+      this.loadEnded(info, false);
       return e;
     };
 
@@ -412,8 +391,37 @@ export class ModuleLoader {
     k.memory.freeAll(info.copy);
     info.copy = [];
     const ret = yield* this.do_init_module(task, mod);
-    if (info.merge !== null) this.mergeDone(name, info.merge, ret === 0);
+    this.loadEnded(info, ret === 0);
     return ret;
+  }
+
+  /** the load attempt is over: tell whoever asked (SameNameCheckContext.atLoadEnd), once */
+  private loadEnded(info: LoadInfo, ok: boolean): void {
+    if (info.atEnd.length === 0) return;
+    const fns = info.atEnd;
+    info.atEnd = [];
+    for (const fn of fns) fn(ok);
+  }
+
+  /**
+   * early_mod_check(): what load_module checks before any module memory is allocated —
+   * module_blacklist=, the modinfo (vermagic) check, and the early same-name check: since v6.4
+   * (K15, flags.earlySameNameCheck) module_patient_check_exists() runs here with reason BECOMING,
+   * before layout_and_allocate, so a duplicate waits or fails holding only its copy of the file
+   * (MODULE_STATS counts it as "Becoming"). Without K15 only the policies are asked here.
+   */
+  private *early_mod_check(task: Task, info: LoadInfo): Proc<number> {
+    const k = this.k;
+    const name = info.image.name;
+    if (k.config.module_blacklist.includes(name)) {
+      k.printk.printk(`Module ${name} is blacklisted`, 'err');
+      return -EPERM;
+    }
+    if (info.image.badModinfo === true) {
+      k.printk.printk(`${name}: version magic mismatch`, 'err');
+      return -ENOEXEC;
+    }
+    return yield* this.sameNameCheck(task, name, 'becoming', info);
   }
 
   /** the failure path after add_unformed_module: unlink, wake, synchronize_rcu, (caller frees) */
@@ -474,19 +482,23 @@ export class ModuleLoader {
 
   private *sameNameCheck(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
     const k = this.k;
-    let ret: number;
-    if (k.policy !== null) ret = yield* k.policy.check(this.policyContext(task, name, reason, info));
-    else ret = yield* this.builtinSameNameCheck(task, name, reason, info);
+    const ret = yield* this.policyCheck(0, task, name, reason, info);
     if (k.sim.log.enabled && (ret !== 0 || this.modules.has(name))) k.sim.log.emit('same_name', { module: name, reason, ret }, task.proc);
     return ret;
   }
 
-  private policyContext(task: Task, name: string, reason: SameNameReason, info: LoadInfo): SameNameCheckContext {
+  /** policy i's check, whose ctx.builtin() is policy i+1's; after the last, the preset's own */
+  private policyCheck(i: number, task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
+    const p = this.k.policies[i];
+    if (p === undefined) return this.builtinSameNameCheck(task, name, reason);
+    return p.check(this.policyContext(task, name, reason, info, () => this.policyCheck(i + 1, task, name, reason, info)));
+  }
+
+  private policyContext(task: Task, name: string, reason: SameNameReason, info: LoadInfo, builtin: () => Proc<number>): SameNameCheckContext {
     const k = this.k;
     const modules = this.modules;
     const wq = this.module_wq;
     const finished = () => this.finished_loading(name, 'no-retry');
-    const builtin = () => this.builtinSameNameCheck(task, name, reason, info);
     return {
       name,
       reason,
@@ -501,16 +513,16 @@ export class ModuleLoader {
       },
       recordDuplicate: () => k.stats.try_add_failed_module(name, reason),
       builtin,
+      atLoadEnd: (fn) => {
+        info.atEnd.push(fn);
+      },
     };
   }
 
-  private *builtinSameNameCheck(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
+  /** the preset's own check: K15's early one at 'becoming', the release's variant at 'load' */
+  private *builtinSameNameCheck(task: Task, name: string, reason: SameNameReason): Proc<number> {
     const fl = this.k.preset.flags;
     if (reason === 'becoming') {
-      if (fl.mergeSameName) {
-        const r = yield* this.mergeCheck(task, name, info);
-        if (r !== 0) return r;
-      }
       if (!fl.earlySameNameCheck) return 0;
       return yield* this.module_patient_check_exists(task, name, 'becoming');
     }
@@ -570,41 +582,6 @@ export class ModuleLoader {
     const r = yield* this.module_wq.q(name).waitEvent(cond, { mode: 'interruptible' });
     if (sim.log.enabled) sim.log.emit('wait', { on: 'module_wq', name, phase: 'end', status: r.status }, task.proc);
     return r.status;
-  }
-
-  /** what-if (Petr Pavlu): join an attempt in progress for this name, or become it */
-  private *mergeCheck(task: Task, name: string, info: LoadInfo): Proc<number> {
-    const k = this.k;
-    const att = this.mergeAttempts.get(name);
-    if (att !== undefined) {
-      let wq = this.mergeWq.get(name);
-      if (wq === undefined) {
-        wq = new WaitQueue(k.sim, `merge:${name}`);
-        this.mergeWq.set(name, wq);
-      }
-      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'merge', name, phase: 'begin' }, task.proc);
-      const r = yield* wq.waitEvent(() => att.done, { mode: 'interruptible' });
-      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'merge', name, phase: 'end', status: r.status }, task.proc);
-      if (r.status !== 'ok') return -ERESTARTSYS;
-      k.stats.try_add_failed_module(name, 'becoming');
-      return att.ok ? -EEXIST : -EBUSY;
-    }
-    const old = this.modules.get(name);
-    if (old !== undefined && old.state === 'live') {
-      k.stats.try_add_failed_module(name, 'becoming');
-      return -EEXIST;
-    }
-    const mine: MergeAttempt = { done: false, ok: false };
-    this.mergeAttempts.set(name, mine);
-    info.merge = mine;
-    return 0;
-  }
-
-  private mergeDone(name: string, att: MergeAttempt, ok: boolean): void {
-    att.done = true;
-    att.ok = ok;
-    if (this.mergeAttempts.get(name) === att) this.mergeAttempts.delete(name);
-    this.mergeWq.get(name)?.wakeUpAll();
   }
 
   // ---- init --------------------------------------------------------------------------------
@@ -671,7 +648,7 @@ export class ModuleLoader {
     mod.coreAllocs = [];
     mod.initAllocs = [];
     if (mod.percpu !== null) k.memory.free(mod.percpu);
-    if (mod.kreadInode !== null) this.kreadInodes.delete(mod.kreadInode);
+    for (const hook of this.freeHooks) hook(mod);
   }
 
   // ---- delete_module -----------------------------------------------------------------------

@@ -10,7 +10,14 @@
  *     kernel insert the module record at once (if a record of that name exists anyway, the load
  *     fails with -EEXIST: names stay unique).
  * A policy returns 0 (proceed) or a negative errno, and may sleep on module_wq through the
- * context. `ctx.builtin()` runs the preset's own check at this point, so a policy can wrap it.
+ * context. `ctx.builtin()` runs the next check at this point — the next policy's, and after the
+ * last the preset's own — so a policy can wrap it.
+ *
+ * Two optional hooks reach further: `init_module_from_file` wraps one finit_module call's
+ * kernel_read_file, decompression and load_module, so a policy can refuse a file before it is
+ * read, and `free_module` hears when a module record goes. The unmerged proposals of spec §5.10
+ * are policies of this kind (kernel/whatif/); the kernel runs the user's plug-in first, then the
+ * what-ifs its preset turns on.
  *
  * A plug-in is an ES module (.js/.mjs, or .ts compiled on the fly when the `typescript` package
  * is installed) whose default export — or export named `policy` — is a SameNamePolicy.
@@ -21,10 +28,16 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import type { Proc, WaitMode } from '../sim/index.js';
-import type { Task } from './api.js';
+import type { KFile, Task } from './api.js';
 
 export type SameNameReason = 'becoming' | 'load';
 export type ModuleStateName = 'unformed' | 'coming' | 'live' | 'going';
+
+/** A module record as a policy sees it (struct module: its name and state). */
+export interface ModuleRecord {
+  readonly name: string;
+  readonly state: ModuleStateName;
+}
 
 export interface SameNameCheckContext {
   /** the real module name (mod->name) */
@@ -44,13 +57,31 @@ export interface SameNameCheckContext {
   waitFinished(opts?: { mode?: WaitMode; timeoutNs?: number; cond?: () => boolean }): Proc<'ok' | 'signal' | 'timeout'>;
   /** count a duplicate in the MODULE_STATS table with this reason */
   recordDuplicate(): void;
-  /** the preset's own check at this point */
+  /** the next check at this point: the next policy's, after the last one the preset's own */
   builtin(): Proc<number>;
+  /** call `fn` once when this load attempt ends; `ok`: its module went LIVE */
+  atLoadEnd(fn: (ok: boolean) => void): void;
+}
+
+/** What an init_module_from_file hook sees: the file of one finit_module call. */
+export interface LoadFileContext {
+  readonly task: Task;
+  readonly file: KFile;
+  /** the record (any state) named like the file's module; after `next()` returned 0, this load's */
+  record(): ModuleRecord | undefined;
 }
 
 export interface SameNamePolicy {
   readonly name: string;
   check(ctx: SameNameCheckContext): Proc<number>;
+  /**
+   * Wraps init_module_from_file(): `next()` runs the rest (the next policy's hook, then
+   * kernel_read_file, decompression and load_module). Return its value, or a -errno without
+   * calling it to refuse the file before anything is read or allocated.
+   */
+  init_module_from_file?(ctx: LoadFileContext, next: () => Proc<number>): Proc<number>;
+  /** free_module() is freeing this record (the module is gone) */
+  free_module?(mod: ModuleRecord): void;
 }
 
 function isPolicy(x: unknown): x is SameNamePolicy {

@@ -8,7 +8,7 @@
  * constants — so the rest of src/kernel/ asks "what does this kernel do?" (`flags.limiter`) and
  * never "which version is this?". Users can describe a kernel of their own in JSON (a base preset
  * plus overrides) and try an unmerged idea without writing code; the what-if presets here are the
- * unmerged proposals of spec §5.10.
+ * unmerged proposals of spec §5.10, each flag turning on one policy of whatif/.
  *
  * JSON files are validated with zod; every problem becomes one InputError line naming the field
  * (`preset file x.json: flags.limiter: expected one of …`).
