@@ -10,9 +10,10 @@
  *
  * `runPoint` is the sweep's worker export (src/experiments/sweep.ts runs it in a thread pool).
  */
+import { pathToFileURL } from 'node:url';
 import { createSystem, type System } from '../system/index.js';
-import { getPreset, loadPresetFile, type KernelPreset } from '../kernel/presets.js';
-import { loadSameNamePolicy, type SameNamePolicy } from '../kernel/policy.js';
+import { getPreset, type KernelPreset } from '../kernel/presets.js';
+import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
 import { loadModuleSet } from '../userspace/depmod/index.js';
 import type { ModuleSet } from '../userspace/moduleset.js';
 import type { ColdplugStats } from '../userspace/udevd.js';
@@ -29,9 +30,9 @@ export interface StormPoint extends RunPoint {
   kmodVersion?: number;
   /** module area size in bytes (default: the kernel's, 1008 MiB) */
   moduleAreaBytes?: number;
-  /** the JSON file the preset named by `kernel` comes from */
-  presetFile?: string;
-  /** a same-name policy plug-in (src/kernel/policy.ts) replacing the preset's duplicate handling */
+  /** the preset named by `kernel` when it comes from a JSON file (read by io/presets.ts) */
+  preset?: KernelPreset;
+  /** the ES module of a same-name policy plug-in (io/policy.ts; a .ts one compiled) replacing the preset's duplicate handling */
   policyFile?: string;
   /** the preset to run when `kernel` is a label such as "v6.4+fail-fast" */
   presetName?: string;
@@ -57,7 +58,7 @@ async function moduleSetFor(p: StormPoint): Promise<ModuleSet | string | undefin
 }
 
 export function presetOfPoint(p: StormPoint): KernelPreset {
-  return p.presetFile !== undefined ? loadPresetFile(p.presetFile) : getPreset(p.presetName ?? p.kernel, '--kernel');
+  return p.preset ?? getPreset(p.presetName ?? p.kernel, '--kernel');
 }
 
 const policies = new Map<string, SameNamePolicy>();
@@ -65,7 +66,8 @@ const policies = new Map<string, SameNamePolicy>();
 async function policyFor(file: string): Promise<SameNamePolicy> {
   let pol = policies.get(file);
   if (pol === undefined) {
-    pol = await loadSameNamePolicy(file);
+    // a policy (functions) cannot be posted to a worker thread: each imports the module itself
+    pol = policyOfModule((await import(pathToFileURL(file).href)) as Record<string, unknown>, file);
     policies.set(file, pol);
   }
   return pol;

@@ -6,7 +6,7 @@ export * from './errno.js';
 export { createKernel, Kernel, DEFAULT_TIMINGS, type KernelOptions } from './kernel.js';
 export type { KernelTimings, KernelConfig } from './internal.js';
 export * from './presets.js';
-export { loadSameNamePolicy, type SameNamePolicy, type SameNameCheckContext, type SameNameReason, type ModuleStateName } from './policy.js';
+export { policyOfModule, type SameNamePolicy, type SameNameCheckContext, type SameNameReason, type ModuleStateName, type ModuleRecord, type LoadFileContext } from './policy.js';
 export { ModuleStats, type DupReason } from './stats.js';
 export { KernelMemory, PAGE_SIZE, DEFAULT_MODULE_AREA_BYTES, DEFAULT_VMALLOC_BYTES, moduleLayout, estimateSections, pageAlign, type Allocation, type AllocKind, type AreaName, type MemoryOptions } from './memory.js';
 export { Module, ModuleLoader, type ModuleState } from './main.js';

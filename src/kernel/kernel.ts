@@ -69,7 +69,7 @@ export const DEFAULT_TIMINGS: Readonly<KernelTimings> = Object.freeze({
 });
 
 export interface KernelOptions {
-  /** preset name (default 'newest') or a preset object (e.g. from loadPresetFile) */
+  /** preset name (default 'newest') or a preset object (e.g. from io/presets.ts loadPresetFile) */
   preset?: string | KernelPreset;
   /** flag overrides on top of the preset (validated) */
   flags?: Partial<KernelFlags>;

@@ -19,13 +19,9 @@
  * are policies of this kind (kernel/whatif/); the kernel runs the user's plug-in first, then the
  * what-ifs its preset turns on.
  *
- * A plug-in is an ES module (.js/.mjs, or .ts compiled on the fly when the `typescript` package
- * is installed) whose default export — or export named `policy` — is a SameNamePolicy.
+ * A plug-in is an ES module whose default export — or export named `policy` — is a
+ * SameNamePolicy; io/policy.ts loads one from a file (.js/.mjs, or .ts compiled on the fly).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import type { Proc, WaitMode } from '../sim/index.js';
 import type { KFile, Task } from './api.js';
@@ -88,34 +84,11 @@ function isPolicy(x: unknown): x is SameNamePolicy {
   return typeof x === 'object' && x !== null && typeof (x as SameNamePolicy).name === 'string' && typeof (x as SameNamePolicy).check === 'function';
 }
 
-async function importTs(file: string): Promise<unknown> {
-  let ts: typeof import('typescript');
-  try {
-    ts = (await import('typescript')).default;
-  } catch {
-    throw new InputError(`policy ${file}: a .ts plug-in needs the 'typescript' package; compile it to .js or install typescript`);
-  }
-  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    fileName: file,
-  });
-  const dir = mkdtempSync(path.join(tmpdir(), 'kmodlab-policy-'));
-  const js = path.join(dir, `${path.basename(file, '.ts')}.mjs`);
-  writeFileSync(js, out.outputText);
-  return import(pathToFileURL(js).href);
-}
-
-/** Load a same-name policy plug-in by path (dynamic import). */
-export async function loadSameNamePolicy(file: string): Promise<SameNamePolicy> {
-  const abs = path.resolve(file);
-  if (!existsSync(abs)) throw new InputError(`policy ${file}: no such file`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (abs.endsWith('.ts') ? await importTs(abs) : await import(pathToFileURL(abs).href)) as Record<string, unknown>;
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`policy ${file}: cannot load (${(e as Error).message.split('\n')[0]})`);
-  }
+/**
+ * The policy a plug-in module exports (its default export, or the export named `policy`); `file`
+ * names the plug-in in the error. Loading the module is the caller's business (io/policy.ts).
+ */
+export function policyOfModule(mod: Record<string, unknown>, file: string): SameNamePolicy {
   const p = mod.default ?? mod.policy;
   if (!isPolicy(p)) throw new InputError(`policy ${file}: default export must be { name: string, check(ctx) } (a SameNamePolicy)`);
   return p;

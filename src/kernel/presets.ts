@@ -10,10 +10,9 @@
  * plus overrides) and try an unmerged idea without writing code; the what-if presets here are the
  * unmerged proposals of spec §5.10, each flag turning on one policy of whatif/.
  *
- * JSON files are validated with zod; every problem becomes one InputError line naming the field
- * (`preset file x.json: flags.limiter: expected one of …`).
+ * JSON presets are validated with zod here (io/presets.ts reads the files); every problem becomes
+ * one InputError line naming the field (`preset file x.json: flags.limiter: expected one of …`).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { Compression } from './api.js';
@@ -310,23 +309,6 @@ export function presetFromJson(data: unknown, source = 'preset'): KernelPreset {
     flags: { ...base.flags, ...f.flags },
     constants: { ...base.constants, ...f.constants },
   };
-}
-
-/** Read and validate a preset JSON file. */
-export function loadPresetFile(file: string): KernelPreset {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`preset file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`preset file ${file}: invalid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
-  return presetFromJson(data, `preset file ${file}`);
 }
 
 /** Validate flag overrides given in code (createKernel's `flags` option). */

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { parseSeed } from '../../experiments/cpulist.js';
 import type { StormPoint } from '../../experiments/storm.js';
+import { loadPolicyPlugin } from '../../io/policy.js';
+import { loadPresetFile } from '../../io/presets.js';
 import { loadMachine } from '../../userspace/machines/load.js';
 import { intOption } from '../options.js';
 
@@ -32,8 +34,8 @@ export function bootPointOptions(cmd: Command, defaults: { machine: string; kern
     .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)');
 }
 
-/** the run the options name, and its machine profile's name */
-export function bootPoint(o: BootPointOpts): { point: StormPoint; machineName: string } {
+/** the run the options name (its preset and policy files read), and its machine profile's name */
+export async function bootPoint(o: BootPointOpts): Promise<{ point: StormPoint; machineName: string }> {
   const profile = loadMachine(o.machine);
   if (o.kernel.includes(',')) throw new InputError(`--kernel ${o.kernel}: one preset here`);
   const point: StormPoint = {
@@ -41,11 +43,11 @@ export function bootPoint(o: BootPointOpts): { point: StormPoint; machineName: s
     cpus: o.cpus !== undefined ? intOption('--cpus', o.cpus, 1) : profile.cpus,
     kernel: o.kernel,
     seed: parseSeed(o.seed),
-    ...(o.kernel.endsWith('.json') ? { presetFile: o.kernel } : {}),
     ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
     ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
     ...(o.kmodVersion !== undefined ? { kmodVersion: intOption('--kmod-version', o.kmodVersion, 1) } : {}),
-    ...(o.policy !== undefined ? { policyFile: o.policy } : {}),
   };
+  if (o.kernel.endsWith('.json')) point.preset = loadPresetFile(o.kernel);
+  if (o.policy !== undefined) point.policyFile = (await loadPolicyPlugin(o.policy)).module;
   return { point, machineName: profile.name };
 }

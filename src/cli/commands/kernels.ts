@@ -8,7 +8,8 @@
  * `presetOption` and `resolvePresetArg` are shared with commands that take --kernel / --preset-file.
  */
 import type { Command } from 'commander';
-import { getPreset, loadPresetFile, PRESETS, type KernelPreset } from '../../kernel/presets.js';
+import { loadPresetFile } from '../../io/presets.js';
+import { getPreset, PRESETS, type KernelPreset } from '../../kernel/presets.js';
 
 /** The preset a command should use: --preset-file wins over a name. */
 export function resolvePresetArg(name: string | undefined, presetFile: string | undefined): KernelPreset {

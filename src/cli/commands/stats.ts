@@ -11,7 +11,7 @@ export function register(program: Command): void {
     machine: 'kvm-guest',
     kernel: 'v6.4',
   }).action(async (o: BootPointOpts) => {
-    const { point, machineName } = bootPoint(o);
+    const { point, machineName } = await bootPoint(o);
     const run = await runStorm(point);
     const real = run.preset.flags.moduleStats ? 'CONFIG_MODULE_STATS' : 'no MODULE_STATS in this release: what it would have said';
     process.stderr.write(`# ${machineName}, ${point.cpus} CPUs, ${run.preset.name}, seed ${point.seed} (${real})\n`);

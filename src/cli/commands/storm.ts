@@ -14,8 +14,9 @@ import { merge, parseShard, runPoints, shardPoints } from '../../experiments/sto
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
 import type { StormPoint } from '../../experiments/storm.js';
 import type { StormParams, StormRunRecord } from '../../experiments/record.js';
-import { loadPresetFile, presetNames } from '../../kernel/presets.js';
-import { loadSameNamePolicy } from '../../kernel/policy.js';
+import { loadPolicyPlugin } from '../../io/policy.js';
+import { loadPresetFile } from '../../io/presets.js';
+import { presetNames, type KernelPreset } from '../../kernel/presets.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
 import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
@@ -57,12 +58,12 @@ export function parseSize(name: string, v: string): number {
 }
 
 /** `--kernel` names: presets, or JSON preset files (the run's kernel is then the preset's name) */
-function kernelPoints(list: string[]): { kernels: string[]; presetFiles: Map<string, string> } {
-  const presetFiles = new Map<string, string>();
+function kernelPoints(list: string[]): { kernels: string[]; presetFiles: Map<string, KernelPreset> } {
+  const presetFiles = new Map<string, KernelPreset>();
   const kernels = list.map((k) => {
     if (!k.endsWith('.json')) return k;
     const p = loadPresetFile(k);
-    presetFiles.set(p.name, k);
+    presetFiles.set(p.name, p);
     return p.name;
   });
   return { kernels, presetFiles };
@@ -86,7 +87,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
   const profile = loadMachine(o.machine);
   const { kernels: presets, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
   // with a policy plug-in every preset runs with it, labelled PRESET+POLICY in the results
-  const policyName = o.policy !== undefined ? (await loadSameNamePolicy(o.policy)).name : undefined;
+  const plugin = o.policy !== undefined ? await loadPolicyPlugin(o.policy) : undefined;
+  const policyName = plugin?.policy.name;
   const label = (k: string): string => (policyName !== undefined ? `${k}+${policyName}` : k);
   const presetOf = new Map(presets.map((k) => [label(k), k]));
   const kernels = presets.map(label);
@@ -110,8 +112,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     ...p,
     machine: machineArg,
     ...shared,
-    ...(presetFiles.has(presetOf.get(p.kernel)!) ? { presetFile: presetFiles.get(presetOf.get(p.kernel)!)! } : {}),
-    ...(o.policy !== undefined ? { policyFile: o.policy, presetName: presetOf.get(p.kernel)! } : {}),
+    ...(presetFiles.has(presetOf.get(p.kernel)!) ? { preset: presetFiles.get(presetOf.get(p.kernel)!)! } : {}),
+    ...(plugin !== undefined ? { policyFile: plugin.module, presetName: presetOf.get(p.kernel)! } : {}),
   }));
   const res = await runSweep({
     points,

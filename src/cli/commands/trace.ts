@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file.json>', 'where to write the trace')
     .option('--svg <file>', 'also draw memory use and loads in flight over time')
     .action(async (o: BootPointOpts & { out: string; svg?: string }) => {
-      const { point, machineName } = bootPoint(o);
+      const { point, machineName } = await bootPoint(o);
       const run = await runStorm(point, { log: true });
       const records = run.system.sim.log.records;
       const meta = { machine: `${machineName}, ${point.cpus} CPUs, ${run.preset.name}, seed ${point.seed}`, tool: 'kmodlab trace' };

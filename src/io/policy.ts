@@ -1,0 +1,65 @@
+/**
+ * DOC: loading a same-name policy plug-in from a file (the interface is kernel/policy.ts).
+ *
+ * A plug-in is an ES module (.js/.mjs, or .ts compiled on the fly when the `typescript` package is
+ * installed) whose default export — or export named `policy` — is a SameNamePolicy. Every problem
+ * is one InputError line naming the file: missing, not loadable, or not exporting a policy.
+ *
+ * A policy holds functions, so it cannot be handed to a worker thread; a worker imports the
+ * plug-in's module itself. loadPolicyPlugin therefore also returns that module's path — the file
+ * itself, or for a .ts plug-in the .mjs it was compiled to — so a sweep compiles a .ts plug-in
+ * once, here, and its workers import the result like any ES module (kernel/policy.ts's
+ * policyOfModule checks the export there).
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InputError } from '../errors.js';
+import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
+
+/** A loaded plug-in: the policy, and the ES module a worker thread imports to get its own. */
+export interface PolicyPlugin {
+  policy: SameNamePolicy;
+  /** absolute path of the plug-in's ES module (a .ts plug-in's compiled .mjs) */
+  module: string;
+}
+
+/** transpile a .ts plug-in to an .mjs in a fresh temporary directory; returns its path */
+async function compileTs(file: string): Promise<string> {
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    throw new InputError(`policy ${file}: a .ts plug-in needs the 'typescript' package; compile it to .js or install typescript`);
+  }
+  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    fileName: file,
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'kmodlab-policy-'));
+  const js = path.join(dir, `${path.basename(file, '.ts')}.mjs`);
+  writeFileSync(js, out.outputText);
+  return js;
+}
+
+/** Load a same-name policy plug-in by path (dynamic import), keeping the module's path. */
+export async function loadPolicyPlugin(file: string): Promise<PolicyPlugin> {
+  const abs = path.resolve(file);
+  if (!existsSync(abs)) throw new InputError(`policy ${file}: no such file`);
+  let module = abs;
+  let mod: Record<string, unknown>;
+  try {
+    if (abs.endsWith('.ts')) module = await compileTs(abs);
+    mod = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`policy ${file}: cannot load (${(e as Error).message.split('\n')[0]})`);
+  }
+  return { policy: policyOfModule(mod, file), module };
+}
+
+/** Load a same-name policy plug-in by path. */
+export async function loadSameNamePolicy(file: string): Promise<SameNamePolicy> {
+  return (await loadPolicyPlugin(file)).policy;
+}
