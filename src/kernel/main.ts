@@ -343,15 +343,8 @@ export class ModuleLoader {
       return e;
     };
 
-    // add_unformed_module(): the same-name check of the release, then insert as UNFORMED
-    err = yield* this.sameNameCheck(task, name, 'load', info);
-    if (err === 0 && this.modules.has(name)) err = -EEXIST; // a plug-in said 0 while a record exists
-    if (err !== 0) return invalid(err);
-    const mod = new Module(name, image, info.file, layout, args, k.sim.now);
-    mod.coreAllocs = core;
-    mod.initAllocs = init;
-    this.modules.set(name, mod);
-    this.setState(mod, 'unformed');
+    const mod = yield* this.add_unformed_module(task, info, layout, args, core, init);
+    if (typeof mod === 'number') return invalid(mod);
 
     // percpu, taint
     if (layout.percpu > 0) mod.percpu = k.memory.alloc('percpu', 'percpu', layout.percpu, name);
@@ -393,6 +386,24 @@ export class ModuleLoader {
     const ret = yield* this.do_init_module(task, mod);
     this.loadEnded(info, ret === 0);
     return ret;
+  }
+
+  /**
+   * add_unformed_module(): the release's same-name check (reason LOAD: after layout_and_allocate,
+   * so a duplicate rejected here has allocated its module memory), then the record goes into the
+   * list as UNFORMED. The new record, or the errno.
+   */
+  private *add_unformed_module(task: Task, info: LoadInfo, layout: ModuleLayout, args: string, core: Allocation[], init: Allocation[]): Proc<Module | number> {
+    const name = info.image.name;
+    let err = yield* this.sameNameCheck(task, name, 'load', info);
+    if (err === 0 && this.modules.has(name)) err = -EEXIST; // a plug-in said 0 while a record exists
+    if (err !== 0) return err;
+    const mod = new Module(name, info.image, info.file, layout, args, this.k.sim.now);
+    mod.coreAllocs = core;
+    mod.initAllocs = init;
+    this.modules.set(name, mod);
+    this.setState(mod, 'unformed');
+    return mod;
   }
 
   /** the load attempt is over: tell whoever asked (SameNameCheckContext.atLoadEnd), once */
