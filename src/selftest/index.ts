@@ -4,4 +4,5 @@
 export * from './tests.js';
 export * from './runner.js';
 export * from './output.js';
+export * from './target.js';
 export * from './expected.js';

@@ -21,7 +21,7 @@
  * to get every test's outcome in one pass) and `watchRounds` (bound `-w`).
  */
 import { strerror } from '../kernel/errno.js';
-import { KnobError, type Target } from '../targets/target.js';
+import { KnobError, type Target } from './target.js';
 import {
   KMOD_CONFIG_FRAGMENT,
   eraHasFinishTrap,

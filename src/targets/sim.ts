@@ -21,7 +21,7 @@ import { eraForLastTest, type KmodShEra } from '../selftest/tests.js';
 import type { Proc, Sim } from '../sim/index.js';
 import { createSystem, modulePath, type System } from '../system/index.js';
 import type { TestKmodDevice } from '../testkmod/index.js';
-import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from './target.js';
+import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from '../selftest/target.js';
 
 /** What SimTarget drives: one assembled simulated machine. */
 export interface SimSystem {

@@ -17,7 +17,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants as fsc, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { constants as osc, release } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from './target.js';
+import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from '../selftest/target.js';
 
 export const TEST_KMOD_DIR = '/sys/devices/virtual/misc/test_kmod0/';
 export const MODPROBE_SYSCTL = '/proc/sys/kernel/modprobe';

@@ -6,7 +6,7 @@
  */
 import { Sim, type Proc } from '../../src/sim/index.js';
 import { TestKmodDevice, type TestKmodDeviceOptions } from '../../src/testkmod/index.js';
-import { KnobError, type Preconditions, type ProcessResult, type Target } from '../../src/targets/target.js';
+import { KnobError, type Preconditions, type ProcessResult, type Target } from '../../src/selftest/target.js';
 import { formatDate } from '../../src/targets/sim.js';
 import { FakeKernel } from '../testkmod/fake-kernel.js';
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KnobError } from '../../src/targets/target.js';
+import { KnobError } from '../../src/selftest/target.js';
 import { createSimTarget, formatDate, presetEra } from '../../src/targets/sim.js';
 import { runSelftest, KmodShReporter } from '../../src/selftest/index.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SysfsTarget } from '../../src/targets/sysfs.js';
-import { KnobError } from '../../src/targets/target.js';
+import { KnobError } from '../../src/selftest/target.js';
 import { runSelftestCli } from '../../src/cli/commands/selftest.js';
 
 function scratch() {

@@ -19,7 +19,7 @@ import { resolvePreset } from '../../kernel/presets.js';
 import { KmodShReporter, KtapReporter, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, presetEra, type TestModuleBuild } from '../../targets/sim.js';
 import { SysfsTarget } from '../../targets/sysfs.js';
-import type { Target } from '../../targets/target.js';
+import type { Target } from '../../selftest/target.js';
 import { intOption } from '../options.js';
 
 interface SelftestOpts {

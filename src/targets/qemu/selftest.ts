@@ -31,7 +31,7 @@ import {
   type TestOutcome,
 } from '../../selftest/index.js';
 import { createSimTarget } from '../sim.js';
-import type { Target } from '../target.js';
+import type { Target } from '../../selftest/target.js';
 import { kernelSpec } from './kernels.js';
 import { exitCodeFor, type SessionOutcome } from './outcome.js';
 import { GuestSessionError } from './session.js';

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
-import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from '../target.js';
+import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from '../../selftest/target.js';
 import { bootGuest, type BootOptions, type Guest } from './boot.js';
 import { kernelSpec } from './kernels.js';
 import type { SessionOutcome } from './outcome.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readPrepared } from '../../../src/targets/qemu/prepare.js';
 import { QemuTarget } from '../../../src/targets/qemu/target.js';
 import { runGuestStorm } from '../../../src/targets/qemu/storm.js';
-import { KnobError } from '../../../src/targets/target.js';
+import { KnobError } from '../../../src/selftest/target.js';
 
 const prepared = readPrepared('debian-6.1');
 const forced = !!process.env.KMODLAB_QEMU_TESTS;

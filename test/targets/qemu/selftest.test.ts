@@ -13,7 +13,7 @@ import { runQemuSelftest, compareSelftest, limiterTimeouts, type QemuSelftestOpt
 import { GuestSessionError } from '../../../src/targets/qemu/session.js';
 import type { SessionOutcome } from '../../../src/targets/qemu/outcome.js';
 import { createSimTarget } from '../../../src/targets/sim.js';
-import type { Target } from '../../../src/targets/target.js';
+import type { Target } from '../../../src/selftest/target.js';
 
 type Fake = NonNullable<QemuSelftestOptions['open']>;
 
