@@ -2,8 +2,8 @@
  * DOC: the kmod.sh port — the script's flow, helpers and tests, driven through a Target.
  *
  * This follows tools/testing/selftests/kmod/kmod.sh step by step (spec §7): test_reqs
- * (modprobe, kmod, kmod version > 19, root → skip, exit 4), allow_user_defaults (environment
- * overrides), load_req_mod (`modprobe test_kmod` if test_kmod0 is missing; still missing → the
+ * (modprobe, kmod, a kmod without the ≤ 19 initstate bug, root → skip, exit 4),
+ * allow_user_defaults (environment overrides), load_req_mod (`modprobe test_kmod` if test_kmod0 is missing; still missing → the
  * config fragment and exit 4), saving /proc/sys/kernel/modprobe and arming the EXIT trap that
  * restores it and prints "Test completed" (v5.7+ scripts), then parse_args.
  *
@@ -21,6 +21,7 @@
  * to get every test's outcome in one pass) and `watchRounds` (bound `-w`).
  */
 import { strerror } from '../kernel/errno.js';
+import { kmodRelease } from '../userspace/kmod-releases.js';
 import { KnobError, type Target } from './target.js';
 import {
   KMOD_CONFIG_FRAGMENT,
@@ -345,7 +346,8 @@ class KmodSh {
     const p = await this.t.preconditions();
     if (!p.modprobe) return [`${SCRIPT}: You need modprobe installed`];
     if (!p.kmod) return [`${SCRIPT}: You need kmod installed`];
-    if (p.kmodVersion === null || p.kmodVersion <= 19) {
+    // the script's `-le 19`: the kmod releases that read a loading module as built in
+    if (p.kmodVersion === null || kmodRelease(p.kmodVersion).missingInitstateIsBuiltin) {
       return [`${SCRIPT}: You need at least kmod 20`, 'kmod <= 19 is buggy, for details see:', KMOD_FIX_URL];
     }
     if (!p.root) return ['must be run as root'];

@@ -29,6 +29,7 @@ import type { CpuPool, Proc, Sim } from '../sim/index.js';
 import { aliasMatches } from './depmod/alias.js';
 import { normaliseName } from './depmod/names.js';
 import { joinPath, type ModuleFs } from './fs.js';
+import { kmodRelease, type KmodRelease } from './kmod-releases.js';
 import type { AliasEntry, Compression, ModuleInfo, ModuleSet } from './moduleset.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +292,7 @@ export interface KmodModule {
 export type SyscallObserver = (module: string, result: number, blockedNs: number, how: 'finit' | 'init') => void;
 
 export interface KmodCtxOptions {
-  /** kmod's version: ≤ 19 has the "no initstate = builtin" bug; ≥ 31 passes compressed files to the kernel */
+  /** kmod's version (`kmod --version`): what it does is its row of kmod-releases.ts */
   kmodVersion: number;
   config?: KmodConfig;
   observer?: SyscallObserver;
@@ -312,6 +313,8 @@ export class KmodCtx {
   private readonly config: KmodConfig;
   private readonly configAliases: AliasTable | undefined;
   private readonly blacklist: ReadonlySet<string>;
+  /** what this kmod version does (resolved once from opts.kmodVersion) */
+  private readonly kmod: KmodRelease;
   /** time this context spent inside finit_module/init_module */
   blockedNs = 0;
   syscalls = 0;
@@ -324,6 +327,7 @@ export class KmodCtx {
     this.config = opts.config ?? {};
     this.configAliases = this.config.aliases && this.config.aliases.length > 0 ? new AliasTable(this.config.aliases) : undefined;
     this.blacklist = new Set(this.config.blacklist ?? []);
+    this.kmod = kmodRelease(opts.kmodVersion);
   }
 
   /** kmod_module_new_from_name: one object per name per context */
@@ -372,7 +376,7 @@ export class KmodCtx {
     yield* spend(this.host, this.host.timings.initstateReadNs);
     const v = this.host.kernel.sysfsModule(m.name);
     if (v.initstate !== null) return v.initstate;
-    if (v.dir) return this.opts.kmodVersion <= 19 ? 'builtin' : 'coming';
+    if (v.dir) return this.kmod.missingInitstateIsBuiltin ? 'builtin' : 'coming';
     return -ENOENT;
   }
 
@@ -380,7 +384,7 @@ export class KmodCtx {
   *module_is_inkernel(m: KmodModule): Proc<boolean> {
     const s = yield* this.kmod_module_get_initstate(m);
     if (s === 'live' || s === 'builtin') return true;
-    return s === 'coming' && this.opts.kmodVersion < 6;
+    return s === 'coming' && this.kmod.comingIsInKernel;
   }
 
   isBlacklisted(m: KmodModule): boolean {
@@ -472,7 +476,7 @@ export class KmodCtx {
     if (file.compression === 'none') {
       r = yield* this.finit(task, m.name, file, options, 0);
       if (r === -ENOSYS) r = yield* this.initFromUserspace(task, m.name, file, options);
-    } else if (this.opts.kmodVersion >= 31 && this.host.kernelCompression === file.compression) {
+    } else if (this.kmod.finitCompressedFile && this.host.kernelCompression === file.compression) {
       r = yield* this.finit(task, m.name, file, options, MODULE_INIT_COMPRESSED_FILE);
       if (r === -ENOSYS) r = yield* this.initFromUserspace(task, m.name, file, options);
     } else {
