@@ -72,6 +72,8 @@ export interface KernelFlags {
   exclusiveWriteDeny: boolean;
   /** §5.10 what-if: Petr Pavlu's merge of same-name requests (one real attempt; 0 + rest -EEXIST / E + rest -EBUSY) */
   mergeSameName: boolean;
+  /** K3 test_kmod of the 4.13 era: `config` shows "EMTPY", the driver/fs reads return the trailing NUL */
+  testKmodLegacyShow: boolean;
 }
 
 export interface KernelConstants {
@@ -97,6 +99,8 @@ export interface KernelConstants {
   statsBytesPerMod: number;
   /** highest kmod.sh test id the release's selftest ships (0: no test_kmod / kmod.sh) */
   kmodShLastTest: number;
+  /** the kmod.sh the release ships: its tests, restore trap and usage text (selftest/tests.ts) */
+  kmodSh: 'v4.13' | 'v5.7' | 'v5.8';
 }
 
 export interface KernelPreset {
@@ -121,6 +125,7 @@ const CONSTANTS: KernelConstants = {
   statsMaxFailedModPrint: 112,
   statsBytesPerMod: 64,
   kmodShLastTest: 0,
+  kmodSh: 'v4.13',
 };
 
 const V49_FLAGS: KernelFlags = {
@@ -141,6 +146,7 @@ const V49_FLAGS: KernelFlags = {
   kreadDedup: false,
   exclusiveWriteDeny: false,
   mergeSameName: false,
+  testKmodLegacyShow: true,
 };
 
 const BUILTIN: KernelPreset[] = [];
@@ -169,11 +175,12 @@ def('v5.3', 'v4.13', 'K6: same-name waiters wait through GOING and retry (serial
 def('v5.7', 'v5.3', 'K8: empty modprobe path → -ENOENT, pr_warn_once in get_fs_type, kmod.sh 0010/0011', {
   emptyModprobePath: 'enoent',
   getFsTypeWarning: 'pr-warn-once',
-}, { kmodShLastTest: 11 });
+  testKmodLegacyShow: false,
+}, { kmodShLastTest: 11, kmodSh: 'v5.7' });
 def('v6.1', 'v5.7', 'v6.1.0: + K9 (kmod.sh 0012/0013), K10 in-kernel decompression (gzip, xz), still K6', {
   finitFlagsMask: 7,
   inKernelDecompress: ['gzip', 'xz'],
-}, { kmodShLastTest: 13 });
+}, { kmodShLastTest: 13, kmodSh: 'v5.8' });
 def('v6.1-stable', 'v6.1', 'Debian 6.1.176: v6.1.0 + K12 "Don\'t wait for GOING modules" (-EEXIST/-EBUSY, no retry)', {
   sameNameCheck: 'no-retry',
 });
@@ -256,6 +263,7 @@ const flagsSchema = z.strictObject({
   kreadDedup: z.boolean(),
   exclusiveWriteDeny: z.boolean(),
   mergeSameName: z.boolean(),
+  testKmodLegacyShow: z.boolean(),
 });
 const posInt = z.number().int().positive();
 const constantsSchema = z.strictObject({
@@ -271,6 +279,7 @@ const constantsSchema = z.strictObject({
   statsMaxFailedModPrint: posInt,
   statsBytesPerMod: posInt,
   kmodShLastTest: z.number().int().min(0),
+  kmodSh: z.enum(['v4.13', 'v5.7', 'v5.8']),
 });
 const presetFileSchema = z.strictObject({
   name: z.string().min(1),

@@ -25,9 +25,10 @@ import { kmodRelease } from '../userspace/kmod-releases.js';
 import { KnobError, type Target } from './target.js';
 import {
   KMOD_CONFIG_FRAGMENT,
-  eraHasFinishTrap,
+  NEWEST_KMOD_SH,
   errno_name_to_val,
   errno_val_to_name,
+  kmodShScript,
   testsForEra,
   type KmodShEra,
   type KmodTest,
@@ -101,7 +102,7 @@ export interface SelftestOptions {
   args: readonly string[];
   /** the environment kmod.sh reads (DEFAULT_KMOD_DRIVER, DEFAULT_KMOD_FS, MODPROBE_LIMIT, …) */
   env?: Readonly<Record<string, string | undefined>>;
-  /** which script: decides the test list and the restore trap (default v5.8 = newest) */
+  /** which script: decides the test list and the restore trap (default the newest, v5.8) */
   era?: KmodShEra;
   reporter: SelftestReporter;
   /** kmodlab extension: continue with the next test after a failure (exit code still 1) */
@@ -219,8 +220,9 @@ export function list_tests(tests: readonly KmodTest[]): string[] {
 export function usage(tests: readonly KmodTest[], era: KmodShEra): string[] {
   const max = String(tests.length).padStart(4, '0');
   // the 4.13 script had the -s and -c descriptions swapped
-  const s = era === 'v4.13' ? 'Run test ID x test-count number of times' : 'Run test ID once';
-  const c = era === 'v4.13' ? 'Run test ID once' : 'Run test ID x test-count number of times';
+  const swapped = kmodShScript(era).usageSwapsSC;
+  const s = swapped ? 'Run test ID x test-count number of times' : 'Run test ID once';
+  const c = swapped ? 'Run test ID once' : 'Run test ID x test-count number of times';
   return [
     `Usage: ${SCRIPT} [ -t <4-number-digit> ] | [ -w <4-number-digit> ] |`,
     '\t\t [ -s <4-number-digit> ] | [ -c <4-number-digit> <test- count>',
@@ -281,7 +283,7 @@ class KmodSh {
   constructor(private readonly opts: SelftestOptions) {
     this.t = opts.target;
     this.r = opts.reporter;
-    this.era = opts.era ?? 'v5.8';
+    this.era = opts.era ?? NEWEST_KMOD_SH;
     this.tests = testsForEra(this.era);
     this.d = allow_user_defaults(opts.env);
   }
@@ -316,7 +318,7 @@ class KmodSh {
         skipReason = missing;
         throw new ShellExit(4);
       }
-      if (eraHasFinishTrap(this.era)) {
+      if (kmodShScript(this.era).finishTrap) {
         this.MODPROBE = await this.t.readModprobePath();
         this.trapArmed = true;
       }

@@ -1,15 +1,47 @@
 /**
- * DOC: the kmod.sh test table (spec §7.3), per era of the script.
+ * DOC: the kmod.sh test table (spec §7.3), and the scripts of each era as data (spec §7.4).
  *
  * kmod.sh keeps its tests as `ID:COUNT:ENABLED` entries; which IDs exist depends on the kernel
  * the script came with: the 4.13 original has 0001–0009, v5.7 added 0010/0011 (with the modprobe
- * path save/restore and the "Test completed" trap), v5.8 added 0012/0013. The descriptions are
- * the script's list_tests text (0001–0003 carry two spaces after "thread", to line up with
+ * path save/restore and the "Test completed" trap), v5.8 added 0012/0013. Each era's script is a
+ * row of KMOD_SH_SCRIPTS listing what it has, so the runner asks the row and never compares
+ * eras; which era a kernel ships is its preset's `constants.kmodSh`. The descriptions are the
+ * script's list_tests text (0001–0003 carry two spaces after "thread", to line up with
  * "threads").
  */
 export type KmodShEra = 'v4.13' | 'v5.7' | 'v5.8';
 
-export const KMOD_SH_ERAS: readonly KmodShEra[] = ['v4.13', 'v5.7', 'v5.8'];
+/** What one era's kmod.sh has. */
+export interface KmodShScript {
+  era: KmodShEra;
+  /** the IDs of its test list */
+  tests: readonly string[];
+  /** saves /proc/sys/kernel/modprobe and arms the EXIT trap that restores it and prints "Test completed" */
+  finishTrap: boolean;
+  /** its usage text has the -s and -c descriptions swapped */
+  usageSwapsSC: boolean;
+}
+
+const TESTS_V413 = ['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009'];
+const TESTS_V57 = [...TESTS_V413, '0010', '0011'];
+
+export const KMOD_SH_SCRIPTS: readonly KmodShScript[] = [
+  { era: 'v4.13', tests: TESTS_V413, finishTrap: false, usageSwapsSC: true },
+  { era: 'v5.7', tests: TESTS_V57, finishTrap: true, usageSwapsSC: false },
+  { era: 'v5.8', tests: [...TESTS_V57, '0012', '0013'], finishTrap: true, usageSwapsSC: false },
+];
+
+export const KMOD_SH_ERAS: readonly KmodShEra[] = KMOD_SH_SCRIPTS.map((s) => s.era);
+
+/** the newest script: what real targets run unless told otherwise */
+export const NEWEST_KMOD_SH: KmodShEra = 'v5.8';
+
+/** the script of an era */
+export function kmodShScript(era: KmodShEra): KmodShScript {
+  const s = KMOD_SH_SCRIPTS.find((x) => x.era === era);
+  if (s === undefined) throw new Error(`kmod.sh: no script of era ${era}`);
+  return s;
+}
 
 export interface KmodTest {
   /** four digits, e.g. "0008" */
@@ -18,7 +50,7 @@ export interface KmodTest {
   count: number;
   enabled: boolean;
   description: string;
-  /** first script era that has the test */
+  /** first script era that has the test (informational: KMOD_SH_SCRIPTS decides) */
   since: KmodShEra;
 }
 
@@ -56,16 +88,10 @@ export const KMOD_TESTS: readonly KmodTest[] = [
   { id: '0013', count: 1, enabled: true, since: 'v5.8', description: 'test /sys/module/*/sections/* visibility under CAP_SYSLOG' },
 ];
 
-const ERA_ORDER: Record<KmodShEra, number> = { 'v4.13': 0, 'v5.7': 1, 'v5.8': 2 };
-
-/** the tests the script of `era` has */
+/** the tests the script of `era` has, in table order */
 export function testsForEra(era: KmodShEra): KmodTest[] {
-  return KMOD_TESTS.filter((t) => ERA_ORDER[t.since] <= ERA_ORDER[era]);
-}
-
-/** does this era's script save and restore the modprobe path and print "Test completed"? */
-export function eraHasFinishTrap(era: KmodShEra): boolean {
-  return ERA_ORDER[era] >= ERA_ORDER['v5.7'];
+  const ids = kmodShScript(era).tests;
+  return KMOD_TESTS.filter((t) => ids.includes(t.id));
 }
 
 /** total runs of a default (`all`) run */
@@ -92,14 +118,6 @@ export function errno_name_to_val(name: string): string {
 
 export function errno_val_to_name(val: string): string {
   return ERRNO_TABLE.find(([, v]) => v === val)?.[0] ?? 'invalid';
-}
-
-/** the kmod.sh era of a kernel release, from the highest test ID its selftest ships
- *  (preset constant kmodShLastTest; 0 = no test_kmod at all → the 4.13 script, hypothetically) */
-export function eraForLastTest(lastTest: number): KmodShEra {
-  if (lastTest >= 12) return 'v5.8';
-  if (lastTest >= 10) return 'v5.7';
-  return 'v4.13';
 }
 
 export function isEra(s: string): s is KmodShEra {

@@ -17,7 +17,6 @@
 import type { KernelApi } from '../kernel/api.js';
 import { ENOENT } from '../kernel/errno.js';
 import { resolvePreset, timestamp, type KernelFlags, type KernelPreset } from '../kernel/index.js';
-import { eraForLastTest, type KmodShEra } from '../selftest/tests.js';
 import type { Proc, Sim } from '../sim/index.js';
 import { createSystem, modulePath, type System } from '../system/index.js';
 import type { TestKmodDevice } from '../testkmod/index.js';
@@ -239,22 +238,15 @@ function mergeLogs(kernelLines: string[], dev: readonly { t: number; msg: string
   return all.sort((a, b) => a.t - b.t).map((x) => x.l);
 }
 
-/** The kmod.sh era of a preset (which tests its own script has). */
-export function presetEra(preset: string | KernelPreset): KmodShEra {
-  return eraForLastTest(resolvePreset(preset).constants.kmodShLastTest);
-}
-
 /** One fresh simulated machine for a selftest run. */
 export function createSimTarget(opts: CreateSimTargetOptions = {}): SimTarget {
   const preset = resolvePreset(opts.kernel, opts.kernelFlags);
-  const era = eraForLastTest(preset.constants.kmodShLastTest);
   const system = createSystem({
     kernel: preset,
     machine: opts.machine ?? 'qemu-tcg',
     ...(opts.cpus !== undefined ? { cpus: opts.cpus } : {}),
     seed: opts.seed ?? 1,
-    // the 4.13-era driver printed "EMTPY" and returned the NUL of its strings
-    testKmodOptions: { legacyShow: era === 'v4.13' },
+    testKmodOptions: { legacyShow: preset.flags.testKmodLegacyShow },
   });
   const build = opts.testModules ?? 'out-of-tree';
   for (const rel of ['extra/test_module.ko', 'extra/test_kmod.ko']) {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EXPECTED_OUTCOMES, runSelftest, type SelftestResult } from '../../src/selftest/index.js';
 import { SIM_OUTCOMES_MACHINE } from '../../src/selftest/expected.js';
-import { createSimTarget, presetEra } from '../../src/targets/sim.js';
+import { resolvePreset } from '../../src/kernel/presets.js';
+import { createSimTarget } from '../../src/targets/sim.js';
 
 interface Observed {
   /** failing tests: id → "step got" */
@@ -28,7 +29,7 @@ function observe(r: SelftestResult): Observed {
 
 for (const exp of EXPECTED_OUTCOMES) {
   test(`§7.5 on ${exp.preset}`, async () => {
-    assert.equal(presetEra(exp.preset), exp.era, "the preset's own kmod.sh");
+    assert.equal(resolvePreset(exp.preset).constants.kmodSh, exp.era, "the preset's own kmod.sh");
     const target = createSimTarget({ kernel: exp.preset, machine: SIM_OUTCOMES_MACHINE, testModules: 'in-tree' });
     const r = await runSelftest({ target, args: [], era: 'v5.8', keepGoing: true, reporter: { line: () => {} } });
     await target.close();

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  KMOD_SH_SCRIPTS,
   KMOD_TESTS,
   defaultIterations,
   errno_name_to_val,
@@ -303,4 +304,9 @@ test('0013 expands sections/.*text like bash: sorted, and an empty .text has no 
   const r2 = await runSelftest({ target: none, args: ['-s', '0013'], reporter: c2.reporter });
   assert.equal(r2.exitCode, 1);
   assert.match(c2.lines.join("\n"), /kmod_check_visibility: FAIL, \/sys\/module\/\*\/sections\/\* visible to unpriv: '' vs ''/);
+});
+
+test('each era is a script row: the tests it lists, the era each test came with', () => {
+  assert.deepEqual(KMOD_SH_SCRIPTS.map((s) => [s.era, s.tests.length, s.finishTrap, s.usageSwapsSC]), [['v4.13', 9, false, true], ['v5.7', 11, true, false], ['v5.8', 13, true, false]]);
+  for (const t of KMOD_TESTS) assert.equal(KMOD_SH_SCRIPTS.find((s) => s.tests.includes(t.id))?.era, t.since, t.id);
 });

@@ -6,8 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KnobError } from '../../src/selftest/target.js';
-import { createSimTarget, formatDate, presetEra } from '../../src/targets/sim.js';
-import { runSelftest, KmodShReporter } from '../../src/selftest/index.js';
+import { createSimTarget, formatDate } from '../../src/targets/sim.js';
+import { runSelftest, KmodShReporter, kmodShScript } from '../../src/selftest/index.js';
+import { PRESETS, resolvePreset } from '../../src/kernel/presets.js';
+
+/** the kmod.sh era a preset ships (constants.kmodSh) */
+const presetEra = (name: string) => resolvePreset(name).constants.kmodSh;
 
 test('formatDate: date(1) in the C locale, UTC', () => {
   assert.equal(formatDate(0), 'Thu Jan  1 00:00:00 UTC 1970');
@@ -20,6 +24,24 @@ test('presets decide the kmod.sh era', () => {
   assert.equal(presetEra('v5.7'), 'v5.7');
   assert.equal(presetEra('v6.1-stable'), 'v5.8');
   assert.equal(presetEra('newest'), 'v5.8');
+  // the era's script ends at the release's last test ID (v4.9 ships none: the 4.13 script, hypothetically)
+  for (const p of PRESETS) {
+    if (p.constants.kmodShLastTest === 0) continue;
+    assert.equal(kmodShScript(p.constants.kmodSh).tests.at(-1), String(p.constants.kmodShLastTest).padStart(4, '0'), p.name);
+  }
+});
+
+test("presets decide test_kmod's output format: the 4.13-era driver's reads keep the trailing NUL", async () => {
+  assert.deepEqual(
+    PRESETS.filter((p) => p.flags.testKmodLegacyShow).map((p) => p.name),
+    ['v4.9', 'v4.13', 'v5.3'],
+  );
+  for (const [kernel, legacy] of [['v4.13', true], ['v5.7', false], ['newest', false]] as const) {
+    const t = createSimTarget({ kernel });
+    await t.loadTestKmod();
+    assert.equal((await t.readKnob('config_test_driver')).endsWith('\0'), legacy, kernel);
+    await t.close();
+  }
 });
 
 test('test_kmod0 appears after `modprobe test_kmod`; knobs, trigger time, state carried over', async () => {

@@ -16,8 +16,8 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { resolvePreset } from '../../kernel/presets.js';
-import { KmodShReporter, KtapReporter, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
-import { createSimTarget, presetEra, type TestModuleBuild } from '../../targets/sim.js';
+import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
+import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
 import { SysfsTarget } from '../../targets/sysfs.js';
 import type { Target } from '../../selftest/target.js';
 import { intOption } from '../options.js';
@@ -41,20 +41,10 @@ interface SelftestOpts {
   compare?: boolean;
 }
 
-/** the qemu engineer's constructor, if src/targets/qemu/ exports one */
-async function openQemu(spec: string): Promise<Target> {
-  const path = '../../targets/qemu/index.js';
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(path)) as Record<string, unknown>;
-  } catch {
-    throw new InputError('qemu target: not yet available', 2);
-  }
-  const fn = (mod.createQemuTarget ?? mod.openQemuTarget) as ((s: string) => Promise<Target>) | undefined;
-  if (typeof fn === 'function') return fn(spec);
-  const cls = mod.QemuTarget as { open?: (s: string) => Promise<Target> } | undefined;
-  if (cls !== undefined && typeof cls.open === 'function') return cls.open(spec);
-  throw new InputError('qemu target: not yet available', 2);
+/** --kmod-sh ERA, checked; undefined when not given */
+function kmodShOption(v: string | undefined): KmodShEra | undefined {
+  if (v !== undefined && !isEra(v)) throw new InputError(`--kmod-sh ${v}: want v4.13, v5.7 or v5.8`);
+  return v;
 }
 
 /** --target qemu:NAME: boot, run, keep the four session outcomes apart (src/targets/qemu/selftest.ts) */
@@ -66,14 +56,15 @@ async function runQemuCli(
   for (const [name, v] of [['--kernel', o.kernel], ['--machine', o.machine], ['--seed', o.seed], ['--test-modules', o.testModules]] as const)
     if (v !== undefined) throw new InputError(`${name}: only for --target sim (got --target ${o.target})`);
   if (o.ktap && kmodShArgs[0] === '-w') throw new InputError('--ktap: not with -w (watch runs until a failure)');
-  if (o.kmodSh !== undefined && !isEra(o.kmodSh)) throw new InputError(`--kmod-sh ${o.kmodSh}: want v4.13, v5.7 or v5.8`);
+  // a real kernel runs the newest script unless told otherwise
+  const era = kmodShOption(o.kmodSh) ?? NEWEST_KMOD_SH;
   if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
   const q = await import('../../targets/qemu/index.js');
   return q.runQemuSelftest(
     {
       spec: o.target,
       args: kmodShArgs,
-      ...(o.kmodSh !== undefined ? { era: o.kmodSh as KmodShEra } : {}),
+      era,
       ktap: o.ktap ?? false,
       keepGoing: o.keepGoing ?? false,
       ...(o.watchRounds !== undefined ? { watchRounds: intOption('--watch-rounds', o.watchRounds, 1) } : {}),
@@ -115,11 +106,7 @@ export async function runSelftestCli(
   if (t !== 'sim') {
     for (const [name, v] of simOnly) if (v !== undefined) throw new InputError(`${name}: only for --target sim (got --target ${t})`);
   }
-  let era: KmodShEra | undefined;
-  if (o.kmodSh !== undefined) {
-    if (!isEra(o.kmodSh)) throw new InputError(`--kmod-sh ${o.kmodSh}: want v4.13, v5.7 or v5.8`);
-    era = o.kmodSh;
-  }
+  const kmodSh = kmodShOption(o.kmodSh);
   const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1);
   const seed = o.seed === undefined ? undefined : intOption('--seed', o.seed, 0);
   const watchRounds = o.watchRounds === undefined ? undefined : intOption('--watch-rounds', o.watchRounds, 1);
@@ -129,10 +116,12 @@ export async function runSelftestCli(
     testModules = o.testModules;
   }
 
+  // which kmod.sh runs: --kmod-sh, else the one the kernel ships (the preset's), else the newest
+  let era: KmodShEra;
   let target: Target;
   if (t === 'sim') {
     const preset = resolvePreset(o.kernel ?? 'newest');
-    era ??= presetEra(preset);
+    era = kmodSh ?? preset.constants.kmodSh;
     target = createSimTarget({
       kernel: preset,
       machine: o.machine ?? 'qemu-tcg',
@@ -142,9 +131,8 @@ export async function runSelftestCli(
       ...(io.env.DIR ? { dir: io.env.DIR } : {}),
     });
   } else if (t === 'sysfs') {
+    era = kmodSh ?? NEWEST_KMOD_SH;
     target = new SysfsTarget(io.env.DIR ? { dir: io.env.DIR } : {});
-  } else if (t.startsWith('qemu:') && t.length > 5) {
-    target = await openQemu(t);
   } else {
     throw new InputError(`--target ${t}: want sim, sysfs or qemu:NAME`);
   }
@@ -163,7 +151,7 @@ export async function runSelftestCli(
       target,
       args: kmodShArgs,
       env: io.env,
-      ...(era !== undefined ? { era } : {}),
+      era,
       reporter,
       keepGoing: o.keepGoing ?? false,
       ...(watchRounds !== undefined ? { watchRounds } : {}),

@@ -21,6 +21,7 @@ import { compareTables, type Comparison, type OutcomeTable } from '../../experim
 import {
   KmodShReporter,
   KtapReporter,
+  NEWEST_KMOD_SH,
   runSelftest,
   type KmodShEra,
   type KmodTest,
@@ -216,7 +217,7 @@ export async function runSimSelftest(o: {
   // time the sim's tests by its virtual clock (ns → ms), not by how fast the host simulates
   const clock = () => target.system.sim.now / 1e6;
   const rep = new TimingReporter(SILENT, clock);
-  const r = await runSelftest({ target, args: o.args, env: o.env, era: o.era ?? 'v5.8', reporter: rep, keepGoing: o.keepGoing ?? false });
+  const r = await runSelftest({ target, args: o.args, env: o.env, era: o.era ?? NEWEST_KMOD_SH, reporter: rep, keepGoing: o.keepGoing ?? false });
   await target.close();
   return {
     target: `sim:${o.preset}`,
@@ -259,7 +260,7 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
       target,
       args: o.args,
       env: io.env,
-      era: o.era ?? 'v5.8',
+      era: o.era ?? NEWEST_KMOD_SH,
       reporter: rep,
       keepGoing: o.keepGoing ?? false,
       ...(o.watchRounds !== undefined ? { watchRounds: o.watchRounds } : {}),
@@ -297,7 +298,7 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
   else if (o.compare && outcome.state === 'ran' && result && !result.skipped) {
     const preset = o.comparePreset ?? kernelSpec(name).simPreset;
     const cpus = target instanceof QemuTarget ? target.guest.cpus : (o.cpus ?? 2);
-    const sim = await runSimSelftest({ preset, cpus, args: o.args, env: io.env, era: o.era ?? 'v5.8', keepGoing: o.keepGoing ?? false });
+    const sim = await runSimSelftest({ preset, cpus, args: o.args, env: io.env, era: o.era ?? NEWEST_KMOD_SH, keepGoing: o.keepGoing ?? false });
     const cmp = compareSelftest(report, sim, { limiterTimeouts: limiterTimeouts(kernelLog) });
     io.stdout(`\n# --compare: ${target.name} (${target.kernel}, ${cpus} vCPUs) vs sim ${preset} on qemu-tcg, ${cpus} CPUs (times: host wall s vs virtual s)\n\n${cmp.text}`);
     if (o.logDir) writeText(join(o.logDir, 'compare.txt'), cmp.text);
