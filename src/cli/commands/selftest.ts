@@ -12,7 +12,8 @@
  * DIR, MODPROBE_LIMIT_FILE) are read from the environment. The exit code is kmod.sh's: 0 pass,
  * 1 fail (or usage), 4 skip; 2 for a bad kmodlab option.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { resolvePreset } from '../../kernel/presets.js';
@@ -47,7 +48,8 @@ function kmodShOption(v: string | undefined): KmodShEra | undefined {
   return v;
 }
 
-/** --target qemu:NAME: boot, run, keep the four session outcomes apart (src/targets/qemu/selftest.ts) */
+/** --target qemu:NAME: boot, run, keep the four session outcomes apart (src/targets/qemu/selftest.ts);
+ *  --compare sets the run beside its sim model (src/experiments/selftest-compare.ts) */
 async function runQemuCli(
   kmodShArgs: string[],
   o: SelftestOpts,
@@ -60,17 +62,18 @@ async function runQemuCli(
   const era = kmodShOption(o.kmodSh) ?? NEWEST_KMOD_SH;
   if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
   const q = await import('../../targets/qemu/index.js');
-  return q.runQemuSelftest(
+  const keepGoing = o.keepGoing ?? false;
+  const run = await q.runQemuSelftest(
     {
       spec: o.target,
       args: kmodShArgs,
       era,
       ktap: o.ktap ?? false,
-      keepGoing: o.keepGoing ?? false,
+      keepGoing,
       ...(o.watchRounds !== undefined ? { watchRounds: intOption('--watch-rounds', o.watchRounds, 1) } : {}),
       ...(o.dmesg !== undefined ? { dmesg: o.dmesg } : {}),
       ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
-      compare: o.compare ?? false,
+      keepKernelLog: o.compare ?? false,
       ...(o.cpus !== undefined ? { cpus: intOption('--cpus', o.cpus, 1) } : {}),
       ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
       ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 0) } : {}),
@@ -78,6 +81,17 @@ async function runQemuCli(
     },
     io,
   );
+  if (!o.compare) return run.exitCode;
+  const { compareWithSim } = await import('../../experiments/selftest-compare.js');
+  const c = await compareWithSim(run, { name: q.parseQemuTargetName(o.target), args: kmodShArgs, env: io.env, era, keepGoing });
+  if (c.kind === 'skipped') io.stderr(`kmodlab: --compare: skipped, ${c.reason}\n`);
+  if (c.kind !== 'compared') return run.exitCode;
+  io.stdout(c.text);
+  if (o.logDir) {
+    mkdirSync(o.logDir, { recursive: true });
+    writeFileSync(join(o.logDir, 'compare.txt'), c.comparison.text);
+  }
+  return c.exitCode;
 }
 
 export interface SelftestCliResult {

@@ -9,7 +9,7 @@
 import { QemuTarget, type QemuTargetOptions } from './target.js';
 
 export { QemuTarget, parseQemuTargetName, TEST_KMOD_DIR, type QemuTargetOptions } from './target.js';
-export { runQemuSelftest, type QemuSelftestOptions, type QemuSelftestIo, type SelftestReport, type SelftestTestRecord } from './selftest.js';
+export { runQemuSelftest, type QemuSelftestOptions, type QemuSelftestIo, type QemuSelftestRun, type SelftestReport, type SelftestTestRecord } from './selftest.js';
 export { classifySession, exitCodeFor, EXIT_BOOT_FAILURE, EXIT_FAIL, EXIT_KERNEL_PANIC, EXIT_PASS, EXIT_TIMEOUT } from './outcome.js';
 export type { SessionOutcome, SessionState } from './outcome.js';
 export { GuestSessionError } from './session.js';

@@ -9,15 +9,12 @@
  * dmesg.log, qemu.log, session.json and results.json (per-test status, values, host wall time);
  * `--dmesg FILE` gets dmesg alone (or the console, when the guest can no longer run dmesg).
  *
- * `--compare` runs the same kmod.sh invocation on the simulated kernel the real one corresponds
- * to (kernels.ts: simPreset) with the qemu-tcg machine profile and the same CPU count, and
- * prints both per-test tables side by side (src/experiments/compare.ts); a run whose tests passed
- * exits 1 when the two disagree in a way nothing explains (compareSelftest: the only
- * timing-dependent outcome is the kmod limiter's 5-second wait, explained from the kernel log).
+ * The session gives back its exit code, the report and what a comparison needs (the guest's CPU
+ * count, the kernel log when asked for): `--compare` with the simulator is an experiment
+ * (src/experiments/selftest-compare.ts), not part of the adapter.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compareTables, type Comparison, type OutcomeTable } from '../../experiments/compare.js';
 import {
   KmodShReporter,
   KtapReporter,
@@ -31,9 +28,7 @@ import {
   type Stream,
   type TestOutcome,
 } from '../../selftest/index.js';
-import { createSimTarget } from '../sim.js';
 import type { Target } from '../../selftest/target.js';
-import { kernelSpec } from './kernels.js';
 import { exitCodeFor, type SessionOutcome } from './outcome.js';
 import { GuestSessionError } from './session.js';
 import { parseQemuTargetName, QemuTarget, type QemuTargetOptions } from './target.js';
@@ -49,10 +44,8 @@ export interface QemuSelftestOptions extends QemuTargetOptions {
   watchRounds?: number;
   /** write the kernel log here */
   dmesg?: string;
-  /** run the same plan on the matching sim preset and print both tables */
-  compare?: boolean;
-  /** sim preset for --compare (default: the kernel's simPreset) */
-  comparePreset?: string;
+  /** also read the kernel log for the caller (the evidence --compare explains differences with) */
+  keepKernelLog?: boolean;
   /** open the target (tests pass a fake) */
   open?: (spec: string, opts: QemuTargetOptions) => Promise<Pick<QemuTarget, 'outcome' | 'close' | 'kernelLog' | 'name' | 'kernel'> & Target>;
 }
@@ -130,9 +123,6 @@ export class TimingReporter implements SelftestReporter {
   }
 }
 
-/** A reporter that prints nothing (the sim side of --compare). */
-const SILENT: SelftestReporter = { line: () => {} };
-
 /**
  * Load addresses differ between any two boots (KASLR, allocation order): what 0012/0013 check is
  * whether an address is visible, so a non-zero address compares as "0x<address>".
@@ -158,84 +148,27 @@ export function testRecords(result: SelftestResult | null, seconds: ReadonlyMap<
   });
 }
 
-/** A selftest report as an outcome table: status and results compared, time shown. */
-export function selftestTable(r: SelftestReport): OutcomeTable {
-  return {
-    keyColumns: ['test'],
-    valueColumns: ['status', 'results'],
-    infoColumns: ['s'],
-    rows: r.tests.map((t) => ({
-      key: [t.id],
-      values: [`${t.status} ${t.okRuns}/${t.runs}`, t.results.map((x) => x.replace(/^kmod_test_\d{4}_?/, '')).join(' ')],
-      info: [t.seconds === null ? '' : t.seconds.toFixed(1)],
-    })),
-  };
-}
-
-/** "kmod busy with 50 threads for more than 5 seconds now": a request_module that timed out */
-const LIMITER_TIMEOUT_RE = /request_module: modprobe \S+ cannot be processed, kmod busy with \d+ threads for more than \d+ seconds now/g;
-
-/** How often the kernel log shows the kmod limiter's wait expiring (-ETIME). */
-export function limiterTimeouts(kernelLog: string): number {
-  return kernelLog.match(LIMITER_TIMEOUT_RE)?.length ?? 0;
-}
-
-export function limiterNote(n: number): string {
-  return (
-    `timing-dependent: the real kernel's kmod limiter wait (5 s for one of 50 slots) expired ${n} times ` +
-    '("kmod busy with 50 threads for more than 5 seconds" in its log), so throttled requests failed with -ETIME ' +
-    '(a driver test sees -62; get_fs_type returns NULL and an fs test sees -22). Whether the throttled threads get a slot in ' +
-    "time depends on how fast the guest's 50 concurrent modprobes finish; the sim's qemu-tcg timings come from a run where they always did"
-  );
-}
-
-/**
- * The selftest comparison. Outcomes do not depend on timing except through the kmod limiter's
- * 5-second wait: a failure with -ETIME (-62) or, for an fs test, -EINVAL (-22) is explained when
- * the real kernel's log shows that wait expiring; every other difference is a finding.
- */
-export function compareSelftest(real: SelftestReport, sim: SelftestReport, evidence: { limiterTimeouts?: number } = {}): Comparison {
-  const n = evidence.limiterTimeouts ?? 0;
-  const byId = new Map(real.tests.map((t) => [t.id, t]));
-  return compareTables({ label: `real ${real.kernel}`, table: selftestTable(real) }, { label: `sim ${sim.kernel}`, table: selftestTable(sim) }, (key) => {
-    const t = byId.get(key[0]!);
-    if (n === 0 || !t || t.status !== 'fail') return null;
-    return t.results.some((r) => /=(-62|-22)$/.test(r)) && !t.results.some((r) => r.startsWith('kmod_check_visibility')) ? limiterNote(n) : null;
-  });
-}
-
-/** The same kmod.sh invocation on the simulator (for --compare). */
-export async function runSimSelftest(o: {
-  preset: string;
-  cpus: number;
-  args: string[];
-  env: QemuSelftestIo['env'];
-  era?: KmodShEra;
-  keepGoing?: boolean;
-}): Promise<SelftestReport> {
-  const target = createSimTarget({ kernel: o.preset, machine: 'qemu-tcg', cpus: o.cpus, ...(o.env.DIR ? { dir: o.env.DIR } : {}) });
-  // time the sim's tests by its virtual clock (ns → ms), not by how fast the host simulates
-  const clock = () => target.system.sim.now / 1e6;
-  const rep = new TimingReporter(SILENT, clock);
-  const r = await runSelftest({ target, args: o.args, env: o.env, era: o.era ?? NEWEST_KMOD_SH, reporter: rep, keepGoing: o.keepGoing ?? false });
-  await target.close();
-  return {
-    target: `sim:${o.preset}`,
-    kernel: o.preset,
-    outcome: { state: 'ran', detail: 'completed' },
-    exitCode: r.exitCode,
-    tests: testRecords(r, rep.seconds),
-    seconds: clock() / 1000,
-  };
-}
-
 function writeText(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
 }
 
-/** Boot, run kmod.sh, keep the logs, classify; resolves to the process exit code. */
-export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo): Promise<number> {
+/** What one session gives back. */
+export interface QemuSelftestRun {
+  /** the process exit code: kmod.sh's, or the session's failure (outcome.ts) */
+  exitCode: number;
+  /** the report (results.json), or null when the guest never booted */
+  report: SelftestReport | null;
+  /** the runner's result, or null when the guest failed before kmod.sh finished */
+  result: SelftestResult | null;
+  /** the kernel log, read when --dmesg or keepKernelLog asked for it (else '') */
+  kernelLog: string;
+  /** the guest's CPU count */
+  cpus: number;
+}
+
+/** Boot, run kmod.sh, keep the logs, classify. */
+export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo): Promise<QemuSelftestRun> {
   const name = parseQemuTargetName(o.spec);
   const open = o.open ?? ((s: string, opts: QemuTargetOptions) => QemuTarget.open(s, opts));
   const t0 = Date.now();
@@ -245,7 +178,7 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
   } catch (e) {
     if (!(e instanceof GuestSessionError)) throw e;
     io.stderr(`kmodlab: qemu:${name}: ${e.outcome.state}: ${e.outcome.detail}\n`);
-    return exitCodeFor(e.outcome, false);
+    return { exitCode: exitCodeFor(e.outcome, false), report: null, result: null, kernelLog: '', cpus: o.cpus ?? 2 };
   }
   const rep = new TimingReporter(o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr));
   const ac = new AbortController();
@@ -266,7 +199,7 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
       ...(o.watchRounds !== undefined ? { watchRounds: o.watchRounds } : {}),
       signal: ac.signal,
     });
-    if (o.dmesg !== undefined || o.compare) kernelLog = await target.kernelLog();
+    if (o.dmesg !== undefined || o.keepKernelLog) kernelLog = await target.kernelLog();
     if (o.dmesg !== undefined) writeText(o.dmesg, kernelLog);
   } catch (e) {
     if (!(e instanceof GuestSessionError)) throw e;
@@ -293,19 +226,8 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
   if (outcome.state !== 'ran') io.stderr(`kmodlab: ${target.name}: ${outcome.state}: ${outcome.detail} (exit ${exitCode})\n`);
   else io.stderr(`kmodlab: ${target.name} (${target.kernel}): ${summary(report)} in ${report.seconds.toFixed(0)} s\n`);
 
-  // an interrupted run (Ctrl-C, exit 130) ran only part of its plan: nothing to set beside it
-  if (o.compare && result?.exitCode === 130) io.stderr('kmodlab: --compare: skipped, the run was interrupted\n');
-  else if (o.compare && outcome.state === 'ran' && result && !result.skipped) {
-    const preset = o.comparePreset ?? kernelSpec(name).simPreset;
-    const cpus = target instanceof QemuTarget ? target.guest.cpus : (o.cpus ?? 2);
-    const sim = await runSimSelftest({ preset, cpus, args: o.args, env: io.env, era: o.era ?? NEWEST_KMOD_SH, keepGoing: o.keepGoing ?? false });
-    const cmp = compareSelftest(report, sim, { limiterTimeouts: limiterTimeouts(kernelLog) });
-    io.stdout(`\n# --compare: ${target.name} (${target.kernel}, ${cpus} vCPUs) vs sim ${preset} on qemu-tcg, ${cpus} CPUs (times: host wall s vs virtual s)\n\n${cmp.text}`);
-    if (o.logDir) writeText(join(o.logDir, 'compare.txt'), cmp.text);
-    // a disagreement with the model is a failed check even when every test passed
-    if (cmp.unexplained > 0 && exitCode === 0) return 1;
-  }
-  return exitCode;
+  const cpus = target instanceof QemuTarget ? target.guest.cpus : (o.cpus ?? 2);
+  return { exitCode, report, result, kernelLog, cpus };
 }
 
 function summary(r: SelftestReport): string {
