@@ -5,4 +5,3 @@ export * from './tests.js';
 export * from './runner.js';
 export * from './output.js';
 export * from './target.js';
-export * from './expected.js';

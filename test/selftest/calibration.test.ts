@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CALIBRATION_DEBIAN_61, runSelftest } from '../../src/selftest/index.js';
+import { runSelftest } from '../../src/selftest/index.js';
+import { CALIBRATION_DEBIAN_61 } from './expected.js';
 import { createSimTarget } from '../../src/targets/sim.js';
 
 const quiet = { line: () => {} };
