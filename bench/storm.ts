@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runPoint } from '../src/experiments/storm.js';
-import { runPoints } from '../src/experiments/store.js';
+import { runPoints } from '../src/experiments/points.js';
 import { runSweep } from '../src/experiments/sweep.js';
 import { parseCpuList } from '../src/experiments/cpulist.js';
 import { bench, withPeakRss } from './bench-util.js';

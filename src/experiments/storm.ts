@@ -17,8 +17,8 @@ import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
 import { loadModuleSet } from '../userspace/depmod/index.js';
 import type { ModuleSet } from '../userspace/moduleset.js';
 import type { ColdplugStats } from '../userspace/udevd.js';
-import type { RunPoint } from './store.js';
-import type { StormRunRecord } from './record.js';
+import type { StormRunRecord } from '../results/record.js';
+import type { RunPoint } from '../results/store.js';
 
 /** A sweep point plus the options every run of a sweep shares. */
 export interface StormPoint extends RunPoint {

@@ -7,7 +7,7 @@
  * caller names a worker module whose export turns one point into a StormRunRecord.
  *
  * Guarantees, because a sweep can take long and be stopped at any moment:
- * - every finished record is written to the store (store.ts, atomic) as soon as it arrives, and
+ * - every finished record is written to the store (src/results/store.ts, atomic) as soon as it arrives, and
  *   runs already in the store are skipped, so re-running the same command resumes;
  * - on SIGINT (or the caller's AbortSignal) nothing new is scheduled, runs still computing are
  *   abandoned, every record that did arrive is written completely, and the result says
@@ -25,8 +25,8 @@ import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Piscina } from 'piscina';
 import { EXIT_INTERRUPTED, InputError } from '../errors.js';
-import type { StormParams, StormRunRecord } from './record.js';
-import { listDone, openStore, runKey, validateRecord, writeRecord, type RunPoint } from './store.js';
+import { validateRecord, type StormParams, type StormRunRecord } from '../results/record.js';
+import { listDone, openStore, runKey, writeRecord, type RunPoint } from '../results/store.js';
 
 /** The exit code of a sweep stopped by SIGINT (128 + 2, as shells report it). */
 export const SIGINT_EXIT_CODE = EXIT_INTERRUPTED;

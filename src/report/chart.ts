@@ -14,7 +14,7 @@
  * only on request. A CPU axis with the measured counts as ticks and a legend complete it.
  */
 import asciichart from 'asciichart';
-import type { StormParams, StormRunRecord } from '../experiments/record.js';
+import type { StormParams, StormRunRecord } from '../results/record.js';
 import { groupByPoint, summarize, type Measure } from './records.js';
 import { byteUnit } from './units.js';
 

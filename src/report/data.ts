@@ -7,8 +7,9 @@
  * path (`wastedBytesByCategory.kread` …) and the nested per-module data becomes compact strings,
  * so one run is one row.
  */
-import type { StormParams, StormRunRecord } from '../experiments/record.js';
-import { CATEGORIES, RECORD_FIELDS, canonicalRecord, recordJson, sortRecords } from './records.js';
+import { canonicalRecord, recordsJson, recordsJsonl } from '../results/json.js';
+import { sortRecords } from '../results/order.js';
+import { CATEGORIES, RECORD_FIELDS, type StormParams, type StormRunRecord } from '../results/record.js';
 
 /** RFC 4180 quoting: only when needed, so plain numbers stay plain. */
 function csvField(value: string): string {
@@ -85,13 +86,10 @@ export function renderCsv(records: readonly StormRunRecord[], params?: StormPara
 
 /** A JSON array of the records, two-space indented, in report order. */
 export function renderJson(records: readonly StormRunRecord[], params?: StormParams): string {
-  const sorted = sortRecords(records, params).map(canonicalRecord);
-  return JSON.stringify(sorted, null, 2) + '\n';
+  return recordsJson(records, params);
 }
 
 /** One compact JSON record per line, in report order. */
 export function renderJsonl(records: readonly StormRunRecord[], params?: StormParams): string {
-  return sortRecords(records, params)
-    .map((r) => recordJson(r) + '\n')
-    .join('');
+  return recordsJsonl(records, params);
 }

@@ -8,9 +8,10 @@
  * anything, so it renders the same offline, from a file:// URL, or inside a sandboxed viewer.
  * Like every report it is a pure function of the records: no dates, no host names.
  */
-import type { StormParams, StormRunRecord } from '../experiments/record.js';
-import { runKey } from '../experiments/store.js';
-import { groupByPoint, paramsFromRecords, sortRecords } from './records.js';
+import { paramsFromRecords, sortRecords } from '../results/order.js';
+import type { StormParams, StormRunRecord } from '../results/record.js';
+import { runKey } from '../results/store.js';
+import { groupByPoint } from './records.js';
 import { renderSvgCharts, type SvgOptions } from './svg.js';
 import { tableColumns } from './table.js';
 import { formatBytes, formatNs } from './units.js';

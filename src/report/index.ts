@@ -4,7 +4,7 @@
  * The CLI maps `--format` (and `--svg`, `--html`) to a renderer here, so adding a format is one
  * line in one place. Every renderer is a pure function of (records, params, options) → text.
  */
-import type { StormParams, StormRunRecord } from '../experiments/record.js';
+import type { StormParams, StormRunRecord } from '../results/record.js';
 import { InputError } from '../errors.js';
 import { renderChart, type ChartOptions } from './chart.js';
 import { renderCsv, renderJson, renderJsonl } from './data.js';

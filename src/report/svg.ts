@@ -15,8 +15,8 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import type { StormParams, StormRunRecord } from '../experiments/record.js';
-import { CATEGORIES, groupByPoint, summarize, type Measure, type PointGroup } from './records.js';
+import { CATEGORIES, type StormParams, type StormRunRecord } from '../results/record.js';
+import { groupByPoint, summarize, type Measure, type PointGroup } from './records.js';
 import { byteUnit } from './units.js';
 
 /** How the waste chart shows MODULE_STATS categories. */

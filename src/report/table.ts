@@ -7,7 +7,7 @@
  * spread (min–max): one seed's boot is one interleaving, and the spread says how much the
  * interleaving matters at that CPU count.
  */
-import type { StormParams, StormRunRecord } from '../experiments/record.js';
+import type { StormParams, StormRunRecord } from '../results/record.js';
 import { groupByPoint, summarize, type Measure, type PointGroup } from './records.js';
 import { formatByteRange, formatBytes, formatCount, formatCountRange, formatNs, formatNsRange } from './units.js';
 

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progressWanted, runSweep, SIGINT_EXIT_CODE } from '../../src/experiments/sweep.js';
-import { listDone, runFileName, runKey, runPoints } from '../../src/experiments/store.js';
+import { runPoints } from '../../src/experiments/points.js';
+import { listDone, runFileName, runKey } from '../../src/results/store.js';
 import { fakeParams, fakeRecord } from '../fixtures/report/records.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

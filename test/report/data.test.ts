@@ -4,9 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCsv, renderJson, renderJsonl, csvColumns } from '../../src/report/data.js';
-import { RECORD_FIELDS } from '../../src/report/records.js';
 import { fakeParams, fakeRecords } from '../fixtures/report/records.js';
-import type { StormRunRecord } from '../../src/experiments/record.js';
+import { RECORD_FIELDS, type StormRunRecord } from '../../src/results/record.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const params = fakeParams({ cpus: [1, 64], kernels: ['v6.1', 'v6.5'], seeds: [1, 2] });
@@ -41,8 +40,8 @@ function parseCsv(text: string): string[][] {
 }
 
 test('record.ts fields: the report knows every field of a record', () => {
-  const src = readFileSync(path.join(root, 'src/experiments/record.ts'), 'utf8');
-  const body = src.slice(src.indexOf('export interface StormRunRecord'), src.indexOf('}', src.indexOf('duplicates: DuplicateRow[]')));
+  const src = readFileSync(path.join(root, 'src/results/record.ts'), 'utf8');
+  const body = src.slice(src.indexOf('export const stormRunRecordSchema'), src.indexOf('}', src.indexOf('duplicates: z.array(duplicateRowSchema)')));
   const fields = [...body.matchAll(/^\s+(\w+): /gm)].map((m) => m[1]);
   assert.deepEqual([...RECORD_FIELDS], fields);
   assert.deepEqual(Object.keys(records[0]!).sort(), [...RECORD_FIELDS].sort(), 'the fixture is a full record');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { renderHtml } from '../../src/report/html.js';
 import { fakeParams, fakeRecords } from '../fixtures/report/records.js';
 import { checkXml } from '../fixtures/report/xml.js';
-import type { StormRunRecord } from '../../src/experiments/record.js';
+import type { StormRunRecord } from '../../src/results/record.js';
 
 const params = fakeParams({ cpus: [1, 8, 64, 255, 300], kernels: ['v6.1', 'v6.4', 'v6.5'], seeds: [1, 2] });
 const records = fakeRecords(params);

@@ -7,7 +7,7 @@ import { renderTable } from '../../src/report/table.js';
 import { renderChart } from '../../src/report/chart.js';
 import { renderReport } from '../../src/report/index.js';
 import { fakeParams, fakeRecords } from '../fixtures/report/records.js';
-import type { StormRunRecord } from '../../src/experiments/record.js';
+import type { StormRunRecord } from '../../src/results/record.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const goldenDir = path.join(root, 'test/fixtures/report/golden');

@@ -2,18 +2,20 @@
  * DOC: `kmodlab storm` — the boot-time coldplug storm, swept over CPU counts, kernel presets and
  * seeds; `kmodlab storm merge DIR…` joins result directories.
  *
- * Wiring only: run points come from src/experiments/store.ts, runs from src/experiments/storm.ts
- * (in a worker-thread pool via src/experiments/sweep.ts), reports from src/report/.
+ * Wiring only: run points come from src/experiments/points.ts, runs from src/experiments/storm.ts
+ * (in a worker-thread pool via src/experiments/sweep.ts), stored and merged results from
+ * src/results/store.ts, reports from src/report/.
  */
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { InputError } from '../../errors.js';
 import { runParallelStorm, type ParallelStormOpts } from './dupstorm.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
-import { merge, parseShard, runPoints, shardPoints } from '../../experiments/store.js';
+import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
 import type { StormPoint } from '../../experiments/storm.js';
-import type { StormParams, StormRunRecord } from '../../experiments/record.js';
+import type { StormParams, StormRunRecord } from '../../results/record.js';
+import { merge } from '../../results/store.js';
 import { loadPolicyPlugin } from '../../io/policy.js';
 import { loadPresetFile } from '../../io/presets.js';
 import { presetNames, type KernelPreset } from '../../kernel/presets.js';

@@ -1,5 +1,5 @@
 /**
- * DOC: the storm's result store — `--out DIR`, resume, `--shard i/N`, `storm merge`.
+ * DOC: the storm's result store — `--out DIR`, resume, `storm merge`.
  *
  * A big sweep (hundreds of CPU counts × presets × seeds) must survive Ctrl-C, crashes and being
  * spread over many machines by whatever job runner is at hand. So results are kept kdevops-style,
@@ -13,20 +13,21 @@
  *   directory (mixing them would make resume skip the wrong runs);
  * - resume = `listDone`: a run whose file exists and parses as a record is done; temp files left
  *   by a killed writer are ignored, and removed once they are clearly stale;
- * - `--shard i/N` takes every N-th point of the deterministic run list (round-robin, so every
- *   shard gets small and large CPU counts alike), and the N shards partition the list exactly;
  * - `merge` joins result directories, keeps identical duplicates once and rejects conflicting
  *   ones, naming both files.
+ *
+ * Which points a sweep (or one `--shard i/N` of it) runs is the experiment's business
+ * (src/experiments/points.ts); this file only keys, stores and reads their records.
  */
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { z } from 'zod';
 import { InputError } from '../errors.js';
-import type { StormParams, StormRunRecord } from './record.js';
-import { kernelOrder, pointComparator, recordJson } from '../report/records.js';
+import { recordJson } from './json.js';
+import { kernelOrder, paramsFromRecords, pointComparator } from './order.js';
+import { firstIssue, stormParamsSchema, validateRecord, type StormParams, type StormRunRecord } from './record.js';
 
-/** A point of a sweep. Extra fields (options for the worker) may ride along. */
+/** The run a record belongs to, and what its file is keyed by. Extra fields (a worker's options) may ride along. */
 export interface RunPoint {
   machine: string;
   cpus: number;
@@ -68,62 +69,6 @@ export function runFileName(p: RunPoint): string {
   return `${runKey(p)}.json`;
 }
 
-/** The run list of a sweep, in report order: cpus ascending, kernels in the given order, seeds. */
-export function runPoints(params: Pick<StormParams, 'machine' | 'cpus' | 'kernels' | 'seeds'>): RunPoint[] {
-  const out: RunPoint[] = [];
-  const cpus = [...new Set(params.cpus)].sort((a, b) => a - b);
-  const seeds = [...new Set(params.seeds)].sort((a, b) => a - b);
-  for (const c of cpus) for (const k of params.kernels) for (const s of seeds) out.push({ machine: params.machine, cpus: c, kernel: k, seed: s });
-  return out;
-}
-
-// ---- validation -------------------------------------------------------------------------------
-
-const count = z.number().int().nonnegative();
-const recordSchema = z.looseObject({
-  machine: z.string().min(1),
-  cpus: z.number().int().positive(),
-  kernel: z.string().min(1),
-  seed: z.number().int(),
-  wastedBytes: count,
-  wastedBytesByCategory: z.looseObject({ kread: count, decompress: count, becoming: count, load: count }),
-  failedBecoming: count,
-  failedLoad: count,
-  modulesLoaded: count,
-  loadAttempts: count,
-  loadAttemptsByModule: z.record(z.string(), count),
-  failuresByModule: z.record(z.string(), z.record(z.string(), count)),
-  peakVmallocBytes: count,
-  peakModuleAreaBytes: count,
-  allocFailures: count,
-  modulesFailedByAllocation: z.array(z.string()),
-  settleNs: count,
-  workerBlockedNs: count,
-  uevents: count,
-  duplicates: z.array(z.looseObject({ module: z.string(), count, reason: z.string() })),
-});
-
-const paramsSchema = z.looseObject({
-  machine: z.string(),
-  cpus: z.array(z.number().int().positive()),
-  kernels: z.array(z.string()),
-  seeds: z.array(z.number().int()),
-  command: z.string(),
-});
-
-function firstIssue(err: z.ZodError): string {
-  const i = err.issues[0];
-  if (!i) return 'invalid';
-  return `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`;
-}
-
-/** Check that a parsed value is a StormRunRecord; one-line InputError naming `where` if not. */
-export function validateRecord(value: unknown, where: string): StormRunRecord {
-  const r = recordSchema.safeParse(value);
-  if (!r.success) throw new InputError(`${where}: not a storm record (${firstIssue(r.error)})`);
-  return value as StormRunRecord;
-}
-
 // ---- writing ----------------------------------------------------------------------------------
 
 function sameParams(a: StormParams, b: StormParams): boolean {
@@ -149,7 +94,7 @@ async function readManifest(dir: string): Promise<Manifest | null> {
   }
   const v = value as Partial<Manifest>;
   if (v?.format !== MANIFEST_FORMAT || v.version !== 1) throw new InputError(`${file}: not a kmodlab storm manifest`);
-  const p = paramsSchema.safeParse(v.params);
+  const p = stormParamsSchema.safeParse(v.params);
   if (!p.success) throw new InputError(`${file}: bad params (${firstIssue(p.error)})`);
   return v as Manifest;
 }
@@ -249,31 +194,6 @@ export async function readStore(dir: string): Promise<{ manifest: Manifest | nul
   return { manifest, records };
 }
 
-// ---- sharding ---------------------------------------------------------------------------------
-
-export interface Shard {
-  /** 1-based */
-  index: number;
-  count: number;
-}
-
-/** Parse `--shard i/N` (1 ≤ i ≤ N). */
-export function parseShard(text: string, option = '--shard'): Shard {
-  const m = /^\s*([0-9]+)\s*\/\s*([0-9]+)\s*$/.exec(text);
-  if (!m) throw new InputError(`${option}: bad shard "${text}": expected i/N, e.g. 2/8`);
-  const index = Number(m[1]);
-  const n = Number(m[2]);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`${option}: bad shard "${text}": N must be at least 1`);
-  if (!Number.isSafeInteger(index) || index < 1 || index > n) throw new InputError(`${option}: bad shard "${text}": i must be from 1 to ${n}`);
-  return { index, count: n };
-}
-
-/** The points of shard i/N: positions i-1, i-1+N, i-1+2N … of the run list. */
-export function shardPoints<T>(points: readonly T[], shard: Shard | null | undefined): T[] {
-  if (!shard) return [...points];
-  return points.filter((_, pos) => pos % shard.count === shard.index - 1);
-}
-
 // ---- merging ----------------------------------------------------------------------------------
 
 export interface MergeResult {
@@ -310,17 +230,6 @@ export async function merge(dirs: readonly string[], command = ''): Promise<Merg
     }
   }
   const all = [...seen.values()].map((v) => v.record);
-  const kernels = kernelOrder(all, { kernels: kernelsGiven });
-  all.sort(pointComparator(kernels));
-  const machines = [...new Set(all.map((r) => r.machine))].sort();
-  return {
-    records: all,
-    params: {
-      machine: machines.join(','),
-      cpus: [...new Set(all.map((r) => r.cpus))].sort((a, b) => a - b),
-      kernels,
-      seeds: [...new Set(all.map((r) => r.seed))].sort((a, b) => a - b),
-      command,
-    },
-  };
+  all.sort(pointComparator(kernelOrder(all, { kernels: kernelsGiven })));
+  return { records: all, params: paramsFromRecords(all, command, { kernels: kernelsGiven }) };
 }
