@@ -123,6 +123,13 @@ test('kvm-guest coldplug on v6.1-stable: duplicate failed loads are dominated by
   console.log(`# kvm-guest v6.1-stable coldplug: ${JSON.stringify(counts)}`);
 });
 
+test('udev children_max by flavour: the profile\'s udev settings reach udevd\'s children_max', () => {
+  const kvm = loadMachine('kvm-guest');
+  assert.equal(createSystem({ machine: kvm }).childrenMax, Math.min(2 * 8 + 16, 64, 2048));
+  assert.equal(createSystem({ machine: { ...kvm, udev: { flavour: 'old' } } }).childrenMax, 8 + 16);
+  assert.equal(createSystem({ machine: loadMachine('sr950') }).childrenMax, 912);
+});
+
 test('a whole coldplug is a pure function of its inputs and seed', () => {
   const a = createSystem({ machine: 'kvm-guest', cpus: 32, kernel: 'v6.4', seed: 7 }).runColdplug();
   const b = createSystem({ machine: 'kvm-guest', cpus: 32, kernel: 'v6.4', seed: 7 }).runColdplug();

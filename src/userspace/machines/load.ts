@@ -100,11 +100,3 @@ export function initDurationNs(m: Machine, module: string): number {
 export function initResult(m: Machine, module: string): number | undefined {
   return m.moduleInit[module]?.result;
 }
-
-/** udevd's worker limit on this machine (spec §8.2). */
-export function udevChildrenMax(m: Machine): number {
-  if (m.udev.childrenMax !== undefined) return m.udev.childrenMax;
-  if (m.udev.flavour === 'old') return 8 + 2 * m.cpus;
-  const byMem = Math.max(Math.floor(m.ramBytes / (128 * 1024 * 1024)), 10);
-  return Math.min(2 * m.cpus + 16, byMem, 2048);
-}

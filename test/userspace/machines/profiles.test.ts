@@ -11,7 +11,7 @@ import path from 'node:path';
 import { InputError } from '../../../src/errors.js';
 import { coldplugDevices } from '../../../src/userspace/machines/coldplug.js';
 import { featureNumber } from '../../../src/userspace/machines/cpufeatures.js';
-import { forCpus, initDurationNs, initResult, listMachineNames, loadMachine, machinesDir, parseMachine, udevChildrenMax } from '../../../src/userspace/machines/load.js';
+import { forCpus, initDurationNs, initResult, listMachineNames, loadMachine, machinesDir, parseMachine } from '../../../src/userspace/machines/load.js';
 import { cpuModalias, parseCpuModalias } from '../../../src/userspace/machines/modalias.js';
 
 test('shipped profiles: kvm-guest, qemu-tcg, sr950', () => {
@@ -82,13 +82,6 @@ test('qemu-tcg timings add up to the calibration (2 vCPUs)', () => {
   const cold = dup + ns(xfsFile, t.relocBytesPerSec) + initDurationNs(m, 'xfs');
   assert.ok(Math.abs(cold / 1e6 - 946) < 5, `insmod xfs cold: ${cold / 1e6} ms`);
   assert.equal(t.modprobeStartNs + t.initstateReadNs, 58_000_000);
-});
-
-test('udev children_max by flavour', () => {
-  const kvm = loadMachine('kvm-guest');
-  assert.equal(udevChildrenMax(kvm), Math.min(2 * 8 + 16, 64, 2048));
-  assert.equal(udevChildrenMax({ ...kvm, udev: { flavour: 'old' } }), 8 + 16);
-  assert.equal(udevChildrenMax(loadMachine('sr950')), 912);
 });
 
 test('coldplug: one uevent per CPU, one per ACPI processor, then the devices', () => {
