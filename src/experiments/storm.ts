@@ -2,15 +2,17 @@
  * DOC: the boot-time coldplug storm — one run point to one result record.
  *
  * A run boots one simulated machine (profile, CPU count, kernel preset, seed), lets udevd replay
- * the coldplug "add" uevents of every device the profile lists, runs the simulation until the last
- * uevent has settled, and reads off what the kernel itself would report: the MODULE_STATS waste
- * counters and duplicate table (spec §5.9, accounted on every preset), peak use of the vmalloc and
- * module areas, allocations that did not fit, and — from userspace's side — load attempts and
- * their failures per module, the settle time and the time workers spent blocked in the kernel.
+ * the coldplug "add" uevents of every device the profile lists, and runs the simulation until the
+ * last uevent has settled. The record's figures are observed, not read off the model: the run's
+ * event log, udevd's coldplug and, at the end, the kernel's MODULE_STATS counters (the kernel's
+ * own instrument, spec §5.9, accounted on every preset) go to the storm metrics
+ * (src/metrics/storm.ts) — the same code a real guest's trace can be measured with.
  *
  * `runPoint` is the sweep's worker export (src/experiments/sweep.ts runs it in a thread pool).
  */
 import { pathToFileURL } from 'node:url';
+import { coldplugEvent, moduleStatsSnapshot, observeSimLog } from '../metrics/sim.js';
+import { StormMetrics } from '../metrics/storm.js';
 import { createSystem, type System } from '../system/index.js';
 import { getPreset, type KernelPreset } from '../kernel/presets.js';
 import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
@@ -42,6 +44,8 @@ export interface StormRun {
   system: System;
   coldplug: ColdplugStats;
   preset: KernelPreset;
+  /** what was observed of the run (the record's figures) */
+  metrics: StormMetrics;
 }
 
 const moduleSets = new Map<string, ModuleSet>();
@@ -91,56 +95,17 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
       ...(policy !== undefined ? { policy } : {}),
     },
   });
+  const metrics = new StormMetrics();
+  observeSimLog(system.sim.log, metrics.observe);
   const coldplug = system.runColdplug();
-  return { system, coldplug, preset };
-}
-
-function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(r).sort()) out[k] = r[k]!;
-  return out;
+  metrics.observe(coldplugEvent(coldplug));
+  metrics.observe(moduleStatsSnapshot(system.kernel.stats, system.sim.now));
+  return { system, coldplug, preset, metrics };
 }
 
 /** The result record of a finished storm. */
 export function stormRecord(p: StormPoint, run: StormRun): StormRunRecord {
-  const { system, coldplug } = run;
-  const k = system.kernel;
-  const st = k.stats;
-  const mem = k.memory.summary();
-  const live = new Set(k.modules().filter((m) => k.moduleState(m.name) === 'live').map((m) => m.name));
-  const failures: Record<string, Record<string, number>> = {};
-  for (const [m, f] of Object.entries(coldplug.failuresByModule)) failures[m] = sortedRecord(f);
-  return {
-    machine: p.machine,
-    cpus: p.cpus,
-    kernel: p.kernel,
-    seed: p.seed,
-    wastedBytes: st.virtualMemWasted,
-    wastedBytesByCategory: {
-      kread: st.invalid_kread_bytes,
-      decompress: st.invalid_decompress_bytes,
-      becoming: st.invalid_becoming_bytes,
-      load: st.invalid_mod_bytes,
-    },
-    failedBecoming: st.failed_becoming,
-    failedLoad: st.failed_load_modules,
-    modulesLoaded: live.size,
-    loadAttempts: coldplug.loadAttempts,
-    loadAttemptsByModule: sortedRecord(coldplug.loadAttemptsByModule),
-    failuresByModule: sortedRecord(failures),
-    peakVmallocBytes: mem.vmalloc.peak,
-    peakModuleAreaBytes: mem.module.peak,
-    allocFailures: mem.vmalloc.failures + mem.module.failures,
-    // legitimate loads lost to exhaustion: never LIVE, and every failed attempt was -ENOMEM
-    // (a module whose init fails anyway, e.g. -ENODEV, is not counted)
-    modulesFailedByAllocation: [...k.memory.failedModules]
-      .filter((m) => !live.has(m) && Object.keys(coldplug.failuresByModule[m] ?? { ENOMEM: 1 }).every((e) => e === 'ENOMEM'))
-      .sort(),
-    settleNs: coldplug.settleNs,
-    workerBlockedNs: coldplug.workerBlockedNs,
-    uevents: coldplug.uevents,
-    duplicates: st.duplicates().map((d) => ({ module: d.name, count: d.count, reason: d.reason })),
-  };
+  return { machine: p.machine, cpus: p.cpus, kernel: p.kernel, seed: p.seed, ...run.metrics.figures() };
 }
 
 /** The sweep's worker export: one point → one record. */
