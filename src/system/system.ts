@@ -18,7 +18,7 @@ import { testKmodModule, type TestKmodModule, type TestKmodModuleOptions } from 
 import { behaviourFactory, PlatformState } from '../userspace/behaviour.js';
 import { loadSnapshot } from '../userspace/depmod/snapshot.js';
 import { joinPath, ModuleFs } from '../userspace/fs.js';
-import { KmodIndex, LoadAccounting, type KmodConfig, type KmodHost } from '../userspace/libkmod.js';
+import { KmodIndex, type KmodConfig, type KmodHost } from '../userspace/libkmod.js';
 import { coldplugDevices } from '../userspace/machines/coldplug.js';
 import { forCpus, loadMachine, type Machine } from '../userspace/machines/load.js';
 import type { MachineProfile } from '../userspace/machines/schema.js';
@@ -83,8 +83,6 @@ export interface System {
   moduleSet: ModuleSet;
   platform: PlatformState;
   kmodVersion: number;
-  /** every finit_module/init_module userspace made (modprobe and udev workers) */
-  accounting: LoadAccounting;
   /** what modprobe processes run with */
   modprobeEnv: ModprobeEnv;
   /** the usermode-helper host plugged into the kernel */
@@ -183,7 +181,6 @@ export function createSystem(o: SystemOptions = {}): System {
 
   const fs = new ModuleFs();
   fs.addModuleTree(index.dirname, index.allModules(), imageFor);
-  const accounting = new LoadAccounting();
   const t = machine.timings;
   const host: KmodHost = {
     sim,
@@ -200,7 +197,7 @@ export function createSystem(o: SystemOptions = {}): System {
     kernelCompression: kernel.moduleCompression,
     jitter: o.jitter ?? 0.2,
   };
-  const modprobeEnv: ModprobeEnv = { host, index, kmodVersion, startNs: t.modprobeStartNs, config: o.modprobeConfig, observer: accounting.observe };
+  const modprobeEnv: ModprobeEnv = { host, index, kmodVersion, startNs: t.modprobeStartNs, config: o.modprobeConfig };
   // Debian: /sbin/modprobe → /bin/kmod, a multi-call binary
   fs.addProgram('/bin/kmod', modprobeProgram(modprobeEnv));
   fs.symlink('/bin/kmod', '/sbin/modprobe');
@@ -218,14 +215,14 @@ export function createSystem(o: SystemOptions = {}): System {
   const childrenMax = children_max(o.udev?.flavour ?? machine.udev.flavour, machine.cpus, machine.ramBytes, o.udev?.childrenMax ?? machine.udev.childrenMax);
 
   const system: System = {
-    sim, cpu, kernel, fs, index, machine, moduleSet: set, platform, kmodVersion, accounting, modprobeEnv, umh, testKmod, udevTimings, childrenMax,
+    sim, cpu, kernel, fs, index, machine, moduleSet: set, platform, kmodVersion, modprobeEnv, umh, testKmod, udevTimings, childrenMax,
     modprobe: (args) => sim.spawn(`modprobe ${args.join(' ')}`, runModprobe(modprobeEnv, args)),
     runModprobe: (args) => runModprobe(modprobeEnv, args),
     uevents: () => coldplugDevices(machine, machine.cpus),
     coldplug(co = {}) {
       const u = new Udevd({
         host, index, kmodVersion, events: co.events ?? system.uevents(), childrenMax, timings: udevTimings, config: o.modprobeConfig,
-        observer: accounting.observe, keepJournal: co.keepJournal ?? o.udev?.keepJournal ?? false,
+        keepJournal: co.keepJournal ?? o.udev?.keepJournal ?? false,
       });
       u.start();
       return u;

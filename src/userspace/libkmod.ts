@@ -24,7 +24,7 @@
  */
 import type { KernelApi, KFile, Task } from '../kernel/api.js';
 import { MODULE_INIT_COMPRESSED_FILE } from '../kernel/api.js';
-import { EEXIST, ENOENT, ENOEXEC, ENOSYS, errnoFromText, errnoName, strerror } from '../kernel/errno.js';
+import { EEXIST, ENOENT, ENOEXEC, ENOSYS, errnoFromText, strerror } from '../kernel/errno.js';
 import type { CpuPool, Proc, Sim } from '../sim/index.js';
 import { aliasMatches } from './depmod/alias.js';
 import { normaliseName } from './depmod/names.js';
@@ -541,23 +541,4 @@ const KMOD_TEXTS: ReadonlyArray<readonly [string, string]> = [
 export function modprobeErrno(stderr: string): string | null {
   for (const [text, name] of KMOD_TEXTS) if (stderr.includes(text)) return name;
   return errnoFromText(stderr);
-}
-
-/** Counts the storm reports: load attempts per module, failures by errno name. */
-export class LoadAccounting {
-  attempts: Record<string, number> = {};
-  failures: Record<string, Record<string, number>> = {};
-  total = 0;
-  blockedNs = 0;
-
-  readonly observe: SyscallObserver = (module, r, ns) => {
-    this.total++;
-    this.blockedNs += ns;
-    this.attempts[module] = (this.attempts[module] ?? 0) + 1;
-    if (r < 0) {
-      const f = (this.failures[module] ??= {});
-      const k = errnoName(r);
-      f[k] = (f[k] ?? 0) + 1;
-    }
-  };
 }

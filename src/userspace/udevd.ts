@@ -20,15 +20,16 @@
  * first load turns LIVE, and each calls finit_module. The kernel has to sort those duplicates
  * out, and the version decides what that costs.
  *
- * Reported per run (ColdplugStats): load attempts and failure errnos per module, the time from
- * the trigger to the last event finished (settle), and the time workers spent blocked inside
- * finit_module/init_module.
+ * Reported per run (ColdplugStats): the uevents, the workers forked, the time from the trigger to
+ * the last event finished (settle, what `udevadm settle` waits for) and the journal. What the
+ * workers' loads cost is not counted here: the kernel logs every finit_module/init_module, and
+ * src/metrics/ observes them.
  */
 import type { Task } from '../kernel/api.js';
 import { ENODEV, ENOENT, errnoName, strerror } from '../kernel/errno.js';
 import { WaitQueue, type Process, type Proc } from '../sim/index.js';
 import type { Uevent } from './machines/coldplug.js';
-import { KmodCtx, LoadAccounting, spend, type KmodConfig, type KmodHost, type KmodIndex, type SyscallObserver } from './libkmod.js';
+import { KmodCtx, spend, type KmodConfig, type KmodHost, type KmodIndex } from './libkmod.js';
 
 /** One "add" uevent carrying a MODALIAS (machines/coldplug.ts makes a profile's list). */
 export type { Uevent };
@@ -70,8 +71,6 @@ export interface UdevdOptions {
   childrenMax: number;
   timings: UdevTimings;
   config?: KmodConfig;
-  /** also told about every finit/init_module a worker makes (the system's global counts) */
-  observer?: SyscallObserver;
   /** keep the journal lines ("Inserted module 'kvm_intel'", …) */
   keepJournal?: boolean;
 }
@@ -81,11 +80,6 @@ export interface ColdplugStats {
   childrenMax: number;
   /** workers forked */
   workers: number;
-  /** finit_module/init_module calls workers made */
-  loadAttempts: number;
-  loadAttemptsByModule: Record<string, number>;
-  /** failed syscalls per module: errno name → count (EEXIST included: the kernel's answer) */
-  failuresByModule: Record<string, Record<string, number>>;
   /** "Inserted module" lines per module (the probe returned 0 — also when the kernel said EEXIST) */
   insertedByModule: Record<string, number>;
   /** module lookups skipped because the module was LIVE or built in ("already loaded") */
@@ -94,8 +88,6 @@ export interface ColdplugStats {
   startNs: number;
   /** from the trigger's start until the last event finished */
   settleNs: number;
-  /** total time workers spent inside finit_module/init_module */
-  workerBlockedNs: number;
   /** events finished so far */
   finished: number;
   journal: string[];
@@ -114,7 +106,6 @@ export class Udevd {
   private readonly idle: Worker[] = [];
   private readonly workers: Worker[] = [];
   private readonly mainWq: WaitQueue;
-  private readonly acct = new LoadAccounting();
   /** devpaths of events being handled (count), and every ancestor of one */
   private readonly busyExact = new Map<string, number>();
   private readonly busyAnc = new Map<string, number>();
@@ -125,8 +116,8 @@ export class Udevd {
   constructor(private readonly o: UdevdOptions) {
     this.mainWq = new WaitQueue(o.host.sim, 'udevd.main');
     this.st = {
-      uevents: o.events.length, childrenMax: o.childrenMax, workers: 0, loadAttempts: 0, loadAttemptsByModule: {}, failuresByModule: {},
-      insertedByModule: {}, alreadyLoaded: 0, startNs: 0, settleNs: 0, workerBlockedNs: 0, finished: 0, journal: [],
+      uevents: o.events.length, childrenMax: o.childrenMax, workers: 0, insertedByModule: {}, alreadyLoaded: 0, startNs: 0, settleNs: 0,
+      finished: 0, journal: [],
     };
   }
 
@@ -145,14 +136,7 @@ export class Udevd {
   }
 
   stats(): ColdplugStats {
-    return {
-      ...this.st,
-      loadAttempts: this.acct.total,
-      loadAttemptsByModule: this.acct.attempts,
-      failuresByModule: this.acct.failures,
-      workerBlockedNs: this.acct.blockedNs,
-      settleNs: this.lastFinishNs - this.st.startNs,
-    };
+    return { ...this.st, settleNs: this.lastFinishNs - this.st.startNs };
   }
 
   private *trigger(): Proc<void> {
@@ -192,7 +176,7 @@ export class Udevd {
         event: ev,
         wq: new WaitQueue(sim, `udev-worker.${this.workers.length}`),
         // the fork's copy of the parent's context: from here on it is this worker's alone
-        ctx: new KmodCtx(this.o.index, this.o.host, { kmodVersion: this.o.kmodVersion, config: this.o.config, observer: this.observe }),
+        ctx: new KmodCtx(this.o.index, this.o.host, { kmodVersion: this.o.kmodVersion, config: this.o.config }),
       };
       this.workers.push(nw);
       this.st.workers++;
@@ -224,11 +208,6 @@ export class Udevd {
   private markBusy(devpath: string, d: 1 | -1): void {
     mark(this.busyExact, this.busyAnc, devpath, d);
   }
-
-  private readonly observe: SyscallObserver = (module, r, ns, how) => {
-    this.acct.observe(module, r, ns, how);
-    this.o.observer?.(module, r, ns, how);
-  };
 
   private *worker(w: Worker): Proc<void> {
     const { sim } = this.o.host;

@@ -5,7 +5,9 @@
  * tests do not depend on the real kernel model's details. This kernel implements the v6.1-stable
  * same-name check (wait while UNFORMED/COMING, then -EEXIST if LIVE else -EBUSY), sysfs
  * visibility from COMING on, init via the module's behaviour, refcounts from dependencies,
- * delete_module, and request_module through a usermode-helper host. It records every call.
+ * delete_module, and request_module through a usermode-helper host. It records every call, and
+ * logs finit_module/init_module entry and exit like the real kernel (src/kernel/kernel.ts), so
+ * src/metrics/ can observe userspace's loads here too.
  */
 import type { FsTypeRef, KernelApi, KFile, ModuleInitContext, SysfsModuleView, Task, UsermodeHelperHost } from '../../src/kernel/api.js';
 import { EBUSY, EEXIST, ENOENT, ENOSYS, EWOULDBLOCK } from '../../src/kernel/errno.js';
@@ -60,15 +62,23 @@ export class StubKernel implements KernelApi {
   }
 
   *finit_module(task: Task, file: KFile | null, args: string, flags: number): Proc<number> {
-    if (this.o.noFinit) return -ENOSYS;
-    const r = yield* this.load(task, file!, args);
-    this.calls.push({ t: this.sim.now, how: 'finit', module: file!.image.name, path: file!.path, inode: file!.inode, flags, result: r });
+    const log = this.sim.log;
+    if (log.enabled) log.emit('finit', { phase: 'enter', module: file?.image.name ?? null, inode: file?.inode ?? null, flags }, task.proc);
+    let r = -ENOSYS;
+    if (!this.o.noFinit) {
+      r = yield* this.load(task, file!, args);
+      this.calls.push({ t: this.sim.now, how: 'finit', module: file!.image.name, path: file!.path, inode: file!.inode, flags, result: r });
+    }
+    if (log.enabled) log.emit('finit', { phase: 'exit', module: file?.image.name ?? null, inode: file?.inode ?? null, ret: r }, task.proc);
     return r;
   }
 
   *init_module(task: Task, file: KFile, len: number, args: string): Proc<number> {
+    const log = this.sim.log;
+    if (log.enabled) log.emit('init_module', { phase: 'enter', module: file.image.name, len }, task.proc);
     const r = yield* this.load(task, file, args);
     this.calls.push({ t: this.sim.now, how: 'init', module: file.image.name, path: file.path, inode: file.inode, len, result: r });
+    if (log.enabled) log.emit('init_module', { phase: 'exit', module: file.image.name, ret: r }, task.proc);
     return r;
   }
 

@@ -5,9 +5,26 @@ import { EEXIST, ENOENT } from '../../src/kernel/errno.js';
 import type { Proc } from '../../src/sim/index.js';
 import { createSystem, type System } from '../../src/system/index.js';
 import { loadMachine } from '../../src/userspace/machines/load.js';
+import { LoadCounter } from '../../src/metrics/loads.js';
+import { observeSimLog } from '../../src/metrics/sim.js';
+import { isUdevWorker } from '../../src/metrics/storm.js';
 
 function task(s: System): Task {
   return { proc: s.sim.current!, comm: 'test_kmod-0', capSysModule: true, capSyslog: true };
+}
+
+/** every finit_module/init_module userspace makes from now on (modprobe and udev workers), observed in the log */
+function countLoads(s: System, callers?: (caller: string) => boolean): LoadCounter {
+  const loads = new LoadCounter(callers);
+  observeSimLog(s.sim.log, loads.observe);
+  return loads;
+}
+
+/** runColdplug, with the udev workers' loads as the storm counts them */
+function runColdplug(s: System) {
+  const loads = countLoads(s, isUdevWorker);
+  const st = s.runColdplug();
+  return { ...st, loadAttempts: loads.total, loadAttemptsByModule: loads.attempts, failuresByModule: loads.failures, workerBlockedNs: loads.blockedNs };
 }
 
 function run<T>(s: System, g: () => Proc<T>): T {
@@ -20,22 +37,24 @@ function run<T>(s: System, g: () => Proc<T>): T {
 test('N concurrent `modprobe xfs` on a pre-6.5 kernel: kernel 1×0 + (N−1)×EEXIST, every modprobe exits 0 (calibration table)', () => {
   for (const n of [1, 2, 4, 8]) {
     const s = createSystem({ machine: 'qemu-tcg', cpus: 8, kernel: 'v6.1-stable' });
+    const accounting = countLoads(s);
     const procs = Array.from({ length: n }, () => s.modprobe(['xfs']));
     s.sim.run();
     assert.deepEqual(procs.map((p) => p.result!.exitCode), Array(n).fill(0), `N=${n}`);
-    assert.equal(s.accounting.attempts.xfs, n);
-    assert.deepEqual(s.accounting.failures.xfs ?? {}, n > 1 ? { EEXIST: n - 1 } : {});
+    assert.equal(accounting.attempts.xfs, n);
+    assert.deepEqual(accounting.failures.xfs ?? {}, n > 1 ? { EEXIST: n - 1 } : {});
     assert.equal(s.kernel.moduleState('xfs'), 'live');
   }
 });
 
 test('the same on an idempotent-finit kernel (v6.5+): every caller gets the winner\'s 0', () => {
   const s = createSystem({ machine: 'qemu-tcg', cpus: 8, kernel: 'newest' });
+  const accounting = countLoads(s);
   const procs = Array.from({ length: 4 }, () => s.modprobe(['xfs']));
   s.sim.run();
   assert.deepEqual(procs.map((p) => p.result!.exitCode), [0, 0, 0, 0]);
-  assert.equal(s.accounting.attempts.xfs, 4);
-  assert.equal(s.accounting.failures.xfs, undefined);
+  assert.equal(accounting.attempts.xfs, 4);
+  assert.equal(accounting.failures.xfs, undefined);
 });
 
 test('request_module runs /sbin/modprobe through the usermode helper: 0, 256, -ENOENT', () => {
@@ -89,16 +108,16 @@ function sum(r: Record<string, number>): number {
 test('kvm-guest coldplug on v6.1-stable: duplicate failed loads are dominated by per-CPU-matched modules and their dependencies', () => {
   const counts: Record<number, { failed: number; perCpu: number; wasted: number; settleMs: number; wallMs: number }> = {};
   // warm the snapshot and index caches and the JIT, so the timing below is the simulation's
-  createSystem({ machine: 'kvm-guest', cpus: 255, kernel: 'v6.1-stable' }).runColdplug();
+  runColdplug(createSystem({ machine: 'kvm-guest', cpus: 255, kernel: 'v6.1-stable' }));
   for (const cpus of [8, 255]) {
     let wallMs = Infinity;
     let s!: System;
-    let st!: ReturnType<System['runColdplug']>;
+    let st!: ReturnType<typeof runColdplug>;
     // best of two: the test runner runs files in parallel
     for (let i = 0; i < 2; i++) {
       const t0 = Date.now();
       s = createSystem({ machine: 'kvm-guest', cpus, kernel: 'v6.1-stable' });
-      st = s.runColdplug();
+      st = runColdplug(s);
       wallMs = Math.min(wallMs, Date.now() - t0);
     }
     const per = perCpuModules(s);
@@ -131,31 +150,32 @@ test('udev children_max by flavour: the profile\'s udev settings reach udevd\'s 
 });
 
 test('a whole coldplug is a pure function of its inputs and seed', () => {
-  const a = createSystem({ machine: 'kvm-guest', cpus: 32, kernel: 'v6.4', seed: 7 }).runColdplug();
-  const b = createSystem({ machine: 'kvm-guest', cpus: 32, kernel: 'v6.4', seed: 7 }).runColdplug();
+  const a = runColdplug(createSystem({ machine: 'kvm-guest', cpus: 32, kernel: 'v6.4', seed: 7 }));
+  const b = runColdplug(createSystem({ machine: 'kvm-guest', cpus: 32, kernel: 'v6.4', seed: 7 }));
   assert.deepEqual(a, b);
 });
 
 test('exclusive cpufreq drivers: intel_pstate active → -EEXIST; ACPI off → -ENODEV; the profile\'s driver registers once', () => {
   const sr950 = loadMachine('sr950');
   const s = createSystem({ machine: sr950, cpus: 16, kernel: 'v6.1-stable' });
-  const st = s.runColdplug();
+  const st = runColdplug(s);
   // the init's -EEXIST; concurrent loaders of the failing module get -EBUSY (v6.2 same-name check)
   assert.ok(st.failuresByModule.acpi_cpufreq!.EEXIST! >= 1);
   assert.equal(st.failuresByModule.acpi_cpufreq!.ENODEV, undefined);
   assert.equal(s.kernel.moduleState('acpi_cpufreq'), null);
 
   const noAcpi = createSystem({ machine: { ...sr950, acpi: { ...sr950.acpi, enabled: false } }, cpus: 16, kernel: 'v6.1-stable' });
-  const st2 = noAcpi.runColdplug();
+  const st2 = runColdplug(noAcpi);
   assert.ok(st2.failuresByModule.acpi_cpufreq!.ENODEV! >= 1);
 
   const acpiDriver = createSystem({ machine: { ...sr950, cpufreq: { driver: 'acpi-cpufreq' } }, cpus: 16, kernel: 'v6.1-stable' });
+  const accounting = countLoads(acpiDriver);
   acpiDriver.runColdplug();
   assert.equal(acpiDriver.kernel.moduleState('acpi_cpufreq'), 'live');
   assert.equal(acpiDriver.kernel.moduleState('pcc_cpufreq'), null);
   assert.equal(acpiDriver.platform.cpufreqDriver, 'acpi-cpufreq');
-  assert.equal(acpiDriver.accounting.failures.acpi_cpufreq?.ENODEV, undefined);
-  assert.ok((acpiDriver.accounting.failures.pcc_cpufreq?.EEXIST ?? 0) + (acpiDriver.accounting.failures.pcc_cpufreq?.ENODEV ?? 0) >= 1);
+  assert.equal(accounting.failures.acpi_cpufreq?.ENODEV, undefined);
+  assert.ok((accounting.failures.pcc_cpufreq?.EEXIST ?? 0) + (accounting.failures.pcc_cpufreq?.ENODEV ?? 0) >= 1);
   // EDAC: the first EDAC driver on bare metal owns the core
   assert.equal(acpiDriver.platform.edacOwner === null || acpiDriver.platform.edacOwner.endsWith('_edac'), true);
 });
@@ -172,9 +192,9 @@ test('the modprobe path must exist in the file system; -EEXIST from an init is s
 
 test('Debian 6.12 (xz modules) on an idempotent kernel: kmod 30 decompresses itself and init_module is not deduplicated; kmod 31 gets the dedup', () => {
   const run30 = createSystem({ machine: 'kvm-guest', cpus: 16, kernel: 'newest', modules: 'debian-6.12', kmodVersion: 30 });
-  const st30 = run30.runColdplug();
+  const st30 = runColdplug(run30);
   const run31 = createSystem({ machine: 'kvm-guest', cpus: 16, kernel: 'newest', modules: 'debian-6.12', kmodVersion: 31 });
-  const st31 = run31.runColdplug();
+  const st31 = runColdplug(run31);
   assert.equal(run30.kernel.moduleCompression, 'xz');
   assert.ok(st30.failuresByModule.kvm_intel!.EEXIST! >= 1, 'init_module duplicates hit the same-name check');
   assert.equal(st31.failuresByModule.kvm_intel, undefined, 'finit_module(COMPRESSED_FILE) waiters share the winner\'s 0');

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENODEV } from '../../src/kernel/errno.js';
 import { children_max, Udevd, type UdevTimings, type Uevent } from '../../src/userspace/udevd.js';
+import { LoadCounter } from '../../src/metrics/loads.js';
+import { observeSimLog } from '../../src/metrics/sim.js';
 import { bench, MS, type BenchOptions } from '../system/fixtures.js';
 
 const GIB = 1024 ** 3;
@@ -29,9 +31,13 @@ function coldplug(cpus: number, childrenMax: number, o: BenchOptions = {}) {
   events.push({ devpath: '/sys/devices/pci0000:00/0000:00:19.0', subsystem: 'pci', modalias: 'pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00' });
   events.push({ devpath: '/sys/devices/platform/x', subsystem: 'platform', modalias: 'platform:nothing' });
   const u = new Udevd({ host: b.host, index: b.index, kmodVersion: 30, events, childrenMax, timings: TIMINGS, keepJournal: true });
+  // the workers' loads, observed in the kernel's log (src/metrics/), beside udevd's own stats
+  const loads = new LoadCounter();
+  observeSimLog(b.sim.log, loads.observe);
   u.start();
   b.sim.run();
-  return { b, u, st: u.stats() };
+  const st = { ...u.stats(), loadAttempts: loads.total, loadAttemptsByModule: loads.attempts, failuresByModule: loads.failures, workerBlockedNs: loads.blockedNs };
+  return { b, u, st };
 }
 
 test('coldplug: every event handled, at most children_max workers, per-CPU modules loaded by several workers at once', () => {
