@@ -20,11 +20,7 @@ function sortedObject(value: unknown): unknown {
   return value;
 }
 
-/**
- * The record with its keys in record.ts order (then any newer fields, sorted), map keys sorted,
- * category keys in the kernel's order. Lists keep their order: it is the simulator's (and the
- * kernel's stats table's) own.
- */
+/** The record as a plain object in canonical key order (see the DOC above). */
 export function canonicalRecord(r: StormRunRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const src = r as unknown as Record<string, unknown>;
