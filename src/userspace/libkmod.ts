@@ -288,14 +288,10 @@ export interface KmodModule {
   install: { command: string; exitCode: number } | undefined;
 }
 
-/** Called after every finit_module/init_module a context makes (for the storm's counts). */
-export type SyscallObserver = (module: string, result: number, blockedNs: number, how: 'finit' | 'init') => void;
-
 export interface KmodCtxOptions {
   /** kmod's version (`kmod --version`): what it does is its row of kmod-releases.ts */
   kmodVersion: number;
   config?: KmodConfig;
-  observer?: SyscallObserver;
 }
 
 /** The result of one probe: 0 or -errno, and which module failed (for the message). */
@@ -315,9 +311,6 @@ export class KmodCtx {
   private readonly blacklist: ReadonlySet<string>;
   /** what this kmod version does (resolved once from opts.kmodVersion) */
   private readonly kmod: KmodRelease;
-  /** time this context spent inside finit_module/init_module */
-  blockedNs = 0;
-  syscalls = 0;
 
   constructor(
     readonly index: KmodIndex,
@@ -474,25 +467,18 @@ export class KmodCtx {
     if (typeof file === 'number') return file;
     let r: number;
     if (file.compression === 'none') {
-      r = yield* this.finit(task, m.name, file, options, 0);
-      if (r === -ENOSYS) r = yield* this.initFromUserspace(task, m.name, file, options);
+      r = yield* this.host.kernel.finit_module(task, file, options, 0);
+      if (r === -ENOSYS) r = yield* this.initFromUserspace(task, file, options);
     } else if (this.kmod.finitCompressedFile && this.host.kernelCompression === file.compression) {
-      r = yield* this.finit(task, m.name, file, options, MODULE_INIT_COMPRESSED_FILE);
-      if (r === -ENOSYS) r = yield* this.initFromUserspace(task, m.name, file, options);
+      r = yield* this.host.kernel.finit_module(task, file, options, MODULE_INIT_COMPRESSED_FILE);
+      if (r === -ENOSYS) r = yield* this.initFromUserspace(task, file, options);
     } else {
-      r = yield* this.initFromUserspace(task, m.name, file, options);
+      r = yield* this.initFromUserspace(task, file, options);
     }
     return r;
   }
 
-  private *finit(task: Task, name: string, file: KFile, options: string, flags: number): Proc<number> {
-    const t0 = this.host.sim.now;
-    const r = yield* this.host.kernel.finit_module(task, file, options, flags);
-    this.account(name, r, this.host.sim.now - t0, 'finit');
-    return r;
-  }
-
-  private *initFromUserspace(task: Task, name: string, file: KFile, options: string): Proc<number> {
+  private *initFromUserspace(task: Task, file: KFile, options: string): Proc<number> {
     const { timings } = this.host;
     yield* spend(this.host, Math.round((file.size * 1e9) / timings.readBytesPerSec));
     let len = file.size;
@@ -500,16 +486,7 @@ export class KmodCtx {
       len = file.image.imageSize;
       yield* spend(this.host, Math.round((len * 1e9) / timings.decompressBytesPerSec));
     }
-    const t0 = this.host.sim.now;
-    const r = yield* this.host.kernel.init_module(task, file, len, options);
-    this.account(name, r, this.host.sim.now - t0, 'init');
-    return r;
-  }
-
-  private account(name: string, r: number, ns: number, how: 'finit' | 'init'): void {
-    this.blockedNs += ns;
-    this.syscalls++;
-    this.opts.observer?.(name, r, ns, how);
+    return yield* this.host.kernel.init_module(task, file, len, options);
   }
 }
 

@@ -26,7 +26,7 @@ import { O_NONBLOCK, type Task } from '../kernel/api.js';
 import { EEXIST, strerror } from '../kernel/errno.js';
 import type { Proc } from '../sim/index.js';
 import type { Program } from './fs.js';
-import { KmodCtx, mod_strerror, spend, type KmodConfig, type KmodHost, type KmodIndex, type KmodModule, type ProbeFlags, type SyscallObserver } from './libkmod.js';
+import { KmodCtx, mod_strerror, spend, type KmodConfig, type KmodHost, type KmodIndex, type KmodModule, type ProbeFlags } from './libkmod.js';
 
 export interface ModprobeEnv {
   host: KmodHost;
@@ -35,7 +35,6 @@ export interface ModprobeEnv {
   /** process start up to the lookup result: fork+exec, libkmod context, config, index load */
   startNs: number;
   config?: KmodConfig;
-  observer?: SyscallObserver;
 }
 
 /** What a run printed, for targets that show it (the selftest's `modprobe` calls). */
@@ -120,7 +119,7 @@ export function* modprobeMain(env: ModprobeEnv, argv: readonly string[], io: Mod
   yield* spend(host, env.startNs);
   const args = parseArgs(argv, io);
   if (typeof args === 'number') return args;
-  const ctx = new KmodCtx(env.index, host, { kmodVersion: env.kmodVersion, config: env.config, observer: env.observer });
+  const ctx = new KmodCtx(env.index, host, { kmodVersion: env.kmodVersion, config: env.config });
   let exit = 0;
   for (const name of args.names) {
     const r = args.remove ? yield* rmmod(ctx, task, name, args, io) : yield* insmod(ctx, task, name, args, io);
