@@ -37,6 +37,12 @@ export interface KernelSpec {
   sourceSeries: string;
   /** modules in /lib/modules are xz-compressed (.ko.xz) */
   compressedModules: boolean;
+  /**
+   * what builds the out-of-tree test modules: the host's gcc (the kernel was built with the
+   * host's gcc-12), or the suite's own compiler, unpacked with the suite's libc, binutils and
+   * linux-kbuild into a private build root and run there with chroot
+   */
+  toolchain: 'host' | 'suite';
   /** the kernel's sim model */
   sim: SimKernelModel;
   /** sim preset the issue compares against (for reports): sim.preset */
@@ -59,6 +65,7 @@ export const KERNELS: readonly KernelSpec[] = [
     suite: 'bookworm',
     sourceSeries: '6.1',
     compressedModules: false,
+    toolchain: 'host',
     sim: { preset: 'v6.1-stable', machine: 'qemu-tcg', snapshot: 'debian-6.1', moduleCompression: null, kmodVersion: 30 },
   }),
   described({
@@ -66,7 +73,38 @@ export const KERNELS: readonly KernelSpec[] = [
     suite: 'bookworm-backports',
     sourceSeries: '6.12',
     compressedModules: true,
+    toolchain: 'host',
     sim: { preset: 'v6.11', machine: 'qemu-tcg', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 30 },
+  }),
+  // Built with gcc-10; its linux-kbuild-5.10 and modules are bullseye's. Debian 5.10 ships its
+  // modules uncompressed and has no CONFIG_MODULE_DECOMPRESS (that came with v5.17). Preset by
+  // era until measured: v5.7 (K6 + K8; kmod.sh has 0010-0013 from v5.8).
+  described({
+    name: 'debian-5.10',
+    suite: 'bullseye',
+    sourceSeries: '5.10',
+    compressedModules: false,
+    toolchain: 'suite',
+    sim: { preset: 'v5.7', machine: 'qemu-tcg', snapshot: 'debian-6.1', moduleCompression: null, kmodVersion: 28 },
+  }),
+  // trixie's 6.12 (gcc-14) with trixie's kmod 34, which hands a .ko.xz to finit_module with
+  // MODULE_INIT_COMPRESSED_FILE: the kernel decompresses.
+  described({
+    name: 'debian-trixie',
+    suite: 'trixie',
+    sourceSeries: '6.12',
+    compressedModules: true,
+    toolchain: 'suite',
+    sim: { preset: 'v6.11', machine: 'qemu-tcg', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 34 },
+  }),
+  // sid's newest (7.x, gcc-16) with sid's kmod 34.
+  described({
+    name: 'debian-sid',
+    suite: 'sid',
+    sourceSeries: '7.2',
+    compressedModules: true,
+    toolchain: 'suite',
+    sim: { preset: 'newest', machine: 'qemu-tcg', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 34 },
   }),
 ];
 

@@ -4,21 +4,28 @@
  * Steps (each skipped when its output is already in the cache):
  *  1. host tools: qemu-system-x86, busybox-static, kmod, bash-static, libcap2-bin, cpio, and the
  *     compiler bits (apt-get install when missing; needs root).
- *  2. a private apt state per suite under CACHE/apt/SUITE (sources.list with only that suite),
- *     so bookworm-backports needs no change to the system's apt sources.
- *  3. `apt-get download` of linux-image-REL-unsigned, linux-headers-REL (+ -common, linux-kbuild)
- *     and linux-source-X into CACHE/debs; unpacked with dpkg-deb -x, never installed.
- *  4. test_kmod.c and test_module.c from the source tarball, built out of tree against the
- *     headers together with the project's own kml_slow / kml_fail (scripts/kernel/modules/).
- *  5. the static guest agent and storm helper (scripts/kernel/*.c) built with the host's gcc.
- *  6. the initramfs: busybox, bash-static, the host's kmod tools and capsh with their shared
- *     libraries, xfs with its dependency chain and the test modules (depmod run for the subset),
- *     plus plain and xz copies of the storm modules under /lib/kml.
+ *  2. a private apt state per suite under CACHE/apt/SUITE (sources.list with only that suite and
+ *     an empty dpkg status), so bookworm-backports or bullseye need no change to the system's apt
+ *     sources and the host's installed versions never shadow the suite's.
+ *  3. `apt-get download` of the kernel (linux-image-REL-unsigned, or sid's linux-base/-binary-
+ *     unsigned/-modules split), linux-headers-REL (+ -common, linux-kbuild) and linux-source-X
+ *     into CACHE/debs; unpacked with dpkg-deb -x, never installed.
+ *  4. the guest userspace from the same suite: kmod, libkmod2, libcap2-bin and what apt says
+ *     they need (libc6, libssl, liblzma, libzstd, zlib…), unpacked into NAME/userspace; its
+ *     depmod (run on the host under the suite's own dynamic loader) builds modules.dep.
+ *  5. test_kmod.c and test_module.c from the source tarball, built out of tree against the
+ *     headers together with the project's own kml_slow / kml_fail (scripts/kernel/modules/):
+ *     with the host's gcc when the kernel was built with it (bookworm), else with the suite's
+ *     compiler, binutils and linux-kbuild unpacked into NAME/buildroot and run under chroot.
+ *  6. the static guest agent and storm helper (scripts/kernel/*.c) built with the host's gcc.
+ *  7. the initramfs: busybox, bash-static, the suite's kmod tools and capsh with their shared
+ *     libraries and the suite's loader, xfs with its dependency chain and the test modules (depmod
+ *     run for the subset), plus plain and xz copies of the storm modules under /lib/kml.
  * A stamp keyed by every package version and the guest sources makes a second run instant.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile, stat, chmod } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +35,7 @@ import { parseModulesDep } from '../../userspace/depmod/dep.js';
 import { cacheDir, kernelDir, kernelSpec, type KernelSpec } from './kernels.js';
 
 /** Bump when the layout of a prepared kernel changes. */
-const PREPARE_FORMAT = 3;
+const PREPARE_FORMAT = 4;
 
 /** The modules the storms load (plain and xz copies under /lib/kml), besides test_kmod itself. */
 export const STORM_MODULES = [...DUPSTORM_MODULES, 'test_module'] as const;
@@ -46,7 +53,7 @@ export interface PreparedKernel {
   dir: string;
   vmlinuz: string;
   initramfs: string;
-  /** host kmod version (the guest runs the same tools), e.g. 30 */
+  /** the guest's kmod version (its suite's kmod package, unpacked into the initramfs), e.g. 30 */
   kmodVersion: number;
   /** module name → its dependencies in load order (from modules.dep) */
   moduleDeps: Record<string, string[]>;
@@ -143,6 +150,8 @@ function aptOpts(cache: string, suite: string): string[] {
     '-o', 'Dir::Etc::SourceParts=/dev/null',
     '-o', `Dir::State::Lists=${join(d, 'lists')}`,
     '-o', `Dir::Cache=${d}`,
+    // an empty dpkg status: the host's installed versions never shadow the suite's candidates
+    '-o', `Dir::State::status=${join(d, 'status')}`,
     '-o', 'APT::Sandbox::User=root',
   ];
 }
@@ -150,6 +159,10 @@ function aptOpts(cache: string, suite: string): string[] {
 async function aptUpdate(cache: string, suite: string, refresh: boolean, log: (s: string) => void): Promise<void> {
   const d = join(cache, 'apt', suite);
   const stampFile = join(d, 'updated');
+  if (!existsSync(join(d, 'status'))) {
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, 'status'), '');
+  }
   if (!refresh && existsSync(stampFile)) return;
   await mkdir(join(d, 'lists', 'partial'), { recursive: true });
   await mkdir(join(d, 'archives', 'partial'), { recursive: true });
@@ -180,6 +193,58 @@ async function aptShow(cache: string, suite: string, pkg: string): Promise<AptPa
   return { name: field('Package'), version: field('Version'), depends: field('Depends'), filename: field('Filename') };
 }
 
+/** The guest userspace taken from the kernel's own suite (apt adds libc6 and what they link). */
+const GUEST_PACKAGES = ['kmod', 'libkmod2', 'libcap2-bin', 'liblzma5', 'libzstd1', 'zlib1g'];
+
+/** Besides the compiler and linux-kbuild: what kbuild's make and shell commands use. */
+const TOOLCHAIN_PACKAGES = ['make', 'libc6-dev', 'binutils', 'coreutils', 'dash', 'bash', 'sed', 'grep', 'mawk', 'findutils', 'diffutils', 'gzip', 'xz-utils', 'tar'];
+
+/** The compiler package a headers package names: linux-compiler-gcc-N-x86, gcc-N or gcc-N-for-host. */
+function compilerPackage(depends: string): string | undefined {
+  for (const alt of depends.split(/,\s*/)) {
+    const name = alt.trim().split(/[\s|(]/)[0]!;
+    if (/^(linux-compiler-gcc-\d+-x86|gcc-\d+(-for-host)?)$/.test(name)) return name;
+  }
+  return undefined;
+}
+
+/**
+ * The packages that carry a kernel release: linux-image-REL-unsigned where Debian has one (the
+ * image and its modules), else (sid since 7.x) what the linux-image-REL meta package depends on,
+ * with the unsigned binary in place of the signed one. The first carries the version.
+ */
+async function kernelImagePackages(cache: string, suite: string, imageName: string, release: string): Promise<AptPackage[]> {
+  try {
+    return [await aptShow(cache, suite, `${imageName}-unsigned`)];
+  } catch {
+    const meta = await aptShow(cache, suite, imageName);
+    const parts: AptPackage[] = [];
+    for (const alt of meta.depends.split(/,\s*/)) {
+      const name = alt.trim().split(/[\s|(]/)[0]!;
+      if (!name.startsWith('linux-') || !name.endsWith(`-${release}`)) continue;
+      const unsigned = name.replace(/^linux-binary-/, 'linux-binary-unsigned-');
+      parts.push(await aptShow(cache, suite, unsigned));
+    }
+    if (!parts.some((p) => p.name.startsWith('linux-binary-')) || !parts.some((p) => p.name.startsWith('linux-modules-')))
+      throw new Error(`${imageName} in ${suite}: no -unsigned package and no linux-binary/linux-modules in Depends (${meta.depends})`);
+    return parts;
+  }
+}
+
+/**
+ * What maintainer scripts would have done in a build root unpacked with dpkg-deb: /bin/sh, awk,
+ * /dev/null and /tmp.
+ */
+async function finishBuildRoot(tree: string): Promise<void> {
+  if (!existsSync(join(tree, 'usr', 'bin', 'sh'))) await symlink('dash', join(tree, 'usr', 'bin', 'sh'));
+  if (!existsSync(join(tree, 'usr', 'bin', 'awk'))) await symlink('mawk', join(tree, 'usr', 'bin', 'awk'));
+  await mkdir(join(tree, 'dev'), { recursive: true });
+  await mkdir(join(tree, 'tmp'), { recursive: true });
+  await chmod(join(tree, 'tmp'), 0o1777);
+  if (process.getuid?.() !== 0) throw new InputError(`building in ${tree} needs root (chroot)`);
+  await run('mknod', ['-m', '666', join(tree, 'dev', 'null'), 'c', '1', '3']);
+}
+
 /** The package names in a Depends field that start with a prefix. */
 function dependsOn(depends: string, prefix: string): string | undefined {
   for (const alt of depends.split(/,\s*/)) {
@@ -205,6 +270,125 @@ async function aptDownload(cache: string, suite: string, pkgs: AptPackage[], log
   }
   for (const [name, f] of files) if (!existsSync(f)) throw new Error(`download of ${name} did not produce ${f}`);
   return files;
+}
+
+/**
+ * Every package apt would install for pkgs on an empty system of the suite (the private state's
+ * dpkg status is empty), as download records: apt's own dependency resolution, nothing guessed.
+ */
+async function aptClosure(cache: string, suite: string, pkgs: string[]): Promise<AptPackage[]> {
+  const r = await run('apt-get', [...aptOpts(cache, suite), '-qq', '--print-uris', '--no-install-recommends', 'install', ...pkgs], { allowFail: true });
+  if (r.code !== 0) throw new Error(`apt-get install --print-uris ${pkgs.join(' ')} in ${suite}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+  const out: AptPackage[] = [];
+  for (const m of r.stdout.matchAll(/^'[^']+' (([^_\s]+)_([^_\s]+)_[^_\s]+\.deb) /gm))
+    out.push({ name: m[2]!, version: decodeURIComponent(m[3]!), depends: '', filename: m[1]! });
+  if (out.length === 0) throw new Error(`apt-get install --print-uris ${pkgs.join(' ')} in ${suite}: no packages listed`);
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * A tree of unpacked packages, merged like a usrmerge system (bin, sbin, lib, lib64 are links
+ * into usr/) so packages of every era land in one place: tar keeps those links.
+ */
+async function unpackTree(tree: string, debs: string[]): Promise<void> {
+  await rm(tree, { recursive: true, force: true });
+  for (const d of ['usr/bin', 'usr/sbin', 'usr/lib', 'usr/lib64']) await mkdir(join(tree, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'lib', 'lib64']) await symlink(`usr/${d}`, join(tree, d));
+  for (const deb of debs)
+    await sh('dpkg-deb --fsys-tarfile "$DEB" | tar -x --keep-directory-symlink -C "$TREE"', { DEB: deb, TREE: tree });
+}
+
+/** Resolve a path inside an unpacked tree, following its symlinks (absolute ones into the tree). */
+function treeReal(tree: string, p: string): string {
+  let cur = p;
+  for (let i = 0; i < 40; i++) {
+    const parts = cur.split('/').filter(Boolean);
+    let done = '';
+    let changed = false;
+    for (let j = 0; j < parts.length; j++) {
+      const next = `${done}/${parts[j]}`;
+      const host = join(tree, next);
+      let target: string | null = null;
+      try {
+        target = readlinkSync(host);
+      } catch {
+        target = null;
+      }
+      if (target !== null) {
+        const base = target.startsWith('/') ? target : join(done || '/', target);
+        cur = join(base, ...parts.slice(j + 1));
+        changed = true;
+        break;
+      }
+      done = next;
+    }
+    if (!changed) return join(tree, cur);
+  }
+  throw new Error(`${p} in ${tree}: too many symlinks`);
+}
+
+/** The suite's own dynamic loader and library path in an unpacked tree, to run its binaries here. */
+interface TreeRunner {
+  tree: string;
+  ldso: string;
+  libPath: string;
+}
+
+function treeRunner(tree: string): TreeRunner {
+  const ldso = treeReal(tree, '/lib64/ld-linux-x86-64.so.2');
+  if (!existsSync(ldso)) throw new Error(`no dynamic loader in ${tree}`);
+  const libPath = ['/usr/lib/x86_64-linux-gnu', '/usr/lib'].map((d) => join(tree, d)).join(':');
+  return { tree, ldso, libPath };
+}
+
+/** Run a binary of the tree under the tree's loader; argv0 names the tool (kmod's multi-call). */
+async function runInTree(t: TreeRunner, bin: string, argv0: string, args: string[]): Promise<RunResult> {
+  // ld.so passes the path it was given as argv[0]: a link named like the tool in a private dir
+  const links = join(t.tree, '.kml-bin');
+  await mkdir(links, { recursive: true });
+  const link = join(links, argv0);
+  await rm(link, { force: true });
+  await symlink(treeReal(t.tree, bin), link);
+  return run(t.ldso, ['--library-path', t.libPath, link, ...args]);
+}
+
+/**
+ * Copy a binary of the tree into the initramfs at guestPath, with every library the tree's loader
+ * resolves for it (into /lib/x86_64-linux-gnu, by soname) and the loader itself.
+ */
+async function copyTreeBinary(t: TreeRunner, bin: string, guestPath: string, stage: string): Promise<void> {
+  const real = treeReal(t.tree, bin);
+  const dst = join(stage, guestPath);
+  await mkdir(dirname(dst), { recursive: true });
+  await copyFile(real, dst);
+  await chmod(dst, 0o755);
+  const list = await run(t.ldso, ['--library-path', t.libPath, '--list', real]);
+  for (const line of list.stdout.split('\n')) {
+    const m = /^\s*(\S+) => (\/\S+)/.exec(line);
+    if (!m) continue;
+    await copyTreeLib(m[2]!, basename(m[1]!), stage);
+  }
+  const loader = join(stage, 'lib64', 'ld-linux-x86-64.so.2');
+  if (!existsSync(loader)) await copyFile(t.ldso, loader);
+}
+
+async function copyTreeLib(file: string, soname: string, stage: string): Promise<void> {
+  const target = join(stage, 'lib', 'x86_64-linux-gnu', soname);
+  if (existsSync(target)) return;
+  await mkdir(dirname(target), { recursive: true });
+  await copyFile(file, target); // copyFile follows the soname link to the real file
+}
+
+/** A library the tree's tools dlopen (kmod 34 opens liblzma and libzstd only when needed). */
+async function copyDlopenLib(t: TreeRunner, soname: string, stage: string): Promise<boolean> {
+  for (const d of ['/usr/lib/x86_64-linux-gnu', '/usr/lib']) {
+    const f = join(t.tree, d, soname);
+    if (existsSync(f)) {
+      await copyTreeLib(treeReal(t.tree, join(d, soname)), soname, stage);
+      return true;
+    }
+  }
+  return false;
 }
 
 async function dpkgVersion(pkg: string): Promise<string> {
@@ -258,7 +442,8 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   const imageName = dependsOn(meta.depends, 'linux-image-');
   if (!imageName) throw new Error(`linux-image-amd64 in ${spec.suite}: no kernel in Depends (${meta.depends})`);
   const release = imageName.replace(/^linux-image-/, '');
-  const image = await aptShow(cache, spec.suite, `${imageName}-unsigned`);
+  const imagePkgs = await kernelImagePackages(cache, spec.suite, imageName, release);
+  const image = imagePkgs[0]!;
   const headers = await aptShow(cache, spec.suite, `linux-headers-${release}`);
   const commonName = dependsOn(headers.depends, 'linux-headers-');
   const kbuildName = dependsOn(headers.depends, 'linux-kbuild-');
@@ -266,32 +451,63 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   const common = await aptShow(cache, spec.suite, commonName);
   const kbuild = await aptShow(cache, spec.suite, kbuildName);
   const source = await aptShow(cache, spec.suite, `linux-source-${spec.sourceSeries}`);
-  const pkgs = [image, headers, common, kbuild, source];
+  // The guest's userspace: the suite's kmod and capsh with everything they link, and the
+  // decompressors kmod 34 dlopens; never the host's.
+  const guestPkgs = await aptClosure(cache, spec.suite, GUEST_PACKAGES);
+  // The suite's compiler (the one the headers name) when the host's cannot build for the kernel.
+  let toolchainPkgs: AptPackage[] = [];
+  if (spec.toolchain === 'suite') {
+    const compiler = compilerPackage(`${headers.depends}, ${common.depends}`);
+    if (!compiler) throw new Error(`linux-headers-${release}: no compiler in Depends (${headers.depends})`);
+    toolchainPkgs = (await aptClosure(cache, spec.suite, [compiler, kbuild.name, ...TOOLCHAIN_PACKAGES])).filter(
+      (p) => p.name !== kbuild.name,
+    );
+  }
+  const pkgs = [...imagePkgs, headers, common, kbuild, source];
 
   const packages: Record<string, string> = {};
   for (const p of pkgs) packages[p.name] = p.version;
+  for (const p of guestPkgs) packages[`guest:${p.name}`] = p.version;
+  for (const p of toolchainPkgs) packages[`build:${p.name}`] = p.version;
   Object.assign(packages, hostVersions);
   const h = createHash('sha256');
   h.update(JSON.stringify({ PREPARE_FORMAT, name, packages, inputStamp }));
   const stamp = h.digest('hex').slice(0, 16);
   log(`kernel ${release} (${image.version}) from ${spec.suite}`);
-  const files = await aptDownload(cache, spec.suite, pkgs, log);
+  const files = await aptDownload(cache, spec.suite, [...pkgs, ...guestPkgs, ...toolchainPkgs], log);
 
   // Unpack: image + headers into one root so the headers' relative symlinks resolve.
   const root = join(dir, 'root');
+  const userTree = join(dir, 'userspace');
+  const buildRoot = join(dir, 'buildroot');
   const unpackStamp = join(dir, 'unpacked');
-  const unpackKey = pkgs.map((p) => `${p.name}=${p.version}`).join(' ');
+  const unpackKey = [...pkgs, ...guestPkgs, ...toolchainPkgs].map((p) => `${p.name}=${p.version}`).join(' ');
+  const hostBuilt = spec.toolchain === 'host';
   if (!existsSync(unpackStamp) || readFileSync(unpackStamp, 'utf8') !== unpackKey) {
     await rm(dir, { recursive: true, force: true });
     await mkdir(root, { recursive: true });
-    for (const p of [image, headers, common, kbuild]) {
+    for (const p of [...imagePkgs, ...(hostBuilt ? [headers, common, kbuild] : [])]) {
       log(`unpacking ${p.name}`);
       await run('dpkg-deb', ['-x', files.get(p.name)!, root]);
     }
-    // The headers' Makefile includes the -common tree by absolute path: point it at ours.
-    const mk = join(root, 'usr', 'src', `linux-headers-${release}`, 'Makefile');
-    await writeFile(mk, (await readFile(mk, 'utf8')).replaceAll('/usr/src/', `${join(root, 'usr', 'src')}/`));
-    log(`extracting lib/test_kmod.c, lib/test_module.c from linux-source-${spec.sourceSeries}`);
+    // merged-/usr packages put the modules in usr/lib/modules: give depmod -b its lib/modules
+    if (!existsSync(join(root, 'lib', 'modules')) && existsSync(join(root, 'usr', 'lib', 'modules'))) {
+      await mkdir(join(root, 'lib'), { recursive: true });
+      await symlink('../usr/lib/modules', join(root, 'lib', 'modules'));
+    }
+    if (hostBuilt) {
+      // The headers' Makefile includes the -common tree by absolute path: point it at ours.
+      const mk = join(root, 'usr', 'src', `linux-headers-${release}`, 'Makefile');
+      await writeFile(mk, (await readFile(mk, 'utf8')).replaceAll('/usr/src/', `${join(root, 'usr', 'src')}/`));
+    }
+    log(`unpacking the guest userspace from ${spec.suite}: ${guestPkgs.map((p) => `${p.name} ${p.version}`).join(', ')}`);
+    await unpackTree(userTree, guestPkgs.map((p) => files.get(p.name)!));
+    if (!hostBuilt) {
+      log(`unpacking ${spec.suite}'s toolchain (${toolchainPkgs.length} packages) and the headers into a build root`);
+      await unpackTree(buildRoot, [...toolchainPkgs, headers, common, kbuild].map((p) => files.get(p.name)!));
+      await finishBuildRoot(buildRoot);
+    }
+    log(`extracting lib/test_kmod.c, lib/test_module.c, tools/testing/selftests/kmod from linux-source-${spec.sourceSeries}`);
     const src = join(dir, 'src');
     await mkdir(src, { recursive: true });
     const series = `linux-source-${spec.sourceSeries}`;
@@ -299,10 +515,14 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
       'dpkg-deb --fsys-tarfile "$DEB" | tar -xO "./usr/src/$SERIES.tar.xz" | tar -xJ -C "$SRC" --strip-components=1 --wildcards "$SERIES/lib/test_kmod.c" "$SERIES/lib/test_module.c" "$SERIES/tools/testing/selftests/kmod/*"',
       { DEB: files.get(source.name)!, SERIES: series, SRC: src },
     );
-    log('depmod of the full module tree (for the dependency chains)');
-    await run('depmod', ['-b', root, release]);
+    log(`depmod of the full module tree (for the dependency chains), with ${spec.suite}'s depmod`);
+    await runInTree(treeRunner(userTree), '/usr/bin/kmod', 'depmod', ['-b', root, release]);
     await writeFile(unpackStamp, unpackKey);
   }
+  const guest = treeRunner(userTree);
+  const kmodVersionText = (await runInTree(guest, '/usr/bin/kmod', 'kmod', ['--version'])).stdout;
+  const kmodVersion = Number(/kmod version (\d+)/.exec(kmodVersionText)?.[1] ?? 0);
+  if (!kmodVersion) throw new Error(`${spec.suite}'s kmod --version: unexpected answer ${kmodVersionText.trim()}`);
 
   // Build the test modules out of tree.
   const scripts = join(repoRoot(), 'scripts', 'kernel');
@@ -312,10 +532,22 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   for (const f of ['test_kmod.c', 'test_module.c']) await copyFile(join(dir, 'src', 'lib', f), join(build, f));
   for (const f of ['kml_slow.c', 'kml_fail.c']) await copyFile(join(scripts, 'modules', f), join(build, f));
   await writeFile(join(build, 'Kbuild'), 'obj-m += test_kmod.o test_module.o kml_slow.o kml_fail.o\n');
-  log('building test_kmod.ko, test_module.ko, kml_slow.ko, kml_fail.ko');
-  const headersDir = join(root, 'usr', 'src', `linux-headers-${release}`);
-  // no BTF for our modules: it needs pahole and a vmlinux with BTF, and nothing here uses it
-  await run('make', ['-C', headersDir, `M=${build}`, `-j${Math.max(2, await cpuCount())}`, 'CONFIG_DEBUG_INFO_BTF_MODULES=', 'modules']);
+  log(`building test_kmod.ko, test_module.ko, kml_slow.ko, kml_fail.ko with ${hostBuilt ? "the host's gcc" : `${spec.suite}'s compiler in its build root`}`);
+  const jobs = `-j${Math.max(2, await cpuCount())}`;
+  if (hostBuilt) {
+    const headersDir = join(root, 'usr', 'src', `linux-headers-${release}`);
+    // no BTF for our modules: it needs pahole and a vmlinux with BTF, and nothing here uses it
+    await run('make', ['-C', headersDir, `M=${build}`, jobs, 'CONFIG_DEBUG_INFO_BTF_MODULES=', 'modules']);
+  } else {
+    const inRoot = join(buildRoot, 'kml-build');
+    await rm(inRoot, { recursive: true, force: true });
+    await run('cp', ['-a', build, inRoot]);
+    await run('chroot', [buildRoot, '/usr/bin/make', '-C', `/usr/src/linux-headers-${release}`, 'M=/kml-build', jobs,
+      'CONFIG_DEBUG_INFO_BTF_MODULES=', 'DEB_BUILD_ARCH=amd64', 'DEB_HOST_ARCH=amd64', 'modules'], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', LC_ALL: 'C' },
+    });
+    for (const m of ['test_kmod', 'test_module', 'kml_slow', 'kml_fail']) await copyFile(join(inRoot, `${m}.ko`), join(build, `${m}.ko`));
+  }
   log('building the guest agent and storm helper (static)');
   await run('gcc', ['-O2', '-Wall', '-static', '-o', join(build, 'kml-agent'), join(scripts, 'kml-agent.c')]);
   await run('gcc', ['-O2', '-Wall', '-static', '-pthread', '-o', join(build, 'kml-storm'), join(scripts, 'kml-storm.c')]);
@@ -338,12 +570,13 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   }
   await copyFile('/bin/bash-static', join(stage, 'bin', 'bash'));
   await chmod(join(stage, 'bin', 'bash'), 0o755);
-  await copyWithLibs('/bin/kmod', stage);
+  await copyTreeBinary(guest, '/usr/bin/kmod', '/bin/kmod', stage);
   for (const l of kmodLinks) {
     await rm(join(stage, l), { force: true });
     await symlink('/bin/kmod', join(stage, l));
   }
-  await copyWithLibs('/sbin/capsh', stage);
+  for (const so of ['liblzma.so.5', 'libzstd.so.1', 'libz.so.1']) await copyDlopenLib(guest, so, stage);
+  await copyTreeBinary(guest, '/usr/sbin/capsh', '/sbin/capsh', stage);
   for (const b of ['kml-agent', 'kml-storm']) {
     await copyFile(join(build, b), join(stage, 'usr', 'bin', b));
     await chmod(join(stage, 'usr', 'bin', b), 0o755);
@@ -387,7 +620,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
     if (spec.compressedModules) await xzModule(dst, true);
     moduleDeps[m] = [];
   }
-  await run('depmod', ['-b', stage, release]);
+  await runInTree(guest, '/usr/bin/kmod', 'depmod', ['-b', stage, release]);
   // Storm copies: plain and xz of each, so both finit_module paths can be driven directly.
   const stormFiles: Record<string, { plain: string; xz: string }> = {};
   for (const m of STORM_MODULES) {
@@ -406,7 +639,6 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   const vmlinuz = join(dir, 'vmlinuz');
   await copyFile(join(root, 'boot', `vmlinuz-${release}`), vmlinuz);
 
-  const kmodVersion = Number(/kmod version (\d+)/.exec((await run('/bin/kmod', ['--version'])).stdout)?.[1] ?? 0);
   const prepared: PreparedKernel = {
     name,
     release,
@@ -439,24 +671,6 @@ async function xzModule(file: string, replace: boolean): Promise<void> {
 async function cpuCount(): Promise<number> {
   const { availableParallelism } = await import('node:os');
   return availableParallelism();
-}
-
-/** Copy a dynamically linked host binary and every library ldd names, at the same paths. */
-async function copyWithLibs(bin: string, stage: string): Promise<void> {
-  const dst = join(stage, bin);
-  await mkdir(dirname(dst), { recursive: true });
-  await copyFile(bin, dst);
-  await chmod(dst, 0o755);
-  const ldd = await run('ldd', [bin]);
-  for (const line of ldd.stdout.split('\n')) {
-    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s/.exec(line);
-    if (!m) continue;
-    const lib = m[1]!;
-    const target = join(stage, lib);
-    if (existsSync(target)) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(lib, target); // copyFile follows the soname symlink to the real file
-  }
 }
 
 export type { KernelSpec };
