@@ -33,6 +33,11 @@ export interface KernelSpec {
   name: string;
   /** the Debian suite whose `linux-image-amd64` meta package picks the kernel */
   suite: string;
+  /**
+   * the suite the guest's userspace (kmod, capsh, libc) comes from, when not the kernel's own:
+   * a backports kernel runs on its base release
+   */
+  userspaceSuite?: string;
   /** "6.1": the linux-source-X package and its tarball name */
   sourceSeries: string;
   /** modules in /lib/modules are xz-compressed (.ko.xz) */
@@ -71,6 +76,7 @@ export const KERNELS: readonly KernelSpec[] = [
   described({
     name: 'debian-6.12',
     suite: 'bookworm-backports',
+    userspaceSuite: 'bookworm',
     sourceSeries: '6.12',
     compressedModules: true,
     toolchain: 'host',

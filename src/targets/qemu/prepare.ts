@@ -233,13 +233,12 @@ async function kernelImagePackages(cache: string, suite: string, imageName: stri
 
 /**
  * What maintainer scripts would have done in a build root unpacked with dpkg-deb: /bin/sh, awk,
- * /dev/null and /tmp.
+ * /dev/null and /tmp (and a /proc to mount).
  */
 async function finishBuildRoot(tree: string): Promise<void> {
   if (!existsSync(join(tree, 'usr', 'bin', 'sh'))) await symlink('dash', join(tree, 'usr', 'bin', 'sh'));
   if (!existsSync(join(tree, 'usr', 'bin', 'awk'))) await symlink('mawk', join(tree, 'usr', 'bin', 'awk'));
-  await mkdir(join(tree, 'dev'), { recursive: true });
-  await mkdir(join(tree, 'tmp'), { recursive: true });
+  for (const d of ['dev', 'tmp', 'proc']) await mkdir(join(tree, d), { recursive: true });
   await chmod(join(tree, 'tmp'), 0o1777);
   if (process.getuid?.() !== 0) throw new InputError(`building in ${tree} needs root (chroot)`);
   await run('mknod', ['-m', '666', join(tree, 'dev', 'null'), 'c', '1', '3']);
@@ -421,7 +420,9 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   const t0 = Date.now();
 
   await ensureHostTools(log);
+  const userSuite = spec.userspaceSuite ?? spec.suite;
   await aptUpdate(cache, spec.suite, !!opts.refresh, log);
+  if (userSuite !== spec.suite) await aptUpdate(cache, userSuite, !!opts.refresh, log);
 
   // Fast path: the package choice only changes when the suite's lists are re-read (--refresh),
   // so a stamp of (lists read at, host tool versions, guest sources) decides without apt.
@@ -429,7 +430,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   for (const p of ['kmod', 'busybox-static', 'bash-static', 'libcap2-bin', 'gcc-12', 'libc6-dev'])
     hostVersions[`host:${p}`] = await dpkgVersion(p);
   const ih = createHash('sha256');
-  ih.update(JSON.stringify({ PREPARE_FORMAT, name, hostVersions, lists: readFileSync(join(cache, 'apt', spec.suite, 'updated'), 'utf8') }));
+  ih.update(JSON.stringify({ PREPARE_FORMAT, name, hostVersions, lists: readFileSync(join(cache, 'apt', spec.suite, 'updated'), 'utf8'), userLists: userSuite === spec.suite ? '' : readFileSync(join(cache, 'apt', userSuite, 'updated'), 'utf8') }));
   await hashDir(join(repoRoot(), 'scripts', 'kernel'), ih);
   const inputStamp = ih.digest('hex').slice(0, 16);
   const prev = readPrepared(name, cache);
@@ -453,7 +454,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   const source = await aptShow(cache, spec.suite, `linux-source-${spec.sourceSeries}`);
   // The guest's userspace: the suite's kmod and capsh with everything they link, and the
   // decompressors kmod 34 dlopens; never the host's.
-  const guestPkgs = await aptClosure(cache, spec.suite, GUEST_PACKAGES);
+  const guestPkgs = await aptClosure(cache, userSuite, GUEST_PACKAGES);
   // The suite's compiler (the one the headers name) when the host's cannot build for the kernel.
   let toolchainPkgs: AptPackage[] = [];
   if (spec.toolchain === 'suite') {
@@ -474,7 +475,8 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   h.update(JSON.stringify({ PREPARE_FORMAT, name, packages, inputStamp }));
   const stamp = h.digest('hex').slice(0, 16);
   log(`kernel ${release} (${image.version}) from ${spec.suite}`);
-  const files = await aptDownload(cache, spec.suite, [...pkgs, ...guestPkgs, ...toolchainPkgs], log);
+  const files = await aptDownload(cache, spec.suite, [...pkgs, ...toolchainPkgs], log);
+  for (const [n, f] of await aptDownload(cache, userSuite, guestPkgs, log)) files.set(n, f);
 
   // Unpack: image + headers into one root so the headers' relative symlinks resolve.
   const root = join(dir, 'root');
@@ -500,7 +502,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
       const mk = join(root, 'usr', 'src', `linux-headers-${release}`, 'Makefile');
       await writeFile(mk, (await readFile(mk, 'utf8')).replaceAll('/usr/src/', `${join(root, 'usr', 'src')}/`));
     }
-    log(`unpacking the guest userspace from ${spec.suite}: ${guestPkgs.map((p) => `${p.name} ${p.version}`).join(', ')}`);
+    log(`unpacking the guest userspace from ${userSuite}: ${guestPkgs.map((p) => `${p.name} ${p.version}`).join(', ')}`);
     await unpackTree(userTree, guestPkgs.map((p) => files.get(p.name)!));
     if (!hostBuilt) {
       log(`unpacking ${spec.suite}'s toolchain (${toolchainPkgs.length} packages) and the headers into a build root`);
@@ -515,7 +517,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
       'dpkg-deb --fsys-tarfile "$DEB" | tar -xO "./usr/src/$SERIES.tar.xz" | tar -xJ -C "$SRC" --strip-components=1 --wildcards "$SERIES/lib/test_kmod.c" "$SERIES/lib/test_module.c" "$SERIES/tools/testing/selftests/kmod/*"',
       { DEB: files.get(source.name)!, SERIES: series, SRC: src },
     );
-    log(`depmod of the full module tree (for the dependency chains), with ${spec.suite}'s depmod`);
+    log(`depmod of the full module tree (for the dependency chains), with ${userSuite}'s depmod`);
     await runInTree(treeRunner(userTree), '/usr/bin/kmod', 'depmod', ['-b', root, release]);
     await writeFile(unpackStamp, unpackKey);
   }
@@ -542,7 +544,9 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
     const inRoot = join(buildRoot, 'kml-build');
     await rm(inRoot, { recursive: true, force: true });
     await run('cp', ['-a', build, inRoot]);
-    await run('chroot', [buildRoot, '/usr/bin/make', '-C', `/usr/src/linux-headers-${release}`, 'M=/kml-build', jobs,
+    // a private mount and pid namespace with its own /proc (objtool reads its stack limit
+    // there): the mount ends with the build, nothing is left mounted on the host
+    await run('unshare', ['--mount', '--pid', '--fork', `--mount-proc=${join(buildRoot, 'proc')}`, 'chroot', buildRoot, '/usr/bin/make', '-C', `/usr/src/linux-headers-${release}`, 'M=/kml-build', jobs,
       'CONFIG_DEBUG_INFO_BTF_MODULES=', 'DEB_BUILD_ARCH=amd64', 'DEB_HOST_ARCH=amd64', 'modules'], {
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', LC_ALL: 'C' },
     });
@@ -637,7 +641,10 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   const initramfs = join(dir, 'initramfs.cpio.gz');
   await sh('find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet | gzip -1 > "$OUT"', { OUT: initramfs }, stage);
   const vmlinuz = join(dir, 'vmlinuz');
-  await copyFile(join(root, 'boot', `vmlinuz-${release}`), vmlinuz);
+  // /boot/vmlinuz-REL, or (sid's linux-binary-unsigned) the image beside the modules
+  const image0 = [join(root, 'boot', `vmlinuz-${release}`), join(modRoot, 'vmlinuz'), join(modRoot, 'vmlinuz.unsigned')].find((f) => existsSync(f));
+  if (!image0) throw new Error(`${release}: no vmlinuz in /boot or /lib/modules/${release}`);
+  await copyFile(image0, vmlinuz);
 
   const prepared: PreparedKernel = {
     name,
