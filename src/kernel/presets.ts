@@ -177,6 +177,9 @@ def('v5.7', 'v5.3', 'K8: empty modprobe path → -ENOENT, pr_warn_once in get_fs
   getFsTypeWarning: 'pr-warn-once',
   testKmodLegacyShow: false,
 }, { kmodShLastTest: 11, kmodSh: 'v5.7' });
+def('v5.10-stable', 'v5.7', 'Debian 5.10.223 (measured, data/calibration/debian-5.10-storm.md): v5.10 = v5.7 + K9 (kmod.sh 0012/0013), no in-kernel decompression, + K12 "Don\'t wait for GOING modules" backported (-EEXIST/-EBUSY, no retry)', {
+  sameNameCheck: 'no-retry',
+}, { kmodShLastTest: 13, kmodSh: 'v5.8' });
 def('v6.1', 'v5.7', 'v6.1.0: + K9 (kmod.sh 0012/0013), K10 in-kernel decompression (gzip, xz), still K6', {
   finitFlagsMask: 7,
   inKernelDecompress: ['gzip', 'xz'],
