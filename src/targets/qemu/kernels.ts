@@ -83,15 +83,16 @@ export const KERNELS: readonly KernelSpec[] = [
     sim: { preset: 'v6.11', machine: 'qemu-tcg', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 30 },
   }),
   // Built with gcc-10; its linux-kbuild-5.10 and modules are bullseye's. Debian 5.10 ships its
-  // modules uncompressed and has no CONFIG_MODULE_DECOMPRESS (that came with v5.17). Preset by
-  // era until measured: v5.7 (K6 + K8; kmod.sh has 0010-0013 from v5.8).
+  // modules uncompressed and has no CONFIG_MODULE_DECOMPRESS (that came with v5.17). The era
+  // preset v5.7 retries failing same-name loads (K6); the real 5.10.223 answers 1×ENODEV +
+  // (N−1)×EBUSY — K12 is backported (data/calibration/debian-5.10-storm.md): v5.10-stable.
   described({
     name: 'debian-5.10',
     suite: 'bullseye',
     sourceSeries: '5.10',
     compressedModules: false,
     toolchain: 'suite',
-    sim: { preset: 'v5.7', machine: 'qemu-tcg', snapshot: 'debian-6.1', moduleCompression: null, kmodVersion: 28 },
+    sim: { preset: 'v5.10-stable', machine: 'qemu-tcg', snapshot: 'debian-6.1', moduleCompression: null, kmodVersion: 28 },
   }),
   // trixie's 6.12 (gcc-14) with trixie's kmod 34, which hands a .ko.xz to finit_module with
   // MODULE_INIT_COMPRESSED_FILE: the kernel decompresses.
