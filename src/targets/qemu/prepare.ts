@@ -177,7 +177,7 @@ async function aptUpdate(cache: string, suite: string, refresh: boolean, log: (s
   await writeFile(stampFile, new Date().toISOString() + '\n');
 }
 
-interface AptPackage {
+export interface AptPackage {
   name: string;
   version: string;
   depends: string;
@@ -200,7 +200,7 @@ const GUEST_PACKAGES = ['kmod', 'libkmod2', 'libcap2-bin', 'liblzma5', 'libzstd1
 const TOOLCHAIN_PACKAGES = ['make', 'libc6-dev', 'binutils', 'coreutils', 'dash', 'bash', 'sed', 'grep', 'mawk', 'findutils', 'diffutils', 'gzip', 'xz-utils', 'tar'];
 
 /** The compiler package a headers package names: linux-compiler-gcc-N-x86, gcc-N or gcc-N-for-host. */
-function compilerPackage(depends: string): string | undefined {
+export function compilerPackage(depends: string): string | undefined {
   for (const alt of depends.split(/,\s*/)) {
     const name = alt.trim().split(/[\s|(]/)[0]!;
     if (/^(linux-compiler-gcc-\d+-x86|gcc-\d+(-for-host)?)$/.test(name)) return name;
@@ -278,10 +278,16 @@ async function aptDownload(cache: string, suite: string, pkgs: AptPackage[], log
 async function aptClosure(cache: string, suite: string, pkgs: string[]): Promise<AptPackage[]> {
   const r = await run('apt-get', [...aptOpts(cache, suite), '-qq', '--print-uris', '--no-install-recommends', 'install', ...pkgs], { allowFail: true });
   if (r.code !== 0) throw new Error(`apt-get install --print-uris ${pkgs.join(' ')} in ${suite}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
-  const out: AptPackage[] = [];
-  for (const m of r.stdout.matchAll(/^'[^']+' (([^_\s]+)_([^_\s]+)_[^_\s]+\.deb) /gm))
-    out.push({ name: m[2]!, version: decodeURIComponent(m[3]!), depends: '', filename: m[1]! });
+  const out = parsePrintUris(r.stdout);
   if (out.length === 0) throw new Error(`apt-get install --print-uris ${pkgs.join(' ')} in ${suite}: no packages listed`);
+  return out;
+}
+
+/** `apt-get --print-uris` lines ('URL' NAME_VERSION_ARCH.deb SIZE HASH) as packages, by name. */
+export function parsePrintUris(stdout: string): AptPackage[] {
+  const out: AptPackage[] = [];
+  for (const m of stdout.matchAll(/^'[^']+' (([^_\s]+)_([^_\s]+)_[^_\s]+\.deb) /gm))
+    out.push({ name: m[2]!, version: decodeURIComponent(m[3]!), depends: '', filename: m[1]! });
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
