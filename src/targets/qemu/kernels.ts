@@ -38,8 +38,11 @@ export interface KernelSpec {
    * a backports kernel runs on its base release
    */
   userspaceSuite?: string;
-  /** "6.1": the linux-source-X package and its tarball name */
-  sourceSeries: string;
+  /**
+   * "6.1": the linux-source-X package and its tarball name; null for a suite whose kernel moves
+   * between series (sid): then the series of the release the suite carries today
+   */
+  sourceSeries: string | null;
   /** modules in /lib/modules are xz-compressed (.ko.xz) */
   compressedModules: boolean;
   /**
@@ -108,7 +111,7 @@ export const KERNELS: readonly KernelSpec[] = [
   described({
     name: 'debian-sid',
     suite: 'sid',
-    sourceSeries: '7.2',
+    sourceSeries: null,
     compressedModules: true,
     toolchain: 'suite',
     sim: { preset: 'newest', machine: 'qemu-tcg', snapshot: 'debian-6.12', moduleCompression: 'xz', kmodVersion: 34 },

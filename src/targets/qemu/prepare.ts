@@ -457,7 +457,9 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
   if (!commonName || !kbuildName) throw new Error(`linux-headers-${release}: unexpected Depends ${headers.depends}`);
   const common = await aptShow(cache, spec.suite, commonName);
   const kbuild = await aptShow(cache, spec.suite, kbuildName);
-  const source = await aptShow(cache, spec.suite, `linux-source-${spec.sourceSeries}`);
+  const sourceSeries = spec.sourceSeries ?? /^(\d+\.\d+)/.exec(release)?.[1];
+  if (!sourceSeries) throw new Error(`${release}: no kernel series in the release name`);
+  const source = await aptShow(cache, spec.suite, `linux-source-${sourceSeries}`);
   // The guest's userspace: the suite's kmod and capsh with everything they link, and the
   // decompressors kmod 34 dlopens; never the host's.
   const guestPkgs = await aptClosure(cache, userSuite, GUEST_PACKAGES);
@@ -515,10 +517,10 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
       await unpackTree(buildRoot, [...toolchainPkgs, headers, common, kbuild].map((p) => files.get(p.name)!));
       await finishBuildRoot(buildRoot);
     }
-    log(`extracting lib/test_kmod.c, lib/test_module.c, tools/testing/selftests/kmod from linux-source-${spec.sourceSeries}`);
+    log(`extracting lib/test_kmod.c, lib/test_module.c, tools/testing/selftests/kmod from linux-source-${sourceSeries}`);
     const src = join(dir, 'src');
     await mkdir(src, { recursive: true });
-    const series = `linux-source-${spec.sourceSeries}`;
+    const series = `linux-source-${sourceSeries}`;
     await sh(
       'dpkg-deb --fsys-tarfile "$DEB" | tar -xO "./usr/src/$SERIES.tar.xz" | tar -xJ -C "$SRC" --strip-components=1 --wildcards "$SERIES/lib/test_kmod.c" "$SERIES/lib/test_module.c" "$SERIES/tools/testing/selftests/kmod/*"',
       { DEB: files.get(source.name)!, SERIES: series, SRC: src },
