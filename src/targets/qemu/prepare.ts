@@ -401,10 +401,12 @@ async function dpkgVersion(pkg: string): Promise<string> {
   return r.code === 0 ? r.stdout.trim() : 'none';
 }
 
+/** Hash the guest's sources; host-side helpers (*.js, e.g. kmod-sh.js) never enter the guest. */
 async function hashDir(dir: string, h: ReturnType<typeof createHash>): Promise<void> {
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) await hashDir(p, h);
+    else if (e.name.endsWith('.js')) continue;
     else {
       h.update(e.name);
       h.update(await readFile(p));
