@@ -134,6 +134,19 @@ export interface SimOptions {
   seed?: number;
   /** keep the typed event log (off for speed) */
   log?: boolean;
+  /** who decides the order of events due at the same instant (default: FIFO, (time, sequence)) */
+  tieBreak?: TieBreak;
+}
+
+/**
+ * The order of events at equal virtual time is what the kernel leaves to chance (which of two
+ * woken tasks runs first). By default the engine runs them in (time, sequence) order; a TieBreak
+ * (the explorer's) picks instead. It is asked only when two or more events are due now, with
+ * the count and a way to see which process each one is about (null for plain callbacks); it
+ * returns an index in [0, n): 0 is the event FIFO order would run.
+ */
+export interface TieBreak {
+  choose(n: number, who: (i: number) => Process | null): number;
 }
 
 /** Thrown out of run() when a process throws: names the process and the virtual time. */
@@ -178,9 +191,12 @@ export class Sim {
   private liveTail: Process | null = null;
   /** events handled so far */
   eventCount = 0;
+  /** the explorer's chooser, or null (FIFO: the fast path) */
+  private readonly tieBreak: TieBreak | null;
 
   constructor(opts: SimOptions = {}) {
     this.seed = opts.seed ?? 1;
+    this.tieBreak = opts.tieBreak ?? null;
     this.rng = new RngStreams(this.seed);
     this.log = new EventLog(this, opts.log ?? false);
   }
@@ -301,6 +317,10 @@ export class Sim {
 
   /** the event loop; `cont` (null = always) is checked before every event, as before */
   private runWhile(cont: (() => boolean) | null, untilNs: number): void {
+    if (this.tieBreak !== null) {
+      this.runChosen(this.tieBreak, cont, untilNs);
+      return;
+    }
     const future = this.future;
     const nowKind = this.nowKind;
     const nowProc = this.nowProc;
@@ -355,6 +375,93 @@ export class Sim {
       }
     }
     if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && (cont === null || cont())) this.now = untilNs;
+  }
+
+  /**
+   * The event loop with a TieBreak. When time moves on, every event of the future queue due at
+   * the new instant joins the now-queue in (time, sequence) order, so the now-queue holds every
+   * event due now, in the order the FIFO loop would run them; the chooser picks one of them, the
+   * others keep their order. A chooser that always answers 0 runs exactly what runWhile runs.
+   */
+  private runChosen(tb: TieBreak, cont: (() => boolean) | null, untilNs: number): void {
+    const future = this.future;
+    const nowKind = this.nowKind;
+    const nowProc = this.nowProc;
+    const nowVal = this.nowVal;
+    const who = (i: number): Process | null => {
+      const j = this.nowHead + i;
+      if (nowKind[j] === EV_TIMEOUT) return (nowVal[j] as Waiter).proc as Process;
+      return nowProc[j] ?? null;
+    };
+    for (;;) {
+      if (cont !== null && !cont()) break;
+      if (this.nowHead === this.nowTail) {
+        const t = future.topT(this.now);
+        if (t > untilNs || (t === Infinity && future.size === 0)) break;
+        this.now = t;
+        this.nowHead = 0;
+        this.nowTail = 0;
+        while (future.size > 0 && future.topT(t) === t) {
+          future.popTop();
+          const i = this.nowTail++;
+          nowKind[i] = future.outKind;
+          nowProc[i] = future.outTarget;
+          nowVal[i] = future.outVal;
+        }
+      } else if (this.futureDrainedAt !== this.now && future.topT(this.now) === this.now) {
+        // events due now left in the future queue by a run without a chooser: they go first
+        future.popTop();
+        this.dispatch(future.outKind, future.outTarget, future.outVal);
+        continue;
+      }
+      this.futureDrainedAt = this.now;
+      const h = this.nowHead;
+      const n = this.nowTail - h;
+      if (n > 1) {
+        const k = tb.choose(n, who);
+        if (!Number.isSafeInteger(k) || k < 0 || k >= n) throw new RangeError(`tie-break chose ${k} of ${n}`);
+        if (k > 0) {
+          const kk = nowKind[h + k]!;
+          const kp = nowProc[h + k]!;
+          const kv = nowVal[h + k];
+          for (let j = h + k; j > h; j--) {
+            nowKind[j] = nowKind[j - 1]!;
+            nowProc[j] = nowProc[j - 1]!;
+            nowVal[j] = nowVal[j - 1];
+          }
+          nowKind[h] = kk;
+          nowProc[h] = kp;
+          nowVal[h] = kv;
+        }
+      }
+      const kind = nowKind[h]!;
+      const proc = nowProc[h]!;
+      const val = nowVal[h];
+      nowProc[h] = null;
+      nowVal[h] = undefined;
+      if (h + 1 === this.nowTail) {
+        this.nowHead = 0;
+        this.nowTail = 0;
+      } else {
+        this.nowHead = h + 1;
+      }
+      this.dispatch(kind, proc, val);
+    }
+    if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && (cont === null || cont())) this.now = untilNs;
+  }
+
+  private dispatch(kind: number, proc: Process | null, val: unknown): void {
+    this.eventCount++;
+    if (kind === EV_RESUME) {
+      this.step(proc!, val);
+    } else if (kind === EV_TIMEOUT) {
+      const w = val as Waiter;
+      if (w.active) this.endWait(w, 'timeout');
+    } else if (kind === EV_SIGNAL) {
+      this.deliver(proc!, val as Signal);
+    } else {
+      (val as () => void)();
+    }
   }
 
   private deliver(p: Process, sig: Signal): void {
