@@ -13,7 +13,7 @@
  * userspace/behaviour.ts; `behaviours` replaces it for named modules (experiments, tests).
  */
 import { createKernel, type Kernel, type KernelFlags, type KernelOptions, type KernelPreset, type ModuleBehaviour, type ModuleImage, type UsermodeHelperHost } from '../kernel/index.js';
-import { CpuPool, Sim, type Proc, type Process } from '../sim/index.js';
+import { CpuPool, Sim, type Proc, type Process, type TieBreak } from '../sim/index.js';
 import { testKmodModule, type TestKmodModule, type TestKmodModuleOptions } from '../testkmod/module.js';
 import { behaviourFactory, PlatformState } from '../userspace/behaviour.js';
 import { loadSnapshot } from '../userspace/depmod/snapshot.js';
@@ -41,6 +41,8 @@ export interface SystemOptions {
   seed?: number;
   /** keep the typed event log */
   log?: boolean;
+  /** the order of events at equal virtual time (the explorer's chooser; default FIFO) */
+  tieBreak?: TieBreak;
   /** relative ± jitter on userspace and kernel CPU costs, from the seeded "userspace" and "kernel" streams (default 0.2; 0 = exact) */
   jitter?: number;
   /** kmod version of the userspace (default the profile's) */
@@ -151,7 +153,7 @@ export function createSystem(o: SystemOptions = {}): System {
   const set = typeof o.modules === 'object' ? o.modules : loadSnapshot(o.modules ?? machine.moduleSet);
   const kmodVersion = o.kmodVersion ?? machine.kmod.version;
 
-  const sim = new Sim({ seed: o.seed ?? 1, log: o.log ?? false });
+  const sim = new Sim({ seed: o.seed ?? 1, log: o.log ?? false, ...(o.tieBreak ? { tieBreak: o.tieBreak } : {}) });
   // time-sliced like the kernel's fair scheduler (EEVDF's base slice is 0.75 ms × (1 + log2 CPUs),
   // capped at 8 CPUs: ~3 ms), so short work is not stuck behind long bursts
   const cpu = new CpuPool(sim, machine.cpus, { sliceNs: CPU_SLICE_NS });
