@@ -1,0 +1,170 @@
+/**
+ * DOC: one schedule of a scenario on the existing simulated machine (system/createSystem and the
+ * kernel API): build the machine with the scenario's modules, start its processes, run until the
+ * scenario quiesces or reaches its virtual deadline, and read off the outcome — each process's
+ * return values (counted together for a group of identical processes), hangs, final module
+ * states and init attempts, and the wasted bytes by MODULE_STATS category.
+ */
+import { errnoName, type KFile, type ModuleBehaviour, type Task } from '../../kernel/index.js';
+import type { Proc, Process } from '../../sim/index.js';
+import { createSystem, modulePath, type System } from '../../system/index.js';
+import { modprobeErrno } from '../../userspace/libkmod.js';
+import type { Machine } from '../../userspace/machines/load.js';
+import type { AliasEntry, ModuleInfo, ModuleSet } from '../../userspace/moduleset.js';
+import { Choices, type Strategy } from './choices.js';
+import type { Action, Ms, Scenario } from './scenario.js';
+
+const MS = 1_000_000;
+/** without a deadline a scenario must quiesce within this much virtual time */
+const QUIESCE_LIMIT_NS = 24 * 3600 * 1e9;
+
+export interface RunOptions {
+  kernel: string;
+  strategy: Strategy;
+  seed: number;
+  depth?: number;
+  log?: boolean;
+}
+
+export interface RunResult {
+  key: string;
+  choices: Choices;
+  system: System;
+}
+
+const EMPTY_SET: ModuleSet = { release: 'explore', modules: new Map(), aliases: [], builtin: new Set(), order: [] };
+
+function ret(n: number): string {
+  if (n === 0) return '0';
+  return n < 0 ? `-${errnoName(n)}` : String(n);
+}
+
+function errnoValue(e: 0 | string): number {
+  if (e === 0) return 0;
+  const names: Record<string, number> = { ENODEV: 19, EEXIST: 17, EBUSY: 16, ENOMEM: 12, EINVAL: 22, ENOENT: 2, EIO: 5, EPERM: 1, ENOEXEC: 8, EAGAIN: 11 };
+  return -(names[e] ?? 5);
+}
+
+export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunResult {
+  const choices = new Choices(o.strategy, o.seed, o.depth ?? 3);
+  const draw = (m: Ms): number => (typeof m === 'number' ? Math.round(m * MS) : choices.duration(Math.round(m[0] * MS), Math.round(m[1] * MS)));
+  const inits = new Map<string, number>();
+  const nested: string[] = [];
+  let sysRef: System | null = null;
+  const behaviours: Record<string, ModuleBehaviour> = {};
+  for (const m of sc.modules) {
+    const sleepNs = draw(m.initMs);
+    const result = errnoValue(m.initResult);
+    behaviours[m.name] = {
+      initCpuNs: 0,
+      initSleepNs: sleepNs,
+      initResult: result,
+      *init(ctx): Proc<number> {
+        inits.set(m.name, (inits.get(m.name) ?? 0) + 1);
+        const sys = sysRef!;
+        yield sys.sim.delay(sleepNs);
+        for (const r of m.requests) nested.push(`${m.name}.init request_module ${r}=${ret(yield* ctx.kernel.request_module(ctx.task, r))}`);
+        for (const l of m.loads) {
+          const f = sys.fs.open(modulePath(sys, `extra/${l}.ko`)) as KFile;
+          nested.push(`${m.name}.init finit_module ${l}=${ret(yield* ctx.kernel.finit_module(ctx.task, f, '', 0))}`);
+        }
+        if (result === 0) for (const fs of m.registersFs) ctx.kernel.register_filesystem(fs, m.name);
+        return result;
+      },
+    };
+  }
+  const extraModules: ModuleInfo[] = sc.modules.map((m) => ({
+    name: m.name, path: `extra/${m.name}.ko`, fileSize: m.sizeKiB * 1024, compression: 'none', imageSize: m.sizeKiB * 1024, signed: false, deps: m.deps, softdeps: { pre: [], post: [] },
+  }));
+  const extraAliases: AliasEntry[] = sc.modules.flatMap((m) => m.aliases.map((a) => ({ pattern: a, module: m.name })));
+  const sys = createSystem({
+    machine, cpus: sc.machine.cpus, kernel: o.kernel, modules: EMPTY_SET, seed: o.seed, log: o.log ?? false, jitter: 0, behaviours, extraModules, extraAliases, testModules: false, tieBreak: choices,
+  });
+  sysRef = sys;
+  const { sim, kernel } = sys;
+  choices.now = () => sim.now;
+  const procs = new Map<string, Process[]>();
+  const results = new Map<Process, string[]>();
+
+  const act = function* (a: Action, t: Task, out: string[]): Proc<void> {
+    switch (a.op) {
+      case 'finit_module': {
+        const f = sys.fs.open(modulePath(sys, `extra/${a.module}.ko`));
+        out.push(ret(typeof f === 'number' ? f : yield* kernel.finit_module(t, f, '', 0)));
+        break;
+      }
+      case 'init_module': {
+        const f = sys.fs.open(modulePath(sys, `extra/${a.module}.ko`)) as KFile;
+        out.push(ret(yield* kernel.init_module(t, f, f.image.imageSize, '')));
+        break;
+      }
+      case 'modprobe': {
+        const r = yield* sys.runModprobe([a.module]);
+        const e = r.exitCode === 0 ? null : modprobeErrno(r.stderr);
+        out.push(`exit ${r.exitCode}${e ? ` ${e}` : ''}`);
+        break;
+      }
+      case 'request_module':
+        out.push(ret(yield* kernel.request_module(t, a.name, a.wait)));
+        break;
+      case 'get_fs_type': {
+        const fs = yield* kernel.get_fs_type(t, a.name);
+        if (fs !== null) kernel.put_filesystem(fs);
+        out.push(fs === null ? 'NULL' : 'found');
+        break;
+      }
+      case 'delete_module':
+        out.push(ret(yield* kernel.delete_module(t, a.module, 0o4000)));
+        break;
+      case 'initstate':
+        out.push(`initstate=${kernel.sysfsModule(a.module).initstate ?? 'absent'}`);
+        break;
+      case 'signal':
+        if (choices.chance(a.chance)) {
+          for (const p of procs.get(a.target) ?? []) sim.signal(p, a.sig);
+          out.push(`sent ${a.sig}`);
+        } else out.push('no signal');
+        break;
+      case 'sleep':
+        yield sim.delay(draw(a.ms));
+        break;
+    }
+  };
+
+  for (const p of sc.processes) {
+    const group: Process[] = [];
+    procs.set(p.name, group);
+    for (let i = 0; i < p.count; i++) {
+      const start = draw(p.startMs);
+      const out: string[] = [];
+      const name = p.count > 1 ? `${p.name}-${i}` : p.name;
+      const proc = sim.spawn(name, (function* (): Proc<void> {
+        yield sim.delay(start);
+        const t: Task = { proc: sim.current!, comm: p.kind === 'task' ? name : p.kind, capSysModule: true, capSyslog: true };
+        for (const a of p.actions) yield* act(a, t, out);
+      })());
+      group.push(proc);
+      results.set(proc, out);
+    }
+  }
+  const deadline = sc.deadlineMs !== undefined ? Math.round(sc.deadlineMs * MS) : QUIESCE_LIMIT_NS;
+  sim.run(deadline);
+  if (sc.deadlineMs === undefined && !sim.idle()) throw new Error(`scenario ${sc.name}: deadlineMs: the scenario does not quiesce within 24 h of virtual time; give it a deadline`);
+
+  const parts: string[] = [];
+  for (const p of sc.processes) {
+    const vals = (procs.get(p.name) ?? []).map((q) => (results.get(q) ?? []).join(',') + (q.done ? '' : `${results.get(q)!.length ? ',' : ''}hang`));
+    if (p.count === 1) parts.push(`${p.name}: ${vals[0]}`);
+    else {
+      const c = new Map<string, number>();
+      for (const v of vals) c.set(v, (c.get(v) ?? 0) + 1);
+      parts.push(`${p.name}: ${[...c].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([v, n]) => `${v}×${n}`).join(' ')}`);
+    }
+  }
+  for (const n of nested.sort()) parts.push(n);
+  for (const m of sc.modules) parts.push(`${m.name} ${kernel.moduleState(m.name) ?? 'gone'}, ${inits.get(m.name) ?? 0} init${inits.get(m.name) === 1 ? '' : 's'}`);
+  const st = kernel.stats;
+  const waste = [['kread', st.invalid_kread_bytes], ['decompress', st.invalid_decompress_bytes], ['becoming', st.invalid_becoming_bytes], ['load', st.invalid_mod_bytes]].filter(([, b]) => (b as number) > 0);
+  parts.push(`waste: ${waste.length ? waste.map(([c, b]) => `${c} ${b}`).join(' ') : 'none'}`);
+  return { key: parts.join(' · '), choices, system: sys };
+}

@@ -1,0 +1,59 @@
+/**
+ * The built-in explore scenarios on the presets where their race changes, and replay: every
+ * reported first seed gives its outcome again.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { explore, wilson } from '../../../src/experiments/explore/explore.js';
+import { runSchedule } from '../../../src/experiments/explore/run.js';
+import { parseScenario } from '../../../src/experiments/explore/scenario.js';
+import { loadScenario } from '../../../src/io/scenario.js';
+import { loadMachine } from '../../../src/userspace/machines/load.js';
+import { InputError } from '../../../src/errors.js';
+
+const machine = loadMachine('qemu-tcg');
+const keys = (name: string, kernel: string, runs = 40, strategy: 'random' | 'pct' = 'random') => explore(loadScenario(name), machine, { kernel, strategy, depth: 3, seed: 1, runs });
+
+test('same-name-failing-init: 4 serialized inits on v5.3, one init and -EBUSY on v6.2', () => {
+  const a = keys('same-name-failing-init', 'v5.3');
+  assert.deepEqual(a.outcomes.map((o) => o.key), ['insmod: -ENODEV×4 · kml_fail gone, 4 inits · waste: none']);
+  const b = keys('same-name-failing-init', 'v6.2');
+  assert.ok(b.outcomes.every((o) => o.key.includes('1 init') && o.key.includes('-EBUSY×3')));
+});
+
+test('same-name-slow-init: -EEXIST up to v6.4, every caller 0 on v6.5', () => {
+  assert.ok(keys('same-name-slow-init', 'v6.4').outcomes.every((o) => o.key.startsWith('insmod: -EEXIST×2 0×1')));
+  assert.deepEqual(keys('same-name-slow-init', 'v6.5').outcomes.map((o) => o.key), ['insmod: 0×3 · kml_slow live, 1 init · waste: none']);
+});
+
+test('self-load: hangs on v6.5 whatever happens; on v6.11 -EINTR exactly when the signal arrives', () => {
+  for (const o of keys('self-load', 'v6.5').outcomes) assert.match(o.key, /^modprobe: hang/);
+  const b = keys('self-load', 'v6.11');
+  assert.equal(b.outcomes.length, 2);
+  for (const o of b.outcomes) assert.equal(o.key.includes('sent SIGKILL'), o.key.includes('=-EINTR'), o.key);
+  for (const o of b.outcomes) assert.equal(o.key.includes('no signal'), o.key.startsWith('modprobe: hang'), o.key);
+});
+
+test('initstate-late-arrival: on v6.5 a share of schedules wastes a kread copy at the early check', () => {
+  const e = keys('initstate-late-arrival', 'v6.5', 200);
+  const late = e.outcomes.find((o) => o.key.includes('becoming'));
+  assert.ok(late !== undefined);
+  assert.ok(late.count > 0 && late.count < e.runs);
+  const [lo, hi] = wilson(late.count, e.runs);
+  assert.ok(lo < late.count / e.runs && late.count / e.runs < hi);
+});
+
+test('every reported seed replays to the same outcome (random and pct)', () => {
+  for (const strategy of ['random', 'pct'] as const)
+    for (const [name, kernel] of [['same-name-slow-init', 'v6.4'], ['initstate-late-arrival', 'v6.5'], ['rmmod-during-load', 'newest']] as const) {
+      const e = keys(name, kernel, 60, strategy);
+      for (const o of e.outcomes) assert.equal(runSchedule(loadScenario(name), machine, { kernel, strategy, seed: o.firstSeed, depth: 3 }).key, o.key);
+    }
+});
+
+test('bad scenarios: one line naming the field', () => {
+  const base = { name: 'x', modules: [{ name: 'm' }], processes: [{ name: 'p', actions: [{ op: 'finit_module', module: 'm' }] }] };
+  assert.throws(() => parseScenario({ ...base, processes: [{ name: 'p', actions: [{ op: 'finit_module', module: 'nope' }] }] }, 's'), (e: Error) => e instanceof InputError && /processes\.0\.actions\.0\.module: unknown module nope/.test(e.message));
+  assert.throws(() => parseScenario({ ...base, machine: { cpus: 0 } }, 's'), (e: Error) => e instanceof InputError && /machine\.cpus/.test(e.message));
+  assert.throws(() => parseScenario({ ...base, processes: [] }, 's'), (e: Error) => e instanceof InputError && /processes/.test(e.message));
+});
