@@ -11,6 +11,7 @@ import { register as registerSelftest } from './selftest.js';
 import { register as registerStorm } from './storm.js';
 import { register as registerTrace } from './trace.js';
 import { register as registerStats } from './stats.js';
+import { register as registerExplore } from './explore.js';
 
 interface PendingCommand {
   name: string;
@@ -18,9 +19,7 @@ interface PendingCommand {
 }
 
 /** Commands wired now and filled in by later issues. */
-const PENDING: PendingCommand[] = [
-  { name: 'explore', summary: 'many seeds or interleavings of a small scenario; every distinct outcome' },
-];
+const PENDING: PendingCommand[] = [];
 
 export function registerCommands(program: Command): void {
   registerKernelCommand(program);
@@ -30,6 +29,7 @@ export function registerCommands(program: Command): void {
   registerStorm(program);
   registerTrace(program);
   registerStats(program);
+  registerExplore(program);
   for (const c of PENDING) {
     program
       .command(c.name)
