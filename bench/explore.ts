@@ -1,0 +1,24 @@
+/**
+ * DOC: explore benchmark — schedules per second for a 4-process scenario (same-name-failing-init
+ * on v6.2; target ≥ 10,000 per minute) and for kmod-limit-timeout (62 processes, v6.4).
+ */
+import { explore } from '../src/experiments/explore/explore.js';
+import { loadScenario } from '../src/io/scenario.js';
+import { loadMachine } from '../src/userspace/machines/load.js';
+import { bench } from './bench-util.js';
+
+function rate(name: string, kernel: string, runs: number): number {
+  const sc = loadScenario(name);
+  const machine = loadMachine(sc.machine.profile);
+  explore(sc, machine, { kernel, strategy: 'random', depth: 3, seed: 1, runs: Math.max(1, runs >> 3) });
+  const t0 = performance.now();
+  explore(sc, machine, { kernel, strategy: 'random', depth: 3, seed: 1000, runs });
+  return (runs * 1000) / (performance.now() - t0);
+}
+
+export function run(): void {
+  const four = rate('same-name-failing-init', 'v6.2', 2000);
+  bench('explore_4proc_schedules_per_minute', Math.round(four * 60), 'schedules/min');
+  bench('explore_4proc_schedules_per_minute_target', 10_000, 'schedules/min');
+  bench('explore_kmod_limit_timeout_schedules_per_second', Math.round(rate('kmod-limit-timeout', 'v6.4', 100) * 10) / 10, 'schedules/s');
+}
