@@ -5,7 +5,7 @@
  * process a random priority and lowers the running one at D-1 random change points
  * (probabilistic concurrency testing). Every decision is recorded, so a schedule is replayable.
  */
-import { Rng, type Process, type TieBreak } from '../../sim/index.js';
+import { Rng, streamSeed, type Process, type TieBreak } from '../../sim/index.js';
 
 export type Strategy = 'random' | 'pct';
 
@@ -34,7 +34,8 @@ export class Choices implements TieBreak {
     /** expected tie decisions in one run (where pct's change points may fall) */
     horizon = 64,
   ) {
-    this.rng = new Rng(seed);
+    // mixed: xoroshiro's first draws from consecutive small seeds are nearly equal
+    this.rng = new Rng(streamSeed(seed, 'explore'));
     this.changeAt = new Set();
     if (strategy === 'pct') for (let i = 1; i < depth; i++) this.changeAt.add(this.rng.int(0, horizon - 1));
   }

@@ -57,3 +57,22 @@ test('bad scenarios: one line naming the field', () => {
   assert.throws(() => parseScenario({ ...base, machine: { cpus: 0 } }, 's'), (e: Error) => e instanceof InputError && /machine\.cpus/.test(e.message));
   assert.throws(() => parseScenario({ ...base, processes: [] }, 's'), (e: Error) => e instanceof InputError && /processes/.test(e.message));
 });
+
+test('dups-stale-result: the cached result gives NULL only on the dups-enabled preset', () => {
+  assert.ok(keys('dups-stale-result', 'newest').outcomes.every((o) => !o.key.includes('NULL')));
+  assert.ok(keys('dups-stale-result', 'newest-dups').outcomes.some((o) => o.key.includes('test_kmod-1: NULL')));
+});
+
+test('kmod-limit-timeout: -ETIME at the limiter only when a slot is held past 5 s', () => {
+  const sc = loadScenario('kmod-limit-timeout');
+  for (const kernel of ['v6.1', 'v6.4'])
+    for (let seed = 1; seed <= 16; seed++) {
+      const r = runSchedule(sc, machine, { kernel, strategy: 'random', seed });
+      const d = r.choices.decisions[0]!;
+      const initNs = 0.5e9 + d.k;
+      const etime = r.key.includes('-ETIME');
+      // the slot is held for modprobe's start (50 of them on 2 CPUs) plus the init
+      if (initNs > 5e9) assert.ok(etime, `${kernel} seed ${seed}: no -ETIME with init ${initNs} ns`);
+      if (initNs < 1.5e9) assert.ok(!etime, `${kernel} seed ${seed}: -ETIME with init ${initNs} ns`);
+    }
+});
