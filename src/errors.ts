@@ -24,6 +24,17 @@ export const EXIT_KERNEL_PANIC = 5;
 export const EXIT_TIMEOUT = 124;
 /** Interrupted by SIGINT (128 + 2, like the shell). */
 export const EXIT_INTERRUPTED = 130;
+/** Ended by SIGHUP (128 + 1): the terminal went away (a dropped ssh session). */
+export const EXIT_HANGUP = 129;
+/** Ended by SIGTERM (128 + 15). */
+export const EXIT_TERMINATED = 143;
+/** stdout's reader went away (EPIPE): the status of a process killed by SIGPIPE (128 + 13). */
+export const EXIT_BROKEN_PIPE = 141;
+
+/** The exit status for a stop by a signal: 128 + its number, as shells report it. */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return sig === 'SIGHUP' ? EXIT_HANGUP : sig === 'SIGTERM' ? EXIT_TERMINATED : sig === 'SIGQUIT' ? 131 : EXIT_INTERRUPTED;
+}
 
 /** Bad input from the user (a file, an option value, a preset): exit code 2 unless given. */
 export class InputError extends Error {

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorLine, InputError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { installPipeGuards } from './stdio.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
 const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<number> {
+  installPipeGuards();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

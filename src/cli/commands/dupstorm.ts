@@ -18,6 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { stdout } from '../stdio.js';
 import { InputError } from '../../errors.js';
 import type { Comparison } from '../../experiments/compare.js';
 import { compareStorms } from '../../experiments/dupstorm/compare.js';
@@ -66,7 +67,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   const cpus = o.cpus !== undefined && given('cpus') ? intOption('--cpus', o.cpus, 1) : 2;
   const format = o.format !== undefined && given('format') ? o.format : 'text';
   if (format !== 'text' && format !== 'json') throw new InputError(`--format ${format}: --parallel storms print text or json`);
-  const out = (s: string) => process.stdout.write(s);
+  const out = (s: string) => stdout(s);
   const target = o.target ?? 'sim';
 
   if (!target.startsWith('qemu:')) {

@@ -8,6 +8,7 @@
  * `presetOption` and `resolvePresetArg` are shared with commands that take --kernel / --preset-file.
  */
 import type { Command } from 'commander';
+import { stdout } from '../stdio.js';
 import { loadPresetFile } from '../../io/presets.js';
 import { getPreset, PRESETS, type KernelPreset } from '../../kernel/presets.js';
 
@@ -50,7 +51,7 @@ export function register(program: Command): void {
   ).action((opts: { json?: boolean; presetFile?: string }) => {
     const list: KernelPreset[] = [...PRESETS];
     if (opts.presetFile !== undefined) list.push(loadPresetFile(opts.presetFile));
-    process.stdout.write(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : presetTable(list));
+    stdout(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : presetTable(list));
   });
   presetOption(
     kernels
@@ -61,6 +62,6 @@ export function register(program: Command): void {
     // --preset-file may be parsed by `kernels` itself (commander gives parent options precedence)
     const opts = cmd.optsWithGlobals<{ presetFile?: string }>();
     const p = resolvePresetArg(name, opts.presetFile);
-    process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+    stdout(`${JSON.stringify(p, null, 2)}\n`);
   });
 }

@@ -7,6 +7,7 @@
  *   kmodlab machines capture [--out F]   record this Linux host as a profile (stdout, or F atomically)
  */
 import type { Command } from 'commander';
+import { stdout } from '../stdio.js';
 import { InputError } from '../../errors.js';
 import { captureHost, writeProfile } from '../../userspace/machines/capture.js';
 import { listMachineNames, loadMachine } from '../../userspace/machines/load.js';
@@ -25,8 +26,8 @@ function list(): void {
   });
   const w0 = Math.max(4, ...rows.map((r) => r[0]!.length));
   const w1 = Math.max(4, ...rows.map((r) => r[1]!.length));
-  process.stdout.write(`${'NAME'.padEnd(w0)}  ${'CPUS'.padStart(w1)}  DESCRIPTION\n`);
-  for (const [n, c, d] of rows) process.stdout.write(`${n!.padEnd(w0)}  ${c!.padStart(w1)}  ${d}\n`);
+  stdout(`${'NAME'.padEnd(w0)}  ${'CPUS'.padStart(w1)}  DESCRIPTION\n`);
+  for (const [n, c, d] of rows) stdout(`${n!.padEnd(w0)}  ${c!.padStart(w1)}  ${d}\n`);
 }
 
 export function register(program: Command): void {
@@ -44,7 +45,7 @@ export function register(program: Command): void {
     .option('--cpus <n>', 'apply this CPU count (and the timing overrides that go with it)', parseCpus)
     .action((name: string, opts: { cpus?: number }) => {
       const m = loadMachine(name, opts.cpus !== undefined ? { cpus: opts.cpus } : {});
-      process.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
+      stdout(`${JSON.stringify(m, null, 2)}\n`);
       // the derived cpu modalias on stderr, so stdout stays a profile that loads back
       process.stderr.write(`cpu modalias: ${cpuModalias(m.cpu)}\n`);
     });
@@ -60,7 +61,7 @@ export function register(program: Command): void {
         await writeProfile(profile, opts.out);
         process.stderr.write(`${opts.out}: ${profile.name}, ${profile.cpus} CPUs, ${profile.devices.length} devices, cpufreq ${profile.cpufreq.driver}\n`);
       } else {
-        process.stdout.write(`${JSON.stringify(profile, null, 2)}\n`);
+        stdout(`${JSON.stringify(profile, null, 2)}\n`);
       }
     });
 }

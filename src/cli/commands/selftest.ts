@@ -15,6 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { stdout } from '../stdio.js';
 import { InputError } from '../../errors.js';
 import { resolvePreset } from '../../kernel/presets.js';
 import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
@@ -208,7 +209,7 @@ export function register(program: Command): void {
     .helpOption(false)
     .action(async (kmodsh: string[], opts: SelftestOpts) => {
       const code = await runSelftestCli(kmodsh, opts, {
-        stdout: (s) => process.stdout.write(s),
+        stdout: (s) => stdout(s),
         stderr: (s) => process.stderr.write(s),
         env: process.env,
       });

@@ -3,6 +3,7 @@
  * boot, byte for byte on stdout; which boot it is goes to stderr, outside the file format.
  */
 import type { Command } from 'commander';
+import { stdout } from '../stdio.js';
 import { runStorm } from '../../experiments/storm.js';
 import { bootPoint, bootPointOptions, type BootPointOpts } from './boot-point.js';
 
@@ -15,6 +16,6 @@ export function register(program: Command): void {
     const run = await runStorm(point);
     const real = run.preset.flags.moduleStats ? 'CONFIG_MODULE_STATS' : 'no MODULE_STATS in this release: what it would have said';
     process.stderr.write(`# ${machineName}, ${point.cpus} CPUs, ${run.preset.name}, seed ${point.seed} (${real})\n`);
-    process.stdout.write(run.system.kernel.statsText());
+    stdout(run.system.kernel.statsText());
   });
 }

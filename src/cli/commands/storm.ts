@@ -7,6 +7,7 @@
  * src/results/store.ts, reports from src/report/.
  */
 import type { Command } from 'commander';
+import { stdout } from '../stdio.js';
 import writeFileAtomic from 'write-file-atomic';
 import { InputError } from '../../errors.js';
 import { runParallelStorm, type ParallelStormOpts } from './dupstorm.js';
@@ -80,7 +81,7 @@ async function emitReports(records: readonly StormRunRecord[], params: StormPara
   const format = parseFormat(o.format);
   const categories = parseCategoryMode(o.categories);
   const opts = { moduleAreaBytes, categories };
-  process.stdout.write(await renderReport(format, records, params, opts));
+  stdout(await renderReport(format, records, params, opts));
   if (o.svg !== undefined) await writeOut(o.svg, await renderSvg(records, params, opts));
   if (o.html !== undefined) await writeOut(o.html, await renderHtml(records, params, opts));
 }
