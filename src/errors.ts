@@ -63,3 +63,37 @@ export function errorLine(err: unknown): string {
   }
   return String(err);
 }
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+  EBUSY: 'busy',
+  ENXIO: 'no reader (a FIFO or a device that is not there)',
+};
+
+/** the words for an errno code ("is a directory"), or the code itself in lower case */
+export function errnoText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string') return ERRNO_TEXT[code] ?? code;
+  return err instanceof Error ? (err.message.split('\n')[0] ?? String(err)) : String(err);
+}
+
+/**
+ * An I/O failure as the user's input: the option and the path they gave, and what is wrong with
+ * it (`--out /tmp/x/adir: is a directory`) — never Node's text naming a temporary file.
+ */
+export function ioError(option: string, userPath: string, err: unknown): InputError {
+  if (err instanceof InputError) return err;
+  return new InputError(`${option === '' ? '' : `${option} `}${userPath}: ${errnoText(err)}`);
+}

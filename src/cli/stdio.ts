@@ -60,8 +60,15 @@ function writeFd(fd: number, text: string): void {
   }
 }
 
+/** process.stdout.write as Node made it: a replaced one (a test capturing output) is honoured */
+const nativeStdoutWrite = process.stdout.write;
+
 /** write to stdout now; a closed pipe ends the process (exit 141) at this write */
 export function stdout(text: string): void {
+  if (process.stdout.write !== nativeStdoutWrite) {
+    process.stdout.write(text);
+    return;
+  }
   writeFd(1, text);
 }
 

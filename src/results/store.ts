@@ -22,7 +22,7 @@
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { InputError } from '../errors.js';
+import { InputError, ioError } from '../errors.js';
 import { recordJson } from './json.js';
 import { kernelOrder, paramsFromRecords, pointComparator } from './order.js';
 import { firstIssue, stormParamsSchema, validateRecord, type StormParams, type StormRunRecord } from './record.js';
@@ -104,7 +104,11 @@ async function readManifest(dir: string): Promise<Manifest | null> {
  * there is for the same sweep (the command line may differ, e.g. in `--shard`).
  */
 export async function openStore(dir: string, params: StormParams): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw ioError('--out', dir, err);
+  }
   const existing = await readManifest(dir);
   if (existing) {
     if (!sameParams(existing.params, params)) {
@@ -115,13 +119,21 @@ export async function openStore(dir: string, params: StormParams): Promise<void>
     return;
   }
   const manifest: Manifest = { format: MANIFEST_FORMAT, version: 1, params };
-  await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  try {
+    await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  } catch (err) {
+    throw ioError('--out', dir, err);
+  }
 }
 
 /** Write one run's record atomically; returns the file's path. */
 export async function writeRecord(dir: string, record: StormRunRecord): Promise<string> {
   const file = path.join(dir, runFileName(record));
-  await writeFileAtomic(file, recordJson(record, 2) + '\n');
+  try {
+    await writeFileAtomic(file, recordJson(record, 2) + '\n');
+  } catch (err) {
+    throw ioError('--out', dir, err);
+  }
   return file;
 }
 

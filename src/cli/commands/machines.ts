@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { stdout } from '../stdio.js';
+import { checkOutputFile } from '../../io/output.js';
 import { InputError } from '../../errors.js';
 import { captureHost, writeProfile } from '../../userspace/machines/capture.js';
 import { listMachineNames, loadMachine } from '../../userspace/machines/load.js';
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the profile here (atomically) instead of stdout')
     .option('--name <name>', 'profile name (default: the host name)')
     .action(async (opts: { out?: string; name?: string }) => {
+      if (opts.out) checkOutputFile('--out', opts.out);
       const profile = captureHost(opts.name ? { name: opts.name } : {});
       if (opts.out) {
         await writeProfile(profile, opts.out);

@@ -16,7 +16,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stdout } from '../stdio.js';
-import { InputError } from '../../errors.js';
+import { errorLine, EXIT_USAGE, InputError } from '../../errors.js';
+import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { resolvePreset } from '../../kernel/presets.js';
 import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
@@ -106,6 +107,8 @@ export async function runSelftestCli(
   io: { stdout: (s: string) => void; stderr: (s: string) => void; env: Readonly<Record<string, string | undefined>> },
 ): Promise<number> {
   const isWatch = kmodShArgs[0] === '-w';
+  // output paths are checked before the suite runs: a bad one must not cost the results
+  if (o.dmesg !== undefined) checkOutputFile('--dmesg', o.dmesg);
   if (o.target.startsWith('qemu:') && o.target.length > 5) return runQemuCli(kmodShArgs, o, io);
   for (const [name, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir], ['--compare', o.compare]] as const)
     if (v !== undefined) throw new InputError(`${name}: only for --target qemu:NAME (got --target ${o.target})`);
@@ -172,7 +175,15 @@ export async function runSelftestCli(
       ...(watchRounds !== undefined ? { watchRounds } : {}),
       signal: ac.signal,
     });
-    if (o.dmesg !== undefined) writeFileSync(o.dmesg, await target.kernelLog());
+    if (o.dmesg !== undefined) {
+      try {
+        await writeOutputFile('--dmesg', o.dmesg, await target.kernelLog());
+      } catch (err) {
+        // the suite's verdict stands; the lost log is said in one line (and is a failure if it passed)
+        io.stderr(`kmodlab: ${errorLine(err)}\n`);
+        return r.exitCode === 0 ? EXIT_USAGE : r.exitCode;
+      }
+    }
     return r.exitCode;
   } finally {
     await target.close();

@@ -8,15 +8,15 @@
  */
 import type { Command } from 'commander';
 import { stdout } from '../stdio.js';
-import writeFileAtomic from 'write-file-atomic';
 import { InputError } from '../../errors.js';
 import { runParallelStorm, type ParallelStormOpts } from './dupstorm.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
-import type { StormPoint } from '../../experiments/storm.js';
+import { checkStormInputs, type StormPoint } from '../../experiments/storm.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
 import { merge } from '../../results/store.js';
+import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { loadPolicyPlugin } from '../../io/policy.js';
 import { loadPresetFile } from '../../io/presets.js';
 import { presetNames, type KernelPreset } from '../../kernel/presets.js';
@@ -72,21 +72,33 @@ function kernelPoints(list: string[]): { kernels: string[]; presetFiles: Map<str
   return { kernels, presetFiles };
 }
 
-async function writeOut(file: string, text: string): Promise<void> {
-  await writeFileAtomic(file, text);
+async function writeOut(option: string, file: string, text: string): Promise<void> {
+  await writeOutputFile(option, file, text);
   process.stderr.write(`kmodlab: wrote ${file}\n`);
 }
 
-async function emitReports(records: readonly StormRunRecord[], params: StormParams, o: Pick<StormOpts, 'format' | 'categories' | 'svg' | 'html'>, moduleAreaBytes: number): Promise<void> {
+type ReportOpts = Pick<StormOpts, 'format' | 'categories' | 'svg' | 'html'>;
+
+/** the report options, checked before any work: format, chart mode, the output files' directories */
+function checkReportOptions(o: ReportOpts): void {
+  parseFormat(o.format);
+  parseCategoryMode(o.categories);
+  if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
+  if (o.html !== undefined) checkOutputFile('--html', o.html);
+}
+
+async function emitReports(records: readonly StormRunRecord[], params: StormParams, o: ReportOpts, moduleAreaBytes: number): Promise<void> {
   const format = parseFormat(o.format);
   const categories = parseCategoryMode(o.categories);
   const opts = { moduleAreaBytes, categories };
   stdout(await renderReport(format, records, params, opts));
-  if (o.svg !== undefined) await writeOut(o.svg, await renderSvg(records, params, opts));
-  if (o.html !== undefined) await writeOut(o.html, await renderHtml(records, params, opts));
+  if (o.svg !== undefined) await writeOut('--svg', o.svg, await renderSvg(records, params, opts));
+  if (o.html !== undefined) await writeOut('--html', o.html, await renderHtml(records, params, opts));
 }
 
 async function stormAction(o: StormOpts, command: string): Promise<void> {
+  checkReportOptions(o);
+  if (o.out !== undefined) checkOutputDir('--out', o.out);
   const profile = loadMachine(o.machine);
   const { kernels: presets, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
   // with a policy plug-in every preset runs with it, labelled PRESET+POLICY in the results
@@ -118,6 +130,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     ...(presetFiles.has(presetOf.get(p.kernel)!) ? { preset: presetFiles.get(presetOf.get(p.kernel)!)! } : {}),
     ...(plugin !== undefined ? { policyFile: plugin.module, presetName: presetOf.get(p.kernel)! } : {}),
   }));
+  // every input the runs share is checked here, before the first run starts
+  await checkStormInputs(points);
   const res = await runSweep({
     points,
     worker: new URL('../../experiments/storm.js', import.meta.url),
@@ -183,6 +197,8 @@ export function register(program: Command): void {
     .option('--svg <file>', 'also write the charts as SVG')
     .option('--html <file>', 'also write a self-contained HTML report')
     .action(async (dirs: string[], o: Pick<StormOpts, 'format' | 'categories' | 'svg' | 'html' | 'moduleArea'>) => {
+      checkReportOptions(o);
+      if (o.moduleArea !== undefined) parseSize('--module-area', o.moduleArea);
       const m = await merge(dirs, ['kmodlab', ...process.argv.slice(2)].join(' '));
       const area = o.moduleArea !== undefined ? parseSize('--module-area', o.moduleArea) : DEFAULT_MODULE_AREA_BYTES;
       await emitReports(m.records, m.params, o, area);

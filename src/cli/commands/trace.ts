@@ -3,7 +3,8 @@
  * (open it in Perfetto or chrome://tracing) and, with --svg, as a picture.
  */
 import type { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { checkOutputFile, writeOutputFile } from '../../io/output.js';
+import { stdout } from '../stdio.js';
 import { runStorm } from '../../experiments/storm.js';
 import { renderTraceSvg, toChromeTrace } from '../../report/trace.js';
 import { bootPoint, bootPointOptions, type BootPointOpts } from './boot-point.js';
@@ -16,15 +17,19 @@ export function register(program: Command): void {
     .requiredOption('--out <file.json>', 'where to write the trace')
     .option('--svg <file>', 'also draw memory use and loads in flight over time')
     .action(async (o: BootPointOpts & { out: string; svg?: string }) => {
+      if (o.out !== '-') checkOutputFile('--out', o.out);
+      if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
       const { point, machineName } = await bootPoint(o);
       const run = await runStorm(point, { log: true });
       const records = run.system.sim.log.records;
       const meta = { machine: `${machineName}, ${point.cpus} CPUs, ${run.preset.name}, seed ${point.seed}`, tool: 'kmodlab trace' };
       const trace = toChromeTrace(records, meta);
-      await writeFileAtomic(o.out, JSON.stringify(trace));
-      process.stderr.write(`kmodlab: wrote ${o.out} (${trace.traceEvents.length} events, ${records.length} log records)\n`);
+      // `--out -` is stdout, as users mean it
+      if (o.out === '-') stdout(`${JSON.stringify(trace)}\n`);
+      else await writeOutputFile('--out', o.out, JSON.stringify(trace));
+      process.stderr.write(`kmodlab: wrote ${o.out === '-' ? 'stdout' : o.out} (${trace.traceEvents.length} events, ${records.length} log records)\n`);
       if (o.svg !== undefined) {
-        await writeFileAtomic(o.svg, await renderTraceSvg(records, meta.machine));
+        await writeOutputFile('--svg', o.svg, await renderTraceSvg(records, meta.machine));
         process.stderr.write(`kmodlab: wrote ${o.svg}\n`);
       }
     });
