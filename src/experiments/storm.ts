@@ -77,8 +77,8 @@ async function policyFor(file: string): Promise<SameNamePolicy> {
   return pol;
 }
 
-/** Boot the machine and run the coldplug storm to the end. `log` keeps the typed event log. */
-export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Promise<StormRun> {
+/** The machine of a run, assembled but not booted: every input of the point read and checked. */
+async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ system: System; preset: KernelPreset }> {
   const preset = presetOfPoint(p);
   const modules = await moduleSetFor(p);
   const policy = p.policyFile !== undefined ? await policyFor(p.policyFile) : undefined;
@@ -95,6 +95,27 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
       ...(policy !== undefined ? { policy } : {}),
     },
   });
+  return { system, preset };
+}
+
+/**
+ * Check what a sweep's runs share before any of them starts: the machine, each preset, the
+ * module set (snapshot or tree), the kmod version, the policy. One machine per preset is
+ * assembled (the smallest CPU count), not run; a bad input is its one InputError line here
+ * instead of a failed run in a worker thread.
+ */
+export async function checkStormInputs(points: readonly StormPoint[]): Promise<void> {
+  const first = new Map<string, StormPoint>();
+  for (const p of points) {
+    const q = first.get(p.kernel);
+    if (q === undefined || p.cpus < q.cpus) first.set(p.kernel, p);
+  }
+  for (const p of first.values()) await assemble(p);
+}
+
+/** Boot the machine and run the coldplug storm to the end. `log` keeps the typed event log. */
+export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Promise<StormRun> {
+  const { system, preset } = await assemble(p, opts);
   const metrics = new StormMetrics();
   observeSimLog(system.sim.log, metrics.observe);
   const coldplug = system.runColdplug();

@@ -26,6 +26,7 @@ import cliProgress from 'cli-progress';
 import { Piscina } from 'piscina';
 import { EXIT_INTERRUPTED, InputError } from '../errors.js';
 import { validateRecord, type StormParams, type StormRunRecord } from '../results/record.js';
+import { errorOfTask, type SweepTask, type TaskResult } from './sweep-worker.js';
 import { listDone, openStore, runKey, writeRecord, type RunPoint } from '../results/store.js';
 
 /** The exit code of a sweep stopped by SIGINT (128 + 2, as shells report it). */
@@ -90,11 +91,14 @@ function isAbort(err: unknown): boolean {
   return e?.name === 'AbortError' || e?.code === 'ABORT_ERR';
 }
 
-/** A worker's error, named after the run so it can be replayed; input errors stay input errors. */
+/**
+ * A worker's error. Bad input stays the same InputError, word for word, whichever path ran it
+ * (pool, inline, stats, trace); anything else is named after the run so it can be replayed.
+ */
 function runError(err: unknown, p: RunPoint): Error {
-  const e = err as { name?: string; message?: string; exitCode?: number } | null;
+  if (err instanceof InputError) return err;
+  const e = err as { message?: string } | null;
   const msg = `run ${runKey(p)} (machine ${p.machine}, cpus ${p.cpus}, kernel ${p.kernel}, seed ${p.seed}) failed: ${e?.message ?? String(err)}`;
-  if (e?.name === 'InputError' || err instanceof InputError) return new InputError(msg, typeof e?.exitCode === 'number' ? e.exitCode : 2);
   return new Error(msg, { cause: err });
 }
 
@@ -172,9 +176,15 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   try {
     if (mode === 'pool') {
       concurrency = Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), todo.length));
-      pool = new Piscina({ filename: url, name: exportName, minThreads: 0, maxThreads: concurrency, idleTimeout: 1000 });
+      // each thread runs sweep-worker.ts, which imports the worker module and never throws
+      pool = new Piscina({ filename: new URL('./sweep-worker.js', import.meta.url).href, name: 'runTask', minThreads: 0, maxThreads: concurrency, idleTimeout: 1000 });
       const p0 = pool;
-      runOne = (p) => p0.run(p, { signal: abort.signal }) as Promise<StormRunRecord>;
+      runOne = async (p) => {
+        const task: SweepTask = { url, exportName, point: p };
+        const r = (await p0.run(task, { signal: abort.signal })) as TaskResult;
+        if (!r.ok) throw errorOfTask(r.error);
+        return r.record;
+      };
     } else {
       concurrency = 1;
       const mod = (await import(url)) as Record<string, unknown>;
