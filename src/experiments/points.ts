@@ -32,7 +32,8 @@ export function parseShard(text: string, option = '--shard'): Shard {
   if (!m) throw new InputError(`${option}: bad shard "${text}": expected i/N, e.g. 2/8`);
   const index = Number(m[1]);
   const n = Number(m[2]);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`${option}: bad shard "${text}": N must be at least 1`);
+  if (!Number.isSafeInteger(n) || !Number.isSafeInteger(index)) throw new InputError(`${option}: bad shard "${text}": i and N must be at most ${Number.MAX_SAFE_INTEGER}`);
+  if (n < 1) throw new InputError(`${option}: bad shard "${text}": N must be at least 1`);
   if (!Number.isSafeInteger(index) || index < 1 || index > n) throw new InputError(`${option}: bad shard "${text}": i must be from 1 to ${n}`);
   return { index, count: n };
 }

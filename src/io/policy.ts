@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
+import { requireRegularFile } from '../userspace/files.js';
 
 /** A loaded plug-in: the policy, and the ES module a worker thread imports to get its own. */
 export interface PolicyPlugin {
@@ -47,6 +48,7 @@ async function compileTs(file: string): Promise<string> {
 export async function loadPolicyPlugin(file: string): Promise<PolicyPlugin> {
   const abs = path.resolve(file);
   if (!existsSync(abs)) throw new InputError(`policy ${file}: no such file`);
+  requireRegularFile(abs, `policy ${file}`);
   let module = abs;
   let mod: Record<string, unknown>;
   try {

@@ -10,10 +10,12 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { presetFromJson, type KernelPreset } from '../kernel/presets.js';
+import { requireRegularFile } from '../userspace/files.js';
 
 /** Read and validate a preset JSON file. */
 export function loadPresetFile(file: string): KernelPreset {
   let text: string;
+  requireRegularFile(file);
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {

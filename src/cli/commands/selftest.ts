@@ -219,6 +219,9 @@ export function register(program: Command): void {
     .allowExcessArguments(true)
     .helpOption(false)
     .action(async (kmodsh: string[], opts: SelftestOpts) => {
+      // kmod.sh's only long option is --help: any other --long one is a mistyped kmodlab option
+      const unknown = kmodsh.find((a) => a.startsWith('--') && a !== '--help');
+      if (unknown !== undefined) throw new InputError(`unknown option '${unknown.split('=')[0]}' (kmodlab help selftest lists the options)`);
       const code = await runSelftestCli(kmodsh, opts, {
         stdout: (s) => stdout(s),
         stderr: (s) => process.stderr.write(s),

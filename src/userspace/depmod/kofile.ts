@@ -11,6 +11,7 @@ import { InputError } from '../../errors.js';
 import type { Compression, SectionSizes } from '../moduleset.js';
 import { bufferSource, readElfSections, type ByteSource } from './elf.js';
 import { compressionByMagic, compressionByName, decompressModule } from './decompress.js';
+import { requireRegularFile } from '../files.js';
 
 export const MODULE_SIG_STRING = '~Module signature appended~\n';
 const MARKER = Buffer.from(MODULE_SIG_STRING, 'latin1');
@@ -58,6 +59,7 @@ function checkCompression(head: Buffer, file: string): Compression {
  */
 export async function readKoFile(filePath: string, shownName = filePath): Promise<KoFacts> {
   let fd: number;
+  requireRegularFile(filePath, shownName);
   try {
     fd = fs.openSync(filePath, 'r');
   } catch (err) {

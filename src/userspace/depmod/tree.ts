@@ -15,6 +15,7 @@ import { parseModulesBuiltin, parseModulesOrder } from './builtin.js';
 import { parseModulesDep } from './dep.js';
 import { readKoFile } from './kofile.js';
 import { parseModulesSoftdep } from './softdep.js';
+import { requireRegularFile } from '../files.js';
 
 export interface ReadTreeOptions {
   /** the release name; default: the directory's basename */
@@ -26,6 +27,7 @@ export interface ReadTreeOptions {
 }
 
 function readText(file: string, required: boolean): string | undefined {
+  requireRegularFile(file);
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {

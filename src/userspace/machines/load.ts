@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InputError } from '../../errors.js';
 import { dataPath } from '../depmod/paths.js';
 import { machineSchema, type MachineProfile, type Timings } from './schema.js';
+import { requireRegularFile } from '../files.js';
 
 /** A profile resolved for one CPU count: `timings` and `moduleInit` already include the overrides. */
 export type Machine = MachineProfile;
@@ -76,6 +77,7 @@ export function forCpus(profile: MachineProfile, cpus = profile.cpus): Machine {
 export function loadMachine(nameOrPath: string, opts: LoadMachineOptions = {}): Machine {
   const file = resolveFile(nameOrPath);
   let text: string;
+  requireRegularFile(file);
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
