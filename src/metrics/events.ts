@@ -39,6 +39,17 @@ export interface Allocation {
   /** the module it was made for */
   module: string;
   ok: boolean;
+  /**
+   * the process whose finit_module/init_module made it, when the source knows (a real trace's
+   * pid, a simulated process's pid): the bytes a failing attempt really allocated are summed
+   * through it
+   */
+  pid?: number;
+  /**
+   * what it is for, in spec §5.8's words: 'kread' (the kernel's copy of the file),
+   * 'init_module_copy', 'decompress', or module memory ('core', 'init', 'text', 'data', …)
+   */
+  kind?: string;
 }
 
 /** The release of an allocation seen before (same area and bytes). */

@@ -62,6 +62,25 @@ export const stormRunRecordSchema = z.object({
   workerBlockedNs: count,
   uevents: count,
   duplicates: z.array(duplicateRowSchema),
+  /** 'simulated' (the default when absent) or 'measured' on a real kernel */
+  source: z.enum(['simulated', 'measured']).optional(),
+  /** where it ran: 'sim', or 'qemu:debian-6.1' */
+  target: z.string().optional(),
+  /**
+   * where wastedBytes comes from: the kernel's MODULE_STATS ('module_stats', the simulator's
+   * model of it included) or the same estimate recomputed from a trace on a kernel without
+   * CONFIG_MODULE_STATS ('estimate')
+   */
+  wastedBytesSource: z.enum(['module_stats', 'estimate']).optional(),
+  /**
+   * what failing load attempts really allocated (the kernel's copy of the file and module
+   * memory, page-rounded with the guard page), unlike MODULE_STATS's estimate in wastedBytes
+   */
+  failedAttemptBytes: count.optional(),
+  /** failedAttemptBytes split: 'file' (kread, init_module_copy, decompress) and 'module' memory */
+  failedAttemptBytesByKind: z.object({ file: count, module: count }).optional(),
+  /** the most finit_module/init_module calls by udev workers in flight at once */
+  peakLoadsInFlight: count.optional(),
 });
 
 /** The parameters a sweep ran with, for report headers. */
