@@ -126,7 +126,7 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
 
 /** The result record of a finished storm. */
 export function stormRecord(p: StormPoint, run: StormRun): StormRunRecord {
-  return { machine: p.machine, cpus: p.cpus, kernel: p.kernel, seed: p.seed, ...run.metrics.figures() };
+  return { machine: p.machine, cpus: p.cpus, kernel: p.kernel, seed: p.seed, ...run.metrics.figures(), source: 'simulated', target: 'sim' };
 }
 
 /** The sweep's worker export: one point → one record. */

@@ -36,7 +36,7 @@ export function simEvents(sink: EventSink): LogListener {
         return;
       }
       case 'alloc':
-        sink({ type: 'alloc', t: r.t, area: f.area as string, bytes: f.size as number, module: f.module as string, ok: f.ok as boolean });
+        sink({ type: 'alloc', t: r.t, area: f.area as string, bytes: f.size as number, module: f.module as string, ok: f.ok as boolean, pid: r.pid, kind: f.kind as string });
         return;
       case 'free':
         sink({ type: 'free', t: r.t, area: f.area as string, bytes: f.size as number, module: f.module as string });

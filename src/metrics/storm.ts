@@ -5,7 +5,8 @@
  * udev workers, and the time they spent blocked in the kernel (loads.ts); peak vmalloc and
  * module-area use and the allocations that did not fit (memory.ts); the modules loaded at the
  * end (modules.ts); the coldplug's uevents and settle time; and the kernel's own MODULE_STATS
- * snapshot for the wasted bytes by category, the failed-load counts and the duplicate table.
+ * snapshot for the wasted bytes by category, the failed-load counts and the duplicate table;
+ * what failing attempts really allocated and the loads in flight (attempts.ts).
  *
  * Only udev workers' loads count: that is the storm (modprobe run by request_module is not). A
  * simulated worker is the process `systemd-udevd-worker-N`; a real one has the comm
@@ -13,13 +14,14 @@
  * loads nothing).
  */
 import type { StormRunRecord } from '../results/record.js';
+import { FailedAttempts } from './attempts.js';
 import type { Coldplug, MetricEvent, ModuleStatsSnapshot } from './events.js';
 import { LoadCounter } from './loads.js';
 import { MemoryUse } from './memory.js';
 import { ModuleStates } from './modules.js';
 
 /** The record's figures: all of it but the run point (machine, cpus, kernel, seed). */
-export type StormFigures = Omit<StormRunRecord, 'machine' | 'cpus' | 'kernel' | 'seed'>;
+export type StormFigures = Omit<StormRunRecord, 'machine' | 'cpus' | 'kernel' | 'seed' | 'source' | 'target'>;
 
 /** Is this caller a udev worker (simulated or real)? */
 export function isUdevWorker(caller: string): boolean {
@@ -36,6 +38,7 @@ export class StormMetrics {
   readonly loads = new LoadCounter(isUdevWorker);
   readonly memory = new MemoryUse();
   readonly modules = new ModuleStates();
+  readonly attempts = new FailedAttempts(isUdevWorker);
   private coldplug: Coldplug | null = null;
   private stats: ModuleStatsSnapshot | null = null;
 
@@ -43,8 +46,12 @@ export class StormMetrics {
     switch (e.type) {
       case 'load':
         this.loads.observe(e);
+        this.attempts.observe(e);
         return;
       case 'alloc':
+        this.memory.observe(e);
+        this.attempts.observe(e);
+        return;
       case 'free':
         this.memory.observe(e);
         return;
@@ -99,6 +106,10 @@ export class StormMetrics {
       workerBlockedNs: this.loads.blockedNs,
       uevents: cp.uevents,
       duplicates: st.duplicates.map((d) => ({ module: d.module, count: d.count, reason: d.reason })),
+      wastedBytesSource: 'module_stats',
+      failedAttemptBytes: this.attempts.total,
+      failedAttemptBytesByKind: { ...this.attempts.bytes },
+      peakLoadsInFlight: this.attempts.peakInFlight(),
     };
   }
 }

@@ -103,6 +103,12 @@ test('StormMetrics: a record\'s figures from a stream a guest trace could produc
     workerBlockedNs: 5 + 4 + 2,
     uevents: 3,
     duplicates: [{ module: 'kvm', count: 1, reason: 'Load' }],
+    wastedBytesSource: 'module_stats',
+    // the allocations name no pid, so none is a failing attempt's
+    failedAttemptBytes: 0,
+    failedAttemptBytesByKind: { file: 0, module: 0 },
+    // workers' calls [0,5] [0,4] [5,7]: two at once
+    peakLoadsInFlight: 2,
   });
 });
 
@@ -127,7 +133,7 @@ test('simEvents: enter/exit records of one process make one load call; processes
   feed(rec(16, 0, 'state', { module: 'kvm', from: 'coming', to: 'live' }));
   feed(rec(20, 2, 'finit', { phase: 'exit', module: 'kvm', inode: 1, ret: 0 }));
   assert.deepEqual(out, [
-    { type: 'alloc', t: 13, area: 'vmalloc', bytes: 8192, module: 'xfs', ok: true },
+    { type: 'alloc', t: 13, area: 'vmalloc', bytes: 8192, module: 'xfs', ok: true, pid: 0, kind: 'kread' },
     { type: 'load', syscall: 'init_module', module: 'xfs', start: 11, pid: 3, caller: 'p3', ret: -EEXIST, end: 14 },
     { type: 'free', t: 15, area: 'vmalloc', bytes: 8192, module: 'xfs' },
     { type: 'state', t: 16, module: 'kvm', state: 'live' },
