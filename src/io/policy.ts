@@ -27,7 +27,7 @@ export interface PolicyPlugin {
 }
 
 /** transpile a .ts plug-in to an .mjs in a fresh temporary directory; returns its path */
-async function compileTs(file: string): Promise<string> {
+async function compileTs(file: string, shown: string): Promise<string> {
   let ts: typeof import('typescript');
   try {
     ts = (await import('typescript')).default;
@@ -37,11 +37,31 @@ async function compileTs(file: string): Promise<string> {
   const out = ts.transpileModule(readFileSync(file, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     fileName: file,
+    reportDiagnostics: true,
   });
+  // the transpiler "repairs" a syntax error into different code: refuse it, naming file:line
+  const bad = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (bad !== undefined) {
+    const line = bad.file !== undefined && bad.start !== undefined ? bad.file.getLineAndCharacterOfPosition(bad.start).line + 1 : 1;
+    throw new InputError(`policy ${shown}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(bad.messageText, ' ')}`);
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'kmodlab-policy-'));
   const js = path.join(dir, `${path.basename(file, '.ts')}.mjs`);
   writeFileSync(js, out.outputText);
   return js;
+}
+
+/** the line of a .js plug-in's SyntaxError: Node's message has none, so parse it again with typescript's parser when installed */
+async function syntaxErrorLine(file: string): Promise<string> {
+  try {
+    const ts = (await import('typescript')).default;
+    const out = ts.transpileModule(readFileSync(file, 'utf8'), { fileName: file, reportDiagnostics: true, compilerOptions: { allowJs: true } });
+    const bad = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error && d.file !== undefined && d.start !== undefined);
+    if (bad !== undefined) return String(bad.file!.getLineAndCharacterOfPosition(bad.start!).line + 1);
+  } catch {
+    // no typescript: the message alone
+  }
+  return '?';
 }
 
 /** Load a same-name policy plug-in by path (dynamic import), keeping the module's path. */
@@ -52,10 +72,11 @@ export async function loadPolicyPlugin(file: string): Promise<PolicyPlugin> {
   let module = abs;
   let mod: Record<string, unknown>;
   try {
-    if (abs.endsWith('.ts')) module = await compileTs(abs);
+    if (abs.endsWith('.ts')) module = await compileTs(abs, file);
     mod = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof InputError) throw e;
+    if (e instanceof SyntaxError) throw new InputError(`policy ${file}:${await syntaxErrorLine(abs)}: syntax error: ${e.message.split('\n')[0]}`);
     throw new InputError(`policy ${file}: cannot load (${(e as Error).message.split('\n')[0]})`);
   }
   return { policy: policyOfModule(mod, file), module };
