@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { parseScenario, type Scenario } from '../experiments/explore/scenario.js';
 import { dataPath } from '../userspace/depmod/paths.js';
+import { requireRegularFile } from '../userspace/files.js';
 
 export function builtinScenarios(): string[] {
   return readdirSync(dataPath('scenarios'))
@@ -17,6 +18,8 @@ export function builtinScenarios(): string[] {
 export function loadScenario(nameOrPath: string): Scenario {
   const builtin = dataPath('scenarios', `${nameOrPath}.json`);
   const file = !nameOrPath.includes('/') && !nameOrPath.endsWith('.json') && existsSync(builtin) ? builtin : nameOrPath;
+  // a FIFO would block the read (and Ctrl-C) forever
+  requireRegularFile(file, `scenario ${nameOrPath}`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -4,11 +4,11 @@
  * schedule again (with its trace and dmesg). Wiring only: the explorer is experiments/explore/.
  */
 import type { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { EXIT_INTERRUPTED, InputError } from '../../errors.js';
 import { explore, formatExploration, type Exploration } from '../../experiments/explore/explore.js';
 import { runSchedule } from '../../experiments/explore/run.js';
 import type { Strategy } from '../../experiments/explore/choices.js';
+import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { loadScenario } from '../../io/scenario.js';
 import { toChromeTrace } from '../../report/trace.js';
 import { loadMachine } from '../../userspace/machines/load.js';
@@ -43,6 +43,12 @@ export function register(program: Command): void {
     .option('--trace <file.json>', 'with --replay: Chrome trace-event JSON of the schedule')
     .option('--dmesg <file>', 'with --replay: the kernel log of the schedule')
     .action(async (name: string, o: Opts) => {
+      // options and output paths first: a bad --trace/--dmesg must not come after the work
+      for (const [opt, file] of [['--trace', o.trace], ['--dmesg', o.dmesg]] as const) {
+        if (file === undefined) continue;
+        if (o.replay === undefined) throw new InputError(`${opt}: only with --replay SEED`);
+        checkOutputFile(opt, file);
+      }
       const sc = loadScenario(name);
       const machine = loadMachine(sc.machine.profile);
       if (o.strategy !== 'random' && o.strategy !== 'pct') throw new InputError(`--strategy ${o.strategy}: want random or pct`);
@@ -57,8 +63,8 @@ export function register(program: Command): void {
           process.stdout.write(`${sc.name} on ${kernel}, seed ${seed}: ${r.key}\n`);
           for (const d of r.choices.decisions) if (d.k !== 0 || d.kind !== 'tie')
             process.stdout.write(`  t=${(d.t / 1e6).toFixed(3)}ms ${d.kind === 'tie' ? `${d.names![d.k]} runs before ${d.names!.filter((_, i) => i !== d.k).join(', ')}` : `${d.kind} ${d.k} of ${d.n}`}\n`);
-          if (o.trace !== undefined) await writeFileAtomic(o.trace, JSON.stringify(toChromeTrace(r.system.sim.log.records, { tool: 'kmodlab explore', scenario: sc.name })));
-          if (o.dmesg !== undefined) await writeFileAtomic(o.dmesg, r.system.kernel.dmesg().join('\n') + '\n');
+          if (o.trace !== undefined) await writeOutputFile('--trace', o.trace, JSON.stringify(toChromeTrace(r.system.sim.log.records, { tool: 'kmodlab explore', scenario: sc.name })));
+          if (o.dmesg !== undefined) await writeOutputFile('--dmesg', o.dmesg, r.system.kernel.dmesg().join('\n') + '\n');
         }
         return;
       }
