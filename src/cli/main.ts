@@ -19,6 +19,8 @@ export function buildProgram(): Command {
     )
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(false)
+    // a subcommand's options belong to it (`storm merge --format` is merge's, not storm's)
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       // commander's own usage errors: keep to one line, prefixed like ours.

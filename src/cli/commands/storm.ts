@@ -153,6 +153,8 @@ export function register(program: Command): void {
   const storm = program
     .command('storm')
     .description('boot-time coldplug storm: duplicate-load waste vs CPU count and kernel')
+    // options after `merge` are merge's (same names as storm's own, which would otherwise take them)
+    .enablePositionalOptions()
     .option('--machine <profile>', 'machine profile (name in data/machines or a JSON file)', DEFAULT_STORM.machine)
     .option('--cpus <list>', 'CPU counts: 1,8,64-512:64', DEFAULT_STORM.cpus)
     .option('--kernel <list>', 'kernel presets (or preset JSON files), comma-separated', DEFAULT_STORM.kernel)
