@@ -31,6 +31,8 @@ import type { DupStormRow } from '../../results/dupstorm.js';
 import type { GuestStormResult } from '../../targets/qemu/storm.js';
 import type { QemuTarget } from '../../targets/qemu/target.js';
 import { intOption } from '../options.js';
+import { runCommand } from '../results-option.js';
+import { PendingRun, simRelease } from '../../results/results-dir.js';
 
 /** the options the parallel storm reads (the storm command's, plus its own) */
 export interface ParallelStormOpts {
@@ -49,6 +51,7 @@ export interface ParallelStormOpts {
   logDir?: string;
   format?: string;
   cache?: string;
+  results?: string;
 }
 
 /** the guest's progress: one stderr line per storm done */
@@ -80,14 +83,23 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
     if (o.compare) throw new InputError('--compare: only with --target qemu:NAME (it compares a real kernel with its sim model)');
     for (const [flag, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir]] as const)
       if (v !== undefined) throw new InputError(`${flag}: only with --target qemu:NAME`);
+    const seed = o.seed !== undefined ? intOption('--seed', o.seed, 0) : undefined;
+    const pending = new Map(o.results !== undefined ? kernels.map((k) => [k, PendingRun.open(o.results!)] as const) : []);
     const results: SimDupStormResult[] = [];
-    for (const k of kernels)
-      results.push(
-        await runDupStorm(
-          plan,
-          simDupStormTarget({ kernel: k, cpus, ...(o.machine !== undefined && given('machine') ? { machine: o.machine } : {}), ...(o.seed !== undefined ? { seed: intOption('--seed', o.seed, 0) } : {}) }),
-        ),
-      );
+    try {
+      for (const k of kernels)
+        results.push(
+          await runDupStorm(
+            plan,
+            simDupStormTarget({ kernel: k, cpus, ...(o.machine !== undefined && given('machine') ? { machine: o.machine } : {}), ...(seed !== undefined ? { seed } : {}) }),
+          ),
+        );
+    } finally {
+      if (results.length < kernels.length) for (const p of pending.values()) p.discard();
+    }
+    // the sim storm is deterministic: its run id is too (seed 1 when none is given)
+    for (const [i, k] of kernels.entries())
+      if (pending.has(k)) process.stderr.write(`kmodlab: results in ${pending.get(k)!.commit(runCommand('dupstorm', simRelease(k), 'sim'), results[i], seed ?? 1)}\n`);
     if (format === 'json') out(JSON.stringify(results, null, 2) + '\n');
     else for (const r of results) out(`# sim ${r.kernel} on ${r.machine}, ${r.cpus} CPUs, kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}\n`);
     return 0;
@@ -98,6 +110,9 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   const name = q.parseQemuTargetName(target);
   if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
   const model = o.compare ? q.kernelSpec(name).sim : null;
+  if (o.results !== undefined && o.logDir !== undefined) throw new InputError('--log-dir: not with --results (the run directory keeps the guest logs)');
+  const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
+  const logDir = pending ? pending.tmp : o.logDir;
   let t: QemuTarget;
   try {
     t = await q.createQemuTarget(name, {
@@ -105,10 +120,11 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
       ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
       ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 0) } : {}),
       ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
-      ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
+      ...(logDir !== undefined ? { logDir } : {}),
       ...(o.cache !== undefined ? { cache: o.cache } : {}),
     });
   } catch (e) {
+    pending?.discard();
     if (!(e instanceof q.GuestSessionError)) throw e;
     process.stderr.write(`kmodlab: qemu:${name}: ${e.outcome.state}: ${e.outcome.detail}\n`);
     return q.exitCodeFor(e.outcome, false);
@@ -124,6 +140,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   }
   const outcome = t.outcome();
   if (!r || outcome.state !== 'ran') {
+    pending?.discard();
     process.stderr.write(`kmodlab: ${t.name}: ${outcome.state}: ${outcome.detail}\n`);
     return q.exitCodeFor(outcome, false);
   }
@@ -134,6 +151,10 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
     cmp = compareStorms({ label: `real ${name}`, rows: r.rows }, { label: `sim ${model.preset}`, rows: sim.rows });
   }
   if (o.logDir !== undefined) writeJson(`${o.logDir}/storm.json`, { target: t.name, version: t.prepared.version, ...r, sim, differences: cmp?.differences ?? null });
+  if (pending) {
+    const record = { target: t.name, version: t.prepared.version, ...r, sim, differences: cmp?.differences ?? null };
+    process.stderr.write(`kmodlab: results in ${pending.commit(runCommand('dupstorm', r.kernel, t.name), record, undefined)}\n`);
+  }
   if (format === 'json') out(JSON.stringify({ target: t.name, version: t.prepared.version, ...r, sim, differences: cmp?.differences ?? null }, null, 2) + '\n');
   else {
     out(`# ${t.name}: ${r.kernel} (${t.prepared.version}), ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}`);

@@ -12,6 +12,7 @@ import { register as registerStorm } from './storm.js';
 import { register as registerTrace } from './trace.js';
 import { register as registerStats } from './stats.js';
 import { register as registerExplore } from './explore.js';
+import { register as registerBaseline } from './baseline.js';
 
 interface PendingCommand {
   name: string;
@@ -30,6 +31,7 @@ export function registerCommands(program: Command): void {
   registerTrace(program);
   registerStats(program);
   registerExplore(program);
+  registerBaseline(program);
   for (const c of PENDING) {
     program
       .command(c.name)

@@ -3,14 +3,16 @@
  *
  *   kmodlab selftest [kmod.sh args…] [--target sim|sysfs|qemu:NAME] [--kernel P] [--machine M]
  *                    [--cpus N] [--seed N] [--ktap] [--keep-going] [--test-modules B]
- *                    [--kmod-sh ERA] [--dmesg FILE]
+ *                    [--kmod-sh ERA] [--dmesg FILE] [--results DIR]
  *
  * kmod.sh's own arguments (`all`, `-t NNNN`, `-s NNNN`, `-c NNNN K`, `-w [NNNN]`, `-l`, `-h`,
  * `--help`) pass through unchanged, so `-h`/`--help` print kmod.sh's usage (exit 1, as the
  * script does); `kmodlab help selftest` shows this command's options. kmod.sh's environment
  * variables (DEFAULT_KMOD_DRIVER, DEFAULT_KMOD_FS, MODPROBE_LIMIT, DEFAULT_NUM_TESTS, PROC_DIR,
  * DIR, MODPROBE_LIMIT_FILE) are read from the environment. The exit code is kmod.sh's: 0 pass,
- * 1 fail (or usage), 4 skip; 2 for a bad kmodlab option.
+ * 1 fail (or usage), 4 skip; 2 for a bad kmodlab option. --results DIR keeps the run in
+ * DIR/<release>/<run id>/ (src/results/results-dir.ts): ktap.txt, kmod.sh.txt, record.json,
+ * command.json, and the kernel log (sim: dmesg.txt; qemu: the --log-dir files).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,8 @@ import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
 import { SysfsTarget } from '../../targets/sysfs.js';
 import type { Target } from '../../selftest/target.js';
 import { intOption } from '../options.js';
+import { captureSelftestText, runCommand, teeReporter } from '../results-option.js';
+import { PendingRun, simRelease } from '../../results/results-dir.js';
 
 interface SelftestOpts {
   target: string;
@@ -42,6 +46,7 @@ interface SelftestOpts {
   accel?: string;
   logDir?: string;
   compare?: boolean;
+  results?: string;
 }
 
 /** --kmod-sh ERA, checked; undefined when not given */
@@ -65,6 +70,9 @@ async function runQemuCli(
   if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
   const q = await import('../../targets/qemu/index.js');
   const keepGoing = o.keepGoing ?? false;
+  if (o.results !== undefined && o.logDir !== undefined) throw new InputError('--log-dir: not with --results (the run directory keeps the guest logs)');
+  const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
+  const text = pending ? captureSelftestText() : null;
   const run = await q.runQemuSelftest(
     {
       spec: o.target,
@@ -75,6 +83,7 @@ async function runQemuCli(
       ...(o.watchRounds !== undefined ? { watchRounds: intOption('--watch-rounds', o.watchRounds, 1) } : {}),
       ...(o.dmesg !== undefined ? { dmesg: o.dmesg } : {}),
       ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
+      ...(pending ? { logDir: pending.tmp, wrapReporter: (r) => teeReporter(r, ...text!.reporters) } : {}),
       keepKernelLog: o.compare ?? false,
       ...(o.cpus !== undefined ? { cpus: intOption('--cpus', o.cpus, 1) } : {}),
       ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
@@ -82,7 +91,22 @@ async function runQemuCli(
       ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
     },
     io,
-  );
+  ).catch((e: unknown) => {
+    pending?.discard();
+    throw e;
+  });
+  if (pending) {
+    // a session that did not run to its end keeps no run directory (its logs would be partial)
+    if (run.report === null || run.report.outcome.state !== 'ran') {
+      pending.discard();
+      io.stderr('kmodlab: --results: the session did not run to its end; no run kept\n');
+    } else {
+      pending.write('ktap.txt', text!.ktap());
+      pending.write('kmod.sh.txt', text!.kmodSh());
+      const dir = pending.commit(runCommand('selftest', run.report.kernel, o.target, io.env), run.report, undefined);
+      io.stderr(`kmodlab: results in ${dir}\n`);
+    }
+  }
   if (!o.compare) return run.exitCode;
   const { compareWithSim } = await import('../../experiments/selftest-compare.js');
   const c = await compareWithSim(run, { name: q.parseQemuTargetName(o.target), args: kmodShArgs, env: io.env, era, keepGoing });
@@ -155,7 +179,11 @@ export async function runSelftestCli(
     throw new InputError(`--target ${t}: want sim, sysfs or qemu:NAME`);
   }
 
-  const reporter: SelftestReporter = o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr);
+  const shown: SelftestReporter = o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr);
+  if (o.results !== undefined && t !== 'sim') throw new InputError(`--results: for --target sim or qemu:NAME (got --target ${t})`);
+  const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
+  const text = pending ? captureSelftestText() : null;
+  const reporter = text ? teeReporter(shown, ...text.reporters) : shown;
   const ac = new AbortController();
   const onSignal = (): void => ac.abort();
   // the simulator needs nothing restored: let Ctrl-C kill it; real targets stop between steps
@@ -175,6 +203,15 @@ export async function runSelftestCli(
       ...(watchRounds !== undefined ? { watchRounds } : {}),
       signal: ac.signal,
     });
+    if (pending) {
+      const release = simRelease(resolvePreset(o.kernel ?? 'newest').name);
+      pending.write('ktap.txt', text!.ktap());
+      pending.write('kmod.sh.txt', text!.kmodSh());
+      pending.write('dmesg.txt', await target.kernelLog());
+      const { testRecords } = await import('../../targets/qemu/selftest.js');
+      const record = { target: 'sim', kernel: release, exitCode: r.exitCode, tests: testRecords(r, new Map()) };
+      io.stderr(`kmodlab: results in ${pending.commit(runCommand('selftest', release, 'sim', io.env), record, seed ?? 1)}\n`);
+    }
     if (o.dmesg !== undefined) {
       try {
         await writeOutputFile('--dmesg', o.dmesg, await target.kernelLog());
@@ -186,6 +223,7 @@ export async function runSelftestCli(
     }
     return r.exitCode;
   } finally {
+    pending?.discard();
     await target.close();
     if (hook) {
       process.removeListener('SIGINT', onSignal);
@@ -215,6 +253,7 @@ export function register(program: Command): void {
     .option('--keep-going', 'after a failed test, continue with the next one (exit code still 1)')
     .option('--watch-rounds <n>', 'stop -w after N rounds')
     .option('--dmesg <file>', 'write the kernel log of the run to FILE')
+    .option('--results <dir>', 'sim, qemu: keep the run in DIR/<release>/<run id>/ (KTAP, kmod.sh text, dmesg, record, command)')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
     .helpOption(false)

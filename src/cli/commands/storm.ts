@@ -24,6 +24,8 @@ import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
 import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
 import { intOption } from '../options.js';
+import { runCommand } from '../results-option.js';
+import { PendingRun, simRelease } from '../../results/results-dir.js';
 
 /** the main job's default sweep: the upstream graph's shape in a few seconds */
 export const DEFAULT_STORM = { machine: 'kvm-guest', cpus: '1,8,32,64,128,255', kernel: 'v6.1-stable,v6.4,newest' };
@@ -48,6 +50,7 @@ interface StormOpts {
   threads?: string;
   inline?: boolean;
   progress?: boolean;
+  results?: string;
 }
 
 /** bytes, or a number with a K/M/G suffix (binary units) */
@@ -132,6 +135,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
   }));
   // every input the runs share is checked here, before the first run starts
   await checkStormInputs(points);
+  // --results: one run directory per kernel (its release), each renamed into place when the sweep is whole
+  const pending = new Map(o.results !== undefined ? kernels.map((k) => [k, PendingRun.open(o.results!)] as const) : []);
   const res = await runSweep({
     points,
     worker: new URL('../../experiments/storm.js', import.meta.url),
@@ -139,12 +144,21 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     mode: o.inline === true ? 'inline' : 'pool',
     ...(o.threads !== undefined ? { threads: intOption('--threads', o.threads, 1) } : {}),
     ...(o.progress === false ? { progress: false } : {}),
+  }).catch((e: unknown) => {
+    for (const p of pending.values()) p.discard();
+    throw e;
   });
   const records = res.records.map((r) => ({ ...r, machine: profile.name }));
   if (res.interrupted) {
     process.stderr.write(`kmodlab: interrupted: ${res.records.length} of ${res.total} runs done; re-run with the same --out to resume\n`);
     process.exitCode = SIGINT_EXIT_CODE;
+    for (const p of pending.values()) p.discard();
     return;
+  }
+  for (const [k, p] of pending) {
+    const mine = records.filter((r) => r.kernel === k);
+    const dir = p.commit(runCommand('storm', simRelease(k), 'sim'), mine, params.seeds[0]);
+    process.stderr.write(`kmodlab: results in ${dir}\n`);
   }
   await emitReports(records, params, o, moduleAreaBytes);
 }
@@ -183,6 +197,7 @@ export function register(program: Command): void {
     .option('--timeout <s>', 'qemu: session deadline (s)')
     .option('--accel <a>', 'qemu: tcg, kvm or auto')
     .option('--log-dir <dir>', 'qemu: keep the guest logs and storm.json here')
+    .option('--results <dir>', 'keep each run in DIR/<release>/<run id>/ (record, command; qemu: the guest logs)')
     .action(async (o: StormOpts & ParallelStormOpts, cmd: Command) => {
       // duplicate-load storms (sim or a real guest) live in dupstorm.ts
       if (o.parallel !== undefined || o.target?.startsWith('qemu:') === true) return void (process.exitCode = await runParallelStorm(o, cmd));

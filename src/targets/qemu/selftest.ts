@@ -46,6 +46,8 @@ export interface QemuSelftestOptions extends QemuTargetOptions {
   dmesg?: string;
   /** also read the kernel log for the caller (the evidence --compare explains differences with) */
   keepKernelLog?: boolean;
+  /** wrap the output reporter (--results keeps copies of the KTAP and kmod.sh text) */
+  wrapReporter?: (r: SelftestReporter) => SelftestReporter;
   /** open the target (tests pass a fake) */
   open?: (spec: string, opts: QemuTargetOptions) => Promise<Pick<QemuTarget, 'outcome' | 'close' | 'kernelLog' | 'name' | 'kernel'> & Target>;
 }
@@ -180,7 +182,8 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
     io.stderr(`kmodlab: qemu:${name}: ${e.outcome.state}: ${e.outcome.detail}\n`);
     return { exitCode: exitCodeFor(e.outcome, false), report: null, result: null, kernelLog: '', cpus: o.cpus ?? 2 };
   }
-  const rep = new TimingReporter(o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr));
+  const out = o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr);
+  const rep = new TimingReporter(o.wrapReporter ? o.wrapReporter(out) : out);
   const ac = new AbortController();
   const onSignal = (): void => ac.abort();
   process.on('SIGINT', onSignal);

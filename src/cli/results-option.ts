@@ -1,0 +1,84 @@
+/**
+ * DOC: the CLI side of `--results DIR` (src/results/results-dir.ts): what a run's command.json
+ * says about where it came from — the argv after `kmodlab` (without --results), kmodlab's
+ * version from package.json and the checkout's `git describe --always --dirty`.
+ *
+ * KMODLAB_RESULTS_COMMIT=off leaves the commit out: the committed simulator baseline
+ * (data/baselines/, scripts/baseline-update.mjs) must not change with every commit.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withoutResultsOption, type RunCommand, type RunKind } from '../results/results-dir.js';
+import { KmodShReporter, KtapReporter, type SelftestReporter } from '../selftest/index.js';
+
+/** the package root: dist/src/cli/ → three levels up */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function kmodlabVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function gitCommit(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.KMODLAB_RESULTS_COMMIT === 'off') return undefined;
+  const r = spawnSync('git', ['-C', ROOT, 'describe', '--always', '--dirty', '--abbrev=12'], { encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** The command record of a run of KIND on RELEASE, from the process's argv (or a given one). */
+export function runCommand(
+  kind: RunKind,
+  release: string,
+  target: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): RunCommand {
+  const commit = gitCommit(env);
+  return {
+    format: 'kmodlab-results-run',
+    kind,
+    release,
+    target,
+    argv: withoutResultsOption(argv),
+    kmodlabVersion: kmodlabVersion(),
+    ...(commit !== undefined ? { gitCommit: commit } : {}),
+  };
+}
+
+/** Forward every reporter call to each of REPS: the user's output and the run directory's copies. */
+export function teeReporter(...reps: SelftestReporter[]): SelftestReporter {
+  const each =
+    <K extends keyof SelftestReporter>(k: K) =>
+    (...args: Parameters<NonNullable<SelftestReporter[K]>>): void => {
+      for (const r of reps) (r[k] as ((...a: typeof args) => void) | undefined)?.apply(r, args);
+    };
+  return {
+    line: each('line'),
+    clear: each('clear'),
+    plan: each('plan'),
+    testStart: each('testStart'),
+    runStart: each('runStart'),
+    runEnd: each('runEnd'),
+    testEnd: each('testEnd'),
+    notRun: each('notRun'),
+    skip: each('skip'),
+    finish: each('finish'),
+  };
+}
+
+/** The KTAP and the kmod.sh text of a selftest run, captured for its run directory. */
+export function captureSelftestText(): { reporters: SelftestReporter[]; ktap: () => string; kmodSh: () => string } {
+  let ktap = '';
+  let kmodSh = '';
+  const k = new KtapReporter((s) => void (ktap += s));
+  const t = new KmodShReporter(
+    (s) => void (kmodSh += s),
+    (s) => void (kmodSh += s),
+  );
+  return { reporters: [k, t], ktap: () => ktap, kmodSh: () => kmodSh };
+}
