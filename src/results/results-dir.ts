@@ -210,5 +210,7 @@ export function readResults(p: string): StoredRun[] {
     else for (const r of subdirs(d)) if (isRunDir(r)) runs.push(readRun(r));
   }
   if (runs.length === 0) throw new InputError(`${p}: not a results directory (no run with a ${COMMAND_FILE} in it, its releases or itself)`);
-  return runs.sort((a, b) => (a.release === b.release ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.release < b.release ? -1 : 1));
+  // directory-name order (byte order of "release NUL id"), not a version order: only a stable one
+  const key = (r: StoredRun): string => `${r.release}\0${r.id}`;
+  return runs.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
