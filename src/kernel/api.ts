@@ -43,6 +43,11 @@ export interface ModuleBehaviour {
   initSleepNs: number;
   /** 0 or -errno: what init returns */
   initResult: number;
+  /**
+   * A module parameter that sets what init returns: given as NAME=N, init returns -N instead of
+   * initResult (kml_fail's `retval`, so one module fails with any errno the way the real one does)
+   */
+  initResultParam?: string;
   /** filesystems the init registers (register_filesystem), e.g. ["xfs"] */
   registersFs?: string[];
   /** request_module() calls init makes, in order (crypto algorithm lookups and the like) */

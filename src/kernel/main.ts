@@ -607,8 +607,9 @@ export class ModuleLoader {
     yield* k.cpu.compute(k.cost(b.initCpuNs));
     for (const req of b.requests ?? []) yield* k.request_module(task, req, true);
     if (b.initSleepNs > 0) yield k.sim.delay(Math.round(b.initSleepNs));
-    if (b.initResult >= 0) for (const fs of b.registersFs ?? []) k.register_filesystem(fs, mod.name);
-    return b.initResult;
+    const result = b.initResultParam === undefined ? b.initResult : (paramErrno(mod.args, b.initResultParam) ?? b.initResult);
+    if (result >= 0) for (const fs of b.registersFs ?? []) k.register_filesystem(fs, mod.name);
+    return result;
   }
 
   /** do_init_module(): run init, then LIVE (+ uevent, init free, wake) or GOING (+ free, wake) */
@@ -619,6 +620,10 @@ export class ModuleLoader {
     let ret = yield* this.runInit(task, mod);
     if (sim.log.enabled) sim.log.emit('init', { module: mod.name, phase: 'end', ret }, task.proc);
     if (ret < 0) {
+      // v7.1: -EEXIST is what [f]init_module tells userspace for "a module of this name is
+      // already loaded" (modprobe then reports success), so an init's own -EEXIST is turned into
+      // -EBUSY before it leaves the kernel; earlier kernels pass it through unchanged
+      if (ret === -EEXIST && k.preset.flags.initEexistAsEbusy) ret = -EBUSY;
       // fail_free_freeinit
       this.setState(mod, 'going');
       yield sim.delay(k.timings.rcuGracePeriodNs);
@@ -628,7 +633,14 @@ export class ModuleLoader {
       return ret;
     }
     if (ret > 0) {
-      k.printk.printk(`${mod.name}: '${mod.name}'->init suspiciously returned ${ret}, it should follow 0/-E convention`, 'warn');
+      if (k.preset.flags.initPositiveWarning === 'one-line') {
+        k.printk.printk(`${mod.name}: init suspiciously returned ${ret}, it should follow 0/-E convention`, 'warn');
+      } else {
+        k.printk.printk(`do_init_module: '${mod.name}'->init suspiciously returned ${ret}, it should follow 0/-E convention`, 'warn');
+        k.printk.printk('do_init_module: loading module anyway...', 'warn');
+        // dump_stack(), reduced to its recognisable first line
+        k.printk.printk(`CPU: 0 PID: ${task.proc.pid} Comm: ${task.comm}`, 'warn');
+      }
       ret = 0;
     }
     this.setState(mod, 'live');
@@ -696,4 +708,16 @@ export class ModuleLoader {
   get moduleWqSleepers(): number {
     return this.module_wq.sleepers;
   }
+}
+
+/** -N for a module parameter NAME=N in `args` (the last one given wins), else undefined */
+function paramErrno(args: string, name: string): number | undefined {
+  let out: number | undefined;
+  for (const tok of args.split(/\s+/)) {
+    const eq = tok.indexOf('=');
+    if (eq < 0 || tok.slice(0, eq).replace(/-/g, '_') !== name) continue;
+    const v = tok.slice(eq + 1);
+    if (/^[0-9]+$/.test(v)) out = -Number(v);
+  }
+  return out;
 }

@@ -74,6 +74,23 @@ export interface KernelFlags {
   mergeSameName: boolean;
   /** K3 test_kmod of the 4.13 era: `config` shows "EMTPY", the driver/fs reads return the trailing NUL */
   testKmodLegacyShow: boolean;
+  /**
+   * v6.16 test_kmod ("lib/test_kmod: do not hardcode/depend on any filesystem"): no built-in
+   * default fs (TEST_START_TEST_FS "xfs" removed) — the defaults come from the module parameters
+   * start_driver (else test_module) and start_test_fs (else none: `config` shows "fs:\tEMPTY", an
+   * fs trigger fails with -EINVAL); force_init_test runs the configured driver (and fs, if set)
+   * instead of "tun" and "btrfs"
+   */
+  testKmodStartParams: boolean;
+  /** v7.1 (743f8cae549a "module: Override -EEXIST module return"): an init returning -EEXIST is reported as -EBUSY */
+  initEexistAsEbusy: boolean;
+  /**
+   * How do_init_module warns about an init returning > 0: "do_init_module: 'NAME'->init
+   * suspiciously returned N, …" + "loading module anyway..." + a stack dump, or, from v7.1
+   * (663385f9155f "module: Simplify warning on positive returns from module_init()"), one line
+   * "NAME: init suspiciously returned N, …" without a stack dump
+   */
+  initPositiveWarning: 'dump-stack' | 'one-line';
 }
 
 export interface KernelConstants {
@@ -147,6 +164,9 @@ const V49_FLAGS: KernelFlags = {
   exclusiveWriteDeny: false,
   mergeSameName: false,
   testKmodLegacyShow: true,
+  testKmodStartParams: false,
+  initEexistAsEbusy: false,
+  initPositiveWarning: 'dump-stack',
 };
 
 const BUILTIN: KernelPreset[] = [];
@@ -202,7 +222,14 @@ def('v6.5', 'v6.4', 'K20 idempotent finit_module keyed by inode, uninterruptible
 def('v6.11', 'v6.5', 'K22: idempotent waiters interruptible (-EINTR)', {
   idempotentFinit: 'interruptible',
 });
-def('newest', 'v6.11', 'newest mainline (= v6.11 behaviour)', {});
+def('v6.16', 'v6.11', 'v6.16-rc1: test_kmod start_driver/start_test_fs parameters, no default fs ("lib/test_kmod: do not hardcode/depend on any filesystem", Herton R. Krzesinski; Debian 7.2.13 source vs 6.12.117, data/calibration/debian-sid-source.md)', {
+  testKmodStartParams: true,
+});
+def('v7.1', 'v6.16', 'v7.1-rc1: 743f8cae549a init\'s -EEXIST reported as -EBUSY; 663385f9155f one-line warning for a positive init return (Debian 7.2.13 source)', {
+  initEexistAsEbusy: true,
+  initPositiveWarning: 'one-line',
+});
+def('newest', 'v7.1', 'newest mainline (= v7.1 behaviour; Debian sid 7.2.13 read from its source)', {});
 def('newest-dups', 'newest', 'newest with CONFIG_MODULE_DEBUG_AUTOLOAD_DUPS=y (spec §7.5 last column)', {
   autoloadDups: true,
 });
@@ -227,6 +254,9 @@ const ALIASES: Record<string, string> = {
   'v6.3': 'v6.2',
   'v6.6': 'v6.5',
   'v6.10': 'v6.5',
+  // releases whose source was read against the model (data/calibration/debian-sid-source.md)
+  'v6.12': 'v6.11',
+  'v7.2': 'v7.1',
 };
 
 export function presetNames(): string[] {
@@ -267,6 +297,9 @@ const flagsSchema = z.strictObject({
   exclusiveWriteDeny: z.boolean(),
   mergeSameName: z.boolean(),
   testKmodLegacyShow: z.boolean(),
+  testKmodStartParams: z.boolean(),
+  initEexistAsEbusy: z.boolean(),
+  initPositiveWarning: z.enum(['dump-stack', 'one-line']),
 });
 const posInt = z.number().int().positive();
 const constantsSchema = z.strictObject({

@@ -170,7 +170,16 @@ export function createSystem(o: SystemOptions = {}): System {
   const index = KmodIndex.forSet(set, { extra, extraAliases: o.extraAliases });
   // kthread_run = kthreadd forking a thread, as CPU work on this machine's CPUs
   const kthreadCreateNs = machine.timings.kthreadCreateNs ?? Math.round(machine.timings.forkExecNs / 10);
-  const testKmod = o.testKmod ?? testKmodModule({ cpu, kthreadCreateNs, ...o.testKmodOptions });
+  // the driver of the kernel's release: its show format (K3) and where its start defaults come from (v6.16)
+  const testKmod =
+    o.testKmod ??
+    testKmodModule({
+      cpu,
+      kthreadCreateNs,
+      legacyShow: kernel.preset.flags.testKmodLegacyShow,
+      startParams: kernel.preset.flags.testKmodStartParams,
+      ...o.testKmodOptions,
+    });
   const overrides = new Map<string, ModuleBehaviour>(Object.entries(o.behaviours ?? {}));
   if (!overrides.has('test_kmod')) overrides.set('test_kmod', testKmod.behaviour);
   const platform = new PlatformState(machine);

@@ -23,6 +23,10 @@
  * * config_test_case: kstrtouint, then 1 or 2 else -EINVAL.
  * * test_result: kstrtoint (-ERANGE outside int), stored as is.
  * * reset: defaults back (test_module, xfs, 50 threads, case 1, result 0), test_is_oom cleared.
+ *   From v6.16 (`startParams`) the defaults are the module parameters start_driver (else
+ *   test_module) and start_test_fs (else no fs at all: `config` shows "fs:\tEMPTY"), and a
+ *   TEST_KMOD_FS_TYPE trigger with no fs fails with -EINVAL ("No fs type specified, can't run
+ *   the test").
  * * trigger_config: -ENOMEM at once while test_is_oom is set; runs the test; returns the byte
  *   count, or -ENOMEM if a kthread could not be created (test_is_oom is then set), -EINVAL for an
  *   invalid test case. The test's own result never fails the write.
@@ -78,6 +82,11 @@ export interface TestKmodDeviceOptions {
   name?: string;
   /** 4.13-era show formatting ("EMTPY", NUL included in driver/fs reads) */
   legacyShow?: boolean;
+  /**
+   * v6.16+ driver: the start defaults come from the start_driver / start_test_fs module
+   * parameters (preset flag testKmodStartParams) instead of the built-in test_module / xfs
+   */
+  startParams?: boolean;
   /** largest vzalloc that succeeds, bytes (default 1 GiB): bounds config_num_threads */
   maxVzallocBytes?: number;
   /** kthread_run fails for thread index ≥ this (default 32768, threads-max of a 4 GiB guest) */
@@ -93,6 +102,12 @@ export interface TestKmodDeviceOptions {
   cpu?: CpuPool;
   /** syscall + sysfs overhead of one knob read or write (default 5 µs) */
   sysfsAccessNs?: number;
+}
+
+/** the v6.16+ module parameters that give the start defaults (null: not given) */
+export interface TestKmodStartParams {
+  start_driver: string | null;
+  start_test_fs: string | null;
 }
 
 /** struct kmod_test_device_info */
@@ -141,6 +156,8 @@ export class TestKmodDevice {
   kthreadsStarted = 0;
 
   private readonly legacyShow: boolean;
+  private readonly startParams: boolean;
+  private readonly start: TestKmodStartParams;
   private readonly maxVzallocBytes: number;
   private readonly maxKthreads: number;
   private readonly kthreadCreateNs: number;
@@ -151,9 +168,12 @@ export class TestKmodDevice {
     readonly sim: Sim,
     readonly kernel: KernelApi,
     opts: TestKmodDeviceOptions = {},
+    start: TestKmodStartParams = { start_driver: null, start_test_fs: null },
   ) {
     this.name = opts.name ?? 'test_kmod0';
     this.legacyShow = opts.legacyShow ?? false;
+    this.startParams = opts.startParams ?? false;
+    this.start = start;
     this.maxVzallocBytes = opts.maxVzallocBytes ?? 1 << 30;
     this.maxKthreads = opts.maxKthreads ?? 32768;
     this.kthreadCreateNs = opts.kthreadCreateNs ?? 20_000;
@@ -346,8 +366,14 @@ export class TestKmodDevice {
   }
 
   private __kmod_config_init(): number {
-    this.test_driver = TEST_START_DRIVER;
-    this.test_fs = TEST_START_TEST_FS;
+    if (this.startParams) {
+      // v6.16: the parameters, else test_module and no fs
+      this.test_driver = toBytes(this.start.start_driver ?? TEST_START_DRIVER);
+      this.test_fs = this.start.start_test_fs === null ? null : toBytes(this.start.start_test_fs);
+    } else {
+      this.test_driver = TEST_START_DRIVER;
+      this.test_fs = TEST_START_TEST_FS;
+    }
     this.num_threads = TEST_START_NUM_THREADS;
     this.test_result = 0;
     this.test_case = TEST_KMOD_DRIVER;
@@ -365,13 +391,20 @@ export class TestKmodDevice {
 
   /**
    * trigger_config_run_type: what force_init_test does at module init — set the case and its
-   * name, clear test_is_oom, run.
+   * name (up to v6.15: "tun", "btrfs"; from v6.16 `testStr` is null and the configured names are
+   * kept, an fs test without an fs being skipped with 0), clear test_is_oom, run.
    */
-  *trigger_config_run_type(testCase: number, testStr: string): Proc<number> {
+  *trigger_config_run_type(testCase: number, testStr: string | null): Proc<number> {
     yield* this.config_mutex.lock();
-    if (testCase === TEST_KMOD_DRIVER) this.test_driver = testStr;
-    else if (testCase === TEST_KMOD_FS_TYPE) this.test_fs = testStr;
-    else {
+    if (testCase === TEST_KMOD_DRIVER) {
+      if (testStr !== null) this.test_driver = testStr;
+    } else if (testCase === TEST_KMOD_FS_TYPE) {
+      if (testStr !== null) this.test_fs = testStr;
+      else if (this.test_fs === null) {
+        this.config_mutex.unlock();
+        return 0;
+      }
+    } else {
       this.config_mutex.unlock();
       return -EINVAL;
     }
@@ -400,6 +433,10 @@ export class TestKmodDevice {
     const tc = this.test_case;
     if (tc !== TEST_KMOD_DRIVER && tc !== TEST_KMOD_FS_TYPE) {
       this.dev_info(`Invalid test case requested: ${tc >>> 0}`);
+      return -EINVAL;
+    }
+    if (tc === TEST_KMOD_FS_TYPE && this.test_fs === null && this.startParams) {
+      this.dev_info("No fs type specified, can't run the test");
       return -EINVAL;
     }
     this.dev_info(`Test case: ${test_case_str(tc)} (${tc})`);

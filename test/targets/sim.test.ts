@@ -102,11 +102,33 @@ test('same seed, same bytes: two runs of -t 0003 print identical output', async 
 });
 
 test('force_init_test through modprobe: tun and btrfs are requested from test_kmod\'s init', async () => {
-  const t = createSimTarget({ kernel: 'newest' });
+  // the driver up to v6.15 names tun and btrfs itself (v6.16 dropped them: next test)
+  const t = createSimTarget({ kernel: 'v6.11' });
   const r = await t.modprobe(['test_kmod', 'force_init_test=1']);
   assert.equal(r.exitCode, 0, r.stderr);
   const log = await t.kernelLog();
   assert.match(log, /Test driver to load: tun/);
   assert.match(log, /Test filesystem to load: btrfs/);
   assert.match(await t.readKnob('config'), /driver:\ttun\nfs:\tbtrfs\n/);
+});
+
+test('force_init_test through modprobe on v6.16+: the start_driver / start_test_fs parameters are tested, no fs test without one', async () => {
+  for (const kernel of ['v6.16', 'newest']) {
+    let t = createSimTarget({ kernel });
+    let r = await t.modprobe(['test_kmod', 'force_init_test=1']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    let log = await t.kernelLog();
+    assert.match(log, /Test driver to load: test_module/, kernel);
+    assert.doesNotMatch(log, /tun|btrfs|Test filesystem to load/, kernel);
+    assert.match(await t.readKnob('config'), /driver:\ttest_module\nfs:\tEMPTY\n/, kernel);
+    await t.close();
+
+    t = createSimTarget({ kernel });
+    r = await t.modprobe(['test_kmod', 'force_init_test=1', 'start_driver=test_module', 'start_test_fs=xfs']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    log = await t.kernelLog();
+    assert.match(log, /Test driver to load: test_module[^]*Test filesystem to load: xfs/, kernel);
+    assert.match(await t.readKnob('config'), /driver:\ttest_module\nfs:\txfs\n/, kernel);
+    await t.close();
+  }
 });

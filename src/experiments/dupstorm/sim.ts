@@ -15,7 +15,8 @@
  *                     (kmod < 31 decompresses a .ko.xz itself and calls init_module)
  * Modules: xfs (from the module-set snapshot; its dependencies loaded first, as the guest does
  * with modprobe), kml_slow (init sleeps 1000 ms, succeeds) and kml_fail (init sleeps 500 ms,
- * returns -ENODEV), added as extra modules with behaviour overrides.
+ * returns -ENODEV, or -N when loaded with retval=N as the real one), added as extra modules with
+ * behaviour overrides.
  *
  * VmallocUsed: Linux counts every vmalloc'd page, module_alloc's included, so the peak is of the
  * simulated vmalloc plus module areas together, sampled every 1 ms like the guest's sampler.
@@ -82,7 +83,8 @@ function kmlInfo(name: string, compressed: boolean): ModuleInfo {
 function behaviours(p: Pick<DupStormPlan, 'slowMsecs' | 'failMsecs'>): Record<string, ModuleBehaviour> {
   return {
     kml_slow: { initCpuNs: 50_000, initSleepNs: (p.slowMsecs ?? DEFAULT_SLOW_MSECS) * 1e6, initResult: 0 },
-    kml_fail: { initCpuNs: 50_000, initSleepNs: (p.failMsecs ?? DEFAULT_FAIL_MSECS) * 1e6, initResult: -19 },
+    // like the real module: -ENODEV unless the load passes retval=N (then -N)
+    kml_fail: { initCpuNs: 50_000, initSleepNs: (p.failMsecs ?? DEFAULT_FAIL_MSECS) * 1e6, initResult: -19, initResultParam: 'retval' },
   };
 }
 
