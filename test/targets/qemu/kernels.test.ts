@@ -20,7 +20,7 @@ test('debian-6.1 and debian-6.12 stay as they were; the new kernels run their ow
       ['debian-6.12', 'bookworm-backports', 'v6.11', 'host', 30],
       ['debian-5.10', 'bullseye', 'v5.10-stable', 'suite', 28],
       ['debian-trixie', 'trixie', 'v6.11', 'suite', 34],
-      ['debian-sid', 'sid', 'newest', 'suite', 34],
+      ['debian-sid', 'sid', 'v7.1', 'suite', 34],
     ],
   );
   assert.equal(kernelSpec('debian-6.12').userspaceSuite, 'bookworm');
