@@ -127,7 +127,7 @@ export function run(
 }
 
 /** bash -c with pipefail; values go in through the environment, never into the script text. */
-function sh(script: string, env: Record<string, string>, cwd?: string): Promise<RunResult> {
+export function sh(script: string, env: Record<string, string>, cwd?: string): Promise<RunResult> {
   return run('bash', ['-c', `set -euo pipefail\n${script}`], { cwd, env: { ...process.env, ...env } });
 }
 
@@ -156,7 +156,7 @@ function aptOpts(cache: string, suite: string): string[] {
   ];
 }
 
-async function aptUpdate(cache: string, suite: string, refresh: boolean, log: (s: string) => void): Promise<void> {
+export async function aptUpdate(cache: string, suite: string, refresh: boolean, log: (s: string) => void): Promise<void> {
   const d = join(cache, 'apt', suite);
   const stampFile = join(d, 'updated');
   if (!existsSync(join(d, 'status'))) {
@@ -253,7 +253,7 @@ function dependsOn(depends: string, prefix: string): string | undefined {
   return undefined;
 }
 
-async function aptDownload(cache: string, suite: string, pkgs: AptPackage[], log: (s: string) => void): Promise<Map<string, string>> {
+export async function aptDownload(cache: string, suite: string, pkgs: AptPackage[], log: (s: string) => void): Promise<Map<string, string>> {
   const debs = join(cache, 'debs');
   await mkdir(debs, { recursive: true });
   const files = new Map<string, string>();
@@ -275,7 +275,7 @@ async function aptDownload(cache: string, suite: string, pkgs: AptPackage[], log
  * Every package apt would install for pkgs on an empty system of the suite (the private state's
  * dpkg status is empty), as download records: apt's own dependency resolution, nothing guessed.
  */
-async function aptClosure(cache: string, suite: string, pkgs: string[]): Promise<AptPackage[]> {
+export async function aptClosure(cache: string, suite: string, pkgs: string[]): Promise<AptPackage[]> {
   const r = await run('apt-get', [...aptOpts(cache, suite), '-qq', '--print-uris', '--no-install-recommends', 'install', ...pkgs], { allowFail: true });
   if (r.code !== 0) throw new Error(`apt-get install --print-uris ${pkgs.join(' ')} in ${suite}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
   const out = parsePrintUris(r.stdout);
@@ -295,7 +295,7 @@ export function parsePrintUris(stdout: string): AptPackage[] {
  * A tree of unpacked packages, merged like a usrmerge system (bin, sbin, lib, lib64 are links
  * into usr/) so packages of every era land in one place: tar keeps those links.
  */
-async function unpackTree(tree: string, debs: string[]): Promise<void> {
+export async function unpackTree(tree: string, debs: string[]): Promise<void> {
   await rm(tree, { recursive: true, force: true });
   for (const d of ['usr/bin', 'usr/sbin', 'usr/lib', 'usr/lib64']) await mkdir(join(tree, d), { recursive: true });
   for (const d of ['bin', 'sbin', 'lib', 'lib64']) await symlink(`usr/${d}`, join(tree, d));
