@@ -1,0 +1,102 @@
+/**
+ * DOC: `kmodlab storm --target qemu:NAME` without --parallel — the real coldplug, once per
+ * (vCPU count, repetition): build the coldplug image (prepare.ts), boot it (run.ts), turn what
+ * the guest wrote into a storm record and a captured machine profile (record.ts), and keep the
+ * run's logs (console.log, data.log, qemu.cmd, qemu.log, record.json, profile.json) in its
+ * directory whatever happens.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../../errors.js';
+import { getPreset } from '../../../kernel/presets.js';
+import type { StormRunRecord } from '../../../results/record.js';
+import type { MachineProfile } from '../../../userspace/machines/schema.js';
+import { cacheDir, kernelSpec } from '../kernels.js';
+import { readPrepared } from '../prepare.js';
+import { moduleTree, prepareColdplug } from './prepare.js';
+import { captureProfile, coldplugRecord, fact, parseDataPort, treeSizes } from './record.js';
+import { bootColdplug, checkColdplugMachine, coldplugMemMiB, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
+
+export { ColdplugFailed, ColdplugTimeout, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
+export { parseDataPort, coldplugRecord, captureProfile } from './record.js';
+
+export interface ColdplugOptions {
+  cpus: readonly number[];
+  /** repetitions per vCPU count, seeds first..first+k-1 in the records */
+  seeds: readonly number[];
+  cpuModel?: string;
+  machineType?: string;
+  accel?: 'tcg' | 'kvm';
+  memMiB?: number;
+  settleTimeoutS?: number;
+  timeoutS?: number;
+  /** each run's directory is logDir/c<cpus>-s<seed> */
+  logDir: string;
+  cache?: string;
+  log?: (s: string) => void;
+}
+
+export interface ColdplugRun {
+  record: StormRunRecord;
+  profile: MachineProfile;
+  dir: string;
+  wallMs: number;
+  memMiB: number;
+  /** guest facts: udev and kmod versions, what /proc/modules listed */
+  udevVersion: number;
+  kmodVersion: number;
+  procModules: number;
+}
+
+/** The checks that need no boot: the kernel is prepared, the machine can take the vCPU counts. */
+export async function checkColdplug(name: string, o: Pick<ColdplugOptions, 'cpus' | 'cpuModel' | 'machineType' | 'cache'>): Promise<void> {
+  kernelSpec(name);
+  const prepared = readPrepared(name, o.cache);
+  if (prepared === null) throw new InputError(`qemu:${name}: not prepared; run \`kmodlab kernel prepare ${name}\``);
+  moduleTree(prepared);
+  await checkColdplugMachine(o.cpus, o.cpuModel ?? DEFAULT_CPU_MODEL, o.machineType ?? DEFAULT_MACHINE_TYPE);
+}
+
+export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r: ColdplugRun) => void): Promise<ColdplugRun[]> {
+  await checkColdplug(name, o);
+  const spec = kernelSpec(name);
+  const prepared = readPrepared(name, o.cache)!;
+  const log = o.log ?? ((s: string) => process.stderr.write(`kmodlab: qemu:${name}: ${s}\n`));
+  const image = await prepareColdplug(prepared, cacheDir(o.cache), log);
+  const flags = getPreset(spec.sim.preset).flags;
+  const kernel = { earlySameNameCheck: flags.earlySameNameCheck, idempotentFinit: flags.idempotentFinit !== 'off' };
+  const sizes = treeSizes(moduleTree(prepared), prepared.release);
+  const cpuModel = o.cpuModel ?? DEFAULT_CPU_MODEL;
+  const machineType = o.machineType ?? DEFAULT_MACHINE_TYPE;
+  const runs: ColdplugRun[] = [];
+  for (const cpus of o.cpus)
+    for (const seed of o.seeds) {
+      const dir = join(o.logDir, `c${cpus}-s${seed}`);
+      const memMiB = o.memMiB ?? coldplugMemMiB(image.bytes, cpus);
+      log(`${cpus} vCPUs (${machineType}, ${cpuModel}), run ${seed}: booting, logs in ${dir}`);
+      const boot = await bootColdplug(prepared, image.initramfs, {
+        cpus, cpuModel, machineType, memMiB, logDir: dir,
+        ...(o.accel !== undefined ? { accel: o.accel } : {}),
+        ...(o.settleTimeoutS !== undefined ? { settleTimeoutS: o.settleTimeoutS } : {}),
+        ...(o.timeoutS !== undefined ? { timeoutS: o.timeoutS } : {}),
+      });
+      const data = parseDataPort(boot.data);
+      const machine = `${name}-${machineType}-${cpuModel}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+      const profile = captureProfile(data.sections.get('capture') ?? '', { name: machine, release: prepared.release, date: `${name} coldplug, ${cpus} vCPUs`, cpus });
+      const record = coldplugRecord({ data, kernelName: name, machine, cpus, seed, kernel, sizes });
+      const udevVersion = Number(fact(data, 'udev') ?? 0);
+      const kmodVersion = Number(/(\d+)/.exec(fact(data, 'kmod') ?? '')?.[1] ?? 0);
+      const procModules = (data.sections.get('modules') ?? '').split('\n').filter(Boolean).length;
+      writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2) + '\n');
+      writeFileSync(join(dir, 'profile.json'), JSON.stringify(profile, null, 2) + '\n');
+      const run: ColdplugRun = { record, profile, dir, wallMs: boot.wallMs, memMiB, udevVersion, kmodVersion, procModules };
+      log(
+        `${cpus} vCPUs, run ${seed}: ${record.loadAttempts} load calls, ${record.modulesLoaded} loaded, ` +
+          `${(record.wastedBytes / 2 ** 20).toFixed(2)} MiB wasted (${record.wastedBytesSource}), settled in ${(record.settleNs / 1e9).toFixed(1)} s; ` +
+          `${(boot.wallMs / 1000).toFixed(0)} s wall, ${memMiB} MiB guest`,
+      );
+      runs.push(run);
+      onRun?.(run);
+    }
+  return runs;
+}

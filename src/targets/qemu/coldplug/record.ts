@@ -1,0 +1,141 @@
+/**
+ * DOC: what one real coldplug wrote to its data port (scripts/coldplug/init), as a storm record
+ * and a captured machine profile.
+ *
+ * The data port carries `KML-FACT key value` lines and `KML-BEGIN name` … `KML-END name`
+ * sections: modules (/proc/modules), capture (every modalias with its sysfs path and subsystem,
+ * the cpu modalias, MemTotal, the cpufreq driver, ACPI), stats (MODULE_STATS, where the kernel
+ * has it), dmesg and trace. The trace becomes the record's figures through the metrics layer
+ * (src/metrics/coldplug-trace.ts); file sizes for MODULE_STATS's estimate come from the same
+ * module tree the guest booted with (the prepared kernel's root on the host).
+ *
+ * The capture is rebuilt as a small sysfs/procfs tree and read by `machines capture`'s own reader
+ * (src/userspace/machines/capture.ts), so a captured guest and a captured host are one format.
+ */
+import { mkdtempSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coldplugFigures, type TraceKernel } from '../../../metrics/coldplug-trace.js';
+import { parseFtrace } from '../../../metrics/ftrace.js';
+import type { StormRunRecord } from '../../../results/record.js';
+import { captureHost } from '../../../userspace/machines/capture.js';
+import type { MachineProfile } from '../../../userspace/machines/schema.js';
+
+export interface DataPort {
+  facts: Map<string, string[]>;
+  sections: Map<string, string>;
+}
+
+export function parseDataPort(text: string): DataPort {
+  const facts = new Map<string, string[]>();
+  const sections = new Map<string, string>();
+  let cur: string | null = null;
+  let buf: string[] = [];
+  for (const line of text.split('\n')) {
+    if (cur !== null) {
+      if (line === `KML-END ${cur}`) {
+        sections.set(cur, buf.join('\n'));
+        cur = null;
+        buf = [];
+      } else buf.push(line);
+      continue;
+    }
+    const b = /^KML-BEGIN (\S+)$/.exec(line);
+    if (b) {
+      cur = b[1]!;
+      continue;
+    }
+    const f = /^KML-FACT (\S+) ?(.*)$/.exec(line);
+    if (f) {
+      const list = facts.get(f[1]!) ?? [];
+      list.push(f[2]!);
+      facts.set(f[1]!, list);
+    }
+  }
+  return { facts, sections };
+}
+
+export function fact(d: DataPort, key: string): string | undefined {
+  return d.facts.get(key)?.[0];
+}
+
+/** Sizes of the guest's module files, read from the host's copy of the same tree. */
+export function treeSizes(hostTree: string, release: string): (p: string) => { file: number; image: number } | undefined {
+  const prefixes = [`/lib/modules/${release}/`, `/usr/lib/modules/${release}/`];
+  return (p) => {
+    const pre = prefixes.find((x) => p.startsWith(x));
+    if (pre === undefined) return undefined;
+    try {
+      const file = statSync(join(hostTree, p.slice(pre.length))).size;
+      // compressed modules: the image size is not in the file name; xz/zstd sizes are filled by
+      // the caller when the kernel decompresses (kernels with .ko.xz trees)
+      return { file, image: file };
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** The capture section as a machine profile (via the same reader as `machines capture`). */
+export function captureProfile(capture: string, o: { name: string; release: string; date: string; cpus: number }): MachineProfile {
+  const root = mkdtempSync(join(tmpdir(), 'kmodlab-capture-'));
+  try {
+    const sys = join(root, 'sys');
+    const proc = join(root, 'proc');
+    mkdirSync(join(sys, 'devices', 'system', 'cpu', 'cpufreq', 'policy0'), { recursive: true });
+    mkdirSync(join(sys, 'subsystems'), { recursive: true });
+    mkdirSync(proc, { recursive: true });
+    for (let i = 0; i < o.cpus; i++) mkdirSync(join(sys, 'devices', 'system', 'cpu', `cpu${i}`), { recursive: true });
+    for (const line of capture.split('\n')) {
+      const m = /^M (\/sys\/devices\/\S+) (\S+) (.+)$/.exec(line);
+      if (m) {
+        const dir = join(sys, m[1]!.slice('/sys/'.length));
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'modalias'), `${m[3]!}\n`);
+        if (m[2] !== 'none') {
+          mkdirSync(join(sys, 'subsystems', m[2]!), { recursive: true });
+          try {
+            symlinkSync(join(sys, 'subsystems', m[2]!), join(dir, 'subsystem'));
+          } catch {
+            // a second modalias in one directory: the link is there
+          }
+        }
+        continue;
+      }
+      const r = /^R MemTotal:\s+(\d+) kB/.exec(line);
+      if (r) writeFileSync(join(proc, 'meminfo'), `MemTotal: ${r[1]} kB\n`);
+      const c = /^C (cpu:type:\S+)/.exec(line);
+      if (c) writeFileSync(join(sys, 'devices', 'system', 'cpu', 'cpu0', 'uevent'), `MODALIAS=${c[1]}\n`);
+      const f = /^F (\S+)/.exec(line);
+      if (f && f[1] !== 'none') writeFileSync(join(sys, 'devices', 'system', 'cpu', 'cpufreq', 'policy0', 'scaling_driver'), `${f[1]}\n`);
+      if (line === 'A 1') mkdirSync(join(sys, 'firmware', 'acpi'), { recursive: true });
+    }
+    return captureHost({ sysRoot: sys, procRoot: proc, modulesRoot: join(root, 'none'), release: o.release, name: o.name, date: o.date });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export interface ColdplugRecordInput {
+  data: DataPort;
+  kernelName: string;
+  machine: string;
+  cpus: number;
+  seed: number;
+  kernel: TraceKernel;
+  sizes: (p: string) => { file: number; image: number } | undefined;
+}
+
+/** One real coldplug's storm record (source 'measured', target 'qemu:NAME'). */
+export function coldplugRecord(i: ColdplugRecordInput): StormRunRecord {
+  const trace = i.data.sections.get('trace');
+  if (trace === undefined) throw new Error('coldplug data: no trace section');
+  const figures = coldplugFigures({
+    events: parseFtrace(trace),
+    kernel: i.kernel,
+    sizes: i.sizes,
+    uevents: Number(fact(i.data, 'uevents') ?? 0),
+    ...(i.data.sections.has('stats') ? { moduleStats: i.data.sections.get('stats')! } : {}),
+  });
+  return { machine: i.machine, cpus: i.cpus, kernel: i.kernelName, seed: i.seed, ...figures, source: 'measured', target: `qemu:${i.kernelName}` };
+}
