@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { stdout } from '../stdio.js';
 import { InputError } from '../../errors.js';
 import { runParallelStorm, type ParallelStormOpts } from './dupstorm.js';
+import { runColdplugCommand, type ColdplugCliOpts } from './coldplug.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
@@ -188,19 +189,25 @@ export function register(program: Command): void {
     .option('--threads <n>', 'worker threads (default: available CPUs)')
     .option('--inline', 'run in this thread, one run at a time')
     .option('--no-progress', 'no progress bar')
-    .option('--target <t>', 'with --parallel: sim (default), sim:PRESET, or qemu:NAME (a real kernel in a VM)')
+    .option('--target <t>', 'sim (default), or qemu:NAME: a real kernel in a VM (a real udev coldplug; with --parallel, N loads of one module)')
     .option('--parallel <list>', 'duplicate-load storm: N concurrent loads of one module, for each N (e.g. 1,2,4)')
     .option('--module <list>', '--parallel: xfs, kml_slow, kml_fail (default all)')
     .option('--path <list>', '--parallel: finit, finit-compressed, init, modprobe (default all)')
-    .option('--compare', '--parallel on qemu:NAME: also run the sim model of that kernel, side by side')
+    .option('--compare', 'qemu:NAME: also run the sim model of that kernel, side by side')
     .option('--mem <MiB>', 'qemu: guest memory')
     .option('--timeout <s>', 'qemu: session deadline (s)')
     .option('--accel <a>', 'qemu: tcg, kvm or auto')
     .option('--log-dir <dir>', 'qemu: keep the guest logs and storm.json here')
+    .option('--cpu-model <model>', 'qemu coldplug: the guest\'s x86 CPU model (default Cascadelake-Server)')
+    .option('--machine-type <type>', 'qemu coldplug: the QEMU machine type (default q35)')
+    .option('--settle-timeout <s>', 'qemu coldplug: udevadm settle --timeout (default 600)')
     .option('--results <dir>', 'keep each run in DIR/<release>/<run id>/ (record, command; qemu: the guest logs)')
-    .action(async (o: StormOpts & ParallelStormOpts, cmd: Command) => {
+    .action(async (o: StormOpts & ParallelStormOpts & Pick<ColdplugCliOpts, 'cpuModel' | 'machineType' | 'settleTimeout'>, cmd: Command) => {
       // duplicate-load storms (sim or a real guest) live in dupstorm.ts
-      if (o.parallel !== undefined || o.target?.startsWith('qemu:') === true) return void (process.exitCode = await runParallelStorm(o, cmd));
+      if (o.parallel !== undefined) return void (process.exitCode = await runParallelStorm(o, cmd));
+      // without --parallel, a real kernel's storm is a real coldplug boot
+      if (o.target?.startsWith('qemu:') === true) return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
+      if (o.target !== undefined && o.target !== 'sim') throw new InputError(`--target ${o.target}: without --parallel, want sim or qemu:NAME`);
       await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
     });
 

@@ -1,0 +1,225 @@
+/**
+ * DOC: `kmodlab storm --target qemu:NAME [--cpus LIST] [--seeds K] [--cpu-model M]
+ * [--machine-type T] [--compare]` — the boot storm on a real kernel, beside the simulator.
+ *
+ * Each (vCPU count, repetition) boots the kernel once and coldplugs it with the suite's udev
+ * (src/targets/qemu/coldplug/). The records are the simulator's storm records (source 'measured'),
+ * so the table, chart, CSV, JSON, SVG and HTML reports take them unchanged. With --compare the
+ * simulator runs the kernel's matching preset (src/targets/qemu/kernels.ts) on the machine the
+ * guest captured of itself — its CPU model and features, every device's modalias, RAM, its udev
+ * and kmod versions — with the timings of the kernel's sim machine profile, at the same vCPU
+ * counts and as many seeds; both sides go into one report and a side-by-side table with the
+ * ratio per figure and the modules found on one side only.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../errors.js';
+import { parseCpuList, parseSeed, seedList } from '../../experiments/cpulist.js';
+import { runSweep } from '../../experiments/sweep.js';
+import type { StormPoint } from '../../experiments/storm.js';
+import { checkOutputFile, writeOutputFile } from '../../io/output.js';
+import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
+import type { StormParams, StormRunRecord } from '../../results/record.js';
+import { loadMachine, parseMachine } from '../../userspace/machines/load.js';
+import type { MachineProfile } from '../../userspace/machines/schema.js';
+import { intOption } from '../options.js';
+import { stdout } from '../stdio.js';
+
+export interface ColdplugCliOpts {
+  target?: string;
+  cpus: string;
+  seed: string;
+  seeds: string;
+  format: string;
+  categories: string;
+  svg?: string;
+  html?: string;
+  compare?: boolean;
+  accel?: string;
+  mem?: string;
+  timeout?: string;
+  settleTimeout?: string;
+  logDir?: string;
+  cpuModel?: string;
+  machineType?: string;
+  cache?: string;
+  progress?: boolean;
+}
+
+const MiB = 2 ** 20;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return 0;
+  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/** "85 (83–85)" for repetitions, "85" for one */
+function spread(xs: readonly number[], f: (x: number) => string): string {
+  if (xs.length <= 1) return f(xs[0] ?? 0);
+  return `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+}
+
+function errnoTotals(r: StormRunRecord): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of Object.values(r.failuresByModule)) for (const [e, n] of Object.entries(f)) out[e] = (out[e] ?? 0) + n;
+  return out;
+}
+
+interface Figure {
+  name: string;
+  of: (r: StormRunRecord) => number;
+  fmt: (x: number) => string;
+}
+
+function figures(errnos: readonly string[]): Figure[] {
+  const n = (x: number) => String(Math.round(x));
+  const mib = (x: number) => (x / MiB).toFixed(2);
+  return [
+    { name: 'load attempts', of: (r) => r.loadAttempts, fmt: n },
+    ...errnos.map((e) => ({ name: `failed ${e}`, of: (r: StormRunRecord) => errnoTotals(r)[e] ?? 0, fmt: n })),
+    { name: 'modules loaded', of: (r) => r.modulesLoaded, fmt: n },
+    { name: 'wasted MiB (MODULE_STATS)', of: (r) => r.wastedBytes, fmt: mib },
+    { name: 'failed-attempt MiB', of: (r) => r.failedAttemptBytes ?? 0, fmt: mib },
+    { name: 'peak vmalloc MiB', of: (r) => r.peakVmallocBytes, fmt: mib },
+    { name: 'peak loads in flight', of: (r) => r.peakLoadsInFlight ?? 0, fmt: n },
+    { name: 'settle s', of: (r) => r.settleNs, fmt: (x) => (x / 1e9).toFixed(1) },
+  ];
+}
+
+/** The side-by-side totals, one block per vCPU count. */
+export function compareTable(real: readonly StormRunRecord[], sim: readonly StormRunRecord[], cpus: readonly number[]): string {
+  const errnos = [...new Set([...real, ...sim].flatMap((r) => Object.keys(errnoTotals(r))))].sort();
+  const rows: string[][] = [['vCPUs', 'figure', 'real', 'sim', 'sim/real']];
+  for (const c of cpus) {
+    const R = real.filter((r) => r.cpus === c);
+    const S = sim.filter((r) => r.cpus === c);
+    for (const [i, f] of figures(errnos).entries()) {
+      const rv = R.map(f.of);
+      const sv = S.map(f.of);
+      const ratio = median(rv) === 0 ? (median(sv) === 0 ? '=' : '∞') : (median(sv) / median(rv)).toFixed(2);
+      rows.push([i === 0 ? String(c) : '', f.name, spread(rv, f.fmt), spread(sv, f.fmt), ratio]);
+    }
+  }
+  return table(rows);
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** Per module at one vCPU count: attempts and errors (median over runs), real and, if given, sim. */
+export function moduleTable(real: readonly StormRunRecord[], sim: readonly StormRunRecord[] | null, cpus: number): string {
+  const R = real.filter((r) => r.cpus === cpus);
+  const S = sim?.filter((r) => r.cpus === cpus) ?? [];
+  const mods = new Set<string>();
+  for (const r of [...R, ...S]) for (const m of Object.keys(r.loadAttemptsByModule)) mods.add(m);
+  const errs = (rs: readonly StormRunRecord[], m: string): string => {
+    const names = [...new Set(rs.flatMap((r) => Object.keys(r.failuresByModule[m] ?? {})))].sort();
+    return names.map((e) => `${e} ${median(rs.map((r) => r.failuresByModule[m]?.[e] ?? 0))}`).join(', ') || '-';
+  };
+  const att = (rs: readonly StormRunRecord[], m: string): number => median(rs.map((r) => r.loadAttemptsByModule[m] ?? 0));
+  const header = sim ? ['module', 'real tries', 'real failures', 'sim tries', 'sim failures', 'note'] : ['module', 'tries', 'failures'];
+  const rows: string[][] = [header];
+  const list = [...mods].sort((a, b) => Math.max(att(R, b), att(S, b)) - Math.max(att(R, a), att(S, a)) || (a < b ? -1 : 1));
+  for (const m of list) {
+    const ra = att(R, m);
+    const sa = att(S, m);
+    if (ra <= 1 && sa <= 1 && errs(R, m) === '-' && errs(S, m) === '-') continue; // loaded once, cleanly, on both
+    const note = ra === 0 ? 'sim only' : sa === 0 ? 'real only' : ra === cpus && sa !== cpus ? 'per-CPU on real' : sa === cpus && ra !== cpus ? 'per-CPU in sim' : '';
+    rows.push(sim ? [m, String(ra), errs(R, m), String(sa), errs(S, m), note] : [m, String(ra), errs(R, m)]);
+  }
+  const onlyReal = [...mods].filter((m) => att(R, m) > 0 && att(S, m) === 0).length;
+  const onlySim = [...mods].filter((m) => att(S, m) > 0 && att(R, m) === 0).length;
+  const tail = sim ? `modules attempted: ${[...mods].filter((m) => att(R, m) > 0).length} real, ${[...mods].filter((m) => att(S, m) > 0).length} sim; ${onlyReal} only on real, ${onlySim} only in sim\n` : '';
+  return `${table(rows)}${tail}`;
+}
+
+/** The simulator's machine: the kernel's sim profile (timings, init results) with the guest's devices. */
+export function simProfileFrom(captured: MachineProfile, base: MachineProfile, o: { snapshot: string; kmodVersion: number; udevVersion: number }): MachineProfile {
+  const p = {
+    ...base,
+    name: `${captured.name}-sim`,
+    description: `the devices, CPU and RAM the guest captured of itself (${captured.name}), with ${base.name}'s timings`,
+    cpus: captured.cpus,
+    ramBytes: captured.ramBytes,
+    cpu: captured.cpu,
+    acpi: captured.acpi,
+    cpufreq: captured.cpufreq,
+    devices: captured.devices,
+    moduleSet: o.snapshot,
+    udev: { ...base.udev, systemdVersion: o.udevVersion },
+    kmod: { ...base.kmod, version: o.kmodVersion },
+    notes: [...(base.notes ?? []), `devices and CPU captured in the guest by kmodlab storm --target qemu (${captured.name})`],
+  };
+  delete (p as { captured?: unknown }).captured;
+  return parseMachine(p, 'captured guest profile');
+}
+
+export async function runColdplugCommand(o: ColdplugCliOpts, command: string): Promise<number> {
+  const format = parseFormat(o.format);
+  const categories = parseCategoryMode(o.categories);
+  if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
+  if (o.html !== undefined) checkOutputFile('--html', o.html);
+  if (o.accel !== undefined && o.accel !== 'tcg' && o.accel !== 'kvm') throw new InputError(`--accel ${o.accel}: want tcg or kvm`);
+  const cpus = parseCpuList(o.cpus);
+  const seeds = seedList(parseSeed(o.seed), o.seeds);
+  const q = await import('../../targets/qemu/index.js');
+  const cp = await import('../../targets/qemu/coldplug/index.js');
+  const name = q.parseQemuTargetName(o.target!);
+  const spec = q.kernelSpec(name);
+  const logDir = resolve(o.logDir ?? join(process.cwd(), `kmodlab-coldplug-${name}`));
+  const opts = {
+    cpus, seeds, logDir,
+    ...(o.cpuModel !== undefined ? { cpuModel: o.cpuModel } : {}),
+    ...(o.machineType !== undefined ? { machineType: o.machineType } : {}),
+    ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' } : {}),
+    ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
+    ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 1) } : {}),
+    ...(o.settleTimeout !== undefined ? { settleTimeoutS: intOption('--settle-timeout', o.settleTimeout, 1) } : {}),
+    ...(o.cache !== undefined ? { cache: o.cache } : {}),
+  };
+  await cp.checkColdplug(name, opts);
+  mkdirSync(logDir, { recursive: true });
+  let runs;
+  try {
+    runs = await cp.runColdplugs(name, opts);
+  } catch (e) {
+    if (e instanceof cp.ColdplugTimeout || e instanceof cp.ColdplugFailed) {
+      process.stderr.write(`kmodlab: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  const real = runs.map((r) => r.record);
+  let sim: StormRunRecord[] = [];
+  const kernels = [name];
+  if (o.compare === true) {
+    const first = runs[0]!;
+    const profile = simProfileFrom(first.profile, loadMachine(spec.sim.machine), { snapshot: spec.sim.snapshot, kmodVersion: spec.sim.kmodVersion, udevVersion: first.udevVersion });
+    const file = join(logDir, 'sim-profile.json');
+    writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
+    const points: StormPoint[] = [];
+    for (const c of cpus) for (const s of seeds) points.push({ machine: file, cpus: c, kernel: spec.sim.preset, seed: s });
+    const res = await runSweep({ points, worker: new URL('../../experiments/storm.js', import.meta.url), ...(o.progress === false ? { progress: false } : {}) });
+    sim = res.records.map((r) => ({ ...r, machine: profile.name }));
+    kernels.push(spec.sim.preset);
+  }
+  const records = [...real, ...sim];
+  writeFileSync(join(logDir, 'records.json'), JSON.stringify(records, null, 2) + '\n');
+  const params: StormParams = { machine: runs[0]!.record.machine, cpus, kernels, seeds, command };
+  const ropts = { categories };
+  let text = await renderReport(format, records, params, ropts);
+  if (format === 'text') {
+    if (o.compare === true) text += `\n# real qemu:${name} vs sim ${spec.sim.preset} on the machine the guest captured (median, min–max over ${seeds.length} run${seeds.length > 1 ? 's' : ''})\n\n${compareTable(real, sim, cpus)}`;
+    for (const c of cpus) text += `\n# modules tried more than once or failing at ${c} vCPUs\n\n${moduleTable(real, o.compare === true ? sim : null, c)}`;
+    const wall = cpus.map((c) => `${c} vCPUs ${spread(runs.filter((r) => r.record.cpus === c).map((r) => r.wallMs / 1000), (x) => x.toFixed(0))} s, ${runs.find((r) => r.record.cpus === c)!.memMiB} MiB`).join('; ');
+    text += `\n# on this host: ${wall}; logs in ${logDir}\n`;
+  }
+  stdout(text);
+  if (o.svg !== undefined) await writeOutputFile('--svg', o.svg, await renderSvg(records, params, ropts));
+  if (o.html !== undefined) await writeOutputFile('--html', o.html, await renderHtml(records, params, ropts));
+  return 0;
+}
