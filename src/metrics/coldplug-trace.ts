@@ -139,6 +139,17 @@ export function traceEvents(events: readonly TraceEvent[], uevents: number): { m
   return { metrics, calls };
 }
 
+/**
+ * What each module's init returned where it failed: a call that saw its module_load (the module
+ * reached COMING, so the error is init's own) and returned an error. Machine facts, not figures:
+ * a captured profile carries them so the simulator's modules fail where the guest's did.
+ */
+export function initFailures(calls: readonly DoneCall[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of [...calls].sort((a, b) => a.start - b.start)) if (c.sawLoad && c.ret < 0) out[c.module] ??= c.ret;
+  return out;
+}
+
 /** MODULE_STATS's counters and duplicate table, recomputed from the calls (see the DOC). */
 export function estimateModuleStats(calls: readonly DoneCall[], kernel: TraceKernel, sizes: FileSizes): { counters: ModuleStatsCounters; duplicates: { module: string; count: number; reason: string }[] } {
   const counters: ModuleStatsCounters = { invalid_kread_bytes: 0, invalid_decompress_bytes: 0, invalid_becoming_bytes: 0, invalid_mod_bytes: 0, failed_becoming: 0, failed_load_modules: 0 };

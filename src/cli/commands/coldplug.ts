@@ -11,7 +11,8 @@
  * counts and as many seeds; both sides go into one report and a side-by-side table with the
  * ratio per figure and the modules found on one side only.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import writeFileAtomic from 'write-file-atomic';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { parseCpuList, parseSeed, seedList } from '../../experiments/cpulist.js';
@@ -20,6 +21,7 @@ import type { StormPoint } from '../../experiments/storm.js';
 import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
+import { listDone, openStore, writeRecord } from '../../results/store.js';
 import { loadMachine, parseMachine } from '../../userspace/machines/load.js';
 import type { MachineProfile } from '../../userspace/machines/schema.js';
 import { intOption } from '../options.js';
@@ -44,6 +46,7 @@ export interface ColdplugCliOpts {
   machineType?: string;
   cache?: string;
   progress?: boolean;
+  out?: string;
 }
 
 const MiB = 2 ** 20;
@@ -137,6 +140,13 @@ export function moduleTable(real: readonly StormRunRecord[], sim: readonly Storm
   return `${table(rows)}${tail}`;
 }
 
+function mergedInit(base: MachineProfile, captured: MachineProfile): MachineProfile['moduleInit'] {
+  const out = { ...base.moduleInit };
+  for (const [m, c] of Object.entries(captured.moduleInit))
+    if (c.result !== undefined) out[m] = { ...(base.moduleInit[m] ?? { baseNs: base.timings.initDefaultNs, perCpuNs: 0 }), result: c.result };
+  return out;
+}
+
 /** The simulator's machine: the kernel's sim profile (timings, init results) with the guest's devices. */
 export function simProfileFrom(captured: MachineProfile, base: MachineProfile, o: { snapshot: string; kmodVersion: number; udevVersion: number }): MachineProfile {
   const p = {
@@ -149,6 +159,8 @@ export function simProfileFrom(captured: MachineProfile, base: MachineProfile, o
     acpi: captured.acpi,
     cpufreq: captured.cpufreq,
     devices: captured.devices,
+    // the base's init timings, with the init results the guest showed
+    moduleInit: mergedInit(base, captured),
     moduleSet: o.snapshot,
     udev: { ...base.udev, systemdVersion: o.udevVersion },
     kmod: { ...base.kmod, version: o.kmodVersion },
@@ -183,9 +195,27 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   };
   await cp.checkColdplug(name, opts);
   mkdirSync(logDir, { recursive: true });
+  const spec0 = q.kernelSpec(name);
+  const params: StormParams = { machine: cp.machineName(name, o.machineType, o.cpuModel), cpus, kernels: o.compare === true ? [name, spec0.sim.preset] : [name], seeds, command };
+  // --out: a store like the simulator's; runs already in it are not booted again
+  const stored = new Map<string, StormRunRecord>();
+  if (o.out !== undefined) {
+    await openStore(o.out, params);
+    for (const r of (await listDone(o.out)).values()) stored.set(`${r.kernel}/${r.cpus}/${r.seed}`, r);
+  }
+  const profileFile = (c: number, s: number) => join(o.out!, `profile_c${c}_s${s}.json`);
+  const done = (c: number, s: number) => {
+    const record = stored.get(`${name}/${c}/${s}`);
+    if (record === undefined || !existsSync(profileFile(c, s))) return undefined;
+    return { record, profile: parseMachine(JSON.parse(readFileSync(profileFile(c, s), 'utf8')), profileFile(c, s)) };
+  };
   let runs;
   try {
-    runs = await cp.runColdplugs(name, opts);
+    runs = await cp.runColdplugs(name, { ...opts, ...(o.out !== undefined ? { done } : {}) }, async (r) => {
+      if (o.out === undefined || r.wallMs === 0) return;
+      await writeFileAtomic(profileFile(r.record.cpus, r.record.seed), JSON.stringify(r.profile, null, 2) + '\n');
+      await writeRecord(o.out, r.record);
+    });
   } catch (e) {
     if (e instanceof cp.ColdplugTimeout || e instanceof cp.ColdplugFailed) {
       process.stderr.write(`kmodlab: ${e.message}\n`);
@@ -195,7 +225,6 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   }
   const real = runs.map((r) => r.record);
   let sim: StormRunRecord[] = [];
-  const kernels = [name];
   if (o.compare === true) {
     const first = runs[0]!;
     const profile = simProfileFrom(first.profile, loadMachine(spec.sim.machine), { snapshot: spec.sim.snapshot, kmodVersion: spec.sim.kmodVersion, udevVersion: first.udevVersion });
@@ -203,13 +232,11 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
     writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
     const points: StormPoint[] = [];
     for (const c of cpus) for (const s of seeds) points.push({ machine: file, cpus: c, kernel: spec.sim.preset, seed: s });
-    const res = await runSweep({ points, worker: new URL('../../experiments/storm.js', import.meta.url), ...(o.progress === false ? { progress: false } : {}) });
+    const res = await runSweep({ points, worker: new URL('../../experiments/storm.js', import.meta.url), ...(o.out !== undefined ? { outDir: o.out, params } : {}), ...(o.progress === false ? { progress: false } : {}) });
     sim = res.records.map((r) => ({ ...r, machine: profile.name }));
-    kernels.push(spec.sim.preset);
   }
   const records = [...real, ...sim];
   writeFileSync(join(logDir, 'records.json'), JSON.stringify(records, null, 2) + '\n');
-  const params: StormParams = { machine: runs[0]!.record.machine, cpus, kernels, seeds, command };
   const ropts = { categories };
   let text = await renderReport(format, records, params, ropts);
   if (format === 'text') {

@@ -14,7 +14,7 @@ import type { MachineProfile } from '../../../userspace/machines/schema.js';
 import { cacheDir, kernelSpec } from '../kernels.js';
 import { readPrepared } from '../prepare.js';
 import { moduleTree, prepareColdplug } from './prepare.js';
-import { captureProfile, coldplugRecord, fact, parseDataPort, treeSizes } from './record.js';
+import { captureProfile, capturedInitFailures, coldplugRecord, fact, parseDataPort, treeSizes } from './record.js';
 import { bootColdplug, checkColdplugMachine, coldplugMemMiB, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
 
 export { ColdplugFailed, ColdplugTimeout, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
@@ -34,6 +34,8 @@ export interface ColdplugOptions {
   logDir: string;
   cache?: string;
   log?: (s: string) => void;
+  /** a run already done (a --out store's record with its captured profile): not booted again */
+  done?: (cpus: number, seed: number) => { record: StormRunRecord; profile: MachineProfile } | undefined;
 }
 
 export interface ColdplugRun {
@@ -48,16 +50,21 @@ export interface ColdplugRun {
   procModules: number;
 }
 
+/** The records' machine: the guest as booted, e.g. debian-6.1-q35-cascadelake-server. */
+export function machineName(name: string, machineType = DEFAULT_MACHINE_TYPE, cpuModel = DEFAULT_CPU_MODEL): string {
+  return `${name}-${machineType}-${cpuModel}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+}
+
 /** The checks that need no boot: the kernel is prepared, the machine can take the vCPU counts. */
 export async function checkColdplug(name: string, o: Pick<ColdplugOptions, 'cpus' | 'cpuModel' | 'machineType' | 'cache'>): Promise<void> {
   kernelSpec(name);
+  await checkColdplugMachine(o.cpus, o.cpuModel ?? DEFAULT_CPU_MODEL, o.machineType ?? DEFAULT_MACHINE_TYPE);
   const prepared = readPrepared(name, o.cache);
   if (prepared === null) throw new InputError(`qemu:${name}: not prepared; run \`kmodlab kernel prepare ${name}\``);
   moduleTree(prepared);
-  await checkColdplugMachine(o.cpus, o.cpuModel ?? DEFAULT_CPU_MODEL, o.machineType ?? DEFAULT_MACHINE_TYPE);
 }
 
-export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r: ColdplugRun) => void): Promise<ColdplugRun[]> {
+export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r: ColdplugRun) => void | Promise<void>): Promise<ColdplugRun[]> {
   await checkColdplug(name, o);
   const spec = kernelSpec(name);
   const prepared = readPrepared(name, o.cache)!;
@@ -72,6 +79,14 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
   for (const cpus of o.cpus)
     for (const seed of o.seeds) {
       const dir = join(o.logDir, `c${cpus}-s${seed}`);
+      const had = o.done?.(cpus, seed);
+      if (had !== undefined) {
+        log(`${cpus} vCPUs, run ${seed}: done before (the stored record), not booted again`);
+        const run: ColdplugRun = { ...had, dir, wallMs: 0, memMiB: 0, udevVersion: had.profile.udev.systemdVersion ?? 0, kmodVersion: had.profile.kmod.version, procModules: had.record.modulesLoaded };
+        runs.push(run);
+        await onRun?.(run);
+        continue;
+      }
       const memMiB = o.memMiB ?? coldplugMemMiB(image.bytes, cpus);
       log(`${cpus} vCPUs (${machineType}, ${cpuModel}), run ${seed}: booting, logs in ${dir}`);
       const boot = await bootColdplug(prepared, image.initramfs, {
@@ -81,11 +96,16 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
         ...(o.timeoutS !== undefined ? { timeoutS: o.timeoutS } : {}),
       });
       const data = parseDataPort(boot.data);
-      const machine = `${name}-${machineType}-${cpuModel}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
-      const profile = captureProfile(data.sections.get('capture') ?? '', { name: machine, release: prepared.release, date: `${name} coldplug, ${cpus} vCPUs`, cpus });
+      const machine = machineName(name, machineType, cpuModel);
+      const profile: MachineProfile = captureProfile(data.sections.get('capture') ?? '', { name: machine, release: prepared.release, date: `${name} coldplug, ${cpus} vCPUs`, cpus });
       const record = coldplugRecord({ data, kernelName: name, machine, cpus, seed, kernel, sizes });
       const udevVersion = Number(fact(data, 'udev') ?? 0);
       const kmodVersion = Number(/(\d+)/.exec(fact(data, 'kmod') ?? '')?.[1] ?? 0);
+      // init results the guest showed (intel_cstate -ENODEV under TCG, …): machine facts
+      for (const [m, ret] of Object.entries(capturedInitFailures(data))) profile.moduleInit[m] = { baseNs: 0, perCpuNs: 0, result: ret };
+      // what the guest ran, not capture's assumptions
+      profile.udev = { ...profile.udev, systemdVersion: udevVersion };
+      profile.kmod = { ...profile.kmod, version: kmodVersion };
       const procModules = (data.sections.get('modules') ?? '').split('\n').filter(Boolean).length;
       writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2) + '\n');
       writeFileSync(join(dir, 'profile.json'), JSON.stringify(profile, null, 2) + '\n');
@@ -96,7 +116,7 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
           `${(boot.wallMs / 1000).toFixed(0)} s wall, ${memMiB} MiB guest`,
       );
       runs.push(run);
-      onRun?.(run);
+      await onRun?.(run);
     }
   return runs;
 }

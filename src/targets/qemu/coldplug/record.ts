@@ -12,10 +12,11 @@
  * The capture is rebuilt as a small sysfs/procfs tree and read by `machines capture`'s own reader
  * (src/userspace/machines/capture.ts), so a captured guest and a captured host are one format.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coldplugFigures, type TraceKernel } from '../../../metrics/coldplug-trace.js';
+import { coldplugFigures, initFailures, traceEvents, type TraceKernel } from '../../../metrics/coldplug-trace.js';
 import { parseFtrace } from '../../../metrics/ftrace.js';
 import type { StormRunRecord } from '../../../results/record.js';
 import { captureHost } from '../../../userspace/machines/capture.js';
@@ -31,7 +32,8 @@ export function parseDataPort(text: string): DataPort {
   const sections = new Map<string, string>();
   let cur: string | null = null;
   let buf: string[] = [];
-  for (const line of text.split('\n')) {
+  // the guest's tty turns each \n into \r\n
+  for (const line of text.replace(/\r/g, '').split('\n')) {
     if (cur !== null) {
       if (line === `KML-END ${cur}`) {
         sections.set(cur, buf.join('\n'));
@@ -65,15 +67,24 @@ export function treeSizes(hostTree: string, release: string): (p: string) => { f
   return (p) => {
     const pre = prefixes.find((x) => p.startsWith(x));
     if (pre === undefined) return undefined;
+    const host = join(hostTree, p.slice(pre.length));
     try {
-      const file = statSync(join(hostTree, p.slice(pre.length))).size;
-      // compressed modules: the image size is not in the file name; xz/zstd sizes are filled by
-      // the caller when the kernel decompresses (kernels with .ko.xz trees)
-      return { file, image: file };
+      const file = statSync(host).size;
+      // a compressed module's image (D) is what xz says it holds uncompressed
+      return { file, image: p.endsWith('.xz') ? xzImageBytes(host) : file };
     } catch {
       return undefined;
     }
   };
+}
+
+/** The uncompressed size of an .xz file (`xz --robot --list`: totals, field 5). */
+function xzImageBytes(file: string): number {
+  const out = execFileSync('xz', ['--robot', '--list', file], { encoding: 'utf8' });
+  const totals = out.split('\n').find((l) => l.startsWith('totals\t'));
+  const n = Number(totals?.split('\t')[4]);
+  if (!Number.isSafeInteger(n)) throw new Error(`xz --list ${file}: no uncompressed size`);
+  return n;
 }
 
 /** The capture section as a machine profile (via the same reader as `machines capture`). */
@@ -138,4 +149,9 @@ export function coldplugRecord(i: ColdplugRecordInput): StormRunRecord {
     ...(i.data.sections.has('stats') ? { moduleStats: i.data.sections.get('stats')! } : {}),
   });
   return { machine: i.machine, cpus: i.cpus, kernel: i.kernelName, seed: i.seed, ...figures, source: 'measured', target: `qemu:${i.kernelName}` };
+}
+
+/** The modules whose init failed in this run, with what it returned (for the captured profile). */
+export function capturedInitFailures(d: DataPort): Record<string, number> {
+  return initFailures(traceEvents(parseFtrace(d.sections.get('trace') ?? ''), 0).calls);
 }
