@@ -47,6 +47,7 @@ export interface ColdplugCliOpts {
   cache?: string;
   progress?: boolean;
   out?: string;
+  reuseLogs?: boolean;
 }
 
 const MiB = 2 ** 20;
@@ -192,6 +193,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
     ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 1) } : {}),
     ...(o.settleTimeout !== undefined ? { settleTimeoutS: intOption('--settle-timeout', o.settleTimeout, 1) } : {}),
     ...(o.cache !== undefined ? { cache: o.cache } : {}),
+    ...(o.reuseLogs === true ? { reuseLogs: true } : {}),
   };
   await cp.checkColdplug(name, opts);
   mkdirSync(logDir, { recursive: true });
@@ -212,7 +214,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   let runs;
   try {
     runs = await cp.runColdplugs(name, { ...opts, ...(o.out !== undefined ? { done } : {}) }, async (r) => {
-      if (o.out === undefined || r.wallMs === 0) return;
+      if (o.out === undefined || r.from === 'store') return;
       await writeFileAtomic(profileFile(r.record.cpus, r.record.seed), JSON.stringify(r.profile, null, 2) + '\n');
       await writeRecord(o.out, r.record);
     });
@@ -242,8 +244,12 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   if (format === 'text') {
     if (o.compare === true) text += `\n# real qemu:${name} vs sim ${spec.sim.preset} on the machine the guest captured (median, min–max over ${seeds.length} run${seeds.length > 1 ? 's' : ''})\n\n${compareTable(real, sim, cpus)}`;
     for (const c of cpus) text += `\n# modules tried more than once or failing at ${c} vCPUs\n\n${moduleTable(real, o.compare === true ? sim : null, c)}`;
-    const wall = cpus.map((c) => `${c} vCPUs ${spread(runs.filter((r) => r.record.cpus === c).map((r) => r.wallMs / 1000), (x) => x.toFixed(0))} s, ${runs.find((r) => r.record.cpus === c)!.memMiB} MiB`).join('; ');
-    text += `\n# on this host: ${wall}; logs in ${logDir}\n`;
+    const booted = runs.filter((r) => r.from !== 'store' && r.wallMs > 0);
+    const wall = cpus
+      .filter((c) => booted.some((r) => r.record.cpus === c))
+      .map((c) => `${c} vCPUs ${spread(booted.filter((r) => r.record.cpus === c).map((r) => r.wallMs / 1000), (x) => x.toFixed(0))} s, ${booted.find((r) => r.record.cpus === c)!.memMiB} MiB guest`)
+      .join('; ');
+    text += `\n# ${wall ? `wall time per boot on this host: ${wall}; ` : ''}logs in ${logDir}\n`;
   }
   stdout(text);
   if (o.svg !== undefined) await writeOutputFile('--svg', o.svg, await renderSvg(records, params, ropts));

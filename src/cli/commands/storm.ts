@@ -201,8 +201,9 @@ export function register(program: Command): void {
     .option('--cpu-model <model>', 'qemu coldplug: the guest\'s x86 CPU model (default Cascadelake-Server)')
     .option('--machine-type <type>', 'qemu coldplug: the QEMU machine type (default q35)')
     .option('--settle-timeout <s>', 'qemu coldplug: udevadm settle --timeout (default 600)')
+    .option('--reuse-logs', 'qemu coldplug: rebuild runs whose --log-dir holds a finished trace from it, without booting')
     .option('--results <dir>', 'keep each run in DIR/<release>/<run id>/ (record, command; qemu: the guest logs)')
-    .action(async (o: StormOpts & ParallelStormOpts & Pick<ColdplugCliOpts, 'cpuModel' | 'machineType' | 'settleTimeout'>, cmd: Command) => {
+    .action(async (o: StormOpts & ParallelStormOpts & Pick<ColdplugCliOpts, 'cpuModel' | 'machineType' | 'settleTimeout' | 'reuseLogs'>, cmd: Command) => {
       // duplicate-load storms (sim or a real guest) live in dupstorm.ts
       if (o.parallel !== undefined) return void (process.exitCode = await runParallelStorm(o, cmd));
       // without --parallel, a real kernel's storm is a real coldplug boot

@@ -5,7 +5,7 @@
  * run's logs (console.log, data.log, qemu.cmd, qemu.log, record.json, profile.json) in its
  * directory whatever happens.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../errors.js';
 import { getPreset } from '../../../kernel/presets.js';
@@ -34,11 +34,15 @@ export interface ColdplugOptions {
   logDir: string;
   cache?: string;
   log?: (s: string) => void;
+  /** rebuild runs whose directory holds a finished data.log from it instead of booting */
+  reuseLogs?: boolean;
   /** a run already done (a --out store's record with its captured profile): not booted again */
   done?: (cpus: number, seed: number) => { record: StormRunRecord; profile: MachineProfile } | undefined;
 }
 
 export interface ColdplugRun {
+  /** booted now, rebuilt from kept logs, or taken from a --out store */
+  from: 'boot' | 'logs' | 'store';
   record: StormRunRecord;
   profile: MachineProfile;
   dir: string;
@@ -48,6 +52,21 @@ export interface ColdplugRun {
   udevVersion: number;
   kmodVersion: number;
   procModules: number;
+}
+
+/** A finished run's kept logs, as if just booted (wall time unknown: 0). */
+function keptBoot(dir: string): { data: string; wallMs: number } | undefined {
+  const f = join(dir, 'data.log');
+  if (!existsSync(f)) return undefined;
+  const data = readFileSync(f, 'utf8').replace(/\r/g, '');
+  if (!/^KML-DONE/m.test(data) || /KML-FACT settled timeout/.test(data)) return undefined;
+  let wallMs = 0;
+  try {
+    wallMs = (JSON.parse(readFileSync(join(dir, 'boot.json'), 'utf8')) as { wallMs: number }).wallMs;
+  } catch {
+    // logs of an older kmodlab: the wall time was not kept
+  }
+  return { data, wallMs };
 }
 
 /** The records' machine: the guest as booted, e.g. debian-6.1-q35-cascadelake-server. */
@@ -82,14 +101,16 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       const had = o.done?.(cpus, seed);
       if (had !== undefined) {
         log(`${cpus} vCPUs, run ${seed}: done before (the stored record), not booted again`);
-        const run: ColdplugRun = { ...had, dir, wallMs: 0, memMiB: 0, udevVersion: had.profile.udev.systemdVersion ?? 0, kmodVersion: had.profile.kmod.version, procModules: had.record.modulesLoaded };
+        const run: ColdplugRun = { from: 'store', ...had, dir, wallMs: 0, memMiB: 0, udevVersion: had.profile.udev.systemdVersion ?? 0, kmodVersion: had.profile.kmod.version, procModules: had.record.modulesLoaded };
         runs.push(run);
         await onRun?.(run);
         continue;
       }
       const memMiB = o.memMiB ?? coldplugMemMiB(image.bytes, cpus);
-      log(`${cpus} vCPUs (${machineType}, ${cpuModel}), run ${seed}: booting, logs in ${dir}`);
-      const boot = await bootColdplug(prepared, image.initramfs, {
+      const kept = o.reuseLogs === true ? keptBoot(dir) : undefined;
+      if (kept === undefined) log(`${cpus} vCPUs (${machineType}, ${cpuModel}), run ${seed}: booting, logs in ${dir}`);
+      else log(`${cpus} vCPUs, run ${seed}: rebuilt from the kept trace in ${dir} (not booted)`);
+      const boot = kept ?? await bootColdplug(prepared, image.initramfs, {
         cpus, cpuModel, machineType, memMiB, logDir: dir,
         ...(o.accel !== undefined ? { accel: o.accel } : {}),
         ...(o.settleTimeoutS !== undefined ? { settleTimeoutS: o.settleTimeoutS } : {}),
@@ -107,9 +128,10 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       profile.udev = { ...profile.udev, systemdVersion: udevVersion };
       profile.kmod = { ...profile.kmod, version: kmodVersion };
       const procModules = (data.sections.get('modules') ?? '').split('\n').filter(Boolean).length;
+      if (kept === undefined) writeFileSync(join(dir, 'boot.json'), JSON.stringify({ wallMs: boot.wallMs, memMiB }) + '\n');
       writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2) + '\n');
       writeFileSync(join(dir, 'profile.json'), JSON.stringify(profile, null, 2) + '\n');
-      const run: ColdplugRun = { record, profile, dir, wallMs: boot.wallMs, memMiB, udevVersion, kmodVersion, procModules };
+      const run: ColdplugRun = { from: kept === undefined ? 'boot' : 'logs', record, profile, dir, wallMs: boot.wallMs, memMiB, udevVersion, kmodVersion, procModules };
       log(
         `${cpus} vCPUs, run ${seed}: ${record.loadAttempts} load calls, ${record.modulesLoaded} loaded, ` +
           `${(record.wastedBytes / 2 ** 20).toFixed(2)} MiB wasted (${record.wastedBytesSource}), settled in ${(record.settleNs / 1e9).toFixed(1)} s; ` +
