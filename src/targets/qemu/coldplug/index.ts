@@ -15,7 +15,7 @@ import { cacheDir, kernelSpec } from '../kernels.js';
 import { readPrepared } from '../prepare.js';
 import { moduleTree, prepareColdplug } from './prepare.js';
 import { captureProfile, capturedInitFailures, coldplugRecord, fact, parseDataPort, treeSizes } from './record.js';
-import { bootColdplug, checkColdplugMachine, coldplugMemMiB, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
+import { bootColdplug, checkColdplugMachine, ColdplugNotStarted, coldplugMemMiB, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
 
 export { ColdplugFailed, ColdplugTimeout, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
 export { parseDataPort, coldplugRecord, captureProfile } from './record.js';
@@ -110,11 +110,17 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       const kept = o.reuseLogs === true ? keptBoot(dir) : undefined;
       if (kept === undefined) log(`${cpus} vCPUs (${machineType}, ${cpuModel}), run ${seed}: booting, logs in ${dir}`);
       else log(`${cpus} vCPUs, run ${seed}: rebuilt from the kept trace in ${dir} (not booted)`);
-      const boot = kept ?? await bootColdplug(prepared, image.initramfs, {
+      const bootOnce = () => bootColdplug(prepared, image.initramfs, {
         cpus, cpuModel, machineType, memMiB, logDir: dir,
         ...(o.accel !== undefined ? { accel: o.accel } : {}),
         ...(o.settleTimeoutS !== undefined ? { settleTimeoutS: o.settleTimeoutS } : {}),
         ...(o.timeoutS !== undefined ? { timeoutS: o.timeoutS } : {}),
+      });
+      // a guest that died before its init ran measured nothing: boot it once more
+      const boot = kept ?? await bootOnce().catch((e: unknown) => {
+        if (!(e instanceof ColdplugNotStarted)) throw e;
+        log(`${e.message}; booting once more`);
+        return bootOnce();
       });
       const data = parseDataPort(boot.data);
       const machine = machineName(name, machineType, cpuModel);

@@ -8,7 +8,8 @@
  * kernel console, port 1 the data channel the init script writes its trace and facts to; both go
  * to files in the run's log directory, which is kept whatever happens. The kernel command line has
  * `quiet`, as Debian's boots do: a serial console printing every load message would slow the guest
- * in a way a real boot does not.
+ * in a way a real boot does not; and `no_timer_check`, as cloud images have, because on an
+ * overloaded host the IO-APIC timer check of a TCG guest can fail and panic before init.
  *
  * A guest that does not finish in time (settle hangs, the kernel locks up) is killed and reported
  * as ColdplugTimeout (exit 124) with its logs.
@@ -30,6 +31,9 @@ export class ColdplugTimeout extends Error {
 export class ColdplugFailed extends Error {
   readonly exitCode = 3;
 }
+
+/** A guest that died before its init ran: nothing of the coldplug happened (the boot may be retried). */
+export class ColdplugNotStarted extends ColdplugFailed {}
 
 export interface ColdplugBootOptions {
   cpus: number;
@@ -134,7 +138,7 @@ export async function bootColdplug(prepared: PreparedKernel, initramfs: string, 
     '-smp', String(o.cpus), '-m', String(memMiB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-kernel', prepared.vmlinuz, '-initrd', initramfs,
-    '-append', `console=ttyS0,115200 panic=1 quiet rdinit=/init kml.settle=${settle}`,
+    '-append', `console=ttyS0,115200 panic=1 quiet no_timer_check rdinit=/init kml.settle=${settle}`,
     '-serial', `file:${consoleLog}`, '-serial', `file:${dataLog}`,
     '-drive', `file=${disk},format=raw,if=virtio,cache=unsafe`,
     '-netdev', 'user,id=n0,restrict=on', '-device', 'virtio-net-pci,netdev=n0',
@@ -170,6 +174,10 @@ export async function bootColdplug(prepared: PreparedKernel, initramfs: string, 
   if (/KML-FACT settled timeout/.test(data))
     throw new ColdplugTimeout(`${prepared.name} at ${o.cpus} vCPUs: udevadm settle timed out after ${settle} s; logs in ${o.logDir}`);
   if (!/^KML-DONE/m.test(data)) {
+    if (!/^KML-FACT release/m.test(data)) {
+      const why = /Kernel panic[^\n]*/.exec(console)?.[0] ?? `qemu exit ${code}`;
+      throw new ColdplugNotStarted(`${prepared.name} at ${o.cpus} vCPUs: the guest never reached init (${why}); logs in ${o.logDir}`);
+    }
     const why = /Kernel panic[^\n]*/.exec(console)?.[0] ?? Buffer.concat(stderr).toString().trim().split('\n').slice(-1)[0] ?? `qemu exit ${code}`;
     throw new ColdplugFailed(`${prepared.name} at ${o.cpus} vCPUs: the guest ended before the coldplug finished (${why}); logs in ${o.logDir}`);
   }
