@@ -235,7 +235,9 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
     const points: StormPoint[] = [];
     for (const c of cpus) for (const s of seeds) points.push({ machine: file, cpus: c, kernel: spec.sim.preset, seed: s });
     const res = await runSweep({ points, worker: new URL('../../experiments/storm.js', import.meta.url), ...(o.out !== undefined ? { outDir: o.out, params } : {}), ...(o.progress === false ? { progress: false } : {}) });
-    sim = res.records.map((r) => ({ ...r, machine: profile.name }));
+    // the same machine on both sides (the sim ran on its capture): the reports' series are then
+    // the kernels, debian-6.1 beside v6.1-stable
+    sim = res.records.map((r) => ({ ...r, machine: params.machine }));
   }
   const records = [...real, ...sim];
   writeFileSync(join(logDir, 'records.json'), JSON.stringify(records, null, 2) + '\n');
