@@ -9,7 +9,8 @@
  *  - each vmalloc made by the pid while its call is open is an Allocation of that attempt: the
  *    first is the kernel's copy of the image (kernel_read_file for finit, the init_module copy),
  *    the later ones module memory (module_alloc of core and init, page-rounded with the guard
- *    page as vmallocinfo counts them); these give failedAttemptBytes as really allocated;
+ *    page as vmallocinfo counts them); these give failedAttemptBytes as really allocated (up to
+ *    module_load: what a failing init allocates itself is not the loader's);
  *  - the VmallocUsed samples become allocations and releases of their differences, so the peak
  *    is the peak above the use at the first sample;
  *  - KML_TRIGGER/KML_SETTLED are the coldplug's start and end.
@@ -90,7 +91,9 @@ export function traceEvents(events: readonly TraceEvent[], uevents: number): { m
       }
       case 'valloc': {
         const c = open.get(e.pid);
-        if (c === undefined) break;
+        // after module_load the module is COMING and its init runs: what init allocates is the
+        // module's own business, not the loader's cost of the attempt
+        if (c === undefined || c.sawLoad) break;
         const kind = c.allocs === 0 ? (c.syscall === 'finit_module' ? 'kread' : 'init_module_copy') : 'module';
         c.allocs++;
         metrics.push({ type: 'alloc', t: e.t, area: 'traced', bytes: pageRound(e.size) + PAGE, module: c.module, ok: true, pid: e.pid, kind });
