@@ -4,47 +4,105 @@
  * declared ranges, whether a signal is sent. `random` draws them from the seed; `pct` gives each
  * process a random priority and lowers the running one at D-1 random change points
  * (probabilistic concurrency testing). Every decision is recorded, so a schedule is replayable.
+ *
+ * A schedule can also be given as a path: the value of each decision in the order they are made
+ * (a tie's index, a duration's offset in ns above its range's low end, 0/1 for a chance), and
+ * beyond the path's end each decision's default (the first of its alternatives). The recorded
+ * decisions of any run, random or pct, are such a path, so shrinking and the exhaustive
+ * enumeration (both in path mode) speak the same language as `--replay SEED --path P`.
+ *
+ * In path mode every decision also lists its alternatives, for the exhaustive enumeration: all
+ * tie orders, `points` evenly spaced values of a duration range (its ends included), both sides
+ * of a chance. Partial-order reduction: a step that cannot affect any other step — a scenario
+ * process's first step, which only parks it on its own start delay, or a signal delivered to a
+ * process that has not taken that step yet — commutes with every other event due at that
+ * instant, so running it first loses no outcome; a tie that has one has that single alternative.
  */
 import { Rng, streamSeed, type Process, type TieBreak } from '../../sim/index.js';
 
-export type Strategy = 'random' | 'pct';
+/** the strategies a user picks (`--strategy`) */
+export type Strategy = 'random' | 'pct' | 'exhaustive';
+/** how a Choices decides: drawn from the seed, or read from a path */
+export type Mode = 'random' | 'pct' | 'path';
 
 export interface Decision {
   kind: 'tie' | 'duration' | 'chance';
   /** virtual time, ns */
   t: number;
+  /** how many values the decision had (a duration: hi - lo + 1) */
   n: number;
+  /** the value taken */
   k: number;
   /** for ties: the process names of the candidates */
   names?: string[];
+  /** for durations and chances: what was decided, in words (the step list) */
+  label?: string;
+  /** for durations: the range's low end, ns */
+  lo?: number;
+  /** for chances: the probability */
+  p?: number;
+  /** path mode only: the values the exhaustive enumeration tries, the default first */
+  alts?: number[];
+}
+
+export interface ChoicesOptions {
+  mode: Mode;
+  seed: number;
+  /** pct: the depth D (D-1 priority change points) */
+  depth?: number;
+  /** pct: expected tie decisions in one run (where the change points may fall) */
+  horizon?: number;
+  /** path mode: the decisions' values, in order */
+  path?: readonly number[];
+  /** path mode: how many values of a duration range the exhaustive enumeration tries */
+  points?: number;
 }
 
 export class Choices implements TieBreak {
   readonly decisions: Decision[] = [];
+  readonly mode: Mode;
   private readonly rng: Rng;
   private readonly prio = new Map<number, number>();
   private readonly changeAt: Set<number>;
+  private readonly path: readonly number[];
+  private readonly points: number;
   private ties = 0;
   now: () => number = () => 0;
+  /** path mode: is the step this process is due for one that cannot affect any other? (set by the runner) */
+  local: (p: Process) => boolean = () => false;
 
-  constructor(
-    readonly strategy: Strategy,
-    readonly seed: number,
-    depth = 3,
-    /** expected tie decisions in one run (where pct's change points may fall) */
-    horizon = 64,
-  ) {
+  constructor(o: ChoicesOptions) {
+    this.mode = o.mode;
     // mixed: xoroshiro's first draws from consecutive small seeds are nearly equal
-    this.rng = new Rng(streamSeed(seed, 'explore'));
+    this.rng = new Rng(streamSeed(o.seed, 'explore'));
     this.changeAt = new Set();
-    if (strategy === 'pct') for (let i = 1; i < depth; i++) this.changeAt.add(this.rng.int(0, horizon - 1));
+    this.path = o.path ?? [];
+    this.points = Math.max(2, o.points ?? 3);
+    const horizon = o.horizon ?? 64;
+    if (o.mode === 'pct') for (let i = 1; i < (o.depth ?? 3); i++) this.changeAt.add(this.rng.int(0, horizon - 1));
+  }
+
+  /** path mode: the path's value for the next decision, or the default, kept in [0, n) */
+  private fromPath(n: number, alts: number[]): number {
+    const i = this.decisions.length;
+    const v = i < this.path.length ? this.path[i]! : alts[0]!;
+    return Math.min(Math.max(0, v), n - 1);
   }
 
   choose(n: number, who: (i: number) => Process | null): number {
     let k: number;
     const names: string[] = [];
     for (let i = 0; i < n; i++) names.push(who(i)?.name ?? '(timer)');
-    if (this.strategy === 'random') k = this.rng.int(0, n - 1);
+    let alts: number[] | undefined;
+    if (this.mode === 'path') {
+      let first = -1;
+      for (let i = 0; i < n && first < 0; i++) {
+        const p = who(i);
+        if (p !== null && this.local(p)) first = i;
+      }
+      alts = first >= 0 ? [first] : Array.from({ length: n }, (_, i) => i);
+      k = this.fromPath(n, alts);
+    } else if (this.mode === 'random') k = this.rng.int(0, n - 1);
     else {
       k = 0;
       let best = -Infinity;
@@ -61,20 +119,84 @@ export class Choices implements TieBreak {
       if (this.changeAt.has(this.ties)) this.prio.set(who(k)?.pid ?? 0, this.ties);
     }
     this.ties++;
-    this.decisions.push({ kind: 'tie', t: this.now(), n, k, names });
+    this.decisions.push({ kind: 'tie', t: this.now(), n, k, names, ...(alts ? { alts } : {}) });
     return k;
   }
 
-  /** an integer ns in [lo, hi] */
-  duration(lo: number, hi: number): number {
-    const k = hi > lo ? this.rng.int(0, hi - lo) : 0;
-    this.decisions.push({ kind: 'duration', t: this.now(), n: hi - lo + 1, k });
+  /** an integer ns in [lo, hi]; `label` says what lasts that long */
+  duration(lo: number, hi: number, label = 'duration'): number {
+    let k: number;
+    let alts: number[] | undefined;
+    if (this.mode === 'path') {
+      const span = hi - lo;
+      alts = span <= 0 ? [0] : [...new Set(Array.from({ length: this.points }, (_, i) => Math.round((i * span) / (this.points - 1))))];
+      k = this.fromPath(span + 1, alts);
+    } else k = hi > lo ? this.rng.int(0, hi - lo) : 0;
+    this.decisions.push({ kind: 'duration', t: this.now(), n: hi - lo + 1, k, label, lo, ...(alts ? { alts } : {}) });
     return lo + k;
   }
 
-  chance(p: number): boolean {
-    const k = p >= 1 ? 1 : p <= 0 ? 0 : this.rng.float() < p ? 1 : 0;
-    this.decisions.push({ kind: 'chance', t: this.now(), n: 2, k });
+  /** true with probability p; `label` names what happens then */
+  chance(p: number, label = 'chance'): boolean {
+    let k: number;
+    let alts: number[] | undefined;
+    if (this.mode === 'path') {
+      alts = p >= 1 ? [1] : p <= 0 ? [0] : [0, 1];
+      k = this.fromPath(2, alts);
+      // a path cannot make a certain event fail or an impossible one happen
+      if (p >= 1) k = 1;
+      if (p <= 0) k = 0;
+    } else k = p >= 1 ? 1 : p <= 0 ? 0 : this.rng.float() < p ? 1 : 0;
+    this.decisions.push({ kind: 'chance', t: this.now(), n: 2, k, label, p, ...(alts ? { alts } : {}) });
     return k === 1;
   }
+}
+
+/** a path as text: the decisions' values joined by ':' (fast-check's notation), trailing defaults left off */
+export function pathText(path: readonly number[]): string {
+  return path.join(':');
+}
+
+/** parse `--path`: colon-separated non-negative integers ('' is the all-defaults path) */
+export function parsePath(s: string): number[] | null {
+  if (s === '') return [];
+  const parts = s.split(':');
+  if (!parts.every((p) => /^\d+$/.test(p))) return null;
+  const out = parts.map(Number);
+  return out.every(Number.isSafeInteger) ? out : null;
+}
+
+/** the values of a run's decisions as a path, without the trailing ones that are the defaults */
+export function pathOf(ds: readonly Decision[]): number[] {
+  const out = ds.map((d) => d.k);
+  let end = out.length;
+  while (end > 0 && out[end - 1] === defaultOf(ds[end - 1]!)) end--;
+  return out.slice(0, end);
+}
+
+/** the value a decision takes beyond a path's end */
+export function defaultOf(d: Decision): number {
+  if (d.alts !== undefined) return d.alts[0]!;
+  if (d.kind === 'chance') return (d.p ?? 0) >= 1 ? 1 : 0;
+  return 0;
+}
+
+function ms(ns: number): string {
+  return `${(ns / 1e6).toFixed(3)} ms`;
+}
+
+/** one decision as a line of a readable step list */
+export function stepText(d: Decision): string {
+  const at = `t=${(d.t / 1e6).toFixed(3)}ms`;
+  if (d.kind === 'tie') return `${at} ${d.names![d.k]} runs before ${d.names!.filter((_, i) => i !== d.k).join(', ')}`;
+  if (d.kind === 'duration') {
+    const lo = d.lo ?? 0;
+    return `${at} ${d.label ?? 'duration'} ${ms(lo + d.k)} (range ${ms(lo)}..${ms(lo + d.n - 1)})`;
+  }
+  return `${at} ${d.label ?? 'chance'}: ${d.k === 1 ? 'yes' : 'no'} (p=${d.p ?? '?'})`;
+}
+
+/** the steps worth reading: every duration and chance, and the ties not run in FIFO order */
+export function readableSteps(ds: readonly Decision[]): string[] {
+  return ds.filter((d) => d.kind !== 'tie' || d.k !== 0).map(stepText);
 }

@@ -11,6 +11,7 @@ import { createSystem, modulePath, type System } from '../../system/index.js';
 import { modprobeErrno } from '../../userspace/libkmod.js';
 import type { Machine } from '../../userspace/machines/load.js';
 import type { AliasEntry, ModuleInfo, ModuleSet } from '../../userspace/moduleset.js';
+import { InputError } from '../../errors.js';
 import { Choices, type Strategy } from './choices.js';
 import type { Action, Ms, Scenario } from './scenario.js';
 
@@ -24,12 +25,30 @@ export interface RunOptions {
   seed: number;
   depth?: number;
   log?: boolean;
+  /** the decisions' values (path mode: exhaustive, shrinking, `--replay S --path P`) */
+  path?: readonly number[];
+  /** path mode: values tried per duration range */
+  points?: number;
+  /** scenario processes left out (a shrunk schedule) */
+  drop?: readonly string[];
+}
+
+/** one part of an outcome key; `proc` names the scenario process it is about, if any */
+export interface KeyPart {
+  proc?: string;
+  text: string;
 }
 
 export interface RunResult {
   key: string;
+  parts: KeyPart[];
   choices: Choices;
   system: System;
+}
+
+/** the key an outcome has without the parts of the processes `drop` leaves out */
+export function projectKey(parts: readonly KeyPart[], drop: readonly string[]): string {
+  return parts.filter((p) => p.proc === undefined || !drop.includes(p.proc)).map((p) => p.text).join(' · ');
 }
 
 const EMPTY_SET: ModuleSet = { release: 'explore', modules: new Map(), aliases: [], builtin: new Set(), order: [] };
@@ -46,14 +65,16 @@ function errnoValue(e: 0 | string): number {
 }
 
 export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunResult {
-  const choices = new Choices(o.strategy, o.seed, o.depth ?? 3);
-  const draw = (m: Ms): number => (typeof m === 'number' ? Math.round(m * MS) : choices.duration(Math.round(m[0] * MS), Math.round(m[1] * MS)));
+  const pathMode = o.path !== undefined || o.strategy === 'exhaustive';
+  const choices = new Choices({ mode: pathMode ? 'path' : o.strategy === 'pct' ? 'pct' : 'random', seed: o.seed, depth: o.depth ?? 3, path: o.path ?? [], points: o.points ?? 3 });
+  const draw = (m: Ms, label: string): number => (typeof m === 'number' ? Math.round(m * MS) : choices.duration(Math.round(m[0] * MS), Math.round(m[1] * MS), label));
+  const drop = new Set(o.drop ?? []);
   const inits = new Map<string, number>();
   const nested: string[] = [];
   let sysRef: System | null = null;
   const behaviours: Record<string, ModuleBehaviour> = {};
   for (const m of sc.modules) {
-    const sleepNs = draw(m.initMs);
+    const sleepNs = draw(m.initMs, `${m.name} init takes`);
     const result = errnoValue(m.initResult);
     behaviours[m.name] = {
       initCpuNs: 0,
@@ -86,7 +107,7 @@ export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunR
   const procs = new Map<string, Process[]>();
   const results = new Map<Process, string[]>();
 
-  const act = function* (a: Action, t: Task, out: string[]): Proc<void> {
+  const act = function* (a: Action, t: Task, out: string[], who: string): Proc<void> {
     switch (a.op) {
       case 'finit_module': {
         const f = sys.fs.open(modulePath(sys, `extra/${a.module}.ko`));
@@ -120,51 +141,57 @@ export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunR
         out.push(`initstate=${kernel.sysfsModule(a.module).initstate ?? 'absent'}`);
         break;
       case 'signal':
-        if (choices.chance(a.chance)) {
+        if (choices.chance(a.chance, `${who} sends ${a.sig} to ${a.target}`)) {
           for (const p of procs.get(a.target) ?? []) sim.signal(p, a.sig);
           out.push(`sent ${a.sig}`);
         } else out.push('no signal');
         break;
       case 'sleep':
-        yield sim.delay(draw(a.ms));
+        yield sim.delay(draw(a.ms, `${who} sleeps`));
         break;
     }
   };
 
-  for (const p of sc.processes) {
+  // a process's first step only parks it on its start delay: it cannot affect any other step
+  const unstarted = new Set<Process>();
+  choices.local = (q) => unstarted.has(q);
+  const members = sc.processes.filter((p) => !drop.has(p.name));
+  for (const p of members) {
     const group: Process[] = [];
     procs.set(p.name, group);
     for (let i = 0; i < p.count; i++) {
-      const start = draw(p.startMs);
-      const out: string[] = [];
       const name = p.count > 1 ? `${p.name}-${i}` : p.name;
+      const start = draw(p.startMs, `${name} starts at`);
+      const out: string[] = [];
       const proc = sim.spawn(name, (function* (): Proc<void> {
+        unstarted.delete(sim.current!);
         yield sim.delay(start);
         const t: Task = { proc: sim.current!, comm: p.kind === 'task' ? name : p.kind, capSysModule: true, capSyslog: true };
-        for (const a of p.actions) yield* act(a, t, out);
+        for (const a of p.actions) yield* act(a, t, out, name);
       })());
+      unstarted.add(proc);
       group.push(proc);
       results.set(proc, out);
     }
   }
   const deadline = sc.deadlineMs !== undefined ? Math.round(sc.deadlineMs * MS) : QUIESCE_LIMIT_NS;
   sim.run(deadline);
-  if (sc.deadlineMs === undefined && !sim.idle()) throw new Error(`scenario ${sc.name}: deadlineMs: the scenario does not quiesce within 24 h of virtual time; give it a deadline`);
+  if (sc.deadlineMs === undefined && !sim.idle()) throw new InputError(`scenario ${sc.name}: deadlineMs: the scenario does not quiesce within 24 h of virtual time; give it a deadline`);
 
-  const parts: string[] = [];
-  for (const p of sc.processes) {
+  const parts: KeyPart[] = [];
+  for (const p of members) {
     const vals = (procs.get(p.name) ?? []).map((q) => (results.get(q) ?? []).join(',') + (q.done ? '' : `${results.get(q)!.length ? ',' : ''}hang`));
-    if (p.count === 1) parts.push(`${p.name}: ${vals[0]}`);
+    if (p.count === 1) parts.push({ proc: p.name, text: `${p.name}: ${vals[0]}` });
     else {
       const c = new Map<string, number>();
       for (const v of vals) c.set(v, (c.get(v) ?? 0) + 1);
-      parts.push(`${p.name}: ${[...c].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([v, n]) => `${v}×${n}`).join(' ')}`);
+      parts.push({ proc: p.name, text: `${p.name}: ${[...c].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([v, n]) => `${v}×${n}`).join(' ')}` });
     }
   }
-  for (const n of nested.sort()) parts.push(n);
-  for (const m of sc.modules) parts.push(`${m.name} ${kernel.moduleState(m.name) ?? 'gone'}, ${inits.get(m.name) ?? 0} init${inits.get(m.name) === 1 ? '' : 's'}`);
+  for (const n of nested.sort()) parts.push({ text: n });
+  for (const m of sc.modules) parts.push({ text: `${m.name} ${kernel.moduleState(m.name) ?? 'gone'}, ${inits.get(m.name) ?? 0} init${inits.get(m.name) === 1 ? '' : 's'}` });
   const st = kernel.stats;
   const waste = [['kread', st.invalid_kread_bytes], ['decompress', st.invalid_decompress_bytes], ['becoming', st.invalid_becoming_bytes], ['load', st.invalid_mod_bytes]].filter(([, b]) => (b as number) > 0);
-  parts.push(`waste: ${waste.length ? waste.map(([c, b]) => `${c} ${b}`).join(' ') : 'none'}`);
-  return { key: parts.join(' · '), choices, system: sys };
+  parts.push({ text: `waste: ${waste.length ? waste.map(([c, b]) => `${c} ${b}`).join(' ') : 'none'}` });
+  return { key: parts.map((p) => p.text).join(' · '), parts, choices, system: sys };
 }
