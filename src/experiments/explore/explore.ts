@@ -1,17 +1,29 @@
 /**
  * DOC: the explorer — many schedules of one scenario on one preset; the distinct outcomes with
- * count, share, a 95% (Wilson) interval and the first seed that produced each. Seeds run in
- * order 1, 2, … from --seed, so a resumed or interrupted exploration is a prefix of the full one.
+ * count, share, a 95% (Wilson) interval and the first schedule that produced each. Random and pct
+ * seeds run in order from --seed, so a resumed or interrupted exploration is a prefix of the
+ * full one. `exhaustive` walks the tree of decisions depth first (choices.ts lists each
+ * decision's alternatives, with partial-order reduction at ties): every tie order with at most D
+ * ties run out of FIFO order (delay bounding; D is --depth), `points` values of each duration
+ * range, both sides of each chance; its cursor (the next path) is part of the exploration, so it
+ * resumes too. The budget is --runs schedules; `complete` says whether the tree was walked whole.
  */
 import type { Machine } from '../../userspace/machines/load.js';
-import type { Strategy } from './choices.js';
+import { defaultOf, pathOf, pathText, type Decision, type Strategy } from './choices.js';
 import { runSchedule } from './run.js';
 import type { Scenario } from './scenario.js';
+import { shrink, type Shrunk } from './shrink.js';
 
 export interface OutcomeRow {
   key: string;
   count: number;
   firstSeed: number;
+  /** exhaustive: the path of the first schedule that gave it (`--replay SEED --path P`) */
+  firstPath?: string;
+  /** exhaustive: which schedule of the walk (1-based) gave it first */
+  firstRun?: number;
+  /** the smallest schedule found that still gives it (rare or failing outcomes) */
+  shrunk?: Shrunk;
 }
 
 export interface Exploration {
@@ -22,6 +34,12 @@ export interface Exploration {
   seed: number;
   runs: number;
   outcomes: OutcomeRow[];
+  /** exhaustive: values per duration range */
+  points?: number;
+  /** exhaustive: the next path to run, null once the tree is walked whole */
+  cursor?: number[] | null;
+  /** exhaustive: every schedule within the bound was run */
+  complete?: boolean;
 }
 
 /** Wilson score interval at 95% */
@@ -41,42 +59,84 @@ export interface ExploreOptions {
   depth: number;
   seed: number;
   runs: number;
+  /** exhaustive: values per duration range (default 3: low end, middle, high end) */
+  points?: number;
   /** stop early when true (Ctrl-C, budget): what ran so far is kept */
   stop?: () => boolean;
   /** called after every run */
   progress?: (e: Exploration) => void;
 }
 
+/**
+ * The next path of a depth-first walk after a run with decisions `ds`: the deepest decision with
+ * an alternative not tried yet (alternatives are tried in order, the default first), within the
+ * bound of `depth` ties off their default; null when the walk is done.
+ */
+export function nextPath(ds: readonly Decision[], depth: number): number[] | null {
+  let off = 0;
+  const offBefore: number[] = [];
+  for (const d of ds) {
+    offBefore.push(off);
+    if (d.kind === 'tie' && d.k !== defaultOf(d)) off++;
+  }
+  for (let j = ds.length - 1; j >= 0; j--) {
+    const d = ds[j]!;
+    const alts = d.alts ?? [0];
+    const at = alts.indexOf(d.k);
+    if (at < 0 || at + 1 >= alts.length) continue;
+    if (d.kind === 'tie' && offBefore[j]! + 1 > depth) continue;
+    return [...ds.slice(0, j).map((x) => x.k), alts[at + 1]!];
+  }
+  return null;
+}
+
 export function explore(sc: Scenario, machine: Machine, o: ExploreOptions, from?: Exploration): Exploration {
-  const e: Exploration = from ?? { scenario: sc.name, kernel: o.kernel, strategy: o.strategy, depth: o.depth, seed: o.seed, runs: 0, outcomes: [] };
+  const exhaustive = o.strategy === 'exhaustive';
+  const e: Exploration = from ?? {
+    scenario: sc.name, kernel: o.kernel, strategy: o.strategy, depth: o.depth, seed: o.seed, runs: 0, outcomes: [],
+    ...(exhaustive ? { points: o.points ?? 3, cursor: [], complete: false } : {}),
+  };
   const byKey = new Map(e.outcomes.map((r) => [r.key, r]));
   while (e.runs < o.runs && !(o.stop?.() ?? false)) {
-    const seed = o.seed + e.runs;
-    const { key } = runSchedule(sc, machine, { kernel: o.kernel, strategy: o.strategy, seed, depth: o.depth });
-    let row = byKey.get(key);
+    if (exhaustive && (e.cursor === null || e.cursor === undefined)) break;
+    const seed = exhaustive ? o.seed : o.seed + e.runs;
+    const r = runSchedule(sc, machine, { kernel: o.kernel, strategy: o.strategy, seed, depth: o.depth, ...(exhaustive ? { path: e.cursor!, points: e.points ?? 3 } : {}) });
+    let row = byKey.get(r.key);
     if (row === undefined) {
-      row = { key, count: 0, firstSeed: seed };
-      byKey.set(key, row);
+      row = { key: r.key, count: 0, firstSeed: seed, ...(exhaustive ? { firstPath: pathText(pathOf(r.choices.decisions)), firstRun: e.runs + 1 } : {}) };
+      byKey.set(r.key, row);
       e.outcomes.push(row);
     }
     row.count++;
     e.runs++;
+    if (exhaustive) {
+      e.cursor = nextPath(r.choices.decisions, o.depth);
+      e.complete = e.cursor === null;
+    }
     o.progress?.(e);
   }
-  e.outcomes.sort((a, b) => b.count - a.count || a.firstSeed - b.firstSeed);
+  e.outcomes.sort((a, b) => b.count - a.count || a.firstSeed - b.firstSeed || (a.firstRun ?? 0) - (b.firstRun ?? 0));
   return e;
 }
 
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
+/** rare (under 20% of the schedules) or failing (a hang, an error return, a non-zero exit) */
+export function rareOrFailing(r: OutcomeRow, runs: number): boolean {
+  return r.count / runs < 0.2 || /\bhang\b|=-E|: -E|[ ,]-E[A-Z]|exit [1-9]|NULL/.test(r.key);
 }
 
-export function formatExploration(e: Exploration): string {
-  const lines = [`${e.scenario} on ${e.kernel}: ${e.runs} schedules (${e.strategy}${e.strategy === 'pct' ? ` depth ${e.depth}` : ''}, seeds ${e.seed}..${e.seed + e.runs - 1}), ${e.outcomes.length} distinct outcome${e.outcomes.length === 1 ? '' : 's'}`];
+export interface ShrinkAllOptions {
+  /** candidate schedules per outcome */
+  budget?: number;
+  /** stop early (Ctrl-C): outcomes not shrunk yet stay so */
+  stop?: () => boolean;
+}
+
+/** Shrink the rare or failing outcomes of an exploration that are not shrunk yet. */
+export function shrinkOutcomes(sc: Scenario, machine: Machine, e: Exploration, o: ShrinkAllOptions = {}): void {
   for (const r of e.outcomes) {
-    const [lo, hi] = wilson(r.count, e.runs);
-    lines.push(`  ${String(r.count).padStart(6)}  ${pct(r.count / e.runs).padStart(6)}  [${pct(lo)}, ${pct(hi)}]  seed ${r.firstSeed}`);
-    lines.push(`      ${r.key}`);
+    if (r.shrunk !== undefined || !rareOrFailing(r, e.runs)) continue;
+    if (o.stop?.() ?? false) return;
+    const path = r.firstPath !== undefined ? r.firstPath.split(':').filter((x) => x !== '').map(Number) : undefined;
+    r.shrunk = shrink(sc, machine, { kernel: e.kernel, strategy: e.strategy, seed: r.firstSeed, depth: e.depth, points: e.points ?? 3, ...(path ? { path } : {}), ...(o.budget !== undefined ? { budget: o.budget } : {}) });
   }
-  return lines.join('\n') + '\n';
 }

@@ -1,0 +1,161 @@
+/**
+ * DOC: shrinking — the smallest schedule found that still gives an outcome.
+ *
+ * A seed that produced a rare or failing outcome is a long list of decisions, most of them
+ * irrelevant. Like fast-check, the shrinker tries simpler candidates and keeps the first that
+ * still gives the same outcome, until none does (or its run budget is spent). Simpler means, in
+ * the order tried:
+ *   1. fewer processes — a scenario process left out; "the same outcome" is then the outcome's
+ *      key without that process's part (every other process, module state and the waste equal);
+ *   2. fewer perturbations — a stretch of decisions back to their defaults (FIFO order at a
+ *      tie, no signal at a chance, the low end of a range), in halving stretches (delta debugging)
+ *      so a 2,000-decision schedule shrinks in tens of runs, not thousands;
+ *   3. shorter durations — a duration's offset above its range's low end halved.
+ * The result is a seed, a path (the decisions' values, trailing defaults left off) and the
+ * processes left out: `--replay SEED --path P --drop NAMES` runs it again, and its readable step
+ * list says what happens in it.
+ */
+import type { Machine } from '../../userspace/machines/load.js';
+import { defaultOf, pathOf, pathText, readableSteps, type Decision, type Strategy } from './choices.js';
+import { projectKey, runSchedule } from './run.js';
+import type { Scenario } from './scenario.js';
+
+export interface Shrunk {
+  seed: number;
+  /** the decisions' values (a `--path`) */
+  path: string;
+  /** scenario processes left out (`--drop`) */
+  drop: string[];
+  /** the outcome key of the shrunk schedule (the original without the dropped processes' parts) */
+  key: string;
+  /** the readable step list */
+  steps: string[];
+  /** decisions in the original schedule and in the shrunk one (non-default ones) */
+  from: number;
+  to: number;
+  /** schedules run while shrinking */
+  runs: number;
+}
+
+export interface ShrinkOptions {
+  kernel: string;
+  /** how the original schedule was drawn */
+  strategy: Strategy;
+  seed: number;
+  depth: number;
+  /** the original's path, when it was one (exhaustive) */
+  path?: readonly number[];
+  points?: number;
+  /** candidate schedules at most (default 400) */
+  budget?: number;
+}
+
+function nonDefault(ds: readonly Decision[]): number {
+  return ds.filter((d) => d.k !== defaultOf(d)).length;
+}
+
+/** what a decision is about, to find it again in a run whose decisions shifted */
+function identity(d: Decision): string {
+  return d.kind === 'tie' ? `tie ${[...d.names!].sort().join(',')}` : `${d.kind} ${d.label ?? ''}`;
+}
+
+function sameShape(a: readonly Decision[], b: readonly Decision[]): boolean {
+  return a.length === b.length && a.every((d, i) => identity(d) === identity(b[i]!));
+}
+
+/**
+ * A path for a run shaped like `now` that keeps `path` up to `from` and, after it, gives each
+ * decision the value of the first unused decision of `old` (after `from`) about the same thing.
+ */
+function align(old: readonly Decision[], now: readonly Decision[], path: readonly number[], from: number): number[] {
+  const out = path.slice(0, from);
+  const used = new Set<number>();
+  for (let i = from; i < now.length; i++) {
+    const id = identity(now[i]!);
+    let v = defaultOf(now[i]!);
+    for (let j = from; j < old.length; j++)
+      if (!used.has(j) && identity(old[j]!) === id) {
+        used.add(j);
+        v = old[j]!.k;
+        // a tie's value is an index: keep the process it chose, wherever it is now
+        if (old[j]!.kind === 'tie') v = Math.max(0, now[i]!.names!.indexOf(old[j]!.names![old[j]!.k]!));
+        break;
+      }
+    out.push(v);
+  }
+  return out;
+}
+
+export function shrink(sc: Scenario, machine: Machine, o: ShrinkOptions): Shrunk {
+  const budget = o.budget ?? 400;
+  const base = { kernel: o.kernel, strategy: o.strategy, seed: o.seed, depth: o.depth, points: o.points ?? 3 };
+  const first = runSchedule(sc, machine, o.path !== undefined ? { ...base, path: o.path } : base);
+  const target = first.parts;
+  // the recorded decisions as a path, run again in path mode: its decisions carry their defaults
+  let drop: string[] = [];
+  let cur = runSchedule(sc, machine, { ...base, path: first.choices.decisions.map((d) => d.k) });
+  let runs = 2;
+  if (cur.key !== first.key) throw new Error(`shrink: ${sc.name} seed ${o.seed} does not replay as a path`);
+  const from = nonDefault(cur.choices.decisions);
+  /** run a candidate; `from` is where it starts to differ from the current schedule */
+  const tryRun = (path: number[], d: string[], from = 0): boolean => {
+    runs++;
+    let r = runSchedule(sc, machine, { ...base, path, drop: d });
+    if (r.key !== projectKey(target, d) && runs < budget && !sameShape(r.choices.decisions, cur.choices.decisions)) {
+      // the change made decisions come or go: the later ones keep their values by what they decide, not by position
+      runs++;
+      r = runSchedule(sc, machine, { ...base, path: align(cur.choices.decisions, r.choices.decisions, path, from), drop: d });
+    }
+    if (r.key !== projectKey(target, d)) return false;
+    cur = r;
+    drop = d;
+    return true;
+  };
+  const values = (): number[] => cur.choices.decisions.map((d) => d.k);
+  let progress = true;
+  while (progress && runs < budget) {
+    progress = false;
+    // 1. fewer processes
+    for (const p of sc.processes) {
+      if (runs >= budget) break;
+      if (drop.includes(p.name) || drop.length + 1 >= sc.processes.length) continue;
+      if (tryRun(values(), [...drop, p.name])) {
+        progress = true;
+        break;
+      }
+    }
+    if (progress) continue;
+    // 2. fewer perturbations: stretches back to their defaults, halving
+    const ds = cur.choices.decisions;
+    for (let size = Math.max(1, ds.length >> 1); size >= 1 && !progress; size = size === 1 ? 0 : Math.max(1, size >> 1)) {
+      for (let at = 0; at < ds.length && runs < budget; at += size) {
+        const stretch = ds.slice(at, at + size);
+        if (stretch.every((d) => d.k === defaultOf(d))) continue;
+        const v = values();
+        for (let i = at; i < at + stretch.length; i++) v[i] = defaultOf(ds[i]!);
+        if (tryRun(v, drop, at + stretch.length)) {
+          progress = true;
+          break;
+        }
+      }
+    }
+    if (progress) continue;
+    // 3. shorter durations: all at once (keeps their order), then one by one
+    if (ds.filter((d) => d.kind === 'duration' && d.k > defaultOf(d)).length > 1 && runs < budget) {
+      const v = values().map((k, i) => (ds[i]!.kind === 'duration' ? Math.floor(k / 2) : k));
+      if (tryRun(v, drop)) continue;
+    }
+    for (let i = 0; i < ds.length && runs < budget; i++) {
+      const d = ds[i]!;
+      if (d.kind !== 'duration' || d.k <= defaultOf(d)) continue;
+      const v = values();
+      v[i] = Math.floor(d.k / 2);
+      if (tryRun(v, drop, i + 1)) {
+        progress = true;
+        break;
+      }
+    }
+  }
+  const ds = cur.choices.decisions;
+  return { seed: o.seed, path: pathText(pathOf(ds)), drop, key: cur.key, steps: readableSteps(ds), from, to: nonDefault(ds), runs };
+}
