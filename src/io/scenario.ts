@@ -1,8 +1,15 @@
 /**
- * DOC: reading an explore scenario: a built-in name (data/scenarios/NAME.json) or a JSON file.
- * The io layer reads; the experiment's schema (experiments/explore/scenario.ts) validates.
+ * DOC: reading an explore scenario: a built-in name (data/scenarios/NAME.json), a JSON file, or
+ * an ES module (.ts compiled on the fly like the policy plug-ins, .js, .mjs) whose default export
+ * — or export named `scenario` — is the scenario's data. A module lets a scenario be computed
+ * (62 test_kmod threads, one process per CPU) instead of written out. The io layer reads; the
+ * experiment's schema (experiments/explore/scenario.ts) validates, with the same one-line errors
+ * whatever the source.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseScenario, type Scenario } from '../experiments/explore/scenario.js';
 import { dataPath } from '../userspace/depmod/paths.js';
@@ -15,6 +22,14 @@ export function builtinScenarios(): string[] {
     .sort();
 }
 
+const MODULE = /\.(ts|mts|js|mjs)$/;
+
+/** is this scenario argument an ES module (loaded with loadScenarioFile)? */
+export function isScenarioModule(nameOrPath: string): boolean {
+  return MODULE.test(nameOrPath);
+}
+
+/** A built-in or a JSON scenario (synchronous). */
 export function loadScenario(nameOrPath: string): Scenario {
   const builtin = dataPath('scenarios', `${nameOrPath}.json`);
   const file = !nameOrPath.includes('/') && !nameOrPath.endsWith('.json') && existsSync(builtin) ? builtin : nameOrPath;
@@ -33,4 +48,54 @@ export function loadScenario(nameOrPath: string): Scenario {
     throw new InputError(`scenario ${file}: invalid JSON (${(e as Error).message.split('\n')[0]})`);
   }
   return parseScenario(data, `scenario ${file}`);
+}
+
+/** the .mjs text of a .ts scenario module; a syntax error is one line naming file:line */
+async function transpile(file: string, shown: string): Promise<string> {
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    throw new InputError(`scenario ${shown}: a .ts scenario needs the 'typescript' package; compile it to .js or install typescript`);
+  }
+  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    fileName: file,
+    reportDiagnostics: true,
+  });
+  const bad = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (bad !== undefined) {
+    const line = bad.file !== undefined && bad.start !== undefined ? bad.file.getLineAndCharacterOfPosition(bad.start).line + 1 : 1;
+    throw new InputError(`scenario ${shown}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(bad.messageText, ' ')}`);
+  }
+  return out.outputText;
+}
+
+/** Any scenario argument: a built-in, a JSON file or an ES module. */
+export async function loadScenarioFile(nameOrPath: string): Promise<Scenario> {
+  if (!isScenarioModule(nameOrPath)) return loadScenario(nameOrPath);
+  const abs = path.resolve(nameOrPath);
+  if (!existsSync(abs)) throw new InputError(`scenario ${nameOrPath}: no such file`);
+  requireRegularFile(abs, `scenario ${nameOrPath}`);
+  let mod: Record<string, unknown>;
+  let tmp: string | null = null;
+  try {
+    let url = pathToFileURL(abs).href;
+    if (/\.m?ts$/.test(abs)) {
+      const js = await transpile(abs, nameOrPath);
+      tmp = mkdtempSync(path.join(tmpdir(), 'kmodlab-scenario-'));
+      const out = path.join(tmp, `${path.basename(abs).replace(/\.m?ts$/, '')}.mjs`);
+      writeFileSync(out, js);
+      url = pathToFileURL(out).href;
+    }
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`scenario ${nameOrPath}: cannot load (${(e as Error).message.split('\n')[0]})`);
+  } finally {
+    if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
+  }
+  const data = mod['default'] ?? mod['scenario'];
+  if (data === undefined) throw new InputError(`scenario ${nameOrPath}: exports no scenario (want a default export or one named scenario)`);
+  return parseScenario(typeof data === 'function' ? (data as () => unknown)() : data, `scenario ${nameOrPath}`);
 }
