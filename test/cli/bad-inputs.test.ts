@@ -238,7 +238,10 @@ for (const [o, v, line] of [
   ['--runs', 'x', /^kmodlab: --runs x: want an integer >= 1$/],
   ['--budget', 'x', /^kmodlab: --budget x: want seconds, e\.g\. 60s$/],
   ['--budget', '-5s', /^kmodlab: --budget -5s: want seconds/],
-  ['--strategy', 'x', /^kmodlab: --strategy x: want random or pct$/],
+  ['--strategy', 'x', /^kmodlab: --strategy x: want random, pct or exhaustive$/],
+  ['--points', '1', /^kmodlab: --points 1: want an integer >= 2$/],
+  ['--path', '0:1', /^kmodlab: --path: only with --replay SEED$/],
+  ['--drop', 'killer', /^kmodlab: --drop: only with --replay SEED$/],
   ['--depth', '0', /^kmodlab: --depth 0: want an integer >= 1$/],
   ['--seed', 'x', /^kmodlab: --seed x: want an integer >= 0$/],
   ['--format', 'x', /^kmodlab: --format x: want text or json$/],
@@ -250,6 +253,12 @@ for (const [o, v, line] of [
 explore(['self-load', '--replay', '1', '--trace', 'nodir/t.json'], /^kmodlab: --trace nodir\/t\.json: no such directory nodir$/);
 explore(['self-load', '--replay', '1', '--dmesg', '/proc/x'], /^kmodlab: --dmesg \/proc\/x: cannot create files in \/proc/);
 explore(['self-load', '--replay', '1', '--trace', 'adir'], /^kmodlab: --trace adir: is a directory$/);
+explore(['self-load', '--replay', '1', '--path', '0:x'], /^kmodlab: --path 0:x: want decisions like 0:2:1 \(non-negative integers joined by ':'\) or defaults$/);
+explore(['self-load', '--replay', '1', '--drop', 'nobody'], /^kmodlab: --drop nobody: nobody is not a process of scenario self-load \(modprobe, killer\)$/);
+explore(['self-load', '--replay', '1', '--out', 'o'], /^kmodlab: --out: not with --replay$/);
+explore(['self-load', '--out', 'afile'], /^kmodlab: --out afile: not a directory$/);
+explore(['syn.ts'], /^kmodlab: scenario syn\.ts:[34]: syntax error: /);
+explore(['fifo.ts'], /^kmodlab: scenario fifo\.ts: not a regular file/);
 
 // --- selftest (kmodlab's options; kmod.sh's own arguments pass through to the port)
 const st = (args: string[], line: RegExp): void => row(['selftest', ...args], line);

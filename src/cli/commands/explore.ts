@@ -117,7 +117,8 @@ export function register(program: Command): void {
           const t0 = Date.now();
           let e = stored.get(kernel);
           let lastProgress = t0;
-          let lastSave = t0;
+          // the first batch is saved at once, later ones at most every SAVE_EVERY_MS
+          let lastSave = 0;
           const stop = (): boolean => interrupted || Date.now() - t0 > budgetMs;
           // batches, so Ctrl-C (a signal handler) gets a chance to run
           for (let n = Math.min(runs, (e?.runs ?? 0) + 100); ; n = Math.min(runs, n + 100)) {

@@ -12,7 +12,7 @@ import type { Machine } from '../../userspace/machines/load.js';
 import { defaultOf, pathOf, pathText, type Decision, type Strategy } from './choices.js';
 import { runSchedule } from './run.js';
 import type { Scenario } from './scenario.js';
-import { shrink, type Shrunk } from './shrink.js';
+import { failing, shrink, type Shrunk } from './shrink.js';
 
 export interface OutcomeRow {
   key: string;
@@ -121,7 +121,7 @@ export function explore(sc: Scenario, machine: Machine, o: ExploreOptions, from?
 
 /** rare (under 20% of the schedules) or failing (a hang, an error return, a non-zero exit) */
 export function rareOrFailing(r: OutcomeRow, runs: number): boolean {
-  return r.count / runs < 0.2 || /\bhang\b|=-E|: -E|[ ,]-E[A-Z]|exit [1-9]|NULL/.test(r.key);
+  return r.count / runs < 0.2 || failing(r.key);
 }
 
 export interface ShrinkAllOptions {

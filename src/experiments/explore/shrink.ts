@@ -6,7 +6,9 @@
  * still gives the same outcome, until none does (or its run budget is spent). Simpler means, in
  * the order tried:
  *   1. fewer processes — a scenario process left out; "the same outcome" is then the outcome's
- *      key without that process's part (every other process, module state and the waste equal);
+ *      key without that process's part (every other process, module state and the waste equal).
+ *      A process whose own result is a failure (a hang, an error, NULL) is never left out: it is
+ *      the outcome, not a bystander;
  *   2. fewer perturbations — a stretch of decisions back to their defaults (FIFO order at a
  *      tie, no signal at a chance, the low end of a range), in halving stretches (delta debugging)
  *      so a 2,000-decision schedule shrinks in tens of runs, not thousands;
@@ -52,6 +54,11 @@ export interface ShrinkOptions {
 
 function nonDefault(ds: readonly Decision[]): number {
   return ds.filter((d) => d.k !== defaultOf(d)).length;
+}
+
+/** a hang, an error return, a non-zero exit or a NULL lookup in an outcome key (or a part of one) */
+export function failing(text: string): boolean {
+  return /\bhang\b|-E[A-Z]|exit [1-9]|NULL/.test(text);
 }
 
 /** what a decision is about, to find it again in a run whose decisions shifted */
@@ -119,6 +126,8 @@ export function shrink(sc: Scenario, machine: Machine, o: ShrinkOptions): Shrunk
     for (const p of sc.processes) {
       if (runs >= budget) break;
       if (drop.includes(p.name) || drop.length + 1 >= sc.processes.length) continue;
+      // a process whose own result is the failure is the outcome, not a bystander
+      if (target.some((t) => t.proc === p.name && failing(t.text))) continue;
       if (tryRun(values(), [...drop, p.name])) {
         progress = true;
         break;

@@ -1,0 +1,123 @@
+/**
+ * `kmodlab explore` as a user runs it: --out keeps the exploration and the same command resumes
+ * it to byte-identical output (random and the exhaustive walk, after a shorter run and after
+ * Ctrl-C); a changed scenario under the same name is refused; the replay command printed for a
+ * shrunk outcome reproduces it; a scenario can be a TypeScript module; JSON keeps its fields.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bin, runCli } from '../../cli/run-cli.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'kmodlab-explore-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('--out: a shorter run, then the same command, gives what one uninterrupted run gives', async () => {
+  for (const args of [
+    ['same-name-slow-init', '--runs', '300'],
+    ['rmmod-during-load', '--strategy', 'exhaustive', '--runs', '5000'],
+  ]) {
+    const dir = path.join(tmp, `out-${args[0]}`);
+    const whole = await runCli(['explore', ...args]);
+    assert.equal(whole.status, 0, whole.stderr);
+    const part = await runCli(['explore', ...args.slice(0, -1), '7', '--out', dir]);
+    assert.equal(part.status, 0, part.stderr);
+    assert.match(part.stdout, / 7 schedules /);
+    const resumed = await runCli(['explore', ...args, '--out', dir]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.equal(resumed.stdout, whole.stdout);
+    // one file per preset, whole JSON (no temp file left)
+    const files = readdirSync(dir);
+    assert.equal(files.length, 2, files.join(' '));
+    for (const f of files) assert.equal(JSON.parse(readFileSync(path.join(dir, f), 'utf8')).format, 'kmodlab-explore');
+  }
+});
+
+test('--out: Ctrl-C keeps what ran (exit 130, the outcomes so far), the same command finishes it', async () => {
+  const dir = path.join(tmp, 'out-int');
+  const args = ['explore', 'kmod-limit-timeout', '--kernel', 'v6.4', '--runs', '300', '--no-shrink'];
+  const child = spawn(process.execPath, [bin, ...args, '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  // interrupt once the first batch is on disk
+  const file = await new Promise<string>((resolve) => {
+    const t = setInterval(() => {
+      let fs: string[] = [];
+      try {
+        fs = readdirSync(dir).filter((f) => f.endsWith('.json'));
+      } catch {
+        // not made yet
+      }
+      if (fs.length > 0) {
+        clearInterval(t);
+        resolve(path.join(dir, fs[0]!));
+      }
+    }, 50);
+  });
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  assert.equal(code, 130, err);
+  assert.match(err, /interrupted; the outcomes above are those found so far \(kept in .*; the same command resumes\)/);
+  const kept = JSON.parse(readFileSync(file, 'utf8')).exploration.runs as number;
+  assert.ok(kept > 0 && kept < 300, String(kept));
+  assert.match(out, /^kmod-limit-timeout on v6\.4: \d+ schedules/);
+  const resumed = await runCli([...args, '--out', dir]);
+  const whole = await runCli(args);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(resumed.stdout, whole.stdout);
+});
+
+test('--out: a different scenario under the same name is refused with one line, exit 2', async () => {
+  const dir = path.join(tmp, 'out-foreign');
+  const sc = (initMs: number) => JSON.stringify({ name: 'mine', modules: [{ name: 'm', initMs }], processes: [{ name: 'p', count: 2, actions: [{ op: 'finit_module', module: 'm' }] }] });
+  writeFileSync(path.join(tmp, 'mine.json'), sc(1));
+  assert.equal((await runCli(['explore', path.join(tmp, 'mine.json'), '--runs', '5', '--out', dir])).status, 0);
+  writeFileSync(path.join(tmp, 'mine.json'), sc(2));
+  const r = await runCli(['explore', path.join(tmp, 'mine.json'), '--runs', '5', '--out', dir]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^kmodlab: --out .*out-foreign: explore_mine_newest_random_s1\.json was explored with a different scenario mine; use another directory\n$/);
+});
+
+test('the replay command printed for a shrunk outcome reproduces its outcome and steps', async () => {
+  const r = await runCli(['explore', 'self-load', '--kernel', 'v6.11', '--runs', '40']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const i = lines.findIndex((l) => l.includes('-EINTR'));
+  const m = /shrunk: .*: kmodlab explore (.*)$/.exec(lines[i + 1]!)!;
+  assert.ok(m, lines[i + 1]);
+  const steps = lines.slice(i + 2).filter((l) => l.startsWith('        ')).map((l) => l.trim());
+  const again = await runCli(['explore', ...m[1]!.split(' ')]);
+  assert.equal(again.status, 0, again.stderr);
+  const [head, ...rest] = again.stdout.trimEnd().split('\n');
+  assert.match(head!, /^self-load on v6\.11, seed \d+, path [\d:]+: modprobe: 0 · killer: sent SIGKILL · aes_neonbs\.init finit_module aes_neonbs=-EINTR · aes_neonbs live, 1 init · waste: none$/);
+  assert.deepEqual(rest.map((l) => l.trim()), steps.slice(0, rest.length));
+});
+
+test('a scenario as a TypeScript module: computed processes, validated like JSON', async () => {
+  const ts = path.join(tmp, 'three.ts');
+  writeFileSync(ts, [
+    "const n: number = 3;",
+    "export default {",
+    "  name: 'three', kernels: ['v6.4', 'v6.5'],",
+    "  modules: [{ name: 'kml_slow', initMs: [800, 1200] as [number, number] }],",
+    "  processes: Array.from({ length: n }, (_, i) => ({ name: `insmod${i}`, kind: 'insmod', startMs: [0, 20], actions: [{ op: 'finit_module', module: 'kml_slow' }] })),",
+    "};",
+  ].join('\n'));
+  const r = await runCli(['explore', ts, '--runs', '30', '--format', 'json', '--no-shrink']);
+  assert.equal(r.status, 0, r.stderr);
+  const es = JSON.parse(r.stdout) as { kernel: string; runs: number; outcomes: { key: string; count: number; firstSeed: number }[] }[];
+  assert.deepEqual(es.map((e) => [e.kernel, e.runs]), [['v6.4', 30], ['v6.5', 30]]);
+  assert.deepEqual(es[1]!.outcomes.map((o) => o.key), ['insmod0: 0 · insmod1: 0 · insmod2: 0 · kml_slow live, 1 init · waste: none']);
+  assert.ok(es[0]!.outcomes.every((o) => (o.key.match(/-EEXIST/g) ?? []).length === 2));
+  const bad = path.join(tmp, 'bad.ts');
+  writeFileSync(bad, "export default { name: 'b', modules: [], processes: [{ name: 'p', actions: [{ op: 'finit_module', module: 'zz' }] }] };\n");
+  const b = await runCli(['explore', bad]);
+  assert.equal(b.status, 2);
+  assert.match(b.stderr, /^kmodlab: scenario .*bad\.ts: processes\.0\.actions\.0\.module: unknown module zz\n$/);
+});
