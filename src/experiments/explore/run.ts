@@ -31,6 +31,8 @@ export interface RunOptions {
   points?: number;
   /** scenario processes left out (a shrunk schedule) */
   drop?: readonly string[];
+  /** without a deadline the scenario must quiesce within this much virtual time (default 24 h) */
+  quiesceLimitNs?: number;
 }
 
 /** one part of an outcome key; `proc` names the scenario process it is about, if any */
@@ -174,9 +176,10 @@ export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunR
       results.set(proc, out);
     }
   }
-  const deadline = sc.deadlineMs !== undefined ? Math.round(sc.deadlineMs * MS) : QUIESCE_LIMIT_NS;
+  const limit = o.quiesceLimitNs ?? QUIESCE_LIMIT_NS;
+  const deadline = sc.deadlineMs !== undefined ? Math.round(sc.deadlineMs * MS) : limit;
   sim.run(deadline);
-  if (sc.deadlineMs === undefined && !sim.idle()) throw new InputError(`scenario ${sc.name}: deadlineMs: the scenario does not quiesce within 24 h of virtual time; give it a deadline`);
+  if (sc.deadlineMs === undefined && !sim.idle()) throw new InputError(`scenario ${sc.name}: deadlineMs: the scenario does not quiesce within ${limit / 3600e9} h of virtual time; give it a deadline`);
 
   const parts: KeyPart[] = [];
   for (const p of members) {

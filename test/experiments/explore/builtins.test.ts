@@ -58,6 +58,14 @@ test('bad scenarios: one line naming the field', () => {
   assert.throws(() => parseScenario({ ...base, processes: [] }, 's'), (e: Error) => e instanceof InputError && /processes/.test(e.message));
 });
 
+test('a scenario that does not quiesce and has no deadline: one line naming deadlineMs', () => {
+  const sc = parseScenario({ name: 'long', modules: [], processes: [{ name: 'p', actions: [{ op: 'sleep', ms: 7_200_000 }] }] }, 's');
+  assert.throws(() => runSchedule(sc, machine, { kernel: 'newest', strategy: 'random', seed: 1, quiesceLimitNs: 3600e9 }), (e: Error) => e instanceof InputError && e.message === 'scenario long: deadlineMs: the scenario does not quiesce within 1 h of virtual time; give it a deadline');
+  // with a deadline the sleeper is simply still running then (a hang), and without the short limit it ends
+  assert.equal(runSchedule({ ...sc, deadlineMs: 1000 }, machine, { kernel: 'newest', strategy: 'random', seed: 1 }).key, 'p: hang · waste: none');
+  assert.equal(runSchedule(sc, machine, { kernel: 'newest', strategy: 'random', seed: 1 }).key, 'p:  · waste: none');
+});
+
 test('dups-stale-result: the cached result gives NULL only on the dups-enabled preset', () => {
   assert.ok(keys('dups-stale-result', 'newest').outcomes.every((o) => !o.key.includes('NULL')));
   assert.ok(keys('dups-stale-result', 'newest-dups').outcomes.some((o) => o.key.includes('test_kmod-1: NULL')));
