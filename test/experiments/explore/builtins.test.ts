@@ -10,6 +10,7 @@ import { parseScenario } from '../../../src/experiments/explore/scenario.js';
 import { loadScenario } from '../../../src/io/scenario.js';
 import { loadMachine } from '../../../src/userspace/machines/load.js';
 import { InputError } from '../../../src/errors.js';
+import { formatSideBySide } from '../../../src/experiments/explore/format.js';
 
 const machine = loadMachine('qemu-tcg');
 const keys = (name: string, kernel: string, runs = 40, strategy: 'random' | 'pct' = 'random') => explore(loadScenario(name), machine, { kernel, strategy, depth: 3, seed: 1, runs });
@@ -83,4 +84,28 @@ test('kmod-limit-timeout: -ETIME at the limiter only when a slot is held past 5 
       if (initNs > 5e9) assert.ok(etime, `${kernel} seed ${seed}: no -ETIME with init ${initNs} ns`);
       if (initNs < 1.5e9) assert.ok(!etime, `${kernel} seed ${seed}: -ETIME with init ${initNs} ns`);
     }
+});
+
+test('the late arrival stays on v6.5+ (v6.5, v6.11, newest) as a small share of schedules; on v6.4 a becoming-stage duplicate is the common case', () => {
+  const sc = loadScenario('initstate-late-arrival');
+  for (const kernel of ['v6.5', 'v6.11', 'newest']) {
+    const e = explore(sc, machine, { kernel, strategy: 'random', depth: 3, seed: 1, runs: 300 });
+    const late = e.outcomes.find((o) => o.key.includes('becoming'));
+    assert.ok(late !== undefined, kernel);
+    assert.ok(late.count / e.runs > 0 && late.count / e.runs < 0.1, `${kernel}: ${late.count}/${e.runs}`);
+    assert.ok(e.outcomes.every((o) => !o.key.includes('load ')), kernel);
+  }
+  const v64 = explore(sc, machine, { kernel: 'v6.4', strategy: 'random', depth: 3, seed: 1, runs: 300 });
+  assert.ok(v64.outcomes.find((o) => o.key.includes('becoming'))!.count / v64.runs > 0.3);
+});
+
+test('--kernel v5.3,v6.2,v6.5,v6.11 side by side: the failing-init race is one row per era', () => {
+  const sc = loadScenario('same-name-failing-init');
+  const es = ['v5.3', 'v6.2', 'v6.5', 'v6.11'].map((kernel) => explore(sc, machine, { kernel, strategy: 'random', depth: 3, seed: 1, runs: 60 }));
+  const rows = formatSideBySide(es).trimEnd().split('\n').slice(2);
+  assert.deepEqual(rows.map((r) => r.replace(/\s+/g, ' ').trim()), [
+    '100.0% (60) - - - insmod: -ENODEV×4 · kml_fail gone, 4 inits · waste: none',
+    '- 100.0% (60) - - insmod: -EBUSY×3 -ENODEV×1 · kml_fail gone, 1 init · waste: load 1167360',
+    '- - 100.0% (60) 100.0% (60) insmod: -ENODEV×4 · kml_fail gone, 1 init · waste: none',
+  ]);
 });
