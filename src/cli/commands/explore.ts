@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { EXIT_INTERRUPTED, InputError } from '../../errors.js';
 import { parsePath, pathOf, pathText, readableSteps, type Strategy } from '../../experiments/explore/choices.js';
-import { explore, shrinkOutcomes, type Exploration } from '../../experiments/explore/explore.js';
+import { explore, shrinkOutcome, type Exploration } from '../../experiments/explore/explore.js';
 import { formatExploration, formatSideBySide } from '../../experiments/explore/format.js';
 import { runSchedule } from '../../experiments/explore/run.js';
 import { loadStored, saveStored, type StoreKey } from '../../experiments/explore/store.js';
@@ -135,7 +135,14 @@ export function register(program: Command): void {
             if (e.runs >= runs || walked || stop()) break;
             await new Promise((r) => setImmediate(r));
           }
-          if (o.shrink && !interrupted) shrinkOutcomes(sc, machine, e, { stop: () => interrupted });
+          // one outcome at a time, so Ctrl-C is seen between them; each shrunk one is saved
+          if (o.shrink)
+            for (const r of e.outcomes) {
+              if (interrupted) break;
+              if (!shrinkOutcome(sc, machine, e, r)) continue;
+              if (o.out !== undefined) await saveStored('--out', o.out, key(kernel), e);
+              await new Promise((res) => setImmediate(res));
+            }
           if (o.out !== undefined) await saveStored('--out', o.out, key(kernel), e);
           done.push(e);
           if (interrupted) break;

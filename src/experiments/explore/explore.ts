@@ -131,12 +131,23 @@ export interface ShrinkAllOptions {
   stop?: () => boolean;
 }
 
+/** Shrink one outcome of an exploration (if rare or failing and not shrunk yet); true if it did. */
+export function shrinkOutcome(sc: Scenario, machine: Machine, e: Exploration, r: OutcomeRow, o: ShrinkAllOptions = {}): boolean {
+  if (!rareOrFailing(r, e.runs)) {
+    // shrunk when an earlier, shorter exploration (resumed with more --runs) found it rare
+    delete r.shrunk;
+    return false;
+  }
+  if (r.shrunk !== undefined) return false;
+  const path = r.firstPath !== undefined ? r.firstPath.split(':').filter((x) => x !== '').map(Number) : undefined;
+  r.shrunk = shrink(sc, machine, { kernel: e.kernel, strategy: e.strategy, seed: r.firstSeed, depth: e.depth, points: e.points ?? 3, ...(path ? { path } : {}), ...(o.budget !== undefined ? { budget: o.budget } : {}) });
+  return true;
+}
+
 /** Shrink the rare or failing outcomes of an exploration that are not shrunk yet. */
 export function shrinkOutcomes(sc: Scenario, machine: Machine, e: Exploration, o: ShrinkAllOptions = {}): void {
   for (const r of e.outcomes) {
-    if (r.shrunk !== undefined || !rareOrFailing(r, e.runs)) continue;
     if (o.stop?.() ?? false) return;
-    const path = r.firstPath !== undefined ? r.firstPath.split(':').filter((x) => x !== '').map(Number) : undefined;
-    r.shrunk = shrink(sc, machine, { kernel: e.kernel, strategy: e.strategy, seed: r.firstSeed, depth: e.depth, points: e.points ?? 3, ...(path ? { path } : {}), ...(o.budget !== undefined ? { budget: o.budget } : {}) });
+    shrinkOutcome(sc, machine, e, r, o);
   }
 }

@@ -76,19 +76,24 @@ function sameShape(a: readonly Decision[], b: readonly Decision[]): boolean {
  */
 function align(old: readonly Decision[], now: readonly Decision[], path: readonly number[], from: number): number[] {
   const out = path.slice(0, from);
-  const used = new Set<number>();
+  // the old decisions after `from`, in order, by what they decide
+  const byId = new Map<string, number[]>();
+  for (let j = old.length - 1; j >= from; j--) {
+    const id = identity(old[j]!);
+    const q = byId.get(id);
+    if (q === undefined) byId.set(id, [j]);
+    else q.push(j);
+  }
   for (let i = from; i < now.length; i++) {
-    const id = identity(now[i]!);
-    let v = defaultOf(now[i]!);
-    for (let j = from; j < old.length; j++)
-      if (!used.has(j) && identity(old[j]!) === id) {
-        used.add(j);
-        v = old[j]!.k;
-        // a tie's value is an index: keep the process it chose, wherever it is now
-        if (old[j]!.kind === 'tie') v = Math.max(0, now[i]!.names!.indexOf(old[j]!.names![old[j]!.k]!));
-        break;
-      }
-    out.push(v);
+    const d = now[i]!;
+    const j = byId.get(identity(d))?.pop();
+    if (j === undefined) {
+      out.push(defaultOf(d));
+      continue;
+    }
+    const o = old[j]!;
+    // a tie's value is an index: keep the process it chose, wherever it is now
+    out.push(o.kind === 'tie' ? Math.max(0, d.names!.indexOf(o.names![o.k]!)) : o.k);
   }
   return out;
 }
