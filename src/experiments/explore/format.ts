@@ -35,7 +35,8 @@ export function formatExploration(e: Exploration, scenarioArg = e.scenario): str
     lines.push(`  ${String(r.count).padStart(6)}  ${pct(r.count / e.runs).padStart(6)}  [${pct(lo)}, ${pct(hi)}]  ${where(r)}`);
     lines.push(`      ${r.key}`);
     const s = r.shrunk;
-    if (s !== undefined) {
+    // a schedule with nothing off its defaults and no process to leave out is its own shrink
+    if (s !== undefined && (s.from > 0 || s.drop.length > 0)) {
       lines.push(`      shrunk: ${s.to} of ${s.from} decisions off their defaults${s.drop.length ? `, without ${s.drop.join(', ')}` : ''}: kmodlab explore ${scenarioArg} --kernel ${e.kernel} ${replayArgs(s.seed, s.path, s.drop)}`);
       for (const st of s.steps) lines.push(`        ${st}`);
     }
