@@ -156,7 +156,8 @@ export function createSystem(o: SystemOptions = {}): System {
   const sim = new Sim({ seed: o.seed ?? 1, log: o.log ?? false, ...(o.tieBreak ? { tieBreak: o.tieBreak } : {}) });
   // time-sliced like the kernel's fair scheduler (EEVDF's base slice is 0.75 ms × (1 + log2 CPUs),
   // capped at 8 CPUs: ~3 ms), so short work is not stuck behind long bursts
-  const cpu = new CpuPool(sim, machine.cpus, { sliceNs: CPU_SLICE_NS });
+  // the pool has the capacity of the CPUs that do the work; the kernel still sees machine.cpus
+  const cpu = new CpuPool(sim, Math.min(machine.cpus, machine.hostCpus ?? machine.cpus), { sliceNs: CPU_SLICE_NS });
   const kernel = createKernel(sim, {
     jitter: o.jitter ?? 0.2,
     ...o.kernelOptions,

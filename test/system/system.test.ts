@@ -202,3 +202,16 @@ test('Debian 6.12 (xz modules) on an idempotent kernel: kmod 30 decompresses its
   assert.ok(wasted(run30) > 0);
   assert.equal(wasted(run31), 0);
 });
+
+test('hostCpus: the kernel and udev see every vCPU, the CPU pool has the capacity of the host cores', () => {
+  const base = loadMachine('kvm-guest');
+  const full = createSystem({ machine: base, cpus: 8, kernel: 'v6.1-stable' });
+  const narrow = createSystem({ machine: { ...base, hostCpus: 2 }, cpus: 8, kernel: 'v6.1-stable' });
+  // per-CPU uevents and children_max follow the vCPUs on both
+  assert.equal(narrow.uevents().length, full.uevents().length);
+  const a = full.runColdplug();
+  const b = narrow.runColdplug();
+  assert.equal(b.uevents, a.uevents);
+  // the same work on a quarter of the capacity takes longer to settle
+  assert.ok(b.settleNs > a.settleNs * 1.5, `settle ${b.settleNs} vs ${a.settleNs}`);
+});

@@ -155,6 +155,7 @@ export function simProfileFrom(captured: MachineProfile, base: MachineProfile, o
     name: `${captured.name}-sim`,
     description: `the devices, CPU and RAM the guest captured of itself (${captured.name}), with ${base.name}'s timings`,
     cpus: captured.cpus,
+    ...(captured.hostCpus !== undefined ? { hostCpus: captured.hostCpus } : {}),
     ramBytes: captured.ramBytes,
     cpu: captured.cpu,
     acpi: captured.acpi,

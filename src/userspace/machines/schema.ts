@@ -76,6 +76,12 @@ export const machineSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_", "-"'),
     description: z.string().min(1),
     cpus: z.number().int().min(1).max(8192),
+    /**
+     * the physical CPUs that run the vCPUs, when fewer: a TCG guest on a 2-core host has `cpus`
+     * CPUs for the kernel, udev and test_kmod to see, but 2 CPUs' worth of work gets done
+     * (unset: every CPU is a real one)
+     */
+    hostCpus: z.number().int().min(1).max(8192).optional(),
     ramBytes: z.number().int().positive(),
     /**
      * RAM that comes with each CPU when the profile is run at another CPU count (a VM sized per

@@ -6,6 +6,7 @@
  * directory whatever happens.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../errors.js';
 import { getPreset } from '../../../kernel/presets.js';
@@ -130,6 +131,8 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       const kmodVersion = Number(/(\d+)/.exec(fact(data, 'kmod') ?? '')?.[1] ?? 0);
       // init results the guest showed (intel_cstate -ENODEV under TCG, …): machine facts
       for (const [m, ret] of Object.entries(capturedInitFailures(data))) profile.moduleInit[m] = { baseNs: 0, perCpuNs: 0, result: ret };
+      // under TCG the vCPUs run on this host's cores: that is the guest's capacity
+      if ((o.accel ?? 'tcg') === 'tcg') profile.hostCpus = availableParallelism();
       // what the guest ran, not capture's assumptions
       profile.udev = { ...profile.udev, systemdVersion: udevVersion };
       profile.kmod = { ...profile.kmod, version: kmodVersion };
