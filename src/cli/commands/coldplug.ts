@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { parseCpuList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { runSweep } from '../../experiments/sweep.js';
+import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import type { StormPoint } from '../../experiments/storm.js';
 import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
@@ -47,6 +48,7 @@ export interface ColdplugCliOpts {
   cache?: string;
   progress?: boolean;
   out?: string;
+  shard?: string;
   reuseLogs?: boolean;
 }
 
@@ -180,6 +182,9 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   if (o.accel !== undefined && o.accel !== 'tcg' && o.accel !== 'kvm') throw new InputError(`--accel ${o.accel}: want tcg or kvm`);
   const cpus = parseCpuList(o.cpus);
   const seeds = seedList(parseSeed(o.seed), o.seeds);
+  // --shard i/N: a fixed slice of the (vCPU count, repetition) runs, as the simulator's sweep slices
+  const slice = o.shard !== undefined ? new Set(shardPoints(runPoints({ machine: '', cpus, kernels: [''], seeds }), parseShard(o.shard)).map((p) => `${p.cpus}/${p.seed}`)) : undefined;
+  const only = slice !== undefined ? (c: number, s: number) => slice.has(`${c}/${s}`) : undefined;
   const q = await import('../../targets/qemu/index.js');
   const cp = await import('../../targets/qemu/coldplug/index.js');
   const name = q.parseQemuTargetName(o.target!);
@@ -195,6 +200,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
     ...(o.settleTimeout !== undefined ? { settleTimeoutS: intOption('--settle-timeout', o.settleTimeout, 1) } : {}),
     ...(o.cache !== undefined ? { cache: o.cache } : {}),
     ...(o.reuseLogs === true ? { reuseLogs: true } : {}),
+    ...(only !== undefined ? { only } : {}),
   };
   await cp.checkColdplug(name, opts);
   mkdirSync(logDir, { recursive: true });
@@ -234,11 +240,13 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
     const file = join(logDir, 'sim-profile.json');
     writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
     const points: StormPoint[] = [];
-    for (const c of cpus) for (const s of seeds) points.push({ machine: file, cpus: c, kernel: spec.sim.preset, seed: s });
-    const res = await runSweep({ points, worker: new URL('../../experiments/storm.js', import.meta.url), ...(o.out !== undefined ? { outDir: o.out, params } : {}), ...(o.progress === false ? { progress: false } : {}) });
+    for (const c of cpus) for (const s of seeds) if (only === undefined || only(c, s)) points.push({ machine: file, cpus: c, kernel: spec.sim.preset, seed: s });
+    // the sim side is seconds of work: run whole each time, and stored under the guest's name
+    const res = await runSweep({ points, worker: new URL('../../experiments/storm.js', import.meta.url), ...(o.progress === false ? { progress: false } : {}) });
     // the same machine on both sides (the sim ran on its capture): the reports' series are then
     // the kernels, debian-6.1 beside v6.1-stable
     sim = res.records.map((r) => ({ ...r, machine: params.machine }));
+    if (o.out !== undefined) for (const r of sim) await writeRecord(o.out, r);
   }
   const records = [...real, ...sim];
   writeFileSync(join(logDir, 'records.json'), JSON.stringify(records, null, 2) + '\n');

@@ -35,6 +35,8 @@ export interface ColdplugOptions {
   logDir: string;
   cache?: string;
   log?: (s: string) => void;
+  /** run only these (vCPU count, repetition) pairs (a --shard's slice) */
+  only?: (cpus: number, seed: number) => boolean;
   /** rebuild runs whose directory holds a finished data.log from it instead of booting */
   reuseLogs?: boolean;
   /** a run already done (a --out store's record with its captured profile): not booted again */
@@ -98,6 +100,7 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
   const runs: ColdplugRun[] = [];
   for (const cpus of o.cpus)
     for (const seed of o.seeds) {
+      if (o.only !== undefined && !o.only(cpus, seed)) continue;
       const dir = join(o.logDir, `c${cpus}-s${seed}`);
       const had = o.done?.(cpus, seed);
       if (had !== undefined) {
