@@ -52,4 +52,8 @@ export interface ModuleSet {
   builtin: Set<string>;
   /** modules.order (normalised names), for stable ordering */
   order: string[];
+  /** modules.symbols: "symbol:NAME" → the module exporting NAME (absent: not known, e.g. an old snapshot) */
+  symbols?: Map<string, string>;
+  /** the `alias` records of modules.builtin.modinfo in file order (absent: not known) */
+  builtinAliases?: AliasEntry[];
 }

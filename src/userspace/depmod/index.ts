@@ -23,3 +23,5 @@ export {
   type SnapshotName,
   type LoadModuleSetOptions,
 } from './snapshot.js';
+export { parseModulesBuiltinModinfo } from './builtin-modinfo.js';
+export { parseModulesSymbols } from './symbols.js';

@@ -5,6 +5,10 @@
  * data/modules/<name>.json.gz. A snapshot is the ModuleSet with modules as fixed-order tuples
  * (gzip removes the rest of the redundancy). The embedded default is Debian's 6.1; `--modules DIR`
  * (loadModuleSet({modulesDir})) reads any real tree instead.
+ *
+ * `symbols` (modules.symbols) and `builtinAliases` (modules.builtin.modinfo's aliases) were added
+ * later as optional fields of the same format: a snapshot without them still reads, and then has
+ * no symbol: or built-in alias lookups, as a tree without those files.
  */
 import fs from 'node:fs';
 import zlib from 'node:zlib';
@@ -44,6 +48,10 @@ const snapshotSchema = z.object({
   aliases: z.array(z.tuple([z.string(), z.string()])),
   builtin: z.array(z.string()),
   order: z.array(z.string()),
+  /** modules.symbols: [symbol:NAME, module] */
+  symbols: z.array(z.tuple([z.string().startsWith('symbol:'), z.string().min(1)])).optional(),
+  /** modules.builtin.modinfo aliases: [pattern, module] in file order */
+  builtinAliases: z.array(z.tuple([z.string().min(1), z.string().min(1)])).optional(),
 });
 export type SnapshotJson = z.infer<typeof snapshotSchema>;
 
@@ -67,6 +75,8 @@ export function toSnapshotJson(set: ModuleSet, source: string): SnapshotJson {
     aliases: set.aliases.map((a) => [a.pattern, a.module]),
     builtin: [...set.builtin],
     order: set.order,
+    ...(set.symbols ? { symbols: [...set.symbols].map(([k, v]): [string, string] => [k, v]) } : {}),
+    ...(set.builtinAliases ? { builtinAliases: set.builtinAliases.map((a): [string, string] => [a.pattern, a.module]) } : {}),
   };
 }
 
@@ -94,6 +104,8 @@ export function fromSnapshotJson(json: unknown, file: string): ModuleSet {
     aliases: s.aliases.map(([pattern, module]) => ({ pattern, module })),
     builtin: new Set(s.builtin),
     order: s.order,
+    ...(s.symbols ? { symbols: new Map(s.symbols) } : {}),
+    ...(s.builtinAliases ? { builtinAliases: s.builtinAliases.map(([pattern, module]) => ({ pattern, module })) } : {}),
   };
 }
 

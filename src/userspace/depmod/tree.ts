@@ -1,7 +1,8 @@
 /**
  * DOC: a real /lib/modules/<release>/ tree → ModuleSet.
  *
- * Reads what depmod wrote (modules.dep, .alias, .softdep, .builtin, .order) and every module file
+ * Reads what depmod wrote (modules.dep, .alias, .softdep, .symbols, .builtin, .order) and the
+ * build's modules.builtin.modinfo, and every module file
  * modules.dep names, for its sizes, compression, signature and allocated sections. modules.dep is
  * required (no depmod run, no tree); the other index files are optional, as a tree without them
  * simply has no aliases, soft dependencies or built-ins.
@@ -15,6 +16,8 @@ import { parseModulesBuiltin, parseModulesOrder } from './builtin.js';
 import { parseModulesDep } from './dep.js';
 import { readKoFile } from './kofile.js';
 import { parseModulesSoftdep } from './softdep.js';
+import { parseModulesBuiltinModinfo } from './builtin-modinfo.js';
+import { parseModulesSymbols } from './symbols.js';
 import { requireRegularFile } from '../files.js';
 
 export interface ReadTreeOptions {
@@ -26,10 +29,10 @@ export interface ReadTreeOptions {
   onModule?: (done: number, total: number) => void;
 }
 
-function readText(file: string, required: boolean): string | undefined {
+function readText(file: string, required: boolean, encoding: BufferEncoding = 'utf8'): string | undefined {
   requireRegularFile(file);
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, encoding);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!required && code === 'ENOENT') return undefined;
@@ -53,6 +56,9 @@ export async function readModulesDir(dir: string, opts: ReadTreeOptions = {}): P
   const softText = readText(at('modules.softdep'), false);
   const builtinText = readText(at('modules.builtin'), false);
   const orderText = readText(at('modules.order'), false);
+  const symbolsText = readText(at('modules.symbols'), false);
+  // NUL-separated records, not a text file
+  const modinfoData = readText(at('modules.builtin.modinfo'), false, 'latin1');
   const softdeps = softText === undefined ? new Map() : parseModulesSoftdep(softText, at('modules.softdep'));
 
   const entries = [...deps.values()];
@@ -90,5 +96,7 @@ export async function readModulesDir(dir: string, opts: ReadTreeOptions = {}): P
     aliases: aliasText === undefined ? [] : parseModulesAlias(aliasText, at('modules.alias')),
     builtin: builtinText === undefined ? new Set() : parseModulesBuiltin(builtinText, at('modules.builtin')),
     order: orderText === undefined ? [] : parseModulesOrder(orderText, at('modules.order')),
+    ...(symbolsText === undefined ? {} : { symbols: parseModulesSymbols(symbolsText, at('modules.symbols')) }),
+    ...(modinfoData === undefined ? {} : { builtinAliases: parseModulesBuiltinModinfo(modinfoData, at('modules.builtin.modinfo')) }),
   };
 }

@@ -14,6 +14,8 @@ import { parseModulesBuiltin, parseModulesOrder } from '../../../src/userspace/d
 import { parseModulesDep } from '../../../src/userspace/depmod/dep.js';
 import { koFactsFromBuffer } from '../../../src/userspace/depmod/kofile.js';
 import { parseModulesSoftdep } from '../../../src/userspace/depmod/softdep.js';
+import { parseModulesSymbols } from '../../../src/userspace/depmod/symbols.js';
+import { parseModulesBuiltinModinfo } from '../../../src/userspace/depmod/builtin-modinfo.js';
 import { fromSnapshotJson } from '../../../src/userspace/depmod/snapshot.js';
 import { appendSignature, buildKo } from '../../fixtures/modules/build-ko.js';
 
@@ -45,6 +47,8 @@ const textReaders: [string, (t: string) => unknown][] = [
   ['modules.softdep', (t) => parseModulesSoftdep(t)],
   ['modules.builtin', (t) => parseModulesBuiltin(t)],
   ['modules.order', (t) => parseModulesOrder(t)],
+  ['modules.symbols', (t) => parseModulesSymbols(t)],
+  ['modules.builtin.modinfo', (t) => parseModulesBuiltinModinfo(t)],
 ];
 
 for (const [name, read] of textReaders) {

@@ -9,6 +9,8 @@ import { parseModulesBuiltin, parseModulesOrder } from '../../../src/userspace/d
 import { parseModulesDep } from '../../../src/userspace/depmod/dep.js';
 import { modNameFromPath, normaliseName } from '../../../src/userspace/depmod/names.js';
 import { parseModulesSoftdep } from '../../../src/userspace/depmod/softdep.js';
+import { parseModulesSymbols } from '../../../src/userspace/depmod/symbols.js';
+import { parseModulesBuiltinModinfo } from '../../../src/userspace/depmod/builtin-modinfo.js';
 
 test('module names from paths', () => {
   assert.equal(modNameFromPath('kernel/arch/x86/kvm/kvm-intel.ko'), 'kvm_intel');
@@ -50,10 +52,12 @@ test('modules.alias: patterns kept, module names normalised', () => {
   assert.throws(() => parseModulesAlias('alias a b\nfoo a b\n', 'M'), /M:2: expected "alias PATTERN MODULE"/);
 });
 
-test('modules.softdep: pre and post, stray words ignored, lines accumulate', () => {
-  const s = parseModulesSoftdep('softdep libcrc32c pre: crc32c\nsoftdep cifs gcm\nsoftdep cifs pre: ccm post: sha512 md4\nsoftdep ext4 pre: crypto-crc32c\n');
+test('modules.softdep: pre and post, stray words ignored, only the first line of a module counts', () => {
+  const s = parseModulesSoftdep('softdep libcrc32c pre: crc32c\nsoftdep cifs gcm\nsoftdep cifs pre: ccm post: sha512 md4\nsoftdep ext4 pre: crypto-crc32c\nsoftdep ext4 pre: nope\nsoftdep xfs post: a pre: b c\n');
   assert.deepEqual(s.get('libcrc32c'), { pre: ['crc32c'], post: [] });
-  assert.deepEqual(s.get('cifs'), { pre: ['ccm'], post: ['sha512', 'md4'] });
+  // kmod_module_get_softdeps stops at the first matching line: cifs's first has no "pre:"/"post:"
+  assert.deepEqual(s.get('cifs'), { pre: [], post: [] });
+  assert.deepEqual(s.get('xfs'), { pre: ['b', 'c'], post: ['a'] });
   assert.deepEqual(s.get('ext4'), { pre: ['crypto_crc32c'], post: [] });
   assert.throws(() => parseModulesSoftdep('softdep\n', 'S'), /S:1: missing module name/);
   assert.throws(() => parseModulesSoftdep('options foo bar=1\n', 'S'), /S:1: expected "softdep/);
@@ -63,4 +67,21 @@ test('modules.builtin and modules.order', () => {
   assert.deepEqual([...parseModulesBuiltin('kernel/arch/x86/crypto/libblake2s-x86_64.ko\nkernel/fs/ext4/ext4.ko\n')], ['libblake2s_x86_64', 'ext4']);
   assert.deepEqual(parseModulesOrder('kernel/fs/xfs/xfs.ko\nkernel/lib/libcrc32c.ko\n'), ['xfs', 'libcrc32c']);
   assert.throws(() => parseModulesOrder('kernel/fs/xfs/xfs.o\n', 'O'), /O:1: expected one module path/);
+});
+
+test('modules.symbols: symbol:NAME → module, the first owner kept; other aliases rejected', () => {
+  const s = parseModulesSymbols('# Aliases for symbols, used by symbol_request().\nalias symbol:crc_t10dif crc-t10dif\nalias symbol:x a\nalias symbol:x b\n');
+  assert.deepEqual([...s], [['symbol:crc_t10dif', 'crc_t10dif'], ['symbol:x', 'a']]);
+  assert.throws(() => parseModulesSymbols('alias fs-xfs xfs\n', 'S'), /S: expected "alias symbol:NAME MODULE", found alias "fs-xfs"/);
+});
+
+test('modules.builtin.modinfo: the alias records of NUL-separated MODNAME.KEY=VALUE, in file order', () => {
+  const data = Buffer.from('ipv6.license=GPL\0ipv6.alias=net-pf-10\0zbud.alias=zpool-zbud\0dh_generic.alias=crypto-dh\0x.alias=\0dh_generic.alias=dh\0\0');
+  assert.deepEqual(parseModulesBuiltinModinfo(data), [
+    { pattern: 'net-pf-10', module: 'ipv6' },
+    { pattern: 'zpool-zbud', module: 'zbud' },
+    { pattern: 'crypto-dh', module: 'dh_generic' },
+    { pattern: 'dh', module: 'dh_generic' },
+  ]);
+  assert.throws(() => parseModulesBuiltinModinfo('ipv6.alias=net-pf-10\0garbage\0', 'B'), /^InputError: B: record 2 \(byte 21\): expected "MODNAME.KEY=VALUE": "garbage"$/);
 });

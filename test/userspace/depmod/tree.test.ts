@@ -49,6 +49,8 @@ function makeTree(): { dir: string; plain: Buffer; signed: Buffer } {
   w('modules.softdep', 'softdep libcrc32c pre: crc32c\n');
   w('modules.builtin', 'kernel/fs/ext4/ext4.ko\n');
   w('modules.order', 'kernel/fs/xfs/xfs.ko\nkernel/lib/libcrc32c.ko\n');
+  w('modules.symbols', 'alias symbol:crc32c libcrc32c\n');
+  w('modules.builtin.modinfo', Buffer.from('ext4.license=GPL\0ext4.alias=fs-ext4\0ipv6.alias=net-pf-10\0'));
   return { dir, plain, signed };
 }
 
@@ -77,6 +79,8 @@ test('reads a small tree: sizes, compression, signature, sections, deps, softdep
     assert.deepEqual([...set.builtin], ['ext4']);
     assert.deepEqual(set.order, ['xfs', 'libcrc32c']);
     assert.equal(set.aliases.length, 3);
+    assert.deepEqual([...set.symbols!], [['symbol:crc32c', 'libcrc32c']]);
+    assert.deepEqual(set.builtinAliases, [{ pattern: 'fs-ext4', module: 'ext4' }, { pattern: 'net-pf-10', module: 'ipv6' }]);
     // --modules DIR goes through the same reader
     const viaLoad = await loadModuleSet({ modulesDir: dir });
     assert.equal(viaLoad.modules.size, set.modules.size);
