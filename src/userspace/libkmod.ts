@@ -36,9 +36,9 @@ import type { AliasEntry, Compression, ModuleInfo, ModuleSet } from './moduleset
 // the shared index
 
 export interface KmodIndexOptions {
-  /** modules.symbols: "symbol:NAME" → module (absent: the file does not exist) */
+  /** modules.symbols: "symbol:NAME" → module (default: the set's; absent: the file does not exist) */
   symbols?: ReadonlyMap<string, string>;
-  /** aliases of built-in modules (modules.builtin.modinfo) */
+  /** aliases of built-in modules (modules.builtin.modinfo; default: the set's) */
   builtinAliases?: readonly AliasEntry[];
   /** module files outside the set (test_module, test_kmod under extra/) */
   extra?: readonly ModuleInfo[];
@@ -46,17 +46,46 @@ export interface KmodIndexOptions {
   extraAliases?: readonly AliasEntry[];
 }
 
-/** An alias table with exact-prefix buckets: pattern i is tried only if its literal prefix is a prefix of the string. */
+/**
+ * How an index orders the values a wildcard search collects (libkmod's index_mm_searchwild keeps
+ * them sorted by the priority depmod stored, a later-found value going before earlier ones of the
+ * same priority):
+ * - 'module': modules.alias and modules.symbols, whose priority is the module's position in
+ *   depmod's module order — the order depmod also wrote modules.alias in, so a module's first line
+ *   in the file ranks it; one module's several matches stay together;
+ * - 'none': modules.builtin.alias.bin, where every value has priority 0, so the answer is the
+ *   search's visiting order reversed (see visitOrder);
+ * - 'file': configuration aliases, which libkmod scans as a list in the order it read them.
+ */
+type IndexOrder = 'module' | 'none' | 'file';
+
+/**
+ * An alias table with exact-prefix buckets: pattern i is tried only if its literal prefix is a
+ * prefix of the string. A lookup returns one module per matching line — libkmod does not remove
+ * repeats, so a module with two matching patterns (or the same line twice) comes back twice, and
+ * whoever walks the list (udev's builtin kmod) handles it twice.
+ */
 class AliasTable {
   private readonly patterns: string[];
   private readonly modules: string[];
+  /** per entry: the rank its value has in the index (smaller first) */
+  private readonly rank: number[];
   private readonly byPrefix = new Map<string, number[]>();
   private maxPrefix = 0;
   private readonly cache = new Map<string, readonly string[]>();
 
-  constructor(entries: readonly AliasEntry[]) {
+  constructor(
+    entries: readonly AliasEntry[],
+    private readonly order: IndexOrder = 'module',
+  ) {
     this.patterns = entries.map((a) => normalise(a.pattern));
     this.modules = entries.map((a) => a.module);
+    const firstLine = new Map<string, number>();
+    this.rank = this.modules.map((m, i) => {
+      let r = firstLine.get(m);
+      if (r === undefined) firstLine.set(m, (r = i));
+      return r;
+    });
     this.patterns.forEach((p, i) => {
       const pre = literalPrefix(p);
       if (pre.length > this.maxPrefix) this.maxPrefix = pre.length;
@@ -66,7 +95,7 @@ class AliasTable {
     });
   }
 
-  /** modules whose pattern matches the (normalised) string, in file order, without repeats */
+  /** modules whose pattern matches the (normalised) string, one per matching entry, in the index's order */
   lookup(s: string): readonly string[] {
     const hit = this.cache.get(s);
     if (hit !== undefined) return hit;
@@ -76,13 +105,11 @@ class AliasTable {
       const b = this.byPrefix.get(s.slice(0, len));
       if (b !== undefined) for (const i of b) cand.push(i);
     }
-    cand.sort((a, b) => a - b);
-    const out: string[] = [];
-    for (const i of cand) {
-      const m = this.modules[i]!;
-      if (!out.includes(m) && aliasMatches(this.patterns[i]!, s)) out.push(m);
-    }
-    const frozen = Object.freeze(out);
+    const hits = cand.filter((i) => aliasMatches(this.patterns[i]!, s));
+    if (this.order === 'file') hits.sort((a, b) => a - b);
+    else if (this.order === 'module') hits.sort((a, b) => this.rank[a]! - this.rank[b]! || a - b);
+    else hits.sort((a, b) => -visitOrder(this.patterns[a]!, this.patterns[b]!) || a - b);
+    const frozen = Object.freeze(hits.map((i) => this.modules[i]!));
     if (this.cache.size > 100_000) this.cache.clear();
     this.cache.set(s, frozen);
     return frozen;
@@ -101,6 +128,35 @@ class AliasTable {
     this.patterns.forEach((p, i) => fn(p, this.modules[i]!));
   }
 }
+
+/**
+ * The order libkmod's wildcard search of a trie index visits two patterns that both match one
+ * string (< 0: a first). It walks the string's characters down the trie and, at each depth,
+ * searches the subtrees starting with '*', '?', '[' before going one character deeper, so a
+ * pattern whose first wildcard comes earlier is visited earlier and an exact key last; inside a
+ * wildcard subtree it goes depth first, children in byte order before a node's own values, so of
+ * two patterns one of which extends the other, the longer one comes first. Equal patterns share a
+ * node (0).
+ */
+export function visitOrder(a: string, b: string): number {
+  const wa = firstWildcard(a);
+  const wb = firstWildcard(b);
+  if (wa !== wb) return wa - wb;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return b.length - a.length;
+}
+
+function firstWildcard(p: string): number {
+  const i = p.search(GLOB_CHAR_NO_ESCAPE);
+  return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+}
+
+/** the characters libkmod's trie search treats as the start of a wildcard */
+const GLOB_CHAR_NO_ESCAPE = /[*?[]/;
 
 const GLOB_CHAR = /[*?[\\]/;
 
@@ -140,9 +196,9 @@ export class KmodIndex {
       this.modules = set.modules;
     }
     this.aliases = new AliasTable(opts.extraAliases ? [...set.aliases, ...opts.extraAliases] : set.aliases);
-    this.builtinAliases = new AliasTable(opts.builtinAliases ?? []);
+    this.builtinAliases = new AliasTable(opts.builtinAliases ?? set.builtinAliases ?? [], 'none');
     this.builtin = set.builtin;
-    this.symbols = opts.symbols;
+    this.symbols = opts.symbols ?? set.symbols;
   }
 
   private static shared = new WeakMap<ModuleSet, Map<string, KmodIndex>>();
@@ -286,6 +342,19 @@ export interface KmodModule {
   /** the alias it was found by, if not by its own name */
   alias: string | null;
   install: { command: string; exitCode: number } | undefined;
+  /**
+   * the install command is not run: set on a module that has soft dependencies once a probe list
+   * took them in (libkmod's mod->ignorecmd, kept on the object), or on the requested module under
+   * -i
+   */
+  ignorecmd: boolean;
+}
+
+/** One entry of a probe list: the module and whether its failure fails the probe. */
+export interface ProbeEntry {
+  m: KmodModule;
+  /** not required: a soft dependency (or something only a soft dependency needs), failures ignored */
+  soft: boolean;
 }
 
 export interface KmodCtxOptions {
@@ -305,6 +374,11 @@ export interface ProbeResult {
 }
 
 export class KmodCtx {
+  /**
+   * the context's module pool, keyed as libkmod keys it: a module found by name under its name,
+   * one found through an alias under "NAME\\ALIAS" — so the same module reached by two aliases is
+   * two objects, each with its own visited/required marks in a probe list
+   */
   private readonly objects = new Map<string, KmodModule>();
   private readonly config: KmodConfig;
   private readonly configAliases: AliasTable | undefined;
@@ -318,19 +392,26 @@ export class KmodCtx {
     readonly opts: KmodCtxOptions,
   ) {
     this.config = opts.config ?? {};
-    this.configAliases = this.config.aliases && this.config.aliases.length > 0 ? new AliasTable(this.config.aliases) : undefined;
+    this.configAliases = this.config.aliases && this.config.aliases.length > 0 ? new AliasTable(this.config.aliases, 'file') : undefined;
     this.blacklist = new Set(this.config.blacklist ?? []);
     this.kmod = kmodRelease(opts.kmodVersion);
   }
 
-  /** kmod_module_new_from_name: one object per name per context */
-  kmod_module_new_from_name(name: string, alias: string | null = null): KmodModule {
+  /**
+   * kmod_module_new_from_name (alias null) or kmod_module_new_from_alias: one object per key per
+   * context. `builtin` marks an object made from the built-in alias index, which libkmod flags
+   * built-in whatever modules.builtin says.
+   */
+  kmod_module_new_from_name(name: string, alias: string | null = null, builtin = false): KmodModule {
     const n = normalise(name);
-    let m = this.objects.get(n);
+    const key = alias === null ? n : `${n}\\${alias}`;
+    let m = this.objects.get(key);
     if (m === undefined) {
       const info = this.index.dep(n);
-      m = { name: n, info, builtin: info === undefined && this.index.isBuiltin(n), alias, install: this.config.install?.get(n) };
-      this.objects.set(n, m);
+      m = { name: n, info, builtin: builtin || (info === undefined && this.index.isBuiltin(n)), alias, install: this.config.install?.get(n), ignorecmd: false };
+      this.objects.set(key, m);
+    } else if (builtin) {
+      m.builtin = true;
     }
     return m;
   }
@@ -338,7 +419,7 @@ export class KmodCtx {
   /**
    * kmod_module_new_from_lookup: the first source that knows the name wins — config aliases,
    * modules.dep, modules.symbols, install commands, modules.alias, modules.builtin, built-in
-   * modinfo aliases. Empty list = not found.
+   * modinfo aliases. One entry per matching line, repeats kept. Empty list = not found.
    */
   kmod_module_new_from_lookup(given: string): KmodModule[] {
     const name = normalise(given);
@@ -346,7 +427,8 @@ export class KmodCtx {
       const l = this.configAliases.lookup(name);
       if (l.length > 0) return l.map((m) => this.kmod_module_new_from_name(m, name));
     }
-    if (this.index.dep(name)) return [this.kmod_module_new_from_name(name)];
+    // module names hold no ':', so libkmod does not look such a name up in modules.dep
+    if (!name.includes(':') && this.index.dep(name)) return [this.kmod_module_new_from_name(name)];
     if (name.startsWith('symbol:')) {
       const s = this.index.symbol(name);
       if (s !== undefined) return [this.kmod_module_new_from_name(s, name)];
@@ -354,9 +436,9 @@ export class KmodCtx {
     if (this.config.install?.has(name)) return [this.kmod_module_new_from_name(name)];
     const a = this.index.alias(name);
     if (a.length > 0) return a.map((m) => this.kmod_module_new_from_name(m, name));
-    if (this.index.isBuiltin(name)) return [this.kmod_module_new_from_name(name)];
+    if (this.index.isBuiltin(name)) return [this.kmod_module_new_from_name(name, null, true)];
     const b = this.index.builtinAlias(name);
-    if (b.length > 0) return b.map((m) => this.kmod_module_new_from_name(m, name));
+    if (b.length > 0) return b.map((m) => this.kmod_module_new_from_name(m, name, true));
     return [];
   }
 
@@ -384,39 +466,70 @@ export class KmodCtx {
     return this.blacklist.has(m.name);
   }
 
+  /**
+   * kmod_module_get_softdeps, by name: the first softdep entry for the module counts and the rest
+   * are never read. The configuration's `softdep` lines (this model's KmodConfig.softdeps) come
+   * before modules.softdep's, as /etc/modprobe.d/*.conf files named below "modules.softdep" do.
+   */
   softdepsOf(m: KmodModule): { pre: string[]; post: string[] } {
-    const fromDep = m.info?.softdeps ?? { pre: [], post: [] };
-    const fromCfg = this.config.softdeps?.get(m.name);
-    if (!fromCfg) return fromDep;
-    return { pre: [...fromCfg.pre, ...fromDep.pre], post: [...fromDep.post, ...fromCfg.post] };
+    return this.config.softdeps?.get(m.name) ?? m.info?.softdeps ?? { pre: [], post: [] };
+  }
+
+  /** the soft dependencies as module objects (each name looked up; one that resolves to nothing is dropped) */
+  private softdepModules(m: KmodModule): { pre: KmodModule[]; post: KmodModule[] } {
+    const sd = this.softdepsOf(m);
+    const look = (l: string[]): KmodModule[] => l.flatMap((n) => this.kmod_module_new_from_lookup(n));
+    return { pre: look(sd.pre), post: look(sd.post) };
   }
 
   /**
-   * kmod_module_get_probe_list: dependencies first (modules.dep lists them last-loaded-first),
-   * each with its soft dependencies, then the module's softdep pre, the module, its softdep post.
-   * The boolean says whether failures of that entry are ignored (softdeps).
+   * kmod_module_get_probe_list. The requested module and its modules.dep dependencies are
+   * "required"; then each dependency in load order (modules.dep lists them last-loaded-first)
+   * with its soft dependencies around it, then the module with its own (unless -i). A soft
+   * dependency brings its whole probe list and is visited once per object; a dependency is added
+   * without that check, so a module that is both a dependency and a soft dependency's dependency
+   * appears twice (Debian's crc-t10dif lists crct10dif_common three times).
    */
-  probeList(mod: KmodModule, ignoreCommand: boolean): { m: KmodModule; soft: boolean }[] {
-    const out: { m: KmodModule; soft: boolean }[] = [];
-    const visited = new Set<string>();
-    const visit = (m: KmodModule, soft: boolean, withSoftdeps: boolean): void => {
-      if (visited.has(m.name)) return;
-      visited.add(m.name);
-      const sd = withSoftdeps && (ignoreCommand || m.install === undefined) ? this.softdepsOf(m) : { pre: [], post: [] };
-      const deps = m.info?.deps ?? [];
-      for (let i = deps.length - 1; i >= 0; i--) visit(this.kmod_module_new_from_name(deps[i]!), soft, true);
-      for (const p of sd.pre) for (const x of this.kmod_module_new_from_lookup(p)) visit(x, true, true);
-      out.push({ m, soft });
-      for (const p of sd.post) for (const x of this.kmod_module_new_from_lookup(p)) visit(x, true, true);
+  probeList(mod: KmodModule, ignoreCommand: boolean): ProbeEntry[] {
+    const list: KmodModule[] = [];
+    const visited = new Set<KmodModule>();
+    const required = new Set<KmodModule>();
+    const deps = (m: KmodModule): KmodModule[] => {
+      const d = m.info?.deps ?? [];
+      const out: KmodModule[] = [];
+      for (let i = d.length - 1; i >= 0; i--) out.push(this.kmod_module_new_from_name(d[i]!));
+      return out;
     };
-    visit(mod, false, true);
-    return out;
+    const fillSoftdep = (m: KmodModule): void => {
+      const sd = this.softdepModules(m);
+      for (const p of sd.pre) getProbeList(p, false, false);
+      list.push(m);
+      m.ignorecmd = sd.pre.length > 0 || sd.post.length > 0;
+      for (const p of sd.post) getProbeList(p, false, false);
+    };
+    const getProbeList = (m: KmodModule, isRequired: boolean, ignorecmd: boolean): void => {
+      if (visited.has(m)) return;
+      visited.add(m);
+      const ds = deps(m);
+      if (isRequired) {
+        required.add(m);
+        for (const d of ds) required.add(d);
+      }
+      for (const d of ds) fillSoftdep(d);
+      if (ignorecmd) {
+        list.push(m);
+        m.ignorecmd = true;
+      } else fillSoftdep(m);
+    };
+    getProbeList(mod, true, ignoreCommand);
+    return list.map((m) => ({ m, soft: !required.has(m) }));
   }
 
   /**
    * kmod_module_probe_insert_module: skip a module already in the kernel (LIVE/BUILTIN), else
-   * insert its probe list in order. -EEXIST from the kernel counts as loaded unless
-   * failOnLoaded applies to the requested module; softdep failures are ignored.
+   * insert its probe list in order; each entry already in the kernel is skipped. -EEXIST from the
+   * kernel counts as loaded unless failOnLoaded applies to the requested module; failures of
+   * entries that are not required (softdeps) are ignored.
    */
   *kmod_module_probe_insert_module(task: Task, mod: KmodModule, flags: ProbeFlags = {}, extraOptions = ''): Proc<ProbeResult> {
     const res: ProbeResult = { err: 0, failed: null, inserted: [], blacklisted: false };
@@ -431,27 +544,51 @@ export class KmodCtx {
 
     for (const { m, soft } of this.probeList(mod, flags.ignoreCommand ?? false)) {
       let err: number;
-      if (m.install !== undefined && !flags.ignoreCommand) {
+      if (yield* this.module_is_inkernel(m)) {
+        err = -EEXIST;
+      } else if (m.install !== undefined && !m.ignorecmd) {
         if (!flags.dryRun) yield* spend(this.host, this.host.timings.forkExecNs);
         err = flags.dryRun ? 0 : m.install.exitCode === 0 ? 0 : -ENOENT;
-      } else if (yield* this.module_is_inkernel(m)) {
-        err = m === mod && flags.failOnLoaded ? -EEXIST : 0;
       } else if (m.builtin) {
         err = 0;
       } else {
         const opts = [this.config.options?.get(m.name) ?? '', m === mod ? extraOptions : ''].filter((s) => s !== '').join(' ');
         err = flags.dryRun ? 0 : yield* this.kmod_module_insert_module(task, m, opts);
         if (err === 0 && !flags.dryRun) res.inserted.push(m.name);
-        // "already loaded" (or an init that returned -EEXIST, indistinguishable) is success
-        if (err === -EEXIST && !(m === mod && flags.failOnLoaded)) err = 0;
       }
-      if (err < 0 && !soft) {
+      // "already loaded" (or an init that returned -EEXIST, indistinguishable) is success, unless
+      // --first-time and it is the requested module
+      if (err === -EEXIST && m === mod && flags.failOnLoaded) {
+        res.err = err;
+        res.failed = m.name;
+        return res;
+      }
+      if (err === -EEXIST || soft) err = 0;
+      if (err < 0) {
         res.err = err;
         res.failed = m.name;
         return res;
       }
     }
     return res;
+  }
+
+  /**
+   * What `modprobe --show-depends` prints for one module of a lookup (a dry run that ignores what
+   * is loaded): its probe list as "insmod PATH OPTIONS", "install COMMAND OPTIONS" or "builtin
+   * NAME" lines; a module with neither file nor built-in entry prints nothing. A blacklisted
+   * module found by alias prints nothing at all.
+   */
+  showDepends(mod: KmodModule, flags: ProbeFlags = {}, extraOptions = ''): string[] {
+    if ((flags.applyBlacklist || (flags.applyBlacklistAliasOnly && mod.alias !== null)) && this.isBlacklisted(mod)) return [];
+    const out: string[] = [];
+    for (const { m } of this.probeList(mod, flags.ignoreCommand ?? false)) {
+      const opts = [this.config.options?.get(m.name) ?? '', m === mod ? extraOptions : ''].filter((s) => s !== '').join(' ');
+      if (m.install !== undefined && !m.ignorecmd) out.push(`install ${m.install.command} ${opts}`);
+      else if (m.info !== undefined) out.push(`insmod ${this.index.pathOf(m.info)} ${opts}`);
+      else if (m.builtin) out.push(`builtin ${m.name}`);
+    }
+    return out;
   }
 
   /**

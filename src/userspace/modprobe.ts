@@ -21,6 +21,10 @@
  *   -r, in use           "FATAL: Module %s is in use."                   exit 1
  * The kernel's -EEXIST ("already loaded", or an init that returned -EEXIST) is success unless
  * --first-time.
+ *
+ * Two look-only modes print what the real tool prints and touch nothing: -R/--resolve-alias (the
+ * lookup's module names, one per matching entry, repeats kept) and -D/--show-depends (each
+ * module's probe list as insmod/install/builtin lines, whatever is loaded).
  */
 import { O_NONBLOCK, type Task } from '../kernel/api.js';
 import { EEXIST, strerror } from '../kernel/errno.js';
@@ -58,12 +62,14 @@ interface Args {
   ignoreInstall: boolean;
   useBlacklist: boolean;
   verbose: boolean;
+  resolveAlias: boolean;
+  showDepends: boolean;
   names: string[];
   options: string;
 }
 
 function parseArgs(argv: readonly string[], io: ModprobeIo): Args | number {
-  const a: Args = { remove: false, quiet: false, firstTime: false, all: false, dryRun: false, ignoreInstall: false, useBlacklist: false, verbose: false, names: [], options: '' };
+  const a: Args = { remove: false, quiet: false, firstTime: false, all: false, dryRun: false, ignoreInstall: false, useBlacklist: false, verbose: false, resolveAlias: false, showDepends: false, names: [], options: '' };
   const rest: string[] = [];
   let i = 1;
   for (; i < argv.length; i++) {
@@ -76,6 +82,7 @@ function parseArgs(argv: readonly string[], io: ModprobeIo): Args | number {
     const longs: Record<string, keyof Args> = {
       '--remove': 'remove', '--quiet': 'quiet', '--first-time': 'firstTime', '--all': 'all', '--dry-run': 'dryRun', '--show': 'dryRun',
       '--ignore-install': 'ignoreInstall', '--use-blacklist': 'useBlacklist', '--verbose': 'verbose',
+      '--resolve-alias': 'resolveAlias', '--show-depends': 'showDepends',
     };
     if (s.startsWith('--')) {
       const k = longs[s];
@@ -86,7 +93,9 @@ function parseArgs(argv: readonly string[], io: ModprobeIo): Args | number {
       (a[k] as boolean) = true;
       continue;
     }
-    const shorts: Record<string, keyof Args> = { r: 'remove', q: 'quiet', a: 'all', n: 'dryRun', i: 'ignoreInstall', b: 'useBlacklist', v: 'verbose' };
+    const shorts: Record<string, keyof Args> = {
+      r: 'remove', q: 'quiet', a: 'all', n: 'dryRun', i: 'ignoreInstall', b: 'useBlacklist', v: 'verbose', R: 'resolveAlias', D: 'showDepends',
+    };
     for (const c of s.slice(1)) {
       const k = shorts[c];
       if (k === undefined) {
@@ -134,6 +143,10 @@ function* insmod(ctx: KmodCtx, task: Task, name: string, a: Args, io: ModprobeIo
     if (!a.quiet) io.stderr.push(`modprobe: FATAL: Module ${name} not found in directory ${ctx.index.dirname}`);
     return 1;
   }
+  if (a.resolveAlias) {
+    for (const mod of list) io.stdout.push(mod.name);
+    return 0;
+  }
   const flags: ProbeFlags = {
     failOnLoaded: a.firstTime,
     applyBlacklist: a.useBlacklist,
@@ -141,6 +154,10 @@ function* insmod(ctx: KmodCtx, task: Task, name: string, a: Args, io: ModprobeIo
     ignoreCommand: a.ignoreInstall,
     dryRun: a.dryRun,
   };
+  if (a.showDepends) {
+    for (const mod of list) io.stdout.push(...ctx.showDepends(mod, flags, a.options));
+    return 0;
+  }
   let rc = 0;
   for (const mod of list) {
     const r = yield* ctx.kmod_module_probe_insert_module(task, mod, flags, a.options);
