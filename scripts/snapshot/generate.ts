@@ -6,8 +6,10 @@
  * from bookworm-backports via a private sources list that leaves the host's apt setup alone),
  * unpacks them with dpkg-deb, runs depmod on the unpacked tree (the packages ship no
  * modules.dep/alias; Debian's postinst generates them — we use the host's depmod, or the one in
- * Debian's kmod package when the host has none), reads the tree with src/userspace/depmod, and
- * writes data/modules/debian-6.1.json.gz and debian-6.12.json.gz.
+ * Debian's kmod package when the host has none), reads the tree with src/userspace/depmod
+ * (modules.symbols and the package's modules.builtin.modinfo included), and writes
+ * data/modules/debian-6.1.json.gz and debian-6.12.json.gz. `--deb FILE` rebuilds a snapshot from
+ * the package it was made from (its `source` names it) after a format change.
  *
  *   npx tsc -p . && node dist/scripts/snapshot/generate.js [--only 6.1|6.12] [--no-update]
  *                                                    [--deb FILE] [--keep] [--out DIR]
@@ -129,7 +131,7 @@ async function build(t: Target, depmod: string, outDir: string): Promise<void> {
   const gz = writeSnapshotFile(set, source, out);
   console.error(
     `${out}: ${source}, release ${release}, ${set.modules.size} modules, ${set.aliases.length} aliases, ` +
-      `${set.builtin.size} built-in; ${gz.length} bytes; read in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      `${set.builtin.size} built-in, ${set.symbols?.size ?? 0} symbols, ${set.builtinAliases?.length ?? 0} built-in aliases; ${gz.length} bytes; read in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
 }
 

@@ -72,3 +72,28 @@ test('snapshot JSON round-trips', () => {
   assert.throws(() => fromSnapshotJson({ format: 'nope' }, 'f.json'), /f\.json: not a kmodlab module-set snapshot: format/);
   assert.throws(() => loadSnapshot('debian-9'), /unknown module snapshot 'debian-9'/);
 });
+
+test('snapshots carry modules.symbols and the built-in modinfo aliases; one without them still reads', () => {
+  for (const name of ['debian-6.1', 'debian-6.12']) {
+    const s = loadSnapshot(name);
+    // symbol_request(crc_t10dif) resolves through modules.symbols on 6.1 (6.12 exports it elsewhere)
+    if (name === 'debian-6.1') assert.equal(s.symbols!.get('symbol:crc_t10dif'), 'crc_t10dif', name);
+    for (const [sym, mod] of s.symbols!) assert.ok(s.modules.has(mod), `${name}: ${sym} exported by unknown ${mod}`);
+    assert.ok(s.symbols!.size > 14000, `${name}: ${s.symbols!.size} symbols`);
+    // Debian builds IPv6 in: only modules.builtin.modinfo knows net-pf-10
+    assert.ok(s.builtinAliases!.some((a) => a.pattern === 'net-pf-10' && a.module === 'ipv6'), name);
+    assert.ok(s.builtin.has('ipv6') && lookupAlias(s, 'net-pf-10').length === 0, name);
+    // kmod reads only the first softdep line: btrfs's first is "pre: blake2b-256"
+    assert.deepEqual(s.modules.get('btrfs')!.softdeps, { pre: ['blake2b_256'], post: [] }, name);
+  }
+  const json = toSnapshotJson(loadSnapshot('debian-6.1'), 'x');
+  delete json.symbols;
+  delete json.builtinAliases;
+  const old = fromSnapshotJson(JSON.parse(JSON.stringify(json)), 'old.json');
+  assert.equal(old.symbols, undefined);
+  assert.equal(old.builtinAliases, undefined);
+  assert.equal(old.modules.size, loadSnapshot('debian-6.1').modules.size);
+  const back = fromSnapshotJson(JSON.parse(JSON.stringify(toSnapshotJson(loadSnapshot('debian-6.1'), 'x'))), 'x');
+  assert.deepEqual(back.symbols, loadSnapshot('debian-6.1').symbols);
+  assert.deepEqual(back.builtinAliases, loadSnapshot('debian-6.1').builtinAliases);
+});
