@@ -1,0 +1,90 @@
+/**
+ * DOC: the shipped udev module-loading rules, one file per systemd version.
+ *
+ * data/udev-rules/systemd-<version>.json is written by scripts/udev-rules/generate.ts from the
+ * rules files of Debian's udev package for that version (never by hand). A machine profile's
+ * `udev.systemdVersion` picks the set; a version without a shipped set uses the newest one not
+ * newer than it (the kmod rules change rarely), and a profile without a version gets the one rule
+ * every udev has had since kmod became a builtin: `ENV{MODALIAS}=="?*", RUN{builtin}+="kmod load"`.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { InputError } from '../../errors.js';
+import { dataPath } from '../depmod/paths.js';
+import type { KmodRule } from './parse.js';
+
+export const UDEV_RULES_FORMAT = 'kmodlab-udev-rules/1';
+
+const matchSchema = z.strictObject({ key: z.string().min(1), op: z.enum(['==', '!=']), value: z.string() });
+const rulesSchema = z.strictObject({
+  format: z.literal(UDEV_RULES_FORMAT),
+  systemdVersion: z.number().int().positive(),
+  /** the package the rules came from: "udev 252.39-1~deb12u2 (Debian bookworm)" */
+  source: z.string().min(1),
+  rules: z.array(
+    z.strictObject({
+      file: z.string().min(1),
+      line: z.number().int().positive(),
+      match: z.array(matchSchema),
+      unless: z.array(z.array(matchSchema)),
+      load: z.array(z.string().min(1)),
+    }),
+  ),
+});
+export type UdevRulesJson = z.infer<typeof rulesSchema>;
+
+export interface UdevRules {
+  systemdVersion: number | null;
+  source: string;
+  /** in the order udev runs them: by file name, then line */
+  rules: KmodRule[];
+}
+
+/** the rule every udev with the kmod builtin has: load whatever the MODALIAS resolves to */
+export const MODALIAS_ONLY: UdevRules = {
+  systemdVersion: null,
+  source: 'the modalias rule of 80-drivers.rules only',
+  rules: [{ file: '80-drivers.rules', line: 0, match: [{ key: 'ENV{MODALIAS}', op: '==', value: '?*' }], unless: [], load: [] }],
+};
+
+export function parseUdevRules(json: unknown, file: string): UdevRules {
+  const r = rulesSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new InputError(`${file}: not a kmodlab udev rules file: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return { systemdVersion: r.data.systemdVersion, source: r.data.source, rules: r.data.rules };
+}
+
+function shippedVersions(): number[] {
+  const dir = dataPath('udev-rules');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((f) => /^systemd-(\d+)\.json$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+const cache = new Map<number, UdevRules>();
+
+/** The rules for a systemd version (the newest shipped set not newer; none older: MODALIAS_ONLY). */
+export function udevRulesFor(systemdVersion: number | undefined): UdevRules {
+  if (systemdVersion === undefined) return MODALIAS_ONLY;
+  const v = shippedVersions().filter((x) => x <= systemdVersion).at(-1);
+  if (v === undefined) return MODALIAS_ONLY;
+  let rules = cache.get(v);
+  if (rules === undefined) {
+    const file = dataPath('udev-rules', `systemd-${v}.json`);
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new InputError(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    rules = parseUdevRules(json, file);
+    cache.set(v, rules);
+  }
+  return rules;
+}
