@@ -24,6 +24,7 @@ import { forCpus, loadMachine, type Machine } from '../userspace/machines/load.j
 import type { MachineProfile } from '../userspace/machines/schema.js';
 import { modprobeProgram, runModprobe, type ModprobeEnv, type ModprobeResult } from '../userspace/modprobe.js';
 import type { AliasEntry, ModuleInfo, ModuleSet } from '../userspace/moduleset.js';
+import { udevRulesFor, type UdevRules } from '../userspace/udev-rules/index.js';
 import { children_max, Udevd, type ColdplugStats, type UdevFlavour, type UdevTimings, type Uevent } from '../userspace/udevd.js';
 
 export interface SystemOptions {
@@ -65,6 +66,8 @@ export interface SystemOptions {
     childrenMax?: number;
     timings?: Partial<UdevTimings>;
     keepJournal?: boolean;
+    /** the module-loading rules (default: the shipped set of the profile's udev.systemdVersion) */
+    rules?: UdevRules;
   };
 }
 
@@ -234,6 +237,7 @@ export function createSystem(o: SystemOptions = {}): System {
     coldplug(co = {}) {
       const u = new Udevd({
         host, index, kmodVersion, events: co.events ?? system.uevents(), childrenMax, timings: udevTimings, config: o.modprobeConfig,
+        rules: o.udev?.rules ?? udevRulesFor(machine.udev.systemdVersion),
         keepJournal: co.keepJournal ?? o.udev?.keepJournal ?? false,
       });
       u.start();

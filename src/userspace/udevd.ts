@@ -10,6 +10,12 @@
  * loaded"), else kmod_module_probe_insert_module() with the blacklist applied, and log
  * "Inserted module '%s'" on success.
  *
+ * Which `kmod load` commands an event runs is the rules' business (src/userspace/udev-rules/): the
+ * shipped module-loading rules of the profile's systemd version are matched against the event
+ * (subsystem, kernel name, DEVTYPE and other properties, /sys/module tests) when the worker takes
+ * it, and the loads of the rules that hit run afterwards in rule order — the MODALIAS load of
+ * 80-drivers.rules, and by-name loads such as Debian's `kmod load sg` for SCSI devices.
+ *
  * Like udevd, the main process holds back an event while an earlier one for the same device, a
  * parent or a child is queued or running (a virtio device waits for its PCI function's event).
  *
@@ -30,6 +36,7 @@ import { ENODEV, ENOENT, errnoName, strerror } from '../kernel/errno.js';
 import { WaitQueue, type Process, type Proc } from '../sim/index.js';
 import type { Uevent } from './machines/coldplug.js';
 import { KmodCtx, spend, type KmodConfig, type KmodHost, type KmodIndex } from './libkmod.js';
+import { kmodLoadsFor, MODALIAS_ONLY, type RuleDevice, type UdevRules } from './udev-rules/index.js';
 
 /** One "add" uevent carrying a MODALIAS (machines/coldplug.ts makes a profile's list). */
 export type { Uevent };
@@ -71,6 +78,8 @@ export interface UdevdOptions {
   childrenMax: number;
   timings: UdevTimings;
   config?: KmodConfig;
+  /** the module-loading rules (default: only the MODALIAS rule of 80-drivers.rules) */
+  rules?: UdevRules;
   /** keep the journal lines ("Inserted module 'kvm_intel'", …) */
   keepJournal?: boolean;
 }
@@ -84,6 +93,8 @@ export interface ColdplugStats {
   insertedByModule: Record<string, number>;
   /** module lookups skipped because the module was LIVE or built in ("already loaded") */
   alreadyLoaded: number;
+  /** events that hit each module-loading rule, by "FILE:LINE" */
+  ruleHits: Record<string, number>;
   /** virtual time the trigger started */
   startNs: number;
   /** from the trigger's start until the last event finished */
@@ -116,7 +127,7 @@ export class Udevd {
   constructor(private readonly o: UdevdOptions) {
     this.mainWq = new WaitQueue(o.host.sim, 'udevd.main');
     this.st = {
-      uevents: o.events.length, childrenMax: o.childrenMax, workers: 0, insertedByModule: {}, alreadyLoaded: 0, startNs: 0, settleNs: 0,
+      uevents: o.events.length, childrenMax: o.childrenMax, workers: 0, insertedByModule: {}, alreadyLoaded: 0, ruleHits: {}, startNs: 0, settleNs: 0,
       finished: 0, journal: [],
     };
   }
@@ -216,7 +227,13 @@ export class Udevd {
     while (true) {
       const ev = w.event!;
       yield* spend(this.o.host, this.o.timings.ruleNs);
-      if (ev.modalias) yield* this.builtinKmodLoad(w.ctx, task, ev.modalias);
+      // the rules are matched first, their RUN{builtin} loads run afterwards in rule order
+      for (const load of this.loadsFor(ev)) {
+        const key = `${load.rule.file}:${load.rule.line}`;
+        this.st.ruleHits[key] = (this.st.ruleHits[key] ?? 0) + 1;
+        if (load.names.length > 0) for (const n of load.names) yield* this.builtinKmodLoad(w.ctx, task, n);
+        else if (ev.modalias) yield* this.builtinKmodLoad(w.ctx, task, ev.modalias);
+      }
       w.event = null;
       this.markBusy(ev.devpath, -1);
       this.st.finished++;
@@ -226,6 +243,22 @@ export class Udevd {
       yield* w.wq.waitEvent(() => w.event !== null || this.exiting);
       if (w.event === null) return;
     }
+  }
+
+  /** the rules' kmod loads for one "add" event, matched against what the kernel shows now */
+  private loadsFor(ev: Uevent) {
+    const props: Record<string, string> = { ...ev.properties };
+    if (ev.modalias) props.MODALIAS = ev.modalias;
+    if (ev.devtype) props.DEVTYPE = ev.devtype;
+    const dev: RuleDevice = { action: 'add', devpath: ev.devpath, subsystem: ev.subsystem, properties: props };
+    if (ev.driver !== undefined) dev.driver = ev.driver;
+    const { kernel } = this.o.host;
+    return kmodLoadsFor((this.o.rules ?? MODALIAS_ONLY).rules, dev, {
+      sysfsExists: (rel) => {
+        const m = /^module\/([^/]+)$/.exec(rel);
+        return m !== null && kernel.sysfsModule(m[1]!).dir;
+      },
+    });
   }
 
   /** udev's builtin `kmod load MODALIAS` (module_load_and_warn for each module the alias resolves to) */

@@ -11,7 +11,14 @@ import { cpuModalias } from './modalias.js';
 export interface Uevent {
   devpath: string;
   subsystem: string;
+  /** MODALIAS ('' for a device without one) */
   modalias: string;
+  /** DEVTYPE (scsi_device, usb_interface, partition, ...) */
+  devtype?: string;
+  /** the driver bound at the time of the event */
+  driver?: string;
+  /** the event's other properties udev rules match on (TIFM_CARD_TYPE, MTD_FTL, ...) */
+  properties?: Record<string, string>;
 }
 
 /** ACPI device instance names are "<HID>:%02x" */
@@ -30,7 +37,13 @@ export function coldplugDevices(profile: Machine, cpus: number = profile.cpus): 
   profile.devices.forEach((d, i) => {
     const dev = typeof d === 'string' ? { modalias: d } : d;
     const subsystem = dev.subsystem ?? dev.modalias.slice(0, Math.max(0, dev.modalias.indexOf(':'))) ?? 'unknown';
-    out.push({ devpath: dev.devpath ?? `/sys/devices/kmodlab/${subsystem || 'unknown'}/${i}`, subsystem: subsystem || 'unknown', modalias: dev.modalias });
+    const ev: Uevent = { devpath: dev.devpath ?? `/sys/devices/kmodlab/${subsystem || 'unknown'}/${i}`, subsystem: subsystem || 'unknown', modalias: dev.modalias };
+    if (typeof d !== 'string') {
+      if (d.devtype !== undefined) ev.devtype = d.devtype;
+      if (d.driver !== undefined) ev.driver = d.driver;
+      if (d.properties !== undefined) ev.properties = { ...d.properties };
+    }
+    out.push(ev);
   });
   return out;
 }

@@ -68,6 +68,12 @@ const deviceSchema = z.union([
     modalias: z.string().min(1),
     devpath: z.string().startsWith('/sys/devices/').optional(),
     subsystem: z.string().min(1).optional(),
+    /** the uevent's DEVTYPE (udev rules match on it: Debian loads sg for every scsi_device) */
+    devtype: z.string().min(1).optional(),
+    /** the driver bound when the event is handled */
+    driver: z.string().min(1).optional(),
+    /** other uevent properties udev's module-loading rules match on */
+    properties: z.record(z.string().regex(/^[A-Z0-9_]+$/), z.string()).optional(),
   }),
 ]);
 
@@ -133,7 +139,14 @@ export const machineSchema = z
     /** where the numbers come from */
     notes: z.array(z.string()).default([]),
     captured: z
-      .strictObject({ date: z.string(), release: z.string(), modulesDirExists: z.boolean(), cpuModalias: z.string().optional() })
+      .strictObject({
+        date: z.string(),
+        release: z.string(),
+        modulesDirExists: z.boolean(),
+        cpuModalias: z.string().optional(),
+        /** the module-loading udev rules ("FILE:LINE") the captured devices' add events hit, and how many */
+        udevRuleHits: z.record(z.string(), z.number().int().positive()).optional(),
+      })
       .optional(),
   })
   .superRefine((m, ctx) => {
