@@ -7,6 +7,11 @@
  * use, whether ACPI is on, RAM from /proc/meminfo, and the release with whether
  * /lib/modules/<release> exists. Timings are the defaults (they cannot be read from sysfs).
  * The roots are parameters so tests can point at a fake tree.
+ *
+ * Each device's uevent file adds what udev's module-loading rules match on besides the modalias
+ * (DEVTYPE, DRIVER, the properties the shipped rules test), and the capture records which of those
+ * rules (src/userspace/udev-rules/, for the host's systemd version from `udevadm --version`) the
+ * devices hit, so a profile shows when a real coldplug loads modules by rule, not by modalias.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +23,9 @@ import { DEFAULT_TIMINGS } from './defaults.js';
 import { parseMachine } from './load.js';
 import { parseCpuModalias } from './modalias.js';
 import { X86_VENDORS, type MachineProfile, type MachineProfileInput, type X86Vendor } from './schema.js';
+import { execFileSync } from 'node:child_process';
+import { kmodLoadsFor, udevRulesFor, type UdevRules } from '../udev-rules/index.js';
+import { coldplugDevices } from './coldplug.js';
 
 export interface CaptureOptions {
   sysRoot?: string;
@@ -27,12 +35,46 @@ export interface CaptureOptions {
   name?: string;
   /** capture time (ISO); default now — a parameter so output can be reproducible */
   date?: string;
+  /** the host's systemd (udev) version; default `udevadm --version`, null: unknown */
+  systemdVersion?: number | null;
 }
 
 interface FoundModalias {
   devpath: string;
   subsystem: string;
   modalias: string;
+  devtype?: string;
+  driver?: string;
+  properties?: Record<string, string>;
+}
+
+/** uevent properties udev rules may test besides MODALIAS, DEVTYPE and DRIVER (kept in the profile) */
+function ruleProperties(rules: UdevRules): Set<string> {
+  const keys = new Set<string>();
+  for (const r of rules.rules) for (const m of [...r.match, ...r.unless.flat()]) {
+    const env = /^ENV\{(.+)\}$/.exec(m.key);
+    if (env && !['MODALIAS', 'DEVTYPE'].includes(env[1]!)) keys.add(env[1]!);
+  }
+  return keys;
+}
+
+function udevadmVersion(): number | null {
+  try {
+    const m = /^(\d+)/.exec(execFileSync('udevadm', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim());
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** KEY=VALUE lines of a device's uevent file */
+function readUevent(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const l of (tryRead(path.join(dir, 'uevent')) ?? '').split('\n')) {
+    const eq = l.indexOf('=');
+    if (eq > 0) out.set(l.slice(0, eq), l.slice(eq + 1));
+  }
+  return out;
 }
 
 function tryRead(f: string): string | undefined {
@@ -44,7 +86,7 @@ function tryRead(f: string): string | undefined {
 }
 
 /** Every modalias file under <sysRoot>/devices, in sorted path order (stable output). */
-export function walkModaliases(sysRoot: string): FoundModalias[] {
+export function walkModaliases(sysRoot: string, wanted: ReadonlySet<string> = new Set()): FoundModalias[] {
   const out: FoundModalias[] = [];
   const top = path.join(sysRoot, 'devices');
   const walk = (dir: string, depth: number): void => {
@@ -68,7 +110,14 @@ export function walkModaliases(sysRoot: string): FoundModalias[] {
         } catch {
           // no subsystem link (e.g. a fake tree): the modalias prefix will do
         }
-        out.push({ devpath: path.posix.join('/sys/devices', path.relative(top, dir).split(path.sep).join('/')), subsystem, modalias: v });
+        const f: FoundModalias = { devpath: path.posix.join('/sys/devices', path.relative(top, dir).split(path.sep).join('/')), subsystem, modalias: v };
+        const ue = readUevent(dir);
+        if (ue.get('DEVTYPE')) f.devtype = ue.get('DEVTYPE')!;
+        if (ue.get('DRIVER')) f.driver = ue.get('DRIVER')!;
+        const props: Record<string, string> = {};
+        for (const k of wanted) if (ue.has(k)) props[k] = ue.get(k)!;
+        if (Object.keys(props).length > 0) f.properties = props;
+        out.push(f);
       }
     }
   };
@@ -109,7 +158,9 @@ export function captureHost(opts: CaptureOptions = {}): MachineProfile {
   const modulesDirExists = fs.existsSync(path.join(modulesDir, 'modules.dep'));
   if (!fs.existsSync(path.join(sysRoot, 'devices'))) throw new InputError(`${sysRoot}/devices: not found (machines capture needs a Linux host with sysfs)`);
 
-  const found = walkModaliases(sysRoot);
+  const systemdVersion = opts.systemdVersion === undefined ? udevadmVersion() : opts.systemdVersion;
+  const rules = udevRulesFor(systemdVersion ?? undefined);
+  const found = walkModaliases(sysRoot, ruleProperties(rules));
   let cpuAlias = found.find((d) => d.modalias.startsWith('cpu:type:'))?.modalias;
   if (!cpuAlias) cpuAlias = /^MODALIAS=(.*)$/m.exec(tryRead(path.join(sysRoot, 'devices/system/cpu/cpu0/uevent')) ?? '')?.[1];
   let processorHid: 'ACPI0007' | 'LNXCPU' | undefined;
@@ -120,9 +171,8 @@ export function captureHost(opts: CaptureOptions = {}): MachineProfile {
       processorHid ??= d.modalias === 'acpi:ACPI0007:' ? 'ACPI0007' : 'LNXCPU';
       continue; // one per CPU, generated by coldplug
     }
-    devices.push({ devpath: d.devpath, subsystem: d.subsystem, modalias: d.modalias });
+    devices.push(d);
   }
-
   const parsed = cpuAlias ? parseCpuModalias(cpuAlias) : undefined;
   const vendor = (Object.entries(X86_VENDORS).find(([, v]) => v === parsed?.vendor)?.[0] ?? 'intel') as X86Vendor;
   const cpu: MachineProfileInput['cpu'] = parsed
@@ -145,17 +195,34 @@ export function captureHost(opts: CaptureOptions = {}): MachineProfile {
     devices,
     moduleSet: 'debian-6.1',
     ...(modulesDirExists ? { modulesDir } : {}),
-    udev: { flavour: 'current' },
+    udev: { flavour: 'current', ...(systemdVersion !== null ? { systemdVersion } : {}) },
     kmod: { version: 30 },
     timings: { ...DEFAULT_TIMINGS },
     moduleInit: {},
     notes: [
       'Captured by `kmodlab machines capture`: devices, CPU, cpufreq driver and RAM are the host\'s; timings are defaults (estimates), not measurements.',
-      'udev flavour and kmod version are assumed (current systemd, kmod 30); edit them to match the host.',
+      systemdVersion !== null
+        ? `udev flavour and kmod version are assumed (current systemd ${systemdVersion}, kmod 30); edit them to match the host.`
+        : 'udev flavour and kmod version are assumed (current systemd, kmod 30; no udevadm, so only the MODALIAS rule is applied); edit them to match the host.',
     ],
     captured: { date: opts.date ?? new Date().toISOString(), release, modulesDirExists, ...(cpuAlias ? { cpuModalias: cpuAlias } : {}) },
   };
-  return parseMachine(profile, 'captured profile');
+  const machine = parseMachine(profile, 'captured profile');
+  // which module-loading rules the coldplug's "add" events hit (nothing loaded yet: a TEST on
+  // /sys/module reads as absent, as early in a boot)
+  const ruleHits: Record<string, number> = {};
+  for (const ev of coldplugDevices(machine)) {
+    const props: Record<string, string> = { ...ev.properties, MODALIAS: ev.modalias };
+    if (ev.devtype) props.DEVTYPE = ev.devtype;
+    const dev = { action: 'add', devpath: ev.devpath, subsystem: ev.subsystem, properties: props, ...(ev.driver ? { driver: ev.driver } : {}) };
+    for (const l of kmodLoadsFor(rules.rules, dev, { sysfsExists: () => false })) {
+      const k = `${l.rule.file}:${l.rule.line}`;
+      ruleHits[k] = (ruleHits[k] ?? 0) + 1;
+    }
+  }
+  machine.captured!.udevRuleHits = ruleHits;
+  machine.notes.push(`udev module-loading rules the coldplug events hit (${rules.source}): ${Object.entries(ruleHits).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}.`);
+  return machine;
 }
 
 /** Write a profile atomically (a crash never leaves half a file). */

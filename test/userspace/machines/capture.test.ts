@@ -28,6 +28,11 @@ function fakeRoot(): string {
   for (let i = 0; i < 4; i++) w(`sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0007:0${i}/modalias`, 'acpi:ACPI0007:\n');
   w('sys/devices/pci0000:00/0000:00:1f.2/modalias', 'pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01\n');
   fs.symlinkSync('../../../bus/pci', path.join(root, 'sys/devices/pci0000:00/0000:00:1f.2/subsystem'));
+  // a SCSI disk: Debian's 80-debian-compat.rules loads sg for every scsi_device
+  const sd = 'sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0';
+  w(`${sd}/modalias`, 'scsi:t-0x00\n');
+  w(`${sd}/uevent`, 'DEVTYPE=scsi_device\nDRIVER=sd\nMODALIAS=scsi:t-0x00\n');
+  fs.symlinkSync('../../../../../../../../bus/scsi', path.join(root, sd, 'subsystem'));
   w('sys/devices/platform/empty/modalias', '\n');
   w('sys/firmware/acpi/tables/x', '');
   w('proc/meminfo', 'MemTotal:       16318540 kB\nMemFree: 1 kB\n');
@@ -38,7 +43,10 @@ function fakeRoot(): string {
 test('capture a fake host', async () => {
   const root = fakeRoot();
   try {
-    const p = captureHost({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), modulesRoot: path.join(root, 'lib/modules'), release: '6.1.0-test', name: 'fake', date: '2026-01-01T00:00:00Z' });
+    const p = captureHost({
+      sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), modulesRoot: path.join(root, 'lib/modules'), release: '6.1.0-test', name: 'fake',
+      date: '2026-01-01T00:00:00Z', systemdVersion: 252,
+    });
     assert.equal(p.name, 'fake');
     assert.equal(p.cpus, 4);
     assert.equal(p.ramBytes, 16318540 * 1024);
@@ -46,11 +54,18 @@ test('capture a fake host', async () => {
     assert.deepEqual(p.acpi, { enabled: true, processorHid: 'ACPI0007' });
     assert.deepEqual(p.cpu, { vendor: 'intel', family: 6, model: 0x55, features: ['fpu', 'acpi', 'vmx', 'aes', 'dtherm', '0xfff'] });
     assert.equal(cpuModalias(p.cpu), CPU, 'the captured CPU rebuilds the same modalias');
-    assert.deepEqual(p.devices, [{ devpath: '/sys/devices/pci0000:00/0000:00:1f.2', subsystem: 'pci', modalias: 'pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01' }]);
+    // (the walk visits "ata1" before the function's own "modalias" file)
+    assert.deepEqual(p.devices, [
+      { devpath: '/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0', subsystem: 'scsi', modalias: 'scsi:t-0x00', devtype: 'scsi_device', driver: 'sd' },
+      { devpath: '/sys/devices/pci0000:00/0000:00:1f.2', subsystem: 'pci', modalias: 'pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01' },
+    ]);
+    assert.equal(p.udev.systemdVersion, 252);
+    // 4 CPUs, 4 processors, the PCI function and the disk hit the MODALIAS rule; the disk also Debian's sg rule
+    assert.deepEqual(p.captured?.udevRuleHits, { '80-debian-compat.rules:4': 1, '80-drivers.rules:5': 10 });
     assert.equal(p.modulesDir, path.join(root, 'lib/modules/6.1.0-test'));
     assert.equal(p.captured?.modulesDirExists, true);
-    // coldplug of the captured host: 4 CPUs + 4 ACPI processors + 1 device
-    assert.equal(coldplugDevices(p).length, 9);
+    // coldplug of the captured host: 4 CPUs + 4 ACPI processors + 2 devices
+    assert.equal(coldplugDevices(p).length, 10);
     // written atomically, and loads back as a profile
     const out = path.join(root, 'fake.json');
     await writeProfile(p, out);
