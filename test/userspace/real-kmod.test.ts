@@ -29,39 +29,51 @@ import { bench } from '../system/fixtures.js';
 import { aliasesToResolve } from './real-kmod-names.js';
 
 const REQUIRED = process.env.KMODLAB_REAL_KMOD_TESTS === '1';
+/** the kmod Debian bookworm ships, which the debian-6.1 profiles run as */
+const KMOD_VERSION = 30;
 
-function isKmod(bin: string): boolean {
+/** kmod's version, if `bin --version` is kmod's */
+function kmodVersionOf(bin: string): number | undefined {
   try {
-    return /^kmod version \d+/.test(execFileSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const m = /^kmod version (\d+)/.exec(execFileSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    return m ? Number(m[1]) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** a kmod multi-call binary invoked as modprobe (kmod picks its tool by argv[0]) */
-function findModprobe(): string | undefined {
-  const env = process.env.KMODLAB_REAL_MODPROBE;
-  if (env) return env;
-  for (const p of ['/sbin/modprobe', '/usr/sbin/modprobe']) if (fs.existsSync(p) && isKmod(p)) return p;
+/**
+ * A kmod multi-call binary invoked as modprobe (kmod picks its tool by argv[0]): the first of
+ * KMODLAB_REAL_MODPROBE, the host's, a prepared kernel's userspace kmod (Debian's, from the
+ * kernel's suite) whose version is the one the model runs as; else the first that is kmod at all.
+ */
+function findModprobe(want: number, scratch: string): { bin: string; version: number } | undefined {
+  const cands: string[] = [];
+  if (process.env.KMODLAB_REAL_MODPROBE) cands.push(process.env.KMODLAB_REAL_MODPROBE);
+  cands.push('/sbin/modprobe', '/usr/sbin/modprobe');
   const kernels = path.join(cacheDir(), 'kernels');
   for (const k of fs.existsSync(kernels) ? fs.readdirSync(kernels).sort() : []) {
     for (const rel of ['userspace/usr/bin/kmod', 'userspace/bin/kmod']) {
       const kmod = path.join(kernels, k, rel);
       if (!fs.existsSync(kmod)) continue;
-      // kmod decides by its name: a private symlink called modprobe
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-kmod-'));
-      const link = path.join(dir, 'modprobe');
+      const link = path.join(scratch, `${k}-modprobe`, 'modprobe');
+      fs.mkdirSync(path.dirname(link), { recursive: true });
       fs.symlinkSync(kmod, link);
-      if (isKmod(link)) return link;
+      cands.push(link);
+      break;
     }
   }
-  return undefined;
+  const found = cands.filter((c) => fs.existsSync(c)).flatMap((bin) => {
+    const version = kmodVersionOf(bin);
+    return version === undefined ? [] : [{ bin, version }];
+  });
+  return found.find((f) => f.version === want) ?? found[0];
 }
 
 /** /lib/modules/RELEASE of a real tree with depmod's index files */
 function findTree(): string | undefined {
   const env = process.env.KMODLAB_REAL_TREE;
-  if (env) return env;
+  if (env) return fs.existsSync(path.join(env, 'modules.alias.bin')) ? path.resolve(env) : undefined;
   const dir = kernelDir(cacheDir(), 'debian-6.1');
   if (!fs.existsSync(path.join(dir, 'prepared.json'))) return undefined;
   const mods = path.join(dir, 'root/lib/modules');
@@ -91,9 +103,14 @@ function modelAnswer(b: ReturnType<typeof bench>, args: string[]): Answer {
 }
 
 test('libkmod model = real modprobe -R and --show-depends on a real tree, for every profile modalias and fs-/crypto-/net-pf-/char-major-/symbol: names', async (t) => {
-  const modprobe = findModprobe();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-real-kmod-'));
+  t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
   const tree = findTree();
-  const missing = [modprobe ? '' : 'no kmod modprobe (/sbin/modprobe, a prepared kernel\'s userspace, or KMODLAB_REAL_MODPROBE)', tree ? '' : 'no real module tree (kmodlab kernel prepare debian-6.1, or KMODLAB_REAL_TREE)'].filter((s) => s !== '');
+  const modprobe = findModprobe(KMOD_VERSION, scratch);
+  const missing = [
+    modprobe ? '' : "no kmod modprobe (/sbin/modprobe, a prepared kernel's userspace, or KMODLAB_REAL_MODPROBE)",
+    tree ? '' : 'no real module tree (kmodlab kernel prepare debian-6.1, or KMODLAB_REAL_TREE)',
+  ].filter((s) => s !== '');
   if (missing.length > 0) {
     if (REQUIRED) assert.fail(missing.join('; '));
     t.skip(missing.join('; '));
@@ -101,9 +118,10 @@ test('libkmod model = real modprobe -R and --show-depends on a real tree, for ev
   }
   const release = path.basename(tree!);
   const root = path.resolve(tree!, '../../..');
-  const emptyConf = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-modprobe.d-'));
+  const emptyConf = path.join(scratch, 'modprobe.d');
+  fs.mkdirSync(emptyConf);
   const set = await readModulesDir(tree!);
-  const b = bench({ set });
+  const b = bench({ set, kmodVersion: modprobe!.version });
   const names = aliasesToResolve(set);
   assert.ok(names.length >= 300, `a few hundred names (${names.length})`);
 
@@ -113,19 +131,18 @@ test('libkmod model = real modprobe -R and --show-depends on a real tree, for ev
   let repeats = 0;
   let builtins = 0;
   for (const n of names) {
-    const wantR = realAnswer(modprobe!, root, release, emptyConf, ['-R', n]);
+    const wantR = realAnswer(modprobe!.bin, root, release, emptyConf, ['-R', n]);
     const gotR = modelAnswer(b, ['-R', n]);
     if (new Set(wantR.lines).size < wantR.lines.length) repeats++;
     if (JSON.stringify(wantR) === JSON.stringify(gotR)) agreeR++;
     else bad.push(`-R ${n}: real ${JSON.stringify(wantR)} model ${JSON.stringify(gotR)}`);
-    const wantD = realAnswer(modprobe!, root, release, emptyConf, ['--show-depends', n]);
+    const wantD = realAnswer(modprobe!.bin, root, release, emptyConf, ['--show-depends', n]);
     const gotD = modelAnswer(b, ['--show-depends', n]);
     if (wantD.lines.some((l) => l.startsWith('builtin '))) builtins++;
     if (JSON.stringify(wantD) === JSON.stringify(gotD)) agreeD++;
     else bad.push(`-D ${n}: real ${JSON.stringify(wantD)} model ${JSON.stringify(gotD)}`);
   }
-  fs.rmSync(emptyConf, { recursive: true, force: true });
-  t.diagnostic(`${names.length} names on ${release}: -R agrees on ${agreeR}, --show-depends on ${agreeD}; ${repeats} lookups with repeated entries, ${builtins} with built-in modules`);
+  t.diagnostic(`${modprobe!.bin} (kmod ${modprobe!.version}), ${names.length} names on ${release}: -R agrees on ${agreeR}, --show-depends on ${agreeD}; ${repeats} lookups with repeated entries, ${builtins} with built-in modules`);
   assert.deepEqual(bad.slice(0, 20), [], `${bad.length} disagreements`);
   // the cases the issue names, so the figures above cannot be met by an empty comparison
   assert.deepEqual(modelAnswer(b, ['-R', 'net-pf-10']).lines, ['ipv6']);
