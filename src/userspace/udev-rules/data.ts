@@ -3,9 +3,11 @@
  *
  * data/udev-rules/systemd-<version>.json is written by scripts/udev-rules/generate.ts from the
  * rules files of Debian's udev package for that version (never by hand). A machine profile's
- * `udev.systemdVersion` picks the set; a version without a shipped set uses the newest one not
- * newer than it (the kmod rules change rarely), and a profile without a version gets the one rule
- * every udev has had since kmod became a builtin: `ENV{MODALIAS}=="?*", RUN{builtin}+="kmod load"`.
+ * `udev.systemdVersion` picks the set by name — the shipped files are the table, no version is
+ * compared with another. A profile without a version, or with one no set is shipped for, gets the
+ * one rule every udev has had since kmod became a builtin: `ENV{MODALIAS}=="?*",
+ * RUN{builtin}+="kmod load"`, and its `source` says so (a capture's note shows it); generate the
+ * set with scripts/udev-rules/generate.ts to get the version's own rules.
  */
 import fs from 'node:fs';
 import { z } from 'zod';
@@ -56,27 +58,17 @@ export function parseUdevRules(json: unknown, file: string): UdevRules {
   return { systemdVersion: r.data.systemdVersion, source: r.data.source, rules: r.data.rules };
 }
 
-function shippedVersions(): number[] {
-  const dir = dataPath('udev-rules');
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .map((f) => /^systemd-(\d+)\.json$/.exec(f))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
-}
-
 const cache = new Map<number, UdevRules>();
 
-/** The rules for a systemd version (the newest shipped set not newer; none older: MODALIAS_ONLY). */
+/** The rules for a systemd version: its shipped set, else the MODALIAS rule alone (saying why). */
 export function udevRulesFor(systemdVersion: number | undefined): UdevRules {
   if (systemdVersion === undefined) return MODALIAS_ONLY;
-  const v = shippedVersions().filter((x) => x <= systemdVersion).at(-1);
-  if (v === undefined) return MODALIAS_ONLY;
-  let rules = cache.get(v);
-  if (rules === undefined) {
-    const file = dataPath('udev-rules', `systemd-${v}.json`);
+  let rules = cache.get(systemdVersion);
+  if (rules !== undefined) return rules;
+  const file = dataPath('udev-rules', `systemd-${systemdVersion}.json`);
+  if (!fs.existsSync(file)) {
+    rules = { ...MODALIAS_ONLY, systemdVersion, source: `no rules shipped for systemd ${systemdVersion}: ${MODALIAS_ONLY.source}` };
+  } else {
     let json: unknown;
     try {
       json = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -84,7 +76,7 @@ export function udevRulesFor(systemdVersion: number | undefined): UdevRules {
       throw new InputError(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
     }
     rules = parseUdevRules(json, file);
-    cache.set(v, rules);
   }
+  cache.set(systemdVersion, rules);
   return rules;
 }
