@@ -149,3 +149,35 @@ test('libkmod model = real modprobe -R and --show-depends on a real tree, for ev
   assert.ok(modelAnswer(b, ['--show-depends', 'symbol:crc_t10dif']).lines.at(-1)!.endsWith('/crc-t10dif.ko '));
   assert.ok(repeats > 0 && builtins > 0);
 });
+
+test('built-in alias order: real depmod + modprobe -R on a crafted modules.builtin.modinfo = the model', async (t) => {
+  // Every modules.builtin.alias.bin value has priority 0, so libkmod returns the matches in its
+  // trie search's visiting order reversed; a hand-made modinfo with overlapping globs (and a
+  // repeated alias) pins that order down. depmod needs no .ko files for it.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-real-kmod-'));
+  t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  const modprobe = findModprobe(KMOD_VERSION, scratch);
+  if (!modprobe) {
+    if (REQUIRED) assert.fail('no kmod modprobe');
+    t.skip("no kmod modprobe (/sbin/modprobe, a prepared kernel's userspace, or KMODLAB_REAL_MODPROBE)");
+    return;
+  }
+  const depmod = path.join(scratch, 'depmod');
+  fs.symlinkSync(fs.realpathSync(modprobe.bin), depmod);
+  const release = '9.9.9-kmodlab';
+  const tree = path.join(scratch, 'root/lib/modules', release);
+  fs.mkdirSync(tree, { recursive: true });
+  const records = ['aa.alias=foo*', 'bb.alias=foo', 'cc.alias=f*', 'dd.alias=fo?', 'ee.alias=foo*', 'ff.alias=*', 'gg.alias=f[o]o', 'hh.alias=foo?*', 'ii.alias=fo*', 'jj.alias=foo', 'kk.alias=?oo', 'll.alias=b-ar'];
+  fs.writeFileSync(path.join(tree, 'modules.builtin.modinfo'), `${records.join('\0')}\0`);
+  for (const f of ['modules.order', 'modules.builtin']) fs.writeFileSync(path.join(tree, f), '');
+  execFileSync(depmod, ['-b', path.join(scratch, 'root'), release], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const emptyConf = path.join(scratch, 'modprobe.d');
+  fs.mkdirSync(emptyConf);
+  const b = bench({ set: await readModulesDir(tree), kmodVersion: modprobe.version });
+  for (const n of ['foo', 'fox', 'b-ar', 'b_ar', 'zzz', 'f']) {
+    const want = realAnswer(modprobe.bin, path.join(scratch, 'root'), release, emptyConf, ['-R', n]);
+    assert.deepEqual(modelAnswer(b, ['-R', n]), want, n);
+  }
+  // the order is not file order (that would start aa bb cc)
+  assert.deepEqual(modelAnswer(b, ['-R', 'foo']).lines, ['bb', 'jj', 'aa', 'ee', 'dd', 'ii', 'gg', 'cc', 'kk', 'ff']);
+});
