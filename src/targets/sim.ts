@@ -211,6 +211,10 @@ export interface CreateSimTargetOptions extends SimTargetOptions {
    * taint, the address is the last field, 0012 passes.
    */
   testModules?: TestModuleBuild;
+  /** module set: a snapshot name or file (default: the machine profile's) */
+  modules?: string;
+  /** userspace kmod version (default: the machine profile's) */
+  kmodVersion?: number;
 }
 
 /** the assembled machine's view SimTarget needs */
@@ -246,6 +250,8 @@ export function createSimTarget(opts: CreateSimTargetOptions = {}): SimTarget {
     machine: opts.machine ?? 'qemu-tcg',
     ...(opts.cpus !== undefined ? { cpus: opts.cpus } : {}),
     seed: opts.seed ?? 1,
+    ...(opts.modules !== undefined ? { modules: opts.modules } : {}),
+    ...(opts.kmodVersion !== undefined ? { kmodVersion: opts.kmodVersion } : {}),
     testKmodOptions: { legacyShow: preset.flags.testKmodLegacyShow },
   });
   const build = opts.testModules ?? 'out-of-tree';

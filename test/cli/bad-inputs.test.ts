@@ -179,6 +179,14 @@ par(['--target', 'sim:v9'], /^kmodlab: kernel v9: unknown preset$/);
 par(['--target', 'qemu:nope'], /^kmodlab: kernel "nope": unknown \(known: debian-6\.1, /);
 for (const o of ['--accel', '--timeout', '--mem', '--log-dir']) par([o, 'x'], new RegExp(`^kmodlab: ${o}: only with --target qemu:NAME$`));
 par(['--compare'], /^kmodlab: --compare/);
+par(['--snapshot', 'nope'], /^kmodlab: unknown module snapshot 'nope' \(known: debian-6\.1, /);
+par(['--snapshot', 'bad.json'], /^kmodlab: bad\.json: not JSON: /);
+par(['--kmod-version', '0'], /^kmodlab: --kmod-version 0: want an integer >= 1$/);
+par(['--kmod-version', 'x'], /^kmodlab: --kmod-version x: want an integer >= 1$/);
+par(['--modules', 'afile'], /^kmodlab: afile: not a directory$/);
+par(['--modules', 'adir', '--snapshot', 'debian-6.1'], /^kmodlab: --modules: not with --snapshot \(one module set\)$/);
+for (const o of ['--snapshot', '--kmod-version'])
+  par(['--target', 'qemu:debian-6.1', o, o === '--snapshot' ? 'debian-6.1' : '30'], new RegExp(`^kmodlab: ${o}: with --target qemu:NAME only for the --compare side`));
 
 // --- storm merge (its options are its own, checked before the report)
 const merge = (args: string[], line: RegExp): void => row(['storm', 'merge', ...args], line);
@@ -278,6 +286,13 @@ st(['--test-modules', 'nope'], /^kmodlab: --test-modules nope: /);
 st(['--dmesg', 'nodir/d.txt'], /^kmodlab: --dmesg nodir\/d\.txt: no such directory nodir$/);
 st(['--dmesg', '/proc/d.txt'], /^kmodlab: --dmesg \/proc\/d\.txt: cannot create files in \/proc/);
 st(['--dmesg', 'adir'], /^kmodlab: --dmesg adir: is a directory$/);
+st(['--snapshot', 'nope'], /^kmodlab: unknown module snapshot 'nope' \(known: debian-6\.1, /);
+st(['--snapshot', 'fifo.json'], NOT_REGULAR);
+st(['--kmod-version', '0'], /^kmodlab: --kmod-version 0: want an integer >= 1$/);
+st(['--kmod-version', '2.5'], /^kmodlab: --kmod-version 2\.5: want an integer >= 1$/);
+st(['--target', 'sysfs', '--snapshot', 'debian-6.1'], /^kmodlab: --snapshot: only for --target sim \(got --target sysfs\)$/);
+st(['--target', 'sysfs', '--kmod-version', '30'], /^kmodlab: --kmod-version: only for --target sim \(got --target sysfs\)$/);
+st(['--target', 'qemu:debian-6.1', '--kmod-version', '30'], /^kmodlab: --kmod-version: only for --target sim \(got --target qemu:debian-6\.1\)$/);
 
 // --- kernel (the real-kernel commands refuse an unknown name before any download or boot)
 for (const sub of ['prepare', 'boot']) row(['kernel', sub, 'nope'], /^kmodlab: kernel "nope": unknown \(known: debian-6\.1, /);

@@ -25,7 +25,8 @@ import { compareStorms } from '../../experiments/dupstorm/compare.js';
 import { stormProgressLine, stormTable } from '../../experiments/dupstorm/format.js';
 import { parsePlan } from '../../experiments/dupstorm/plan.js';
 import { runDupStorm } from '../../experiments/dupstorm/run.js';
-import { simDupStormTarget, simMachineOf, type SimDupStormResult } from '../../experiments/dupstorm/sim.js';
+import { simDupStormTarget, simMachineOf, type SimDupStormResult, type SimStormMachine } from '../../experiments/dupstorm/sim.js';
+import { loadModuleSet, loadSnapshot } from '../../userspace/depmod/snapshot.js';
 import { presetNames } from '../../kernel/presets.js';
 import type { DupStormRow } from '../../results/dupstorm.js';
 import type { GuestStormResult } from '../../targets/qemu/storm.js';
@@ -52,6 +53,26 @@ export interface ParallelStormOpts {
   format?: string;
   cache?: string;
   results?: string;
+  snapshot?: string;
+  modules?: string;
+  kmodVersion?: string;
+}
+
+/**
+ * --snapshot, --modules and --kmod-version: the simulated side's module set and kmod (the sim
+ * target's machine, or with --compare the sim model of the real kernel). Each is read and checked
+ * here, before any machine boots.
+ */
+async function simOverrides(o: ParallelStormOpts): Promise<Pick<SimStormMachine, 'snapshot' | 'moduleSet' | 'kmodVersion'>> {
+  const out: Pick<SimStormMachine, 'snapshot' | 'moduleSet' | 'kmodVersion'> = {};
+  if (o.modules !== undefined && o.snapshot !== undefined) throw new InputError('--modules: not with --snapshot (one module set)');
+  if (o.snapshot !== undefined) {
+    loadSnapshot(o.snapshot);
+    out.snapshot = o.snapshot;
+  }
+  if (o.modules !== undefined) out.moduleSet = await loadModuleSet({ modulesDir: o.modules });
+  if (o.kmodVersion !== undefined) out.kmodVersion = intOption('--kmod-version', o.kmodVersion, 1);
+  return out;
 }
 
 /** the guest's progress: one stderr line per storm done */
@@ -84,6 +105,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
     for (const [flag, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir]] as const)
       if (v !== undefined) throw new InputError(`${flag}: only with --target qemu:NAME`);
     const seed = o.seed !== undefined ? intOption('--seed', o.seed, 0) : undefined;
+    const overrides = await simOverrides(o);
     const pending = new Map(o.results !== undefined ? kernels.map((k) => [k, PendingRun.open(o.results!)] as const) : []);
     const results: SimDupStormResult[] = [];
     try {
@@ -91,7 +113,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
         results.push(
           await runDupStorm(
             plan,
-            simDupStormTarget({ kernel: k, cpus, ...(o.machine !== undefined && given('machine') ? { machine: o.machine } : {}), ...(seed !== undefined ? { seed } : {}) }),
+            simDupStormTarget({ kernel: k, cpus, ...overrides, ...(o.machine !== undefined && given('machine') ? { machine: o.machine } : {}), ...(seed !== undefined ? { seed } : {}) }),
           ),
         );
     } finally {
@@ -110,6 +132,11 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   const name = q.parseQemuTargetName(target);
   if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
   const model = o.compare ? q.kernelSpec(name).sim : null;
+  // the module set and kmod are the sim model's: without --compare nothing is simulated
+  if (!o.compare)
+    for (const [flag, v] of [['--snapshot', o.snapshot], ['--modules', o.modules], ['--kmod-version', o.kmodVersion]] as const)
+      if (v !== undefined) throw new InputError(`${flag}: with --target qemu:NAME only for the --compare side (the real guest has its own modules and kmod)`);
+  const overrides = await simOverrides(o);
   if (o.results !== undefined && o.logDir !== undefined) throw new InputError('--log-dir: not with --results (the run directory keeps the guest logs)');
   const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
   const logDir = pending ? pending.tmp : o.logDir;
@@ -147,7 +174,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   let cmp: Comparison | null = null;
   let sim: SimDupStormResult | null = null;
   if (model) {
-    sim = await runDupStorm(plan, simDupStormTarget(simMachineOf(model, r.cpus)));
+    sim = await runDupStorm(plan, simDupStormTarget({ ...simMachineOf(model, r.cpus), ...overrides }));
     cmp = compareStorms({ label: `real ${name}`, rows: r.rows }, { label: `sim ${model.preset}`, rows: sim.rows });
   }
   if (o.logDir !== undefined) writeJson(`${o.logDir}/storm.json`, { target: t.name, version: t.prepared.version, ...r, sim, differences: cmp?.differences ?? null });
@@ -159,7 +186,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   else {
     out(`# ${t.name}: ${r.kernel} (${t.prepared.version}), ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}`);
     if (cmp && model)
-      out(`\n# --compare: real ${name} vs sim ${model.preset} (machine ${model.machine}, ${r.cpus} CPUs, module set ${model.snapshot}, kmod ${model.kmodVersion}, in-kernel decompression ${model.moduleCompression ?? 'off'}); peaks are shown, not compared\n\n${cmp.text}`);
+      out(`\n# --compare: real ${name} vs sim ${model.preset} (machine ${model.machine}, ${r.cpus} CPUs, module set ${o.modules ?? o.snapshot ?? model.snapshot}, kmod ${sim!.kmodVersion}, in-kernel decompression ${model.moduleCompression ?? 'off'}); peaks are shown, not compared\n\n${cmp.text}`);
   }
   return cmp && cmp.unexplained > 0 ? 1 : 0;
 }

@@ -3,7 +3,8 @@
  *
  *   kmodlab selftest [kmod.sh args…] [--target sim|sysfs|qemu:NAME] [--kernel P] [--machine M]
  *                    [--cpus N] [--seed N] [--ktap] [--keep-going] [--test-modules B]
- *                    [--kmod-sh ERA] [--dmesg FILE] [--results DIR]
+ *                    [--snapshot NAME] [--kmod-version N] [--kmod-sh ERA] [--dmesg FILE]
+ *                    [--results DIR]
  *
  * kmod.sh's own arguments (`all`, `-t NNNN`, `-s NNNN`, `-c NNNN K`, `-w [NNNN]`, `-l`, `-h`,
  * `--help`) pass through unchanged, so `-h`/`--help` print kmod.sh's usage (exit 1, as the
@@ -21,6 +22,7 @@ import { stdout } from '../stdio.js';
 import { errorLine, EXIT_USAGE, InputError } from '../../errors.js';
 import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { resolvePreset } from '../../kernel/presets.js';
+import { loadSnapshot } from '../../userspace/depmod/snapshot.js';
 import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
 import { SysfsTarget } from '../../targets/sysfs.js';
@@ -47,6 +49,8 @@ interface SelftestOpts {
   logDir?: string;
   compare?: boolean;
   results?: string;
+  snapshot?: string;
+  kmodVersion?: string;
 }
 
 /** --kmod-sh ERA, checked; undefined when not given */
@@ -62,7 +66,14 @@ async function runQemuCli(
   o: SelftestOpts,
   io: { stdout: (s: string) => void; stderr: (s: string) => void; env: Readonly<Record<string, string | undefined>> },
 ): Promise<number> {
-  for (const [name, v] of [['--kernel', o.kernel], ['--machine', o.machine], ['--seed', o.seed], ['--test-modules', o.testModules]] as const)
+  for (const [name, v] of [
+    ['--kernel', o.kernel],
+    ['--machine', o.machine],
+    ['--seed', o.seed],
+    ['--test-modules', o.testModules],
+    ['--snapshot', o.snapshot],
+    ['--kmod-version', o.kmodVersion],
+  ] as const)
     if (v !== undefined) throw new InputError(`${name}: only for --target sim (got --target ${o.target})`);
   if (o.ktap && kmodShArgs[0] === '-w') throw new InputError('--ktap: not with -w (watch runs until a failure)');
   // a real kernel runs the newest script unless told otherwise
@@ -143,6 +154,8 @@ export async function runSelftestCli(
     ['--cpus', o.cpus],
     ['--seed', o.seed],
     ['--test-modules', o.testModules],
+    ['--snapshot', o.snapshot],
+    ['--kmod-version', o.kmodVersion],
   ];
   const t = o.target;
   if (t !== 'sim') {
@@ -151,6 +164,9 @@ export async function runSelftestCli(
   const kmodSh = kmodShOption(o.kmodSh);
   const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1);
   const seed = o.seed === undefined ? undefined : intOption('--seed', o.seed, 0);
+  const kmodVersion = o.kmodVersion === undefined ? undefined : intOption('--kmod-version', o.kmodVersion, 1);
+  // the module set is read (and a bad name refused) before the suite starts
+  if (o.snapshot !== undefined) loadSnapshot(o.snapshot);
   const watchRounds = o.watchRounds === undefined ? undefined : intOption('--watch-rounds', o.watchRounds, 1);
   let testModules: TestModuleBuild | undefined;
   if (o.testModules !== undefined) {
@@ -170,6 +186,8 @@ export async function runSelftestCli(
       ...(cpus !== undefined ? { cpus } : {}),
       ...(seed !== undefined ? { seed } : {}),
       ...(testModules !== undefined ? { testModules } : {}),
+      ...(o.snapshot !== undefined ? { modules: o.snapshot } : {}),
+      ...(kmodVersion !== undefined ? { kmodVersion } : {}),
       ...(io.env.DIR ? { dir: io.env.DIR } : {}),
     });
   } else if (t === 'sysfs') {
@@ -248,6 +266,8 @@ export function register(program: Command): void {
     .option('--compare', 'qemu: also run the plan on the matching sim preset (qemu-tcg profile) and print both side by side')
     .option('--seed <n>', 'sim: random seed (default 1)')
     .option('--test-modules <build>', 'sim: test_module/test_kmod built out-of-tree (default: unsigned, taint OE) or in-tree')
+    .option('--snapshot <name>', 'sim: module-set snapshot (debian-6.1, debian-6.1-dbg, debian-6.12) or a snapshot file (default the profile\'s)')
+    .option('--kmod-version <n>', "sim: userspace kmod version (default the profile's; ≤ 19 skips like kmod.sh)")
     .option('--kmod-sh <era>', "which kmod.sh: v4.13, v5.7 or v5.8 (default: the sim preset's own; v5.8 on real targets)")
     .option('--ktap', 'KTAP version 1 output instead of kmod.sh lines')
     .option('--keep-going', 'after a failed test, continue with the next one (exit code still 1)')

@@ -27,7 +27,8 @@ import { MODULE_INIT_COMPRESSED_FILE } from '../../kernel/api.js';
 import { errnoName } from '../../kernel/errno.js';
 import type { Proc } from '../../sim/index.js';
 import { createSystem, modulePath, type System } from '../../system/index.js';
-import type { ModuleInfo } from '../../userspace/moduleset.js';
+import type { ModuleInfo, ModuleSet } from '../../userspace/moduleset.js';
+import { InputError } from '../../errors.js';
 import { modprobeErrno } from '../../userspace/libkmod.js';
 import { DEFAULT_FAIL_MSECS, DEFAULT_SLOW_MSECS, moduleParams, type DupStormMode, type DupStormPlan, type DupStormRow, type DupStormTarget } from '../../results/dupstorm.js';
 import type { SimKernelModel } from '../../targets/qemu/kernels.js';
@@ -36,8 +37,10 @@ import type { SimKernelModel } from '../../targets/qemu/kernels.js';
 export interface SimStormMachine {
   /** kernel preset (default newest) */
   kernel?: string;
-  /** snapshot name (default the machine profile's) */
+  /** snapshot name or file (default the machine profile's) */
   snapshot?: string;
+  /** a module set already read (`--modules DIR`); wins over snapshot */
+  moduleSet?: ModuleSet;
   /** in-kernel decompression (default: the preset's) */
   moduleCompression?: 'xz' | null;
   kmodVersion?: number;
@@ -95,7 +98,7 @@ export function stormSystem(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMs
     machine: p.machine ?? 'qemu-tcg',
     cpus: p.cpus ?? 2,
     kernel: p.kernel ?? 'newest',
-    ...(p.snapshot !== undefined ? { modules: p.snapshot } : {}),
+    ...(p.moduleSet !== undefined ? { modules: p.moduleSet } : p.snapshot !== undefined ? { modules: p.snapshot } : {}),
     ...(p.moduleCompression !== undefined ? { kernelOptions: { moduleCompression: p.moduleCompression } } : {}),
     ...(p.kmodVersion !== undefined ? { kmodVersion: p.kmodVersion } : {}),
     seed: p.seed ?? 1,
@@ -138,7 +141,8 @@ function used(sys: System): number {
 export function runSimStorm(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMsecs' | 'failMsecs'>, module: string, mode: DupStormMode, n: number): DupStormRow {
   let sys = stormSystem(p, plan);
   let info = sys.index.dep(module);
-  if (!info) throw new Error(`storm module ${module}: not in the simulated module set`);
+  // a module set given with --snapshot FILE or --modules DIR may lack it: that is the input's fault
+  if (!info) throw new InputError(`storm module ${module}: not in the module set (${sys.moduleSet.release})`);
   // the kml_* modules ship like the set's own modules: xz in a compressed tree (debian-6.12)
   const compressedSet = sys.index.dep('xfs')?.compression === 'xz';
   if (compressedSet) {

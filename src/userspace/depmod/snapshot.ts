@@ -15,6 +15,7 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import type { Compression, ModuleInfo, ModuleSet, SectionSizes } from '../moduleset.js';
+import { requireRegularFile } from '../files.js';
 import { dataPath } from './paths.js';
 import { readModulesDir } from './tree.js';
 
@@ -117,6 +118,8 @@ export function writeSnapshotFile(set: ModuleSet, source: string, file: string):
 
 export function readSnapshotFile(file: string): ModuleSet {
   let raw: Buffer;
+  // a FIFO named as a snapshot would block the read forever
+  requireRegularFile(file);
   try {
     raw = fs.readFileSync(file);
   } catch (err) {
