@@ -74,11 +74,24 @@ export interface SectionSizes {
   initText: number;
   initData: number;
   initRodata: number;
-  /** .symtab + .strtab bytes kept for kallsyms (charged to init, the core subset to data) */
+  /** .symtab + .strtab bytes: the whole symbol table is copied to the init data for kallsyms */
   symtab: number;
+  /**
+   * kallsyms' core copy, appended to the core data by layout_symtab(): for each symbol kept after
+   * init (a named symbol defined in an allocated, non-init section, or in .data..percpu; with
+   * CONFIG_KALLSYMS_ALL data symbols too) an Elf64_Sym (24 bytes), a type byte and its name with
+   * the NUL. Known exactly when read from a .ko; a snapshot does not carry it (memory.ts then
+   * estimates it from `symtab`).
+   */
+  coreSymtab?: number;
+  /** .symtab entries (the init copy's one type byte each); read from a .ko, else estimated */
+  symbols?: number;
   /** .data..percpu (allocated only once the module is unique) */
   percpu: number;
 }
+
+/** The SectionSizes every module has (snapshots store exactly these, in src/userspace/depmod/snapshot.ts). */
+export type SectionSizeKey = Exclude<keyof SectionSizes, 'coreSymtab' | 'symbols'>;
 
 /** The ELF image a file holds, as load_module sees it. */
 export interface ModuleImage {

@@ -127,23 +127,73 @@ export interface ModuleLayout {
   textSize: number;
 }
 
-/** Estimated sections from α·D when the real ones are unknown (fractions are a documented guess). */
+/**
+ * Estimated sections from α·D when the real ones are unknown (fractions are a documented guess).
+ * The symbol table's share is 0.1: kallsyms copies it twice (the whole table to init, about as
+ * much again to the core, kallsymsLayout below), so the regions still add up to about α·D.
+ */
 export function estimateSections(imageSize: number, alpha = DEFAULT_MODULE_MEMORY_ALPHA): SectionSizes {
   const m = alpha * imageSize;
   const r = (f: number) => Math.round(m * f);
-  return { text: r(0.4), rodata: r(0.2), data: r(0.15), roAfterInit: 0, initText: r(0.05), initData: 0, initRodata: 0, symtab: r(0.2), percpu: 0 };
+  return { text: r(0.4), rodata: r(0.2), data: r(0.15), roAfterInit: 0, initText: r(0.05), initData: 0, initRodata: 0, symtab: r(0.1), percpu: 0 };
 }
 
-/** layout_sections(): the regions a module's memory is allocated as. */
+/** sizeof(struct mod_kallsyms): the temporary kallsyms header layout_symtab puts in the init data */
+export const MOD_KALLSYMS_BYTES = 32;
+/**
+ * For a module whose symbol table is known only as .symtab + .strtab bytes (a snapshot): the core
+ * copy as a share of those bytes, by table size — the medians over the 4022 modules of Debian
+ * 6.1.0-50-amd64 (data/calibration/module-layout-debian-6.1.md). Small drivers mostly reference
+ * undefined symbols, which stay out of the core copy (0.34 below 2 KB); large modules define most
+ * of theirs (0.96 from 100 KB; xfs 1.02, kvm 1.00). [upper bound of the table size, share]
+ */
+export const CORE_SYMTAB_SHARE: readonly (readonly [number, number])[] = [
+  [2_000, 0.34],
+  [5_000, 0.41],
+  [10_000, 0.52],
+  [20_000, 0.64],
+  [50_000, 0.78],
+  [100_000, 0.87],
+  [Infinity, 0.96],
+];
+/** .symtab + .strtab bytes per symbol over the same tree */
+export const SYMTAB_BYTES_PER_SYMBOL = 43;
+
+/** kallsyms' two copies of a module's symbols (layout_symtab), exact when read from the .ko. */
+export function kallsymsLayout(sections: SectionSizes): { core: number; init: number } {
+  const { symtab } = sections;
+  if (symtab === 0) return { core: 0, init: 0 };
+  const share = CORE_SYMTAB_SHARE.find(([upTo]) => symtab < upTo)![1];
+  const core = sections.coreSymtab ?? Math.round(symtab * share);
+  const symbols = sections.symbols ?? Math.round(symtab / SYMTAB_BYTES_PER_SYMBOL);
+  // init: .symtab (8-aligned) + .strtab, then the mod_kallsyms header and one type byte per symbol
+  return { core, init: symtab + MOD_KALLSYMS_BYTES + symbols };
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/**
+ * layout_sections() + layout_symtab(): the regions a module's memory is allocated as.
+ *
+ * Before v6.4 (one core and one init allocation) every group of the core — text, rodata,
+ * ro_after_init, data — starts on a page (CONFIG_STRICT_MODULE_RWX), the whole layout is rounded
+ * to a page, and only then is kallsyms' core copy appended, so it takes pages of its own; the
+ * init layout likewise gets the full symbol table on pages after its data. Measured on Debian
+ * 6.1 (module_alloc sizes, data/calibration/module-layout-debian-6.1.md): xfs core 1,970,176
+ * bytes and init 454,656, exactly this. From v6.4 each module_memory type is its own allocation,
+ * rounded to pages when it is allocated: the kallsyms copies follow the data (and init data)
+ * directly.
+ */
 export function moduleLayout(sections: SectionSizes, types: 'core-init' | 'module-memory'): ModuleLayout {
   const pa = pageAlign;
-  // the kallsyms symtab/strtab copy lives with the init data (the core subset is not modelled)
-  const initData = sections.initData + sections.symtab;
+  const ks = kallsymsLayout(sections);
   let regions: ModuleRegion[];
   if (types === 'module-memory') {
+    const data = ks.core > 0 ? align8(sections.data) + ks.core : sections.data;
+    const initData = ks.init > 0 ? align8(sections.initData) + ks.init : sections.initData;
     const all: ModuleRegion[] = [
       { kind: 'text', size: pa(sections.text), init: false, text: true },
-      { kind: 'data', size: pa(sections.data), init: false, text: false },
+      { kind: 'data', size: pa(data), init: false, text: false },
       { kind: 'rodata', size: pa(sections.rodata), init: false, text: false },
       { kind: 'ro_after_init', size: pa(sections.roAfterInit), init: false, text: false },
       { kind: 'init_text', size: pa(sections.initText), init: true, text: true },
@@ -152,8 +202,8 @@ export function moduleLayout(sections: SectionSizes, types: 'core-init' | 'modul
     ];
     regions = all.filter((r) => r.size > 0);
   } else {
-    const core = pa(sections.text) + pa(sections.rodata) + pa(sections.roAfterInit) + pa(sections.data);
-    const init = pa(sections.initText) + pa(sections.initRodata) + pa(initData);
+    const core = pa(sections.text) + pa(sections.rodata) + pa(sections.roAfterInit) + pa(sections.data) + pa(ks.core);
+    const init = pa(sections.initText) + pa(sections.initRodata) + pa(sections.initData) + pa(ks.init);
     regions = [];
     if (core > 0) regions.push({ kind: 'core', size: core, init: false, text: false });
     if (init > 0) regions.push({ kind: 'init', size: init, init: true, text: false });

@@ -9,7 +9,7 @@
  * reader has CAP_SYSLOG — followed by the taint flags (e.g. "(OE)") if the module has any.
  * /proc/sys/kernel/modprobe is a KMOD_PATH_LEN (256) buffer: longer writes are cut to 255 bytes.
  */
-import type { SectionSizes, SysfsModuleView } from './api.js';
+import type { SectionSizeKey, SysfsModuleView } from './api.js';
 import type { Module, ModuleLoader } from './main.js';
 import { estimateSections, type KernelMemory } from './memory.js';
 
@@ -57,7 +57,7 @@ export function writeModprobePath(value: string, kmodPathLen: number): string {
 }
 
 /** /sys/module/NAME/sections: SHF_ALLOC section → the file name the kernel gives it */
-const SECTION_FILES: [keyof SectionSizes, string, 'core' | 'init'][] = [
+const SECTION_FILES: [SectionSizeKey, string, 'core' | 'init'][] = [
   ['text', '.text', 'core'],
   ['rodata', '.rodata', 'core'],
   ['roAfterInit', '.data..ro_after_init', 'core'],

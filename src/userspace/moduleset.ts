@@ -9,11 +9,11 @@
  * machine profile.
  */
 
-import type { Compression, SectionSizes } from '../kernel/api.js';
+import type { Compression, SectionSizeKey, SectionSizes } from '../kernel/api.js';
 
 /** What a module file is to the kernel (compression, allocated section sizes) is the kernel's
  *  interface (src/kernel/api.ts); the module set describes its files in those terms. */
-export type { Compression, SectionSizes };
+export type { Compression, SectionSizeKey, SectionSizes };
 
 export interface ModuleInfo {
   /** the module's real name (mod->name): '-' already converted to '_' */

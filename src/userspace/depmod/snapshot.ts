@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
-import type { Compression, ModuleInfo, ModuleSet, SectionSizes } from '../moduleset.js';
+import type { Compression, ModuleInfo, ModuleSet, SectionSizeKey, SectionSizes } from '../moduleset.js';
 import { requireRegularFile } from '../files.js';
 import { dataPath } from './paths.js';
 import { readModulesDir } from './tree.js';
@@ -25,7 +25,7 @@ export const DEFAULT_SNAPSHOT: SnapshotName = 'debian-6.1';
 export const SNAPSHOT_FORMAT = 'kmodlab-moduleset/1';
 
 /** SectionSizes in this key order inside a snapshot tuple */
-const SECTION_KEYS: (keyof SectionSizes)[] = ['text', 'rodata', 'roAfterInit', 'data', 'initText', 'initRodata', 'initData', 'percpu', 'symtab'];
+const SECTION_KEYS: SectionSizeKey[] = ['text', 'rodata', 'roAfterInit', 'data', 'initText', 'initRodata', 'initData', 'percpu', 'symtab'];
 
 const nonneg = z.number().int().nonnegative();
 const moduleTuple = z.tuple([
