@@ -15,6 +15,7 @@
 // without VMX), because layout_and_allocate runs before the init. initsize reads 0 once the init
 // area is freed, so the kprobe is the init figure. Needs `npm run build` (reads dist/) and root
 // for nothing but QEMU. Exit 0 when every module was measured, 1 otherwise, 2 bad input, 3 guest.
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
