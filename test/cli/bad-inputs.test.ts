@@ -111,7 +111,7 @@ for (const [cmd, extra] of simCommands) {
   r(['--seed', '1e40'], /^kmodlab: --seed: bad seed "1e40"/);
   r(['--seed', '1.5'], /^kmodlab: --seed: bad seed "1\.5"/);
   r(['--seed', '99999999999999999999'], /^kmodlab: --seed: bad seed "99999999999999999999"/);
-  r(['--snapshot', 'nope'], /^kmodlab: unknown module snapshot 'nope' \(known: debian-6\.1, debian-6\.12\)$/);
+  r(['--snapshot', 'nope'], /^kmodlab: unknown module snapshot 'nope' \(known: debian-6\.1, debian-6\.12, debian-6\.1-dbg, debian-6\.12-dbg\)$/);
   r(['--modules', 'afile'], /^kmodlab: afile: not a directory$/);
   r(['--modules', 'adir'], /^kmodlab: adir\b.*(modules\.dep|no such|not)/);
   r(['--kmod-version', 'abc'], /^kmodlab: --kmod-version abc: want an integer >= 1$/);

@@ -19,7 +19,9 @@ import { requireRegularFile } from '../files.js';
 import { dataPath } from './paths.js';
 import { readModulesDir } from './tree.js';
 
-export const SNAPSHOT_NAMES = ['debian-6.1', 'debian-6.12'] as const;
+/** Debian's stripped trees (scripts/snapshot/generate.ts) and, -dbg, the same trees with the
+ *  unstripped modules of Debian's -dbg packages: a developer kernel (scripts/snapshot/generate-dbg.ts) */
+export const SNAPSHOT_NAMES = ['debian-6.1', 'debian-6.12', 'debian-6.1-dbg', 'debian-6.12-dbg'] as const;
 export type SnapshotName = (typeof SNAPSHOT_NAMES)[number];
 export const DEFAULT_SNAPSHOT: SnapshotName = 'debian-6.1';
 export const SNAPSHOT_FORMAT = 'kmodlab-moduleset/1';
@@ -142,7 +144,7 @@ export function readSnapshotFile(file: string): ModuleSet {
 
 const cache = new Map<string, ModuleSet>();
 
-/** A shipped snapshot by name ('debian-6.1', 'debian-6.12') or a snapshot file path. Cached. */
+/** A shipped snapshot by name ('debian-6.1', 'debian-6.12', 'debian-6.1-dbg', 'debian-6.12-dbg') or a snapshot file path. Cached. */
 export function loadSnapshot(nameOrPath: string = DEFAULT_SNAPSHOT): ModuleSet {
   const hit = cache.get(nameOrPath);
   if (hit) return hit;
