@@ -29,7 +29,7 @@ export function bootPointOptions(cmd: Command, defaults: { machine: string; kern
     .option('--kernel <preset>', 'kernel preset, or a preset JSON file', defaults.kernel)
     .option('--seed <n>', 'seed', '1')
     .option('--modules <dir>', 'a real /lib/modules/<release> tree')
-    .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12)')
+    .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12, debian-6.1-dbg, debian-6.12-dbg) or a snapshot file')
     .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
     .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)');
 }

@@ -266,7 +266,7 @@ export function register(program: Command): void {
     .option('--compare', 'qemu: also run the plan on the matching sim preset (qemu-tcg profile) and print both side by side')
     .option('--seed <n>', 'sim: random seed (default 1)')
     .option('--test-modules <build>', 'sim: test_module/test_kmod built out-of-tree (default: unsigned, taint OE) or in-tree')
-    .option('--snapshot <name>', 'sim: module-set snapshot (debian-6.1, debian-6.1-dbg, debian-6.12) or a snapshot file (default the profile\'s)')
+    .option('--snapshot <name>', 'sim: module-set snapshot (debian-6.1, debian-6.12, debian-6.1-dbg, debian-6.12-dbg) or a snapshot file (default the profile\'s)')
     .option('--kmod-version <n>', "sim: userspace kmod version (default the profile's; ≤ 19 skips like kmod.sh)")
     .option('--kmod-sh <era>', "which kmod.sh: v4.13, v5.7 or v5.8 (default: the sim preset's own; v5.8 on real targets)")
     .option('--ktap', 'KTAP version 1 output instead of kmod.sh lines')

@@ -176,7 +176,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'first seed', '1')
     .option('--seeds <k>', 'seeds per point (median and spread are reported)', '1')
     .option('--modules <dir>', 'a real /lib/modules/<release> tree instead of the profile\'s snapshot')
-    .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12)')
+    .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12, debian-6.1-dbg, debian-6.12-dbg) or a snapshot file')
     .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
     .option('--module-area <size>', 'module area size (bytes or K/M/G; default 1008M)')
     .option('--policy <file>', 'a same-name policy plug-in (.js/.ts) replacing the duplicate handling')
