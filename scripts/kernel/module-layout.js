@@ -4,7 +4,7 @@
 // initsize say, the section addresses in /sys/module/NAME/sections and the module's lines in
 // /proc/vmallocinfo. The simulator's layout (src/kernel/memory.ts) is checked against these.
 //
-//   node scripts/kernel/module-layout.js NAME [--cpus N] [--json FILE] MODULE…
+//   node scripts/kernel/module-layout.js NAME [--cpus N] [--json FILE] [--probe execmem] MODULE…
 //
 // MODULE is a module name of the kernel's own tree (CACHE/kernels/NAME/root/lib/modules/REL,
 // from Debian's image package); its modules.dep dependencies are loaded first. The .ko files go
@@ -13,7 +13,10 @@
 // records every size asked for (tracefs, mounted by this script): the first call of a load is
 // the core area, the second the init area — also for a module whose init then fails (kvm_intel
 // without VMX), because layout_and_allocate runs before the init. initsize reads 0 once the init
-// area is freed, so the kprobe is the init figure. Needs `npm run build` (reads dist/) and root
+// area is freed, so the kprobe is the init figure. From v6.4 a load allocates each module_memory
+// type separately (text, data, rodata, ro_after_init, init_text, init_data, init_rodata: the
+// non-empty ones, in that order), and from 6.10 through execmem_alloc(type, size): `--probe
+// execmem` puts the kprobe there (size is its second argument). Needs `npm run build` (reads dist/) and root
 // for nothing but QEMU. Exit 0 when every module was measured, 1 otherwise, 2 bad input, 3 guest.
 import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
@@ -33,17 +36,20 @@ function bad(msg) {
 }
 
 const args = process.argv.slice(2);
-const opts = { cpus: 2, json: '' };
+const opts = { cpus: 2, json: '', probe: 'module_alloc' };
 const wanted = [];
 let name = '';
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--cpus') opts.cpus = Number(args[++i]);
   else if (a === '--json') opts.json = args[++i] ?? bad('--json: needs a file');
+  else if (a === '--probe') opts.probe = args[++i] === 'execmem' ? 'execmem_alloc' : bad('--probe: want execmem');
   else if (!name) name = a;
   else wanted.push(a);
 }
-if (!name || wanted.length === 0) bad('usage: module-layout.js NAME [--cpus N] [--json FILE] MODULE…');
+if (!name || wanted.length === 0) bad('usage: module-layout.js NAME [--cpus N] [--json FILE] [--probe execmem] MODULE…');
+/** the kprobe event: module_alloc(size) before 6.10, execmem_alloc(type, size) after */
+const probeDef = opts.probe === 'module_alloc' ? 'p:kml/module_alloc module_alloc size=%di:u64' : 'p:kml/module_alloc execmem_alloc size=%si:u64';
 if (!Number.isInteger(opts.cpus) || opts.cpus < 1) bad(`--cpus ${opts.cpus}: want an integer >= 1`);
 
 const prepared = readPrepared(name);
@@ -95,11 +101,11 @@ try {
   try {
     const tr = '/sys/kernel/tracing';
     const setup = await sh(
-      `mount -t tracefs nodev ${tr} && echo 'p:kml/module_alloc module_alloc size=%di:u64' > ${tr}/kprobe_events && echo 1 > ${tr}/events/kml/module_alloc/enable && echo 1 > ${tr}/tracing_on`,
+      `mount -t tracefs nodev ${tr} && echo '${probeDef}' > ${tr}/kprobe_events && echo 1 > ${tr}/events/kml/module_alloc/enable && echo 1 > ${tr}/tracing_on`,
     );
-    if (!setup.ok) throw new Error(`kprobe on module_alloc: ${setup.err.trim()}`);
+    if (!setup.ok) throw new Error(`kprobe ${probeDef}: ${setup.err.trim()}`);
     process.stdout.write(`# ${prepared.name} (${prepared.release}, ${prepared.version}), ${guest.cpus} vCPUs (${guest.accel}); booted in ${(guest.bootMs / 1000).toFixed(1)} s\n`);
-    process.stdout.write(`# kprobe: p:kml/module_alloc module_alloc size=%di:u64\n`);
+    process.stdout.write(`# kprobe: ${probeDef}\n`);
     for (const p of order) {
       const mod = modName(p);
       const file = `/lib/kml-layout/${basename(p)}`;
@@ -107,7 +113,7 @@ try {
       await sh(`echo > ${tr}/trace`);
       const ins = await sh(`insmod ${file}`, 600_000);
       const trace = await sh(`cat ${tr}/trace`);
-      const allocs = [...trace.out.matchAll(/module_alloc: \(module_alloc\+0x0\/0x\w+\) size=(\d+)/g)].map((m) => Number(m[1]));
+      const allocs = [...trace.out.matchAll(/module_alloc: \((?:module_alloc|execmem_alloc)\+0x0\/0x\w+\) size=(\d+)/g)].map((m) => Number(m[1]));
       const sys = await sh(`cat /sys/module/${mod}/coresize /sys/module/${mod}/initsize 2>/dev/null`);
       const [coresize, initsize] = sys.ok ? sys.out.trim().split('\n').map(Number) : [null, null];
       const secs = await sh(`cd /sys/module/${mod}/sections 2>/dev/null && for f in .* *; do [ -f "$f" ] && echo "$f $(cat "$f")"; done`);

@@ -89,3 +89,11 @@ test('the kernel allocates what the layout says: xfs loaded on v6.1-stable holds
   const line = sys.kernel.procModules(true).split('\n').find((l) => l.startsWith('xfs '))!;
   assert.equal(Number(line.split(' ')[1]), want.core, '/proc/modules size column');
 });
+
+test('v6.4+ layout (one allocation per module_memory type): Debian 6.12 coresize, from the .ko', () => {
+  const trixie = JSON.parse(readFileSync(dataPath('calibration', 'module-layout-debian-trixie.json'), 'utf8')) as { release: string; modules: Measured[] };
+  assert.match(trixie.release, /^6\.12\./);
+  const measured = trixie.modules.filter((m) => m.coresize !== null);
+  assert.ok(measured.length >= 7 && measured.some((m) => m.module === 'xfs') && measured.some((m) => m.module === 'kvm'));
+  for (const m of measured) assert.equal(moduleLayout(m.elf.sections, 'module-memory').coreSize, m.coresize, m.module);
+});
