@@ -12,7 +12,8 @@ const cases: { args: string[]; lines?: number; codes: number[] }[] = [
   // the whole suite fails 0012 (exit 1) if it ran on to the end: 141 says it stopped at the pipe
   { args: ['selftest'], codes: [EXIT_BROKEN_PIPE] },
   { args: ['selftest', '--ktap'], codes: [EXIT_BROKEN_PIPE] },
-  { args: ['selftest', '-h'], codes: [EXIT_BROKEN_PIPE] },
+  // kmod.sh's usage (exit 1, as kmod.sh -h) is 3 KB: it may be in the pipe before head closes it
+  { args: ['selftest', '-h'], codes: [1, EXIT_BROKEN_PIPE] },
   { args: ['selftest', '--keep-going', '--kernel', 'v4.9'], lines: 3, codes: [EXIT_BROKEN_PIPE] },
   // a large report: the pipe is closed before the one big write ends
   { args: ['storm', '--format', 'json', '--inline', '--no-progress', '--cpus', '8,64', '--kernel', 'v6.1-stable,v6.4'], codes: [0, EXIT_BROKEN_PIPE] },
