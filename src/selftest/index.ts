@@ -5,3 +5,4 @@ export * from './tests.js';
 export * from './runner.js';
 export * from './output.js';
 export * from './target.js';
+export * from './stop.js';

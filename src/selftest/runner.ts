@@ -58,6 +58,28 @@ export interface RunOutcome {
   steps: StepOutcome[];
   /** the first line kmod.sh printed about the failure */
   failure: string | null;
+  /** the run did not end by itself: a deadline, a signal or a dead target stopped it */
+  interrupted?: Interruption;
+}
+
+/**
+ * Why a run was stopped from outside (not by a test's own failure): `--timeout` (KTAP `# TIMEOUT`)
+ * or a signal or a target that went away (`# ERROR <reason>`), with the process's exit code.
+ */
+export interface Interruption {
+  directive: 'TIMEOUT' | 'ERROR';
+  /** one line, e.g. "interrupted by SIGINT", "--timeout 40 s" */
+  reason: string;
+  /** 124 (timeout), 130 (SIGINT), 143 (SIGTERM), or the target's failure code */
+  exitCode: number;
+}
+
+/** what an abort without a reason of its own means (a plain AbortController.abort()) */
+const DEFAULT_INTERRUPTION: Interruption = { directive: 'ERROR', reason: 'interrupted', exitCode: 130 };
+
+function isInterruption(v: unknown): v is Interruption {
+  const i = v as Partial<Interruption> | null;
+  return !!i && (i.directive === 'TIMEOUT' || i.directive === 'ERROR') && typeof i.reason === 'string' && typeof i.exitCode === 'number';
 }
 
 export interface TestOutcome {
@@ -65,6 +87,10 @@ export interface TestOutcome {
   name: string;
   status: 'pass' | 'fail' | 'not-run';
   runs: RunOutcome[];
+  /** the count of runs kmod.sh planned for this test (`-c NNNN K`'s K, the test's default count) */
+  planned?: number;
+  /** set when the test was stopped from outside while it ran (status is then 'fail') */
+  interrupted?: Interruption;
 }
 
 export interface SelftestResult {
@@ -77,6 +103,8 @@ export interface SelftestResult {
   tests: TestOutcome[];
   /** runs that started */
   iterations: number;
+  /** the whole run was stopped from outside (deadline, signal, dead target), or null */
+  interrupted: Interruption | null;
 }
 
 /** Receives what the script prints, and the structure around it. */
@@ -86,12 +114,13 @@ export interface SelftestReporter {
   clear?(): void;
   /** the tests this invocation is going to run, in order (not called for -l/-h/usage/-w) */
   plan?(tests: readonly KmodTest[]): void;
-  testStart?(test: KmodTest): void;
+  /** a test begins; `count` is the number of runs kmod.sh plans for it */
+  testStart?(test: KmodTest, count: number): void;
   runStart?(test: KmodTest, run: number): void;
   runEnd?(test: KmodTest, run: RunOutcome): void;
   testEnd?(test: KmodTest, outcome: TestOutcome): void;
-  /** a planned test that never ran (an earlier failure ended the script) */
-  notRun?(test: KmodTest): void;
+  /** a planned test that never ran (an earlier failure ended the script, or `interrupted` did) */
+  notRun?(test: KmodTest, interrupted?: Interruption): void;
   skip?(reason: readonly string[]): void;
   finish?(result: SelftestResult): void;
 }
@@ -109,14 +138,73 @@ export interface SelftestOptions {
   keepGoing?: boolean;
   /** kmodlab extension: stop `-w` after this many rounds (default: until a failure) */
   watchRounds?: number;
-  /** abort between steps (Ctrl-C): exit 130 after the trap ran */
+  /**
+   * stop the run (a signal, a deadline): the step in flight is abandoned at once, the open test
+   * and run are reported as interrupted, the trap runs; the abort's reason may be an Interruption
+   * (its directive, reason and exit code), else it counts as "interrupted", exit 130
+   */
   signal?: AbortSignal;
+  /** an error a target call threw that ends the run as an interruption (a dead guest), or null
+   *  to let it propagate as it is; the run is reported and closed first, then the error is rethrown */
+  interruption?: (err: unknown) => Interruption | null;
 }
 
-/** `exit N` somewhere in the script (set -e included) */
+/** `exit N` somewhere in the script (set -e included), or the run stopped from outside */
 class ShellExit {
-  constructor(readonly code: number) {}
+  constructor(
+    readonly code: number,
+    readonly interrupted?: Interruption,
+  ) {}
 }
+
+/** the interruption an abort signal carries */
+function abortInterruption(signal: AbortSignal): Interruption {
+  return isInterruption(signal.reason) ? signal.reason : DEFAULT_INTERRUPTION;
+}
+
+/**
+ * The target seen through an abort signal: every call that is still pending when the signal
+ * fires rejects at once with the interruption, so a step that takes minutes on a real kernel (a
+ * trigger of 0009, a modprobe) does not hold a Ctrl-C or a deadline back. The call itself goes
+ * on in the target; its late answer is dropped.
+ */
+function abortable(target: Target, signal: AbortSignal | undefined): Target {
+  if (!signal) return target;
+  const race = <T>(p: Promise<T>): Promise<T> => {
+    if (signal.aborted) {
+      p.catch(() => {});
+      return Promise.reject(new ShellExit(abortInterruption(signal).exitCode, abortInterruption(signal)));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(new ShellExit(abortInterruption(signal).exitCode, abortInterruption(signal)));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  };
+  return new Proxy(target, {
+    get(obj, prop, recv) {
+      const v: unknown = Reflect.get(obj, prop, recv);
+      if (typeof v !== 'function' || prop === 'close') return v;
+      return (...args: unknown[]) => {
+        const r: unknown = (v as (...a: unknown[]) => unknown).apply(obj, args);
+        return r instanceof Promise ? race(r) : r;
+      };
+    },
+  });
+}
+
+/** one turn of the event loop: lets a signal handler or a deadline timer run between runs on a
+ *  target whose calls never wait for I/O (the simulator) */
+const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** the environment after allow_user_defaults */
 export interface KmodShDefaults {
@@ -268,6 +356,8 @@ export async function runSelftest(opts: SelftestOptions): Promise<SelftestResult
 
 class KmodSh {
   private readonly t: Target;
+  /** the target itself, for the EXIT trap, which runs after an abort too */
+  private readonly raw: Target;
   private readonly r: SelftestReporter;
   private readonly era: KmodShEra;
   private readonly tests: KmodTest[];
@@ -281,7 +371,8 @@ class KmodSh {
   private planned: KmodTest[] = [];
 
   constructor(private readonly opts: SelftestOptions) {
-    this.t = opts.target;
+    this.raw = opts.target;
+    this.t = abortable(opts.target, opts.signal);
     this.r = opts.reporter;
     this.era = opts.era ?? NEWEST_KMOD_SH;
     this.tests = testsForEra(this.era);
@@ -298,13 +389,24 @@ class KmodSh {
     if (this.cur !== null && this.cur.failure === null) this.cur.failure = first;
   }
   private checkAbort(): void {
-    if (this.opts.signal?.aborted) throw new ShellExit(130);
+    const s = this.opts.signal;
+    if (s?.aborted) throw new ShellExit(abortInterruption(s).exitCode, abortInterruption(s));
+  }
+
+  /** the interruption an error means: a stop from outside, or a target failure the caller
+   *  classifies as one; null for kmod.sh's own exits and for anything else */
+  private interruptionOf(e: unknown): Interruption | null {
+    if (e instanceof ShellExit) return e.interrupted ?? null;
+    return this.opts.interruption?.(e) ?? null;
   }
 
   async main(): Promise<SelftestResult> {
     let code = 0;
     let skipped = false;
     let skipReason: string[] = [];
+    let interrupted: Interruption | null = null;
+    /** a target failure that ended the run: rethrown once the run is reported */
+    let rethrow: { error: unknown } | null = null;
     try {
       const why = await this.test_reqs();
       if (why !== null) {
@@ -325,20 +427,26 @@ class KmodSh {
       await this.parse_args();
       if (this.keptGoingAfterFailure) code = 1;
     } catch (e) {
-      if (!(e instanceof ShellExit)) throw e;
-      code = e.code;
+      interrupted = this.interruptionOf(e);
+      if (!(e instanceof ShellExit)) {
+        if (interrupted === null) throw e;
+        rethrow = { error: e };
+      }
+      code = interrupted?.exitCode ?? (e as ShellExit).code;
     }
     if (skipped) {
       for (const l of skipReason) this.err(l);
       this.r.skip?.(skipReason);
     }
-    if (this.trapArmed) await this.test_finish();
+    // the trap runs on a signal too (bash runs EXIT traps then), never on a dead target
+    if (this.trapArmed && rethrow === null) await this.test_finish();
     const tests = this.planned.map(
       (t) => this.outcomes.get(t.id) ?? { id: t.id, name: `kmod_test_${t.id}`, status: 'not-run' as const, runs: [] },
     );
-    for (const t of this.planned) if (!this.outcomes.has(t.id)) this.r.notRun?.(t);
-    const result: SelftestResult = { exitCode: code, skipped, skipReason, tests, iterations: this.iterations };
+    for (const t of this.planned) if (!this.outcomes.has(t.id)) this.r.notRun?.(t, interrupted ?? undefined);
+    const result: SelftestResult = { exitCode: code, skipped, skipReason, tests, iterations: this.iterations, interrupted };
     this.r.finish?.(result);
+    if (rethrow !== null) throw rethrow.error;
     return result;
   }
 
@@ -369,7 +477,7 @@ class KmodSh {
   }
 
   private async test_finish(): Promise<void> {
-    await this.t.writeModprobePath(this.MODPROBE);
+    await this.raw.writeModprobePath(this.MODPROBE);
     this.out('Test completed');
   }
 
@@ -412,6 +520,7 @@ class KmodSh {
   private async watch_case(id: string | null): Promise<void> {
     const rounds = this.opts.watchRounds ?? Infinity;
     for (let i = 0; i < rounds; i++) {
+      await eventLoopTurn();
       this.checkAbort();
       if (id !== null) {
         await this.watch_log(i, `kmod_test_${id}`, true);
@@ -425,11 +534,15 @@ class KmodSh {
   }
 
   private async test_case(test: KmodTest, count: number): Promise<void> {
-    const outcome: TestOutcome = { id: test.id, name: `kmod_test_${test.id}`, status: 'pass', runs: [] };
+    // a stop that arrives between two tests leaves the next one not run, not begun
+    await eventLoopTurn();
+    this.checkAbort();
+    const outcome: TestOutcome = { id: test.id, name: `kmod_test_${test.id}`, status: 'pass', runs: [], planned: count };
     this.outcomes.set(test.id, outcome);
-    this.r.testStart?.(test);
+    this.r.testStart?.(test, count);
     try {
       for (let i = 0; i < count; i++) {
+        if (i > 0) await eventLoopTurn();
         this.checkAbort();
         const run: RunOutcome = { run: i, ok: true, steps: [], failure: null };
         this.cur = run;
@@ -442,6 +555,11 @@ class KmodSh {
         } catch (e) {
           run.ok = false;
           outcome.status = 'fail';
+          const stop = this.interruptionOf(e);
+          if (stop !== null) {
+            run.interrupted = stop;
+            outcome.interrupted = stop;
+          }
           this.r.runEnd?.(test, run);
           throw e;
         } finally {
@@ -450,8 +568,14 @@ class KmodSh {
         this.r.runEnd?.(test, run);
       }
     } catch (e) {
+      // stopped between two runs: the test is cut short all the same
+      const stop = this.interruptionOf(e);
+      if (stop !== null && outcome.interrupted === undefined) {
+        outcome.status = 'fail';
+        outcome.interrupted = stop;
+      }
       this.r.testEnd?.(test, outcome);
-      if (e instanceof ShellExit && e.code !== 130 && this.opts.keepGoing) {
+      if (e instanceof ShellExit && e.interrupted === undefined && this.opts.keepGoing) {
         // what the EXIT trap would have done before the next test
         if (this.trapArmed) await this.t.writeModprobePath(this.MODPROBE);
         this.keptGoingAfterFailure = true;

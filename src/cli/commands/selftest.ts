@@ -23,7 +23,7 @@ import { errorLine, EXIT_USAGE, InputError } from '../../errors.js';
 import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { resolvePreset } from '../../kernel/presets.js';
 import { loadSnapshot } from '../../userspace/depmod/snapshot.js';
-import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
+import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, runStop, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
 import { SysfsTarget } from '../../targets/sysfs.js';
 import type { Target } from '../../selftest/target.js';
@@ -145,7 +145,7 @@ export async function runSelftestCli(
   // output paths are checked before the suite runs: a bad one must not cost the results
   if (o.dmesg !== undefined) checkOutputFile('--dmesg', o.dmesg);
   if (o.target.startsWith('qemu:') && o.target.length > 5) return runQemuCli(kmodShArgs, o, io);
-  for (const [name, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir], ['--compare', o.compare]] as const)
+  for (const [name, v] of [['--mem', o.mem], ['--accel', o.accel], ['--log-dir', o.logDir], ['--compare', o.compare]] as const)
     if (v !== undefined) throw new InputError(`${name}: only for --target qemu:NAME (got --target ${o.target})`);
   if (o.ktap && isWatch) throw new InputError('--ktap: not with -w (watch runs until a failure)');
   const simOnly: [string, string | undefined][] = [
@@ -168,6 +168,7 @@ export async function runSelftestCli(
   // the module set is read (and a bad name refused) before the suite starts
   if (o.snapshot !== undefined) loadSnapshot(o.snapshot);
   const watchRounds = o.watchRounds === undefined ? undefined : intOption('--watch-rounds', o.watchRounds, 1);
+  const timeoutS = o.timeout === undefined ? undefined : intOption('--timeout', o.timeout, 1);
   let testModules: TestModuleBuild | undefined;
   if (o.testModules !== undefined) {
     if (o.testModules !== 'in-tree' && o.testModules !== 'out-of-tree') throw new InputError(`--test-modules ${o.testModules}: want in-tree or out-of-tree`);
@@ -202,14 +203,9 @@ export async function runSelftestCli(
   const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
   const text = pending ? captureSelftestText() : null;
   const reporter = text ? teeReporter(shown, ...text.reporters) : shown;
-  const ac = new AbortController();
-  const onSignal = (): void => ac.abort();
-  // the simulator needs nothing restored: let Ctrl-C kill it; real targets stop between steps
-  const hook = t !== 'sim';
-  if (hook) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  // SIGINT, SIGTERM and --timeout stop the run with every open KTAP level closed (and the
+  // modprobe path restored on a real target)
+  const stop = runStop(timeoutS !== undefined ? { timeoutS } : {});
   try {
     const r = await runSelftest({
       target,
@@ -219,9 +215,9 @@ export async function runSelftestCli(
       reporter,
       keepGoing: o.keepGoing ?? false,
       ...(watchRounds !== undefined ? { watchRounds } : {}),
-      signal: ac.signal,
+      signal: stop.signal,
     });
-    if (pending) {
+    if (pending && r.interrupted === null) {
       const release = simRelease(resolvePreset(o.kernel ?? 'newest').name);
       pending.write('ktap.txt', text!.ktap());
       pending.write('kmod.sh.txt', text!.kmodSh());
@@ -243,10 +239,7 @@ export async function runSelftestCli(
   } finally {
     pending?.discard();
     await target.close();
-    if (hook) {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    }
+    stop.dispose();
   }
 }
 
@@ -260,7 +253,7 @@ export function register(program: Command): void {
     .option('--machine <profile>', 'sim: machine profile (default qemu-tcg, the calibration guest)')
     .option('--cpus <n>', "CPU count (sim: default the profile's; qemu: virtual CPUs, default 2)")
     .option('--mem <MiB>', 'qemu: guest memory (default 2048)')
-    .option('--timeout <s>', 'qemu: deadline of the whole session in seconds (default none; exit 124 when hit)')
+    .option('--timeout <s>', 'deadline of the whole run in seconds (default none; exit 124 when hit, open KTAP tests end # TIMEOUT)')
     .option('--accel <a>', 'qemu: tcg (default), kvm, or auto (KVM only if a probe boot works)')
     .option('--log-dir <dir>', 'qemu: keep console.log, dmesg.log, qemu.log, session.json and results.json here')
     .option('--compare', 'qemu: also run the plan on the matching sim preset (qemu-tcg profile) and print both side by side')

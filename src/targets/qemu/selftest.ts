@@ -21,6 +21,7 @@ import {
   NEWEST_KMOD_SH,
   runSelftest,
   type KmodShEra,
+  type Interruption,
   type KmodTest,
   type RunOutcome,
   type SelftestReporter,
@@ -99,9 +100,9 @@ export class TimingReporter implements SelftestReporter {
   plan(tests: readonly KmodTest[]): void {
     this.inner.plan?.(tests);
   }
-  testStart(test: KmodTest): void {
+  testStart(test: KmodTest, count: number): void {
     this.started = this.clock();
-    this.inner.testStart?.(test);
+    this.inner.testStart?.(test, count);
   }
   runStart(test: KmodTest, run: number): void {
     this.inner.runStart?.(test, run);
@@ -113,8 +114,8 @@ export class TimingReporter implements SelftestReporter {
     this.seconds.set(test.id, (this.clock() - this.started) / 1000);
     this.inner.testEnd?.(test, outcome);
   }
-  notRun(test: KmodTest): void {
-    this.inner.notRun?.(test);
+  notRun(test: KmodTest, interrupted?: Interruption): void {
+    this.inner.notRun?.(test, interrupted);
   }
   skip(reason: readonly string[]): void {
     this.inner.skip?.(reason);
