@@ -11,7 +11,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
 test('--help lists every command', () => {
   const r = run('--help');
   assert.equal(r.status, 0);
-  for (const c of ['selftest', 'storm', 'stats', 'trace', 'explore', 'kernels', 'machines', 'kernel']) {
+  for (const c of ['selftest', 'storm', 'stats', 'trace', 'explore', 'kernels', 'machines', 'kernel', 'kselftest']) {
     assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'), c);
   }
 });

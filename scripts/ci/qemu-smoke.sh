@@ -12,6 +12,9 @@
 #   4. kmodlab storm --parallel 1,2,4 of kml_slow and kml_fail via finit_module --compare: the
 #      v6.2 same-name check's answers (1×0 + (N−1)×EEXIST; 1×ENODEV + (N−1)×EBUSY), and the
 #      sim agrees
+#   5. kmodlab kselftest install --target qemu:debian-6.1, then the kernel's run_kselftest.sh -c
+#      kmod with KSELFTEST_KMOD_SH_ARGS="-s 0001": 'ok 1 selftests: kmod: kmod.sh' (skipped
+#      with the reason when linux-source's tools cannot be had)
 # debian-5.10 and debian-sid (each with its own suite's kmod in the guest):
 #   1. prepare — if the suite's packages cannot be fetched: "SKIP debian-X: <reason>" and the
 #      next kernel; any other prepare failure (a build that broke) fails the smoke
@@ -25,7 +28,7 @@ cd "$(dirname "$0")/../.."
 K="node bin/kmodlab.js"
 LOGS=${KMODLAB_SMOKE_LOGS:-$(mktemp -d /tmp/kmodlab-smoke.XXXXXX)}
 OTHERS=${KMODLAB_SMOKE_KERNELS-debian-5.10 debian-sid}
-mkdir -p "$LOGS"
+mkdir -p "$LOGS" && LOGS=$(cd "$LOGS" && pwd)
 SECONDS=0
 fail() { echo "FAIL: $*"; echo "logs: $LOGS"; exit "${2:-1}"; }
 
@@ -63,6 +66,25 @@ for want in '| kml_slow | finit | 1 | 0 ×1 |' '| kml_slow | finit | 4 | EEXIST 
   grep -qF "$want" "$LOGS/storm.out" || fail "storm: expected a row '$want' (see $LOGS/storm.out)"
 done
 grep -q 'no differences' "$LOGS/storm.out" || fail "storm: sim v6.1-stable disagrees (see $LOGS/storm.out)"
+
+# the kselftest collection on the real kernel, run by the kernel's own run_kselftest.sh
+if ksft=$(bash scripts/ci/kselftest-tools.sh 2>"$LOGS/kselftest-tools.err"); then
+  KT=$LOGS/kselftest
+  mkdir -p "$KT" && cp "$ksft/selftests/run_kselftest.sh" "$KT/" && cp -r "$ksft/selftests/kselftest" "$KT/"
+  $K kselftest install "$KT" --target qemu:debian-6.1 2>"$LOGS/kselftest-install.err" || fail "kselftest install: exit $? (see $LOGS/kselftest-install.err)"
+  grep -qx 'timeout=2700' "$KT/kmod/settings" || fail "kselftest install: settings is not timeout=2700"
+  # runner.sh opens /dev/stdout by name and appends to it: the output goes to a file opened for appending
+  : >"$LOGS/kselftest.out"
+  t0=$SECONDS
+  (cd "$KT" && KSELFTEST_KMOD_SH_ARGS="-s 0001" timeout --kill-after=10 300 ./run_kselftest.sh -c kmod >>"$LOGS/kselftest.out" 2>&1)
+  rc=$?
+  echo "  kselftest: exit $rc ($((SECONDS - t0)) s)"
+  [ $rc -eq 0 ] || fail "run_kselftest.sh -c kmod: exit $rc (see $LOGS/kselftest.out)"
+  grep -qx 'ok 1 selftests: kmod: kmod.sh' "$LOGS/kselftest.out" || fail "run_kselftest.sh -c kmod: no 'ok 1 selftests: kmod: kmod.sh' (see $LOGS/kselftest.out)"
+  grep -qx '# ok 1 kmod_test_0001' "$LOGS/kselftest.out" || fail "run_kselftest.sh -c kmod: kmodlab's KTAP has no 'ok 1 kmod_test_0001' (see $LOGS/kselftest.out)"
+else
+  echo "  kselftest: SKIP ($(tail -n1 "$LOGS/kselftest-tools.err"))"
+fi
 
 for k in $OTHERS; do
   echo "== qemu smoke: $k ($(date -u +%H:%M:%S))"

@@ -294,6 +294,15 @@ st(['--target', 'sysfs', '--snapshot', 'debian-6.1'], /^kmodlab: --snapshot: onl
 st(['--target', 'sysfs', '--kmod-version', '30'], /^kmodlab: --kmod-version: only for --target sim \(got --target sysfs\)$/);
 st(['--target', 'qemu:debian-6.1', '--kmod-version', '30'], /^kmodlab: --kmod-version: only for --target sim \(got --target qemu:debian-6\.1\)$/);
 
+st(['--timeout', '0'], /^kmodlab: --timeout 0: want an integer >= 1$/);
+
+// --- kselftest install (nothing is written for a bad input)
+const ks = (args: string[], line: RegExp): void => row(['kselftest', 'install', ...args], line);
+ks(['nodir'], /^kmodlab: nodir: no such directory /);
+ks(['afile'], /^kmodlab: afile: not a directory$/);
+ks(['adir', '--target', 'qemu:nope'], /^kmodlab: kernel "nope": unknown \(known: debian-6\.1, /);
+ks(['adir', '--timeout', 'x'], /^kmodlab: --timeout x: want an integer >= 5$/);
+
 // --- kernel (the real-kernel commands refuse an unknown name before any download or boot)
 for (const sub of ['prepare', 'boot']) row(['kernel', sub, 'nope'], /^kmodlab: kernel "nope": unknown \(known: debian-6\.1, /);
 row(['kernel', 'storm', 'nope', '--parallel', '1'], /^kmodlab: kernel "nope": unknown/);

@@ -13,6 +13,7 @@ import { register as registerTrace } from './trace.js';
 import { register as registerStats } from './stats.js';
 import { register as registerExplore } from './explore.js';
 import { register as registerBaseline } from './baseline.js';
+import { register as registerKselftest } from './kselftest.js';
 
 interface PendingCommand {
   name: string;
@@ -32,6 +33,7 @@ export function registerCommands(program: Command): void {
   registerStats(program);
   registerExplore(program);
   registerBaseline(program);
+  registerKselftest(program);
   for (const c of PENDING) {
     program
       .command(c.name)
