@@ -7,6 +7,7 @@
  * `kmodlab: <message>`. The exit codes are kselftest's where it has one (0 pass, 1 fail, 4 skip),
  * the shell's for a timeout (124) and an interrupt (130), and kmodlab's own for the rest.
  */
+import { constants as osConstants } from 'node:os';
 
 /** Passed (kselftest KSFT_PASS). */
 export const EXIT_PASS = 0;
@@ -33,7 +34,8 @@ export const EXIT_BROKEN_PIPE = 141;
 
 /** The exit status for a stop by a signal: 128 + its number, as shells report it. */
 export function signalExitCode(sig: NodeJS.Signals): number {
-  return sig === 'SIGHUP' ? EXIT_HANGUP : sig === 'SIGTERM' ? EXIT_TERMINATED : sig === 'SIGQUIT' ? 131 : EXIT_INTERRUPTED;
+  const n = (osConstants.signals as Partial<Record<NodeJS.Signals, number>>)[sig];
+  return sig === 'SIGINT' || n === undefined ? EXIT_INTERRUPTED : 128 + n;
 }
 
 /** Bad input from the user (a file, an option value, a preset): exit code 2 unless given. */

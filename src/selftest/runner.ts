@@ -72,6 +72,8 @@ export interface Interruption {
   reason: string;
   /** 124 (timeout), 130 (SIGINT), 143 (SIGTERM), or the target's failure code */
   exitCode: number;
+  /** the signal, when one stopped the run */
+  signal?: NodeJS.Signals;
 }
 
 /** what an abort without a reason of its own means (a plain AbortController.abort()) */

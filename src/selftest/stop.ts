@@ -23,7 +23,7 @@ export function runStop(opts: { timeoutS?: number; signals?: readonly NodeJS.Sig
   const signals = opts.signals ?? ['SIGINT', 'SIGTERM'];
   const handlers = signals.map((sig) => {
     const h = (): void => {
-      const i: Interruption = { directive: 'ERROR', reason: `interrupted by ${sig}`, exitCode: signalExitCode(sig) };
+      const i: Interruption = { directive: 'ERROR', reason: `interrupted by ${sig}`, exitCode: signalExitCode(sig), signal: sig };
       if (!ac.signal.aborted) ac.abort(i);
     };
     process.on(sig, h);

@@ -6,6 +6,12 @@
  * the host listens on before QEMU starts (QEMU connects as a client, so no frame can be sent
  * before someone listens). `panic=1` with `-no-reboot` turns a panic into a QEMU exit.
  *
+ * QEMU runs in a process group of its own: a signal meant for kmodlab's group (Ctrl-C on the
+ * terminal, kselftest's timeout(1) signalling the whole group) must not kill the guest under
+ * kmodlab, which then could neither read dmesg nor tell a kill from a crash. kmodlab takes the
+ * signal, shuts the guest down and keeps its logs (session.ts, selftest.ts); a process 'exit'
+ * hook kills a QEMU that is still running when kmodlab exits any other way.
+ *
  * Acceleration: TCG by default. With accel "auto", KVM is used only when a probe boot under KVM
  * reaches the agent within a short deadline; the verdict is cached per QEMU and host kernel,
  * because /dev/kvm can exist on machines where KVM does not run a guest.
@@ -16,7 +22,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { release as hostRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { InputError } from '../../errors.js';
+import { InputError, signalExitCode } from '../../errors.js';
 import { cacheDir } from './kernels.js';
 import type { PreparedKernel } from './prepare.js';
 import { GuestSession, GuestSessionError } from './session.js';
@@ -80,21 +86,48 @@ async function bootOnce(prepared: PreparedKernel, accel: 'tcg' | 'kvm', opts: Bo
     '-chardev', `socket,id=agent,path=${sock}`, '-serial', 'chardev:agent',
   ];
   const t0 = Date.now();
-  const proc: ChildProcess = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const stderr: Buffer[] = [];
   proc.stderr!.on('data', (b: Buffer) => stderr.push(b));
   let exited = false;
+  let exitSignal: NodeJS.Signals | null = null;
+  // the guest must not outlive kmodlab (it is not in kmodlab's process group any more)
+  const onExit = (): void => {
+    if (!exited) proc.kill('SIGKILL');
+  };
+  process.on('exit', onExit);
+  // a command that does not handle SIGINT/SIGTERM itself (kernel boot, storm) ends as Node's
+  // default would, but not before the guest is gone: a signal skips 'exit' hooks
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (process.listenerCount(sig) > 1) return; // the command's own handler shuts the guest down
+    onExit();
+    process.exit(signalExitCode(sig));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, onSignal);
+  const unhook = (): void => {
+    process.removeListener('exit', onExit);
+    for (const sig of signals) process.removeListener(sig, onSignal);
+  };
   const exitedP = new Promise<void>((resolve) =>
-    proc.on('exit', () => {
+    proc.on('exit', (_code, signal) => {
       exited = true;
+      exitSignal = signal;
+      unhook();
       resolve();
     }),
   );
   proc.on('error', () => {
     exited = true;
+    unhook();
   });
+  /** we kill QEMU ourselves only with SIGKILL: that one is ours, not "from outside" */
+  let killedByUs = false;
   const kill = () => {
-    if (!exited) proc.kill('SIGKILL');
+    if (!exited) {
+      killedByUs = true;
+      proc.kill('SIGKILL');
+    }
   };
   const cleanup = () => {
     server.close();
@@ -113,7 +146,7 @@ async function bootOnce(prepared: PreparedKernel, accel: 'tcg' | 'kvm', opts: Bo
       kill,
     },
   );
-  void exitedP.then(() => session.vmExited());
+  void exitedP.then(() => session.vmExited(killedByUs ? null : exitSignal));
   try {
     await session.ready();
   } catch (e) {

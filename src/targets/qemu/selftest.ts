@@ -20,6 +20,7 @@ import {
   KtapReporter,
   NEWEST_KMOD_SH,
   runSelftest,
+  runStop,
   type KmodShEra,
   type Interruption,
   type KmodTest,
@@ -170,25 +171,47 @@ export interface QemuSelftestRun {
   cpus: number;
 }
 
+/** after a signal or our own deadline: how long the guest gets to answer, give dmesg and power off */
+const SHUTDOWN_GRACE_MS = 45_000;
+/** the session's hard deadline is this much after --timeout: ours fires first and closes cleanly */
+const HARD_DEADLINE_GRACE_S = 60;
+
+/** a dead guest, a session past its hard deadline, a panic: the run ends, reported as interrupted */
+function sessionInterruption(e: unknown): Interruption | null {
+  if (!(e instanceof GuestSessionError)) return null;
+  const o = e.outcome;
+  return { directive: o.state === 'timeout' ? 'TIMEOUT' : 'ERROR', reason: `${o.state}: ${o.detail}`, exitCode: exitCodeFor(o, false), ...(o.signal ? { signal: o.signal } : {}) };
+}
+
 /** Boot, run kmod.sh, keep the logs, classify. */
 export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo): Promise<QemuSelftestRun> {
   const name = parseQemuTargetName(o.spec);
   const open = o.open ?? ((s: string, opts: QemuTargetOptions) => QemuTarget.open(s, opts));
   const t0 = Date.now();
+  // SIGINT, SIGTERM and --timeout stop kmod.sh between (or in the middle of) steps; the guest is
+  // then shut down by us, with its logs, instead of dying under us
+  const stop = runStop(o.timeoutS ? { timeoutS: o.timeoutS } : {});
   let target: Awaited<ReturnType<typeof open>>;
   try {
-    target = await open(o.spec, o);
+    target = await open(o.spec, { ...o, ...(o.timeoutS ? { timeoutS: o.timeoutS + HARD_DEADLINE_GRACE_S } : {}) });
   } catch (e) {
+    stop.dispose();
     if (!(e instanceof GuestSessionError)) throw e;
     io.stderr(`kmodlab: qemu:${name}: ${e.outcome.state}: ${e.outcome.detail}\n`);
     return { exitCode: exitCodeFor(e.outcome, false), report: null, result: null, kernelLog: '', cpus: o.cpus ?? 2 };
   }
   const out = o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr);
   const rep = new TimingReporter(o.wrapReporter ? o.wrapReporter(out) : out);
-  const ac = new AbortController();
-  const onSignal = (): void => ac.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const session = target instanceof QemuTarget ? target.guest.session : null;
+  let backstop: NodeJS.Timeout | null = null;
+  const onStop = (): void => {
+    const why = stop.signal.reason as Interruption | undefined;
+    if (why?.signal) session?.interrupt(why.signal);
+    // a guest that does not answer in time is killed: a stop must not hang
+    backstop = setTimeout(() => (target instanceof QemuTarget ? target.guest.kill() : undefined), SHUTDOWN_GRACE_MS);
+  };
+  if (stop.signal.aborted) onStop();
+  else stop.signal.addEventListener('abort', onStop, { once: true });
   let result: SelftestResult | null = null;
   let failure: GuestSessionError | null = null;
   let kernelLog = '';
@@ -201,7 +224,8 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
       reporter: rep,
       keepGoing: o.keepGoing ?? false,
       ...(o.watchRounds !== undefined ? { watchRounds: o.watchRounds } : {}),
-      signal: ac.signal,
+      signal: stop.signal,
+      interruption: sessionInterruption,
     });
     if (o.dmesg !== undefined || o.keepKernelLog) kernelLog = await target.kernelLog();
     if (o.dmesg !== undefined) writeText(o.dmesg, kernelLog);
@@ -209,11 +233,14 @@ export async function runQemuSelftest(o: QemuSelftestOptions, io: QemuSelftestIo
     if (!(e instanceof GuestSessionError)) throw e;
     failure = e;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     await target.close();
+    if (backstop) clearTimeout(backstop);
+    stop.signal.removeEventListener('abort', onStop);
+    stop.dispose();
   }
-  const outcome = failure ? failure.outcome : target.outcome();
+  let outcome = failure ? failure.outcome : target.outcome();
+  // our own deadline: the guest was shut down cleanly, but the run is a timeout
+  if (!failure && result?.interrupted?.directive === 'TIMEOUT' && outcome.state !== 'kernel-panic') outcome = { state: 'timeout', detail: result.interrupted.reason };
   // a guest that died before dmesg could run: its console is the kernel log we have
   if (failure && o.dmesg !== undefined && target instanceof QemuTarget) writeText(o.dmesg, target.guest.session.consoleLog());
   const passed = result !== null && result.exitCode === 0;

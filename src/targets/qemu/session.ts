@@ -7,7 +7,9 @@
  * console stream (the kernel's ttyS0) is kept whole as the kernel log and watched for a panic.
  * Whatever goes wrong ends the session with a GuestSessionError carrying the classified outcome
  * (outcome.ts), and every later request fails with the same error: after a timeout or a panic
- * the guest's state is unknown, so nothing else is trusted.
+ * the guest's state is unknown, so nothing else is trusted. `interrupt(SIG)` records that kmodlab
+ * was told to stop: the session goes on (the owner still reads dmesg and powers the guest off),
+ * and however it then ends, it ended as "interrupted" — unless the console shows a panic.
  */
 import type { Duplex, Readable } from 'node:stream';
 import { encodeFrame, FrameDecoder } from './protocol.js';
@@ -57,6 +59,8 @@ export class GuestSession {
   private deadlineHit = false;
   private died = false;
   private poweringOff = false;
+  private interruptedBy: NodeJS.Signals | null = null;
+  private vmSignal: NodeJS.Signals | null = null;
   private failure: GuestSessionError | null = null;
   private helloWaiters: { resolve: (r: string) => void; reject: (e: Error) => void }[] = [];
   private sessionTimer: NodeJS.Timeout | null = null;
@@ -173,12 +177,31 @@ export class GuestSession {
 
   /** The outcome so far (final once the session ended). */
   outcome(): SessionOutcome {
-    if (this.failure) return this.failure.outcome;
-    return classifySession({ console: this.consoleLog(), booted: this.booted, deadlineHit: this.deadlineHit, diedUnexpectedly: this.died });
+    // a stop we were told to make: whatever the session's end looked like (powered off, killed
+    // after the grace period), that is how it ended — a panic on the console still says more
+    if (this.failure && this.interruptedBy === null) return this.failure.outcome;
+    return classifySession(this.facts());
   }
 
-  /** Tell the session the VM process is gone (the boot layer calls this). */
-  vmExited(): void {
+  private facts() {
+    return {
+      console: this.consoleLog(),
+      booted: this.booted,
+      deadlineHit: this.deadlineHit,
+      diedUnexpectedly: this.died,
+      ...(this.interruptedBy ? { interrupted: this.interruptedBy } : {}),
+      vmSignal: this.vmSignal,
+    };
+  }
+
+  /** kmodlab received SIG: the session is ending on purpose (see the DOC above) */
+  interrupt(sig: NodeJS.Signals): void {
+    if (this.interruptedBy === null) this.interruptedBy = sig;
+  }
+
+  /** Tell the session the VM process is gone (the boot layer calls this), and by which signal. */
+  vmExited(signal: NodeJS.Signals | null = null): void {
+    this.vmSignal = signal;
     this.onChannelGone();
   }
 
@@ -233,9 +256,7 @@ export class GuestSession {
 
   private fail(): void {
     if (this.failure) return;
-    this.failure = new GuestSessionError(
-      classifySession({ console: this.consoleLog(), booted: this.booted, deadlineHit: this.deadlineHit, diedUnexpectedly: this.died }),
-    );
+    this.failure = new GuestSessionError(classifySession(this.facts()));
     this.rejectAll();
     this.opts.kill?.();
   }

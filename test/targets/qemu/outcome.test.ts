@@ -21,12 +21,29 @@ test('classification table', () => {
     [{ console: 'ok\n', booted: true, deadlineHit: true, diedUnexpectedly: false }, 'timeout'],
     [{ console: PANIC, booted: true, deadlineHit: true, diedUnexpectedly: true }, 'kernel-panic'],
     [{ console: PANIC, booted: false, deadlineHit: false, diedUnexpectedly: true }, 'kernel-panic'],
-    [{ console: 'ok\n', booted: true, deadlineHit: false, diedUnexpectedly: true }, 'kernel-panic'],
+    // no panic message, no signal: the guest died, and that is not a panic (issue 13)
+    [{ console: 'ok\n', booted: true, deadlineHit: false, diedUnexpectedly: true }, 'guest-died'],
+    // kmodlab was told to stop: whatever the VM did after, it was interrupted; a panic still wins
+    [{ console: 'ok\n', booted: true, deadlineHit: false, diedUnexpectedly: true, interrupted: 'SIGTERM' }, 'interrupted'],
+    [{ console: 'ok\n', booted: true, deadlineHit: true, diedUnexpectedly: false, interrupted: 'SIGINT' }, 'interrupted'],
+    [{ console: 'SeaBIOS\n', booted: false, deadlineHit: false, diedUnexpectedly: false, interrupted: 'SIGINT' }, 'interrupted'],
+    [{ console: PANIC, booted: true, deadlineHit: false, diedUnexpectedly: true, interrupted: 'SIGTERM' }, 'kernel-panic'],
+    // QEMU itself killed by a signal from outside
+    [{ console: 'ok\n', booted: true, deadlineHit: false, diedUnexpectedly: true, vmSignal: 'SIGTERM' }, 'interrupted'],
     [{ console: 'SeaBIOS\n', booted: false, deadlineHit: true, diedUnexpectedly: false }, 'boot-failure'],
     [{ console: '', booted: false, deadlineHit: false, diedUnexpectedly: true }, 'boot-failure'],
   ];
   for (const [facts, state] of cases) assert.equal(classifySession(facts).state, state, JSON.stringify(facts));
   assert.match(classifySession(cases[2]![0]).detail, /VFS: Unable to mount root fs/);
+});
+
+test('interrupted exits 128 + the signal (130, 143); a guest that died is a failed run (1), never 5', () => {
+  assert.equal(exitCodeFor(classifySession({ console: '', booted: true, deadlineHit: false, diedUnexpectedly: false, interrupted: 'SIGTERM' }), true), 143);
+  assert.equal(exitCodeFor(classifySession({ console: '', booted: true, deadlineHit: false, diedUnexpectedly: false, interrupted: 'SIGINT' }), true), 130);
+  const killed = classifySession({ console: '', booted: true, deadlineHit: false, diedUnexpectedly: true, vmSignal: 'SIGTERM' });
+  assert.deepEqual(killed, { state: 'interrupted', detail: 'qemu was killed by SIGTERM from outside', signal: 'SIGTERM' });
+  assert.equal(exitCodeFor(killed, true), 143);
+  assert.equal(exitCodeFor({ state: 'guest-died', detail: '' }, true), EXIT_FAIL);
 });
 
 test('exit codes are distinct, and distinct from usage (2) and kselftest skip (4)', () => {

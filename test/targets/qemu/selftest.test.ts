@@ -35,7 +35,7 @@ test('tests ran and one failed → 1 (0012: "(OE)" vs "(OE)" with an out-of-tree
 const failures: [string, SessionOutcome, number][] = [
   ['a request ran past its deadline → 124', { state: 'timeout', detail: 'a request or the session ran past its deadline' }, 124],
   ['a kernel panic mid-test → 5', { state: 'kernel-panic', detail: 'Kernel panic - not syncing: Fatal exception' }, 5],
-  ['the guest died mid-test → 5', { state: 'kernel-panic', detail: 'the guest died without a panic message (reset or agent killed)' }, 5],
+  ['the guest died mid-test without a panic message → 1, not 5', { state: 'guest-died', detail: 'the guest died without a panic message (reset or agent killed)' }, 1],
 ];
 for (const [name, outcome, exit] of failures) {
   test(name, async () => {
@@ -77,4 +77,50 @@ test('compare: load addresses are compared as visible or not, never by value', a
   assert.equal(comparableValue("'0xffffffffc0334000' vs '0x0000000000000000'"), "'0x<address>' vs '0x0000000000000000'");
   assert.equal(comparableValue('-22'), '-22');
   assert.equal(comparableValue("'(OE)' vs '(OE)'"), "'(OE)' vs '(OE)'");
+});
+
+test('SIGTERM mid-run (kselftest timeout): KTAP closed, trap run, results.json keeps the finished tests, exit 143', async () => {
+  const g = fakeGuest();
+  const o = io();
+  const dir = mkdtempSync(join(tmpdir(), 'kmodlab-qst-'));
+  // 0005 passes in full, then the signal arrives while 0009's 150 runs go on
+  let sent = false;
+  const io2 = { ...o.io, stdout: (s: string) => {
+    o.out.push(s);
+    if (!sent && s.includes('# Running test: kmod_test_0009 - run #3')) {
+      sent = true;
+      setImmediate(() => process.emit('SIGTERM', 'SIGTERM'));
+    }
+  } };
+  const listeners = process.listenerCount('SIGTERM');
+  const run = await runQemuSelftest({ spec: 'qemu:debian-6.1', args: ['all'], ktap: true, keepGoing: true, open: g.open, logDir: dir }, io2);
+  assert.ok(sent);
+  assert.equal(run.exitCode, 143);
+  assert.ok(g.closed());
+  assert.equal(process.listenerCount('SIGTERM'), listeners, 'the handlers are gone');
+  const ktap = o.out.join('');
+  assert.match(ktap, /^ok 5 kmod_test_0005$/m);
+  assert.match(ktap, /^ {4}1\.\.150$/m);
+  assert.match(ktap, /^not ok 9 kmod_test_0009 # ERROR interrupted by SIGTERM$/m);
+  assert.match(ktap, /^ok 13 kmod_test_0013 # SKIP not run: interrupted by SIGTERM$/m);
+  assert.match(ktap, /^# Test completed$/m);
+  assert.match(ktap, /^# Totals: pass:8 fail:0 xfail:0 xpass:0 skip:4 error:1$/m);
+  const report = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { exitCode: number; tests: { id: string; status: string; runs: number }[] };
+  assert.equal(report.exitCode, 143);
+  assert.deepEqual(report.tests.slice(0, 8).map((t) => t.status), Array(8).fill('pass'));
+  assert.equal(report.tests[8]!.status, 'fail');
+  assert.ok(report.tests[8]!.runs >= 4 && report.tests[8]!.runs < 150);
+  assert.equal(report.tests[12]!.status, 'not-run');
+});
+
+test('a panic mid-run: the KTAP is closed with # ERROR kernel-panic, every level, exit 5', async () => {
+  const g = fakeGuest({ at: 40, outcome: { state: 'kernel-panic', detail: 'Kernel panic - not syncing: Fatal exception' } });
+  const o = io();
+  const run = await runQemuSelftest({ spec: 'qemu:debian-6.1', args: ['-t', '0005'], ktap: true, open: g.open }, o.io);
+  assert.equal(run.exitCode, 5);
+  const ktap = o.out.join('');
+  assert.match(ktap, /^ {4}not ok \d+ run \d+ # ERROR kernel-panic: Kernel panic - not syncing: Fatal exception$/m);
+  assert.match(ktap, /^ {4}ok \d+ run \d+ # SKIP not run: kernel-panic: Kernel panic - not syncing: Fatal exception$/m);
+  assert.match(ktap, /^not ok 1 kmod_test_0005 # ERROR kernel-panic: Kernel panic - not syncing: Fatal exception$/m);
+  assert.match(ktap, /^# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:1$/m);
 });

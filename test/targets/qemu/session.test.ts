@@ -97,12 +97,32 @@ test('the whole-session deadline → timeout even while requests are answered', 
   assert.match(e.message, /deadline/);
 });
 
-test('a guest that dies mid-request (no panic text) → kernel-panic state with the reason', async () => {
+test('a guest that dies mid-request (no panic text) → guest-died (not a panic) with the reason', async () => {
   const { s } = open({ dieOnOps: ['write'] });
   await s.ready();
-  const e = await rejectsWith(s.writeFile(KNOB, '4'), 'kernel-panic');
+  const e = await rejectsWith(s.writeFile(KNOB, '4'), 'guest-died');
   assert.match(e.outcome.detail, /died without a panic message/);
   s.dispose();
+});
+
+test('interrupt(SIGTERM), then the guest powered off or gone → interrupted with the signal; a panic still says panic', async () => {
+  const a = open();
+  await a.s.ready();
+  a.s.interrupt('SIGTERM');
+  await a.s.poweroff();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(a.s.outcome(), { state: 'interrupted', detail: 'kmodlab received SIGTERM and shut the guest down', signal: 'SIGTERM' });
+  a.s.dispose();
+  const b = open({ dieOnOps: ['write'] });
+  await b.s.ready();
+  b.s.interrupt('SIGINT');
+  await rejectsWith(b.s.writeFile(KNOB, '4'), 'interrupted');
+  b.s.dispose();
+  const c = open({ panicOnOps: ['exec'] });
+  await c.s.ready();
+  c.s.interrupt('SIGINT');
+  await rejectsWith(c.s.exec(['sh', '-c', 'echo c > /proc/sysrq-trigger']), 'kernel-panic');
+  c.s.dispose();
 });
 
 test('a panic on the console → kernel-panic with the panic line', async () => {
