@@ -43,7 +43,8 @@ if [ ! -e "$out/done" ]; then
     skip "$deb: the kselftest and kunit tools could not be extracted"
   fi
   touch "$tmp/done"
-  rm -rf "$out"
-  mv "$tmp" "$out"
+  # two callers at once (tests run in parallel): the first one's copy stays, the other is dropped
+  if [ -e "$out/done" ]; then rm -rf "$tmp"; else rm -rf "$out"; mv -T "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"; fi
+  [ -e "$out/done" ] || skip "$out: could not be put in place"
 fi
 echo "$out/tools/testing"
