@@ -217,6 +217,7 @@ export async function runSelftestCli(
       ...(watchRounds !== undefined ? { watchRounds } : {}),
       signal: stop.signal,
     });
+    if (r.interrupted !== null) io.stderr(`kmodlab: ${t}: stopped, ${r.interrupted.reason} (exit ${r.exitCode})\n`);
     if (pending && r.interrupted === null) {
       const release = simRelease(resolvePreset(o.kernel ?? 'newest').name);
       pending.write('ktap.txt', text!.ktap());
