@@ -35,7 +35,7 @@ import { parseModulesDep } from '../../userspace/depmod/dep.js';
 import { cacheDir, kernelDir, kernelSpec, type KernelSpec } from './kernels.js';
 
 /** Bump when the layout of a prepared kernel changes. */
-const PREPARE_FORMAT = 4;
+export const PREPARE_FORMAT = 4;
 
 /** The modules the storms load (plain and xz copies under /lib/kml), besides test_kmod itself. */
 export const STORM_MODULES = [...DUPSTORM_MODULES, 'test_module'] as const;
@@ -131,7 +131,7 @@ export function sh(script: string, env: Record<string, string>, cwd?: string): P
   return run('bash', ['-c', `set -euo pipefail\n${script}`], { cwd, env: { ...process.env, ...env } });
 }
 
-async function ensureHostTools(log: (s: string) => void): Promise<void> {
+export async function ensureHostTools(log: (s: string) => void): Promise<void> {
   const missing = HOST_TOOLS.filter((t) => !existsSync(t.cmd)).map((t) => t.pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0)
@@ -194,7 +194,7 @@ async function aptShow(cache: string, suite: string, pkg: string): Promise<AptPa
 }
 
 /** The guest userspace taken from the kernel's own suite (apt adds libc6 and what they link). */
-const GUEST_PACKAGES = ['kmod', 'libkmod2', 'libcap2-bin', 'liblzma5', 'libzstd1', 'zlib1g'];
+export const GUEST_PACKAGES = ['kmod', 'libkmod2', 'libcap2-bin', 'liblzma5', 'libzstd1', 'zlib1g'];
 
 /** Besides the compiler and linux-kbuild: what kbuild's make and shell commands use. */
 const TOOLCHAIN_PACKAGES = ['make', 'libc6-dev', 'binutils', 'coreutils', 'dash', 'bash', 'sed', 'grep', 'mawk', 'findutils', 'diffutils', 'gzip', 'xz-utils', 'tar'];
@@ -333,13 +333,13 @@ function treeReal(tree: string, p: string): string {
 }
 
 /** The suite's own dynamic loader and library path in an unpacked tree, to run its binaries here. */
-interface TreeRunner {
+export interface TreeRunner {
   tree: string;
   ldso: string;
   libPath: string;
 }
 
-function treeRunner(tree: string): TreeRunner {
+export function treeRunner(tree: string): TreeRunner {
   const ldso = treeReal(tree, '/lib64/ld-linux-x86-64.so.2');
   if (!existsSync(ldso)) throw new Error(`no dynamic loader in ${tree}`);
   const libPath = ['/usr/lib/x86_64-linux-gnu', '/usr/lib'].map((d) => join(tree, d)).join(':');
@@ -347,7 +347,7 @@ function treeRunner(tree: string): TreeRunner {
 }
 
 /** Run a binary of the tree under the tree's loader; argv0 names the tool (kmod's multi-call). */
-async function runInTree(t: TreeRunner, bin: string, argv0: string, args: string[]): Promise<RunResult> {
+export async function runInTree(t: TreeRunner, bin: string, argv0: string, args: string[]): Promise<RunResult> {
   // ld.so passes the path it was given as argv[0]: a link named like the tool in a private dir
   const links = join(t.tree, '.kml-bin');
   await mkdir(links, { recursive: true });
@@ -396,13 +396,13 @@ async function copyDlopenLib(t: TreeRunner, soname: string, stage: string): Prom
   return false;
 }
 
-async function dpkgVersion(pkg: string): Promise<string> {
+export async function dpkgVersion(pkg: string): Promise<string> {
   const r = await run('dpkg-query', ['-W', '-f', '${Version}', pkg], { allowFail: true });
   return r.code === 0 ? r.stdout.trim() : 'none';
 }
 
 /** Hash the guest's sources; host-side helpers (*.js, e.g. kmod-sh.js) never enter the guest. */
-async function hashDir(dir: string, h: ReturnType<typeof createHash>): Promise<void> {
+export async function hashDir(dir: string, h: ReturnType<typeof createHash>): Promise<void> {
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) await hashDir(p, h);
@@ -562,6 +562,36 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
     });
     for (const m of ['test_kmod', 'test_module', 'kml_slow', 'kml_fail']) await copyFile(join(inRoot, `${m}.ko`), join(build, `${m}.ko`));
   }
+  return assembleGuest({ name, dir, root, release, build, guest, kmodVersion, packages, stamp, inputStamp, t0, log, image, spec });
+}
+
+/** What steps 6 and 7 start from: the kernel's modules under root, the test modules in build. */
+export interface GuestInputs {
+  name: string;
+  dir: string;
+  /** holds lib/modules/RELEASE (with modules.dep) and boot/vmlinuz-RELEASE */
+  root: string;
+  release: string;
+  /** holds test_kmod.ko, test_module.ko, kml_slow.ko, kml_fail.ko */
+  build: string;
+  /** the guest userspace */
+  guest: TreeRunner;
+  kmodVersion: number;
+  packages: Record<string, string>;
+  stamp: string;
+  inputStamp: string;
+  t0: number;
+  log: (line: string) => void;
+  image: { version: string };
+  spec: Pick<KernelSpec, 'suite' | 'simPreset' | 'compressedModules'>;
+  /** what a kernel prepared from a build tree adds to prepared.json */
+  extra?: object;
+}
+
+/** Steps 6 and 7, shared with --from-build (from-build.ts): agent, initramfs, prepared.json. */
+export async function assembleGuest(g: GuestInputs): Promise<PreparedKernel> {
+  const { name, dir, root, release, build, guest, kmodVersion, packages, stamp, inputStamp, t0, log, image, spec } = g;
+  const scripts = join(repoRoot(), 'scripts', 'kernel');
   log('building the guest agent and storm helper (static)');
   await run('gcc', ['-O2', '-Wall', '-static', '-o', join(build, 'kml-agent'), join(scripts, 'kml-agent.c')]);
   await run('gcc', ['-O2', '-Wall', '-static', '-pthread', '-o', join(build, 'kml-storm'), join(scripts, 'kml-storm.c')]);
@@ -672,6 +702,7 @@ export async function prepareKernel(name: string, opts: PrepareOptions = {}): Pr
     packages,
     stamp,
     inputStamp,
+    ...g.extra,
   };
   await writeFile(join(dir, 'prepared.json'), JSON.stringify(prepared, null, 2) + '\n');
   const size = (await stat(initramfs)).size;
