@@ -251,6 +251,7 @@ const ALIASES: Record<string, string> = {
   'v6.1.0': 'v6.1',
   'v6.1.y-stable': 'v6.1-stable',
   'v6.1.176': 'v6.1-stable',
+  'v5.10.223': 'v5.10-stable',
   'v6.3': 'v6.2',
   'v6.6': 'v6.5',
   'v6.10': 'v6.5',
@@ -258,6 +259,11 @@ const ALIASES: Record<string, string> = {
   'v6.12': 'v6.11',
   'v7.2': 'v7.1',
 };
+
+/** The alias table (a full stable version such as v6.1.176 names the preset measured on it). */
+export function presetAliases(): Readonly<Record<string, string>> {
+  return ALIASES;
+}
 
 export function presetNames(): string[] {
   return PRESETS.map((p) => p.name);
