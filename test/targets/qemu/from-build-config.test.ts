@@ -1,0 +1,85 @@
+/**
+ * DOC: the --from-build .config check against real configurations: Debian's 6.1.0-50-amd64
+ * (/boot/config-6.1.0-50-amd64 of linux-image-6.1.0-50-amd64-unsigned 6.1.176-1, which has no
+ * CONFIG_TEST_KMOD / CONFIG_TEST_LKM) and the tree kmodlab's from-build calibration built
+ * (linux-source-6.1 6.1.176: x86_64_defconfig + kvm_guest.config + the selftest's fragment).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { checkKernelConfig, lackingLine, parseKernelConfig } from '../../../src/targets/qemu/from-build-config.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/kconfig/', import.meta.url));
+const config = (f: string) => gunzipSync(readFileSync(FIXTURES + f)).toString('utf8');
+const DEBIAN = config('debian-6.1.0-50-amd64.config.gz');
+const BUILT = config('x86_64_defconfig-kvm_guest-test_kmod-6.1.176.config.gz');
+
+test('parse: values, strings without quotes, "is not set" as n', () => {
+  const c = parseKernelConfig(DEBIAN);
+  assert.equal(c.get('CONFIG_MODULES'), 'y');
+  assert.equal(c.get('CONFIG_XFS_FS'), 'm');
+  assert.equal(c.get('CONFIG_TEST_KMOD'), 'n');
+  assert.equal(c.get('CONFIG_CC_VERSION_TEXT'), 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0');
+  assert.equal(c.get('CONFIG_NO_SUCH_OPTION'), undefined);
+});
+
+test("Debian 6.1's config boots the guest but lacks TEST_KMOD and TEST_LKM: both built out of tree", () => {
+  const r = checkKernelConfig(parseKernelConfig(DEBIAN));
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.lacking, ['CONFIG_TEST_KMOD', 'CONFIG_TEST_LKM']);
+  assert.equal(r.testKmod, 'out-of-tree');
+  assert.equal(r.testModule, 'out-of-tree');
+  // Debian 6.1 ships plain modules and cannot decompress in the kernel (kernels.ts)
+  assert.equal(r.moduleCompression, null);
+  assert.equal(r.inKernelDecompress, false);
+  assert.equal(
+    lackingLine(r),
+    "the selftest's config fragment wants CONFIG_TEST_KMOD=m (test_kmod built out of tree from lib/test_kmod.c), CONFIG_TEST_LKM=m (test_module built out of tree from lib/test_module.c); this build lacks them",
+  );
+});
+
+test('the built tree has the whole fragment as modules: the tree builds test_kmod and test_module', () => {
+  const r = checkKernelConfig(parseKernelConfig(BUILT));
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.lacking, []);
+  assert.equal(r.testKmod, 'tree');
+  assert.equal(r.testModule, 'tree');
+  assert.equal(lackingLine(r), null);
+});
+
+/** the real config with one line changed */
+function edited(text: string, option: string, line: string): string {
+  const re = new RegExp(`^(# )?${option}[= ].*$`, 'm');
+  assert.match(text, re, option);
+  return text.replace(re, line);
+}
+
+test('a missing requirement is named with what needs it; several go on one line', () => {
+  const noUnload = checkKernelConfig(parseKernelConfig(edited(BUILT, 'CONFIG_MODULE_UNLOAD', '# CONFIG_MODULE_UNLOAD is not set')));
+  assert.deepEqual(noUnload.errors, ['CONFIG_MODULE_UNLOAD is not set, want =y (kmod.sh and the storms remove modules (rmmod))']);
+  let two = edited(DEBIAN, 'CONFIG_XFS_FS', 'CONFIG_XFS_FS=y');
+  two = edited(two, 'CONFIG_DEVTMPFS', '# CONFIG_DEVTMPFS is not set');
+  const r = checkKernelConfig(parseKernelConfig(two));
+  assert.deepEqual(r.errors.map((e) => /^CONFIG_\w+/.exec(e)![0]), ['CONFIG_DEVTMPFS', 'CONFIG_XFS_FS']);
+  assert.match(r.errors[1]!, /^CONFIG_XFS_FS=y, want =m \(/);
+  // an option absent from the file altogether (MODULES=n hides its sub-options) counts as unset
+  const noModules = checkKernelConfig(parseKernelConfig(BUILT.replace(/^CONFIG_MODULE_UNLOAD=y$/m, '')));
+  assert.match(noModules.errors[0]!, /^CONFIG_MODULE_UNLOAD is not set/);
+});
+
+test('built-in test_kmod or test_module, and forced signatures, are refused', () => {
+  const builtIn = checkKernelConfig(parseKernelConfig(edited(BUILT, 'CONFIG_TEST_KMOD', 'CONFIG_TEST_KMOD=y')));
+  assert.deepEqual(builtIn.errors, ['CONFIG_TEST_KMOD=y, want =m or unset (built in, the selftest cannot load or remove it)']);
+  const forced = checkKernelConfig(parseKernelConfig(edited(DEBIAN, 'CONFIG_MODULE_SIG_FORCE', 'CONFIG_MODULE_SIG_FORCE=y')));
+  assert.deepEqual(forced.errors, ['CONFIG_MODULE_SIG_FORCE=y, want it unset (the out-of-tree test modules are unsigned)']);
+});
+
+test('module compression and in-kernel decompression are read off the config', () => {
+  let xz = edited(BUILT, 'CONFIG_MODULE_COMPRESS_NONE', '# CONFIG_MODULE_COMPRESS_NONE is not set');
+  xz = `${xz}CONFIG_MODULE_COMPRESS_XZ=y\nCONFIG_MODULE_DECOMPRESS=y\n`;
+  const r = checkKernelConfig(parseKernelConfig(xz));
+  assert.equal(r.moduleCompression, 'xz');
+  assert.equal(r.inKernelDecompress, true);
+});
