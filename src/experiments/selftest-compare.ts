@@ -10,7 +10,7 @@
  * (targets/qemu/selftest.ts) returns the real run; this compares; the CLI prints.
  */
 import { NEWEST_KMOD_SH, runSelftest, type KmodShEra, type SelftestReporter } from '../selftest/index.js';
-import { kernelSpec } from '../targets/qemu/kernels.js';
+import { resolveKernelSpec } from '../targets/qemu/user-kernels.js';
 import { testRecords, TimingReporter, type QemuSelftestIo, type QemuSelftestRun, type SelftestReport } from '../targets/qemu/selftest.js';
 import { createSimTarget } from '../targets/sim.js';
 import { compareTables, type Comparison, type OutcomeTable } from './compare.js';
@@ -90,7 +90,7 @@ export async function runSimSelftest(o: {
 }
 
 export interface SelftestCompareOptions {
-  /** the qemu kernel name ("debian-6.1"): its simPreset is the model */
+  /** the qemu kernel name ("debian-6.1", or one prepared --from-build): its simPreset is the model */
   name: string;
   /** kmod.sh's own arguments, as the real run had them */
   args: string[];
@@ -121,7 +121,7 @@ export async function compareWithSim(run: QemuSelftestRun, o: SelftestCompareOpt
   // an interrupted run (Ctrl-C, exit 130) ran only part of its plan: nothing to set beside it
   if (result?.exitCode === 130) return { kind: 'skipped', reason: 'the run was interrupted' };
   if (report === null || report.outcome.state !== 'ran' || result === null || result.skipped) return { kind: 'none' };
-  const preset = o.preset ?? kernelSpec(o.name).simPreset;
+  const preset = o.preset ?? resolveKernelSpec(o.name).simPreset;
   const cpus = run.cpus;
   const sim = await runSimSelftest({ preset, cpus, args: o.args, env: o.env, era: o.era ?? NEWEST_KMOD_SH, keepGoing: o.keepGoing ?? false });
   const cmp = compareSelftest(report, sim, { limiterTimeouts: limiterTimeouts(run.kernelLog) });

@@ -129,9 +129,9 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
 
   // a real guest
   const q = await import('../../targets/qemu/index.js');
-  const name = q.parseQemuTargetName(target);
+  const name = q.parseQemuTargetName(target, o.cache);
   if (o.accel !== undefined && !['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
-  const model = o.compare ? q.kernelSpec(name).sim : null;
+  const model = o.compare ? q.resolveKernelSpec(name, o.cache).sim : null;
   // the module set and kmod are the sim model's: without --compare nothing is simulated
   if (!o.compare)
     for (const [flag, v] of [['--snapshot', o.snapshot], ['--modules', o.modules], ['--kmod-version', o.kmodVersion]] as const)

@@ -2,7 +2,9 @@
  * DOC: `kmodlab kernel` — real kernels for the qemu target.
  *
  *   kernel prepare NAME…   download, build and assemble (cached; --refresh to redo)
- *   kernel list            the kernels known and which are prepared
+ *   kernel prepare --from-build DIR [--name NAME] [--userspace SUITE] [--preset P]
+ *                          [--image FILE --modules DIR]   the kernel you built (from-build.ts)
+ *   kernel list            the kernels known and which are prepared, then the from-build ones
  *   kernel boot NAME       boot, check the agent, test_kmod and a few knobs, power off
  *   kernel storm NAME --parallel LIST   real duplicate-load storms in the guest: an alias of
  *                          `storm --target qemu:NAME --parallel` (the same plan, runDupStorm and
@@ -20,12 +22,25 @@ import { runDupStorm } from '../../experiments/dupstorm/run.js';
 import { type Accel } from '../../targets/qemu/boot.js';
 import { cacheDir, KERNELS, kernelSpec } from '../../targets/qemu/kernels.js';
 import { exitCodeFor } from '../../targets/qemu/outcome.js';
+import { prepareFromBuild } from '../../targets/qemu/from-build.js';
 import { prepareKernel, readPrepared } from '../../targets/qemu/prepare.js';
 import { GuestSessionError } from '../../targets/qemu/session.js';
 import { guestDupStormTarget } from '../../targets/qemu/storm.js';
 import { QemuTarget } from '../../targets/qemu/target.js';
+import { fromBuildKernel, fromBuildKernels } from '../../targets/qemu/user-kernels.js';
 import { intOption } from '../options.js';
 import { logRow } from './dupstorm.js';
+
+interface PrepareOpts {
+  cache?: string;
+  refresh?: boolean;
+  fromBuild?: string;
+  name?: string;
+  userspace?: string;
+  preset?: string;
+  image?: string;
+  modules?: string;
+}
 
 interface VmOpts {
   cache?: string;
@@ -80,12 +95,33 @@ export function registerKernelCommand(program: Command): void {
 
   kernel
     .command('prepare')
-    .description('download a Debian kernel, build test_kmod and the test modules, assemble an initramfs')
-    .argument('<names...>', `kernels: ${KERNELS.map((k) => k.name).join(', ')}`)
+    .description('download a Debian kernel (or take your build tree), build test_kmod and the test modules, assemble an initramfs')
+    .argument('[names...]', `kernels: ${KERNELS.map((k) => k.name).join(', ')}`)
     .option('--cache <dir>', 'cache directory (default $KMODLAB_CACHE or ~/.cache/kmodlab)')
     .option('--refresh', 're-read the apt lists and rebuild everything')
-    .action(async (names: string[], o: { cache?: string; refresh?: boolean }) => {
-      for (const n of names) kernelSpec(n);
+    .option('--from-build <dir>', 'a kernel build tree (after make and make modules) instead of a Debian kernel')
+    .option('--name <name>', "--from-build: the prepared kernel's name (default: the tree's kernel release)")
+    .option('--userspace <suite>', "--from-build: the Debian suite of the guest's kmod and libc (default: the host's)")
+    .option('--preset <preset>', "--from-build: the sim preset that models it (default: by the tree's version)")
+    .option('--image <file>', '--from-build: the kernel image (default DIR/arch/x86/boot/bzImage)')
+    .option('--modules <dir>', '--from-build: an installed module tree (lib/modules/RELEASE) instead of make modules_install')
+    .action(async (names: string[], o: PrepareOpts) => {
+      if (o.fromBuild !== undefined) {
+        if (names.length > 0) throw new InputError(`kernel prepare: ${names[0]}: give kernel names or --from-build DIR, not both`);
+        const p = await prepareFromBuild({
+          dir: o.fromBuild, name: o.name, userspace: o.userspace, preset: o.preset, image: o.image, modules: o.modules, cache: o.cache, refresh: o.refresh,
+        });
+        process.stdout.write(`${p.name}\t${p.release}\t${p.version}\t${p.dir}\n`);
+        return;
+      }
+      for (const [flag, v] of [['--name', o.name], ['--userspace', o.userspace], ['--preset', o.preset], ['--image', o.image], ['--modules', o.modules]] as const)
+        if (v !== undefined) throw new InputError(`${flag}: only with --from-build DIR`);
+      if (names.length === 0) throw new InputError(`kernel prepare: name a kernel (${KERNELS.map((k) => k.name).join(', ')}) or give --from-build DIR`);
+      for (const n of names) {
+        if (!KERNELS.some((k) => k.name === n) && fromBuildKernel(n, o.cache))
+          throw new InputError(`kernel "${n}": prepared from a build tree; prepare it again with --from-build DIR`);
+        kernelSpec(n);
+      }
       for (const n of names) {
         const p = await prepareKernel(n, { cache: o.cache, refresh: o.refresh });
         process.stdout.write(`${p.name}\t${p.release}\t${p.version}\t${p.dir}\n`);
@@ -94,13 +130,15 @@ export function registerKernelCommand(program: Command): void {
 
   kernel
     .command('list')
-    .description('known kernels and whether each is prepared')
+    .description('known kernels and whether each is prepared, then the kernels prepared from build trees')
     .option('--cache <dir>', 'cache directory')
     .action((o: { cache?: string }) => {
       for (const k of KERNELS) {
         const p = readPrepared(k.name, o.cache);
         process.stdout.write(`${k.name}\t${k.suite}\t${p ? `${p.release}\t${p.version}` : 'not prepared'}\n`);
       }
+      for (const p of fromBuildKernels(o.cache))
+        process.stdout.write(`${p.name}\tfrom-build\t${p.release}\t${p.version}\t${p.build.tree}\n`);
       process.stdout.write(`cache: ${cacheDir(o.cache)}\n`);
     });
 

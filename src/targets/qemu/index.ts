@@ -16,6 +16,7 @@ export { GuestSessionError } from './session.js';
 export { runGuestStorm, guestDupStormTarget, type GuestStormResult } from './storm.js';
 export { kernelSpec, KERNELS, type KernelSpec, type SimKernelModel } from './kernels.js';
 export { readPrepared, type PreparedKernel } from './prepare.js';
+export { resolveKernelSpec, fromBuildKernels, type FromBuildPrepared } from './user-kernels.js';
 
 /** Boot the prepared kernel named by SPEC ("qemu:debian-6.1" or "debian-6.1"). */
 export async function createQemuTarget(spec: string, opts: QemuTargetOptions = {}): Promise<QemuTarget> {

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from '../../selftest/target.js';
 import { bootGuest, type BootOptions, type Guest } from './boot.js';
-import { kernelSpec } from './kernels.js';
 import type { SessionOutcome } from './outcome.js';
 import { readPrepared, type PreparedKernel } from './prepare.js';
 import type { ExecResult } from './session.js';
+import { resolveKernelSpec } from './user-kernels.js';
 
 export const TEST_KMOD_DIR = '/sys/devices/virtual/misc/test_kmod0';
 
@@ -25,10 +25,13 @@ export interface QemuTargetOptions extends BootOptions {
   logDir?: string;
 }
 
-/** "qemu:debian-6.1" or "debian-6.1" → "debian-6.1" (throws InputError on anything else). */
-export function parseQemuTargetName(spec: string): string {
+/**
+ * "qemu:debian-6.1" or "debian-6.1" → "debian-6.1": a built-in kernel or one prepared with
+ * --from-build in the cache (throws InputError on anything else).
+ */
+export function parseQemuTargetName(spec: string, cache?: string): string {
   const name = spec.startsWith('qemu:') ? spec.slice(5) : spec;
-  kernelSpec(name);
+  resolveKernelSpec(name, cache);
   return name;
 }
 
@@ -56,7 +59,7 @@ export class QemuTarget implements Target {
 
   /** Boot the prepared kernel NAME (or "qemu:NAME"). */
   static async open(spec: string, opts: QemuTargetOptions = {}): Promise<QemuTarget> {
-    const name = parseQemuTargetName(spec);
+    const name = parseQemuTargetName(spec, opts.cache);
     const prepared = readPrepared(name, opts.cache);
     if (!prepared) throw new InputError(`--target qemu:${name}: kernel not prepared; run \`kmodlab kernel prepare ${name}\``);
     const guest = await bootGuest(prepared, opts);
