@@ -1,8 +1,8 @@
 /**
  * DOC: the --from-build .config check against real configurations: Debian's 6.1.0-50-amd64
  * (/boot/config-6.1.0-50-amd64 of linux-image-6.1.0-50-amd64-unsigned 6.1.176-1, which has no
- * CONFIG_TEST_KMOD / CONFIG_TEST_LKM) and the tree kmodlab's from-build calibration built
- * (linux-source-6.1 6.1.176: x86_64_defconfig + kvm_guest.config + the selftest's fragment).
+ * CONFIG_TEST_KMOD / CONFIG_TEST_LKM) and Kconfig's output for linux-source-6.1 6.1.176 with
+ * `make x86_64_defconfig kvm_guest.config` and the selftest's fragment as modules.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { checkKernelConfig, lackingLine, parseKernelConfig } from '../../../src/
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/kconfig/', import.meta.url));
 const config = (f: string) => gunzipSync(readFileSync(FIXTURES + f)).toString('utf8');
 const DEBIAN = config('debian-6.1.0-50-amd64.config.gz');
-const BUILT = config('x86_64_defconfig-kvm_guest-test_kmod-6.1.176.config.gz');
+const DEFCONFIG = config('x86_64_defconfig-kvm_guest-kmod_fragment-6.1.176.config.gz');
 
 test('parse: values, strings without quotes, "is not set" as n', () => {
   const c = parseKernelConfig(DEBIAN);
@@ -40,8 +40,8 @@ test("Debian 6.1's config boots the guest but lacks TEST_KMOD and TEST_LKM: both
   );
 });
 
-test('the built tree has the whole fragment as modules: the tree builds test_kmod and test_module', () => {
-  const r = checkKernelConfig(parseKernelConfig(BUILT));
+test('defconfig with the whole fragment as modules: the tree builds test_kmod and test_module', () => {
+  const r = checkKernelConfig(parseKernelConfig(DEFCONFIG));
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.lacking, []);
   assert.equal(r.testKmod, 'tree');
@@ -57,7 +57,7 @@ function edited(text: string, option: string, line: string): string {
 }
 
 test('a missing requirement is named with what needs it; several go on one line', () => {
-  const noUnload = checkKernelConfig(parseKernelConfig(edited(BUILT, 'CONFIG_MODULE_UNLOAD', '# CONFIG_MODULE_UNLOAD is not set')));
+  const noUnload = checkKernelConfig(parseKernelConfig(edited(DEFCONFIG, 'CONFIG_MODULE_UNLOAD', '# CONFIG_MODULE_UNLOAD is not set')));
   assert.deepEqual(noUnload.errors, ['CONFIG_MODULE_UNLOAD is not set, want =y (kmod.sh and the storms remove modules (rmmod))']);
   let two = edited(DEBIAN, 'CONFIG_XFS_FS', 'CONFIG_XFS_FS=y');
   two = edited(two, 'CONFIG_DEVTMPFS', '# CONFIG_DEVTMPFS is not set');
@@ -65,19 +65,19 @@ test('a missing requirement is named with what needs it; several go on one line'
   assert.deepEqual(r.errors.map((e) => /^CONFIG_\w+/.exec(e)![0]), ['CONFIG_DEVTMPFS', 'CONFIG_XFS_FS']);
   assert.match(r.errors[1]!, /^CONFIG_XFS_FS=y, want =m \(/);
   // an option absent from the file altogether (MODULES=n hides its sub-options) counts as unset
-  const noModules = checkKernelConfig(parseKernelConfig(BUILT.replace(/^CONFIG_MODULE_UNLOAD=y$/m, '')));
+  const noModules = checkKernelConfig(parseKernelConfig(DEFCONFIG.replace(/^CONFIG_MODULE_UNLOAD=y$/m, '')));
   assert.match(noModules.errors[0]!, /^CONFIG_MODULE_UNLOAD is not set/);
 });
 
 test('built-in test_kmod or test_module, and forced signatures, are refused', () => {
-  const builtIn = checkKernelConfig(parseKernelConfig(edited(BUILT, 'CONFIG_TEST_KMOD', 'CONFIG_TEST_KMOD=y')));
+  const builtIn = checkKernelConfig(parseKernelConfig(edited(DEFCONFIG, 'CONFIG_TEST_KMOD', 'CONFIG_TEST_KMOD=y')));
   assert.deepEqual(builtIn.errors, ['CONFIG_TEST_KMOD=y, want =m or unset (built in, the selftest cannot load or remove it)']);
   const forced = checkKernelConfig(parseKernelConfig(edited(DEBIAN, 'CONFIG_MODULE_SIG_FORCE', 'CONFIG_MODULE_SIG_FORCE=y')));
   assert.deepEqual(forced.errors, ['CONFIG_MODULE_SIG_FORCE=y, want it unset (the out-of-tree test modules are unsigned)']);
 });
 
 test('module compression and in-kernel decompression are read off the config', () => {
-  let xz = edited(BUILT, 'CONFIG_MODULE_COMPRESS_NONE', '# CONFIG_MODULE_COMPRESS_NONE is not set');
+  let xz = edited(DEFCONFIG, 'CONFIG_MODULE_COMPRESS_NONE', '# CONFIG_MODULE_COMPRESS_NONE is not set');
   xz = `${xz}CONFIG_MODULE_COMPRESS_XZ=y\nCONFIG_MODULE_DECOMPRESS=y\n`;
   const r = checkKernelConfig(parseKernelConfig(xz));
   assert.equal(r.moduleCompression, 'xz');

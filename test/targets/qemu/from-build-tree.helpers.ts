@@ -11,7 +11,7 @@ import path from 'node:path';
 
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/kconfig/', import.meta.url));
 export const kconfig = (f: string): string => gunzipSync(readFileSync(FIXTURES + f)).toString('utf8');
-export const BUILT_CONFIG = 'x86_64_defconfig-kvm_guest-test_kmod-6.1.176.config.gz';
+export const DEFCONFIG_CONFIG = 'x86_64_defconfig-kvm_guest-kmod_fragment-6.1.176.config.gz';
 export const DEBIAN_CONFIG = 'debian-6.1.0-50-amd64.config.gz';
 
 /** The first 16 KiB of a bzImage whose setup header names this kernel_version string. */
@@ -38,7 +38,7 @@ export interface TreeShape {
 export function makeTree(dir: string, s: TreeShape = {}): string {
   mkdirSync(path.join(dir, 'include', 'generated'), { recursive: true });
   writeFileSync(path.join(dir, 'Makefile'), s.makefile ?? '# SPDX-License-Identifier: GPL-2.0\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 176\nEXTRAVERSION =\nNAME = Curry Ramen\n');
-  const config = s.config === undefined ? kconfig(BUILT_CONFIG) : s.config;
+  const config = s.config === undefined ? kconfig(DEFCONFIG_CONFIG) : s.config;
   if (config !== null) writeFileSync(path.join(dir, '.config'), config);
   const uts = s.uts === undefined ? '6.1.176' : s.uts;
   if (uts !== null) writeFileSync(path.join(dir, 'include', 'generated', 'utsrelease.h'), `#define UTS_RELEASE "${uts}"\n`);
