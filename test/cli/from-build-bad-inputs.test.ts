@@ -43,7 +43,7 @@ const rows: [string[], RegExp][] = [
   [['--from-build', 'good', 'debian-6.1'], /^kmodlab: kernel prepare: debian-6\.1: give kernel names or --from-build DIR, not both$/],
   [['debian-6.1', '--name', 'x'], /^kmodlab: --name: only with --from-build DIR$/],
   [['debian-6.1', '--modules', 'empty'], /^kmodlab: --modules: only with --from-build DIR$/],
-  [[], /^kmodlab: kernel prepare: name a kernel \(debian-6\.1, .*\) or give --from-build DIR$/],
+  [[], /^kmodlab: missing required argument 'names'$/],
   [['no-such-kernel'], /^kmodlab: kernel "no-such-kernel": unknown \(known: debian-6\.1, /],
 ];
 

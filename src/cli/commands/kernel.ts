@@ -116,7 +116,8 @@ export function registerKernelCommand(program: Command): void {
       }
       for (const [flag, v] of [['--name', o.name], ['--userspace', o.userspace], ['--preset', o.preset], ['--image', o.image], ['--modules', o.modules]] as const)
         if (v !== undefined) throw new InputError(`${flag}: only with --from-build DIR`);
-      if (names.length === 0) throw new InputError(`kernel prepare: name a kernel (${KERNELS.map((k) => k.name).join(', ')}) or give --from-build DIR`);
+      // the same words as commander's own error when NAME… was required (without --from-build it is)
+      if (names.length === 0) throw new InputError("missing required argument 'names'");
       for (const n of names) {
         if (!KERNELS.some((k) => k.name === n) && fromBuildKernel(n, o.cache))
           throw new InputError(`kernel "${n}": prepared from a build tree; prepare it again with --from-build DIR`);
