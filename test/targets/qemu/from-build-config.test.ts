@@ -2,7 +2,9 @@
  * DOC: the --from-build .config check against real configurations: Debian's 6.1.0-50-amd64
  * (/boot/config-6.1.0-50-amd64 of linux-image-6.1.0-50-amd64-unsigned 6.1.176-1, which has no
  * CONFIG_TEST_KMOD / CONFIG_TEST_LKM) and Kconfig's output for linux-source-6.1 6.1.176 with
- * `make x86_64_defconfig kvm_guest.config` and the selftest's fragment as modules.
+ * `make x86_64_defconfig kvm_guest.config` and the selftest's fragment as modules; and the tree
+ * prepared and booted for data/calibration/from-build-6.1.176.md (`make ARCH=x86_64 tinyconfig`
+ * plus what the guest needs, TEST_LKM=m and XFS_FS=m, no TEST_KMOD, no networking).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { checkKernelConfig, lackingLine, parseKernelConfig } from '../../../src/
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/kconfig/', import.meta.url));
 const config = (f: string) => gunzipSync(readFileSync(FIXTURES + f)).toString('utf8');
 const DEBIAN = config('debian-6.1.0-50-amd64.config.gz');
+const TINY = config('tinyconfig-from-build-6.1.176.config.gz');
 const DEFCONFIG = config('x86_64_defconfig-kvm_guest-kmod_fragment-6.1.176.config.gz');
 
 test('parse: values, strings without quotes, "is not set" as n', () => {
@@ -47,6 +50,14 @@ test('defconfig with the whole fragment as modules: the tree builds test_kmod an
   assert.equal(r.testKmod, 'tree');
   assert.equal(r.testModule, 'tree');
   assert.equal(lackingLine(r), null);
+});
+
+test('the tiny tree: test_module from the tree, test_kmod out of tree, BTRFS_FS and TUN stated as lacking', () => {
+  const r = checkKernelConfig(parseKernelConfig(TINY));
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.lacking, ['CONFIG_TEST_KMOD', 'CONFIG_BTRFS_FS', 'CONFIG_TUN']);
+  assert.deepEqual([r.testKmod, r.testModule], ['out-of-tree', 'tree']);
+  assert.match(lackingLine(r)!, /CONFIG_BTRFS_FS=m \(not used by the tests kmodlab runs\), CONFIG_TUN=m \(not used by the tests kmodlab runs\); this build lacks them$/);
 });
 
 /** the real config with one line changed */
