@@ -27,9 +27,10 @@ const prepared = readPrepared('debian-6.1');
 const forced = !!process.env.KMODLAB_QEMU_TESTS;
 const tmp = mkdtempSync(path.join(tmpdir(), 'kmodlab-fbqemu-'));
 const NAME = 'fromtree-test-debian-6.1';
+const OWN = 'fromtree-test-own';
 after(() => {
   rmSync(tmp, { recursive: true, force: true });
-  rmSync(kernelDir(cacheDir(), NAME), { recursive: true, force: true });
+  for (const n of [NAME, OWN]) rmSync(kernelDir(cacheDir(), n), { recursive: true, force: true });
 });
 
 /** Debian's unpacked kernel as a build tree: DIR = usr/src/linux-headers-REL of a copy. */
@@ -85,7 +86,7 @@ test('Debian 6.1 laid out as a build tree: prepare --from-build, selftest 0001 a
 test('a tree you built ($KMODLAB_FROM_BUILD_TREE): bzImage, make modules_install, selftest 0001 and a storm', { timeout: 1_800_000 }, async (t) => {
   const tree = process.env.KMODLAB_FROM_BUILD_TREE;
   if (!tree) return t.skip('KMODLAB_FROM_BUILD_TREE not set (a kernel tree after make and make modules)');
-  const name = 'fromtree-test-own';
+  const name = OWN;
   const p = await runCli(['kernel', 'prepare', '--from-build', tree, '--name', name]);
   assert.equal(p.status, 0, p.stderr);
   const k = fromBuildKernel(name);
