@@ -86,6 +86,8 @@ export interface ConfigCheck {
   moduleCompression: 'xz' | 'gzip' | 'zstd' | null;
   /** CONFIG_MODULE_DECOMPRESS: the kernel decompresses (finit_module's compressed-file flag) */
   inKernelDecompress: boolean;
+  /** what works but not as a Debian kernel would (said on stderr, kept in the record) */
+  notes: string[];
 }
 
 function describeValue(v: string): string {
@@ -118,6 +120,9 @@ export function checkKernelConfig(cfg: KernelConfig): ConfigCheck {
     testModule: value(cfg, 'CONFIG_TEST_LKM') === 'm' ? 'tree' : 'out-of-tree',
     moduleCompression: compression,
     inKernelDecompress: value(cfg, 'CONFIG_MODULE_DECOMPRESS') === 'y',
+    // measured (data/calibration/from-build-6.1.176.md): without ACPI the kernel takes its CPUs
+    // from QEMU's MP table, which lists one, so --cpus N would run on one CPU
+    notes: value(cfg, 'CONFIG_ACPI') === 'y' ? [] : ["CONFIG_ACPI is not set: the guest will see one CPU whatever --cpus says (QEMU's MP table lists one)"],
   };
 }
 

@@ -130,6 +130,7 @@ export async function prepareFromBuild(o: FromBuildOptions): Promise<FromBuildPr
   log(`tree ${tree.dir}: Linux ${tree.kernelVersion}, release ${tree.release}; sim preset ${preset.preset} (${preset.reason}); guest userspace from ${suite}`);
   const lacking = lackingLine(check);
   if (lacking !== null) log(lacking);
+  for (const n of check.notes) log(n);
 
   await ensureHostTools(log);
   await aptUpdate(cache, suite, !!o.refresh, log);

@@ -47,6 +47,7 @@ test('defconfig with the whole fragment as modules: the tree builds test_kmod an
   const r = checkKernelConfig(parseKernelConfig(DEFCONFIG));
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.lacking, []);
+  assert.deepEqual(r.notes, []);
   assert.equal(r.testKmod, 'tree');
   assert.equal(r.testModule, 'tree');
   assert.equal(lackingLine(r), null);
@@ -57,6 +58,7 @@ test('the tiny tree: test_module from the tree, test_kmod out of tree, BTRFS_FS 
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.lacking, ['CONFIG_TEST_KMOD', 'CONFIG_BTRFS_FS', 'CONFIG_TUN']);
   assert.deepEqual([r.testKmod, r.testModule], ['out-of-tree', 'tree']);
+  assert.deepEqual(r.notes, ["CONFIG_ACPI is not set: the guest will see one CPU whatever --cpus says (QEMU's MP table lists one)"]);
   assert.match(lackingLine(r)!, /CONFIG_BTRFS_FS=m \(not used by the tests kmodlab runs\), CONFIG_TUN=m \(not used by the tests kmodlab runs\); this build lacks them$/);
 });
 
