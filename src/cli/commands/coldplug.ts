@@ -187,8 +187,8 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   const only = slice !== undefined ? (c: number, s: number) => slice.has(`${c}/${s}`) : undefined;
   const q = await import('../../targets/qemu/index.js');
   const cp = await import('../../targets/qemu/coldplug/index.js');
-  const name = q.parseQemuTargetName(o.target!);
-  const spec = q.kernelSpec(name);
+  const name = q.parseQemuTargetName(o.target!, o.cache);
+  const spec = q.resolveKernelSpec(name, o.cache);
   const logDir = resolve(o.logDir ?? join(process.cwd(), `kmodlab-coldplug-${name}`));
   const opts = {
     cpus, seeds, logDir,
@@ -204,7 +204,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   };
   await cp.checkColdplug(name, opts);
   mkdirSync(logDir, { recursive: true });
-  const spec0 = q.kernelSpec(name);
+  const spec0 = spec;
   const params: StormParams = { machine: cp.machineName(name, o.machineType, o.cpuModel), cpus, kernels: o.compare === true ? [name, spec0.sim.preset] : [name], seeds, command };
   // --out: a store like the simulator's; runs already in it are not booted again
   const stored = new Map<string, StormRunRecord>();

@@ -12,7 +12,8 @@ import { InputError } from '../../../errors.js';
 import { getPreset } from '../../../kernel/presets.js';
 import type { StormRunRecord } from '../../../results/record.js';
 import type { MachineProfile } from '../../../userspace/machines/schema.js';
-import { cacheDir, kernelSpec } from '../kernels.js';
+import { cacheDir } from '../kernels.js';
+import { resolveKernelSpec } from '../user-kernels.js';
 import { readPrepared } from '../prepare.js';
 import { moduleTree, prepareColdplug } from './prepare.js';
 import { captureProfile, capturedInitFailures, coldplugRecord, fact, parseDataPort, treeSizes } from './record.js';
@@ -79,7 +80,7 @@ export function machineName(name: string, machineType = DEFAULT_MACHINE_TYPE, cp
 
 /** The checks that need no boot: the kernel is prepared, the machine can take the vCPU counts. */
 export async function checkColdplug(name: string, o: Pick<ColdplugOptions, 'cpus' | 'cpuModel' | 'machineType' | 'cache'>): Promise<void> {
-  kernelSpec(name);
+  resolveKernelSpec(name, o.cache);
   await checkColdplugMachine(o.cpus, o.cpuModel ?? DEFAULT_CPU_MODEL, o.machineType ?? DEFAULT_MACHINE_TYPE);
   const prepared = readPrepared(name, o.cache);
   if (prepared === null) throw new InputError(`qemu:${name}: not prepared; run \`kmodlab kernel prepare ${name}\``);
@@ -88,7 +89,7 @@ export async function checkColdplug(name: string, o: Pick<ColdplugOptions, 'cpus
 
 export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r: ColdplugRun) => void | Promise<void>): Promise<ColdplugRun[]> {
   await checkColdplug(name, o);
-  const spec = kernelSpec(name);
+  const spec = resolveKernelSpec(name, o.cache);
   const prepared = readPrepared(name, o.cache)!;
   const log = o.log ?? ((s: string) => process.stderr.write(`kmodlab: qemu:${name}: ${s}\n`));
   const image = await prepareColdplug(prepared, cacheDir(o.cache), log);

@@ -18,7 +18,7 @@ import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'nod
 import { chmod, copyFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../../errors.js';
-import { kernelSpec } from '../kernels.js';
+import { resolveKernelSpec } from '../user-kernels.js';
 import { aptClosure, aptDownload, aptUpdate, repoRoot, run, sh, unpackTree, type PreparedKernel } from '../prepare.js';
 
 /** Bump when the image's layout changes. */
@@ -45,7 +45,7 @@ export function moduleTree(prepared: PreparedKernel): string {
 
 /** Build (or reuse) the coldplug image of a prepared kernel. */
 export async function prepareColdplug(prepared: PreparedKernel, cache: string, log: (s: string) => void): Promise<ColdplugImage> {
-  const spec = kernelSpec(prepared.name);
+  const spec = resolveKernelSpec(prepared.name, cache);
   const suite = spec.userspaceSuite ?? spec.suite;
   const dir = join(prepared.dir, 'coldplug');
   const tree = moduleTree(prepared);
