@@ -7,14 +7,23 @@
  * caller names a worker module whose export turns one point into a StormRunRecord.
  *
  * Guarantees, because a sweep can take long and be stopped at any moment:
- * - every finished record is written to the store (src/results/store.ts, atomic) as soon as it arrives, and
- *   runs already in the store are skipped, so re-running the same command resumes;
- * - on SIGINT (or the caller's AbortSignal) nothing new is scheduled, runs still computing are
- *   abandoned, every record that did arrive is written completely, and the result says
- *   `interrupted` (the CLI exits 130); a second SIGINT exits at once, with write-file-atomic
- *   removing its temp files on the way out;
+ * - every finished record is written to the store (src/results/store.ts, atomic) as soon as it
+ *   arrives, with the run's identity (what it was made from, given by the caller), and runs
+ *   already in the store are skipped, so re-running the same command resumes; a stored record
+ *   whose identity is not the one the run would have now (another module set, preset file,
+ *   policy, model …), or whose checksum fails (edited by hand), is recomputed, and the caller is
+ *   told how many and why before the first run starts;
+ * - on SIGINT, SIGTERM or SIGHUP (or the caller's AbortSignal) nothing new is scheduled, runs
+ *   still computing are abandoned, every record that did arrive is written completely, and the
+ *   result says `interrupted` and by which signal (the CLI exits 128 + its number); a second
+ *   signal exits at once, with write-file-atomic removing its temp files on the way out;
+ * - every run in the pool has a wall-clock watchdog: a worker thread that does not answer in
+ *   time (a policy looping without ever returning to the simulator) is stopped, and the sweep
+ *   fails with an error naming the run and its seed (exit 124) instead of hanging;
  * - the records come back in the order of the given points, whatever order they finished in;
- * - a progress bar is shown only on an interactive stderr outside CI, never in logs or pipes.
+ * - a progress bar is shown on an interactive stderr outside CI; elsewhere (logs, pipes) one
+ *   progress line every 10 s of a long sweep. The ETA weighs each run by its CPU count (the
+ *   largest go first and take longest), not by an average over the first, slowest runs.
  *
  * The largest CPU counts are scheduled first (they take longest), so the pool does not end with
  * one long run on one thread while the others idle.
@@ -24,10 +33,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Piscina } from 'piscina';
-import { EXIT_INTERRUPTED, InputError } from '../errors.js';
+import { EXIT_INTERRUPTED, InputError, RunHangError, signalExitCode } from '../errors.js';
+import { changedInputs, type RunIdentity } from '../results/identity.js';
 import { validateRecord, type StormParams, type StormRunRecord } from '../results/record.js';
 import { errorOfTask, type SweepTask, type TaskResult } from './sweep-worker.js';
-import { listDone, openStore, runKey, writeRecord, type RunPoint } from '../results/store.js';
+import { listStored, openStore, runKey, writeRecord, type RunPoint } from '../results/store.js';
 
 /** The exit code of a sweep stopped by SIGINT (128 + 2, as shells report it). */
 export const SIGINT_EXIT_CODE = EXIT_INTERRUPTED;
@@ -54,11 +64,18 @@ export interface SweepOptions<P extends RunPoint> {
   progress?: boolean;
   /** stop like SIGINT when aborted */
   signal?: AbortSignal;
-  /** install a SIGINT handler for the sweep's duration (default true) */
+  /** install SIGINT, SIGTERM and SIGHUP handlers for the sweep's duration (default true) */
   handleSigint?: boolean;
   /** called after each new record is stored */
   onRecord?: (record: StormRunRecord, stored: number, total: number) => void;
+  /** what each run is made from: stored with its record, and a stored record with another is recomputed */
+  identity?: (point: P) => RunIdentity;
+  /** before the first run: how many stored records are recomputed, and why (parts that changed, `edited`, …) */
+  onStale?: (count: number, reasons: readonly string[]) => void;
+  /** pool: wall-clock ms a run may take before its worker thread is stopped (default: none) */
+  watchdogMs?: number;
 }
+
 
 export interface SweepResult<P extends RunPoint> {
   /** every record available for the given points (resumed or new), in the points' order */
@@ -69,6 +86,30 @@ export interface SweepResult<P extends RunPoint> {
   skipped: number;
   total: number;
   interrupted: boolean;
+  /** the signal that stopped the sweep (absent when stopped through the AbortSignal, or not stopped) */
+  signal?: NodeJS.Signals;
+}
+
+/** The signals that stop a sweep the way Ctrl-C does. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** One progress line for a log (stderr not a terminal): `storm: 79/192 runs (41%), 1m20s elapsed, ETA 1m55s`. */
+export function progressLine(done: number, total: number, elapsedMs: number, etaMs: number | null): string {
+  const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+  return `kmodlab: storm: ${done}/${total} runs (${pct}%), ${duration(elapsedMs)} elapsed, ETA ${etaMs === null ? '?' : duration(etaMs)}\n`;
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** what a run costs, roughly: the simulation's work grows with the CPUs (devices, workers, racers) */
+function runWeight(p: RunPoint): number {
+  return p.cpus + 8;
 }
 
 /** Whether to draw a progress bar here: an interactive stderr, and not a CI log. */
@@ -116,12 +157,28 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   }
   const keys = points.map(runKey);
   if (new Set(keys).size !== keys.length) throw new Error('runSweep: the run list holds the same point twice');
-  const stored = outDir !== undefined ? await listDone(outDir) : new Map<string, StormRunRecord>();
+  const identities = new Map<string, RunIdentity>();
+  if (opts.identity) points.forEach((p, i) => identities.set(keys[i]!, opts.identity!(p)));
+  const stored = outDir !== undefined ? await listStored(outDir) : new Map<string, never>();
   const results = new Map<string, StormRunRecord>();
+  let stale = 0;
+  const reasons = new Set<string>();
   for (const k of keys) {
-    const r = stored.get(k);
-    if (r) results.set(k, r);
+    const s = stored.get(k);
+    if (!s) continue;
+    const want = identities.get(k);
+    let why: string[] = [];
+    if (s.checksum === 'bad') why = ['edited'];
+    else if (want !== undefined && s.identity === undefined) why = ['no identity'];
+    else if (want !== undefined && s.identity!.id !== want.id) why = changedInputs(s.identity!.inputs, want.inputs);
+    if (why.length === 0 && want !== undefined && s.identity!.id !== want.id) why = ['run point'];
+    if (why.length === 0) results.set(k, s.record);
+    else {
+      stale++;
+      for (const w of why) reasons.add(w);
+    }
   }
+  if (stale > 0) opts.onStale?.(stale, [...reasons]);
   const skipped = results.size;
   // Largest CPU counts first; stable otherwise.
   const todo = points
@@ -134,32 +191,50 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   let ran = 0;
   let stopping = false;
   let interrupted = false;
+  let stoppedBy: NodeJS.Signals | undefined;
   let failure: Error | undefined;
   const abort = new AbortController();
   const stop = () => {
     stopping = true;
     abort.abort();
   };
-  const onSigint = () => {
-    if (interrupted) process.exit(SIGINT_EXIT_CODE); // second Ctrl-C: leave now
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) process.exit(signalExitCode(sig)); // a second signal: leave now
     interrupted = true;
+    stoppedBy = sig;
     stop();
   };
   const onAbort = () => {
     interrupted = true;
     stop();
   };
-  if (opts.handleSigint !== false) process.on('SIGINT', onSigint);
+  const listen = (on: boolean) => {
+    if (opts.handleSigint === false) return;
+    for (const sig of STOP_SIGNALS) {
+      if (on) process.on(sig, onSignal);
+      else process.off(sig, onSignal);
+    }
+  };
+  listen(true);
   if (opts.signal) {
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener('abort', onAbort, { once: true });
   }
 
-  const showBar = (opts.progress ?? progressWanted()) && todo.length > 0;
+  const wantProgress = opts.progress ?? true;
+  const showBar = wantProgress && (opts.progress === true || progressWanted()) && todo.length > 0;
+  const showLines = wantProgress && !showBar && opts.progress === undefined && todo.length > 0;
+  const started = Date.now();
+  const weightTotal = todo.reduce((a, p) => a + runWeight(p), 0);
+  let weightDone = 0;
+  const eta = (): number | null => (weightDone === 0 ? null : ((Date.now() - started) * (weightTotal - weightDone)) / weightDone);
+  const lineTimer = showLines
+    ? setInterval(() => process.stderr.write(progressLine(skipped + ran, total, Date.now() - started, eta())), 10_000).unref()
+    : null;
   const bar = showBar
     ? new cliProgress.SingleBar(
         {
-          format: 'storm |{bar}| {value}/{total} runs | {percentage}% | {duration_formatted} elapsed, ETA {eta_formatted}',
+          format: 'storm |{bar}| {value}/{total} runs | {percentage}% | {duration_formatted} elapsed, ETA {weighted_eta}',
           stream: process.stderr,
           hideCursor: true,
           etaBuffer: 20,
@@ -179,11 +254,36 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
       // each thread runs sweep-worker.ts, which imports the worker module and never throws
       pool = new Piscina({ filename: new URL('./sweep-worker.js', import.meta.url).href, name: 'runTask', minThreads: 0, maxThreads: concurrency, idleTimeout: 1000 });
       const p0 = pool;
+      const watchdogMs = opts.watchdogMs;
       runOne = async (p) => {
         const task: SweepTask = { url, exportName, point: p };
-        const r = (await p0.run(task, { signal: abort.signal })) as TaskResult;
-        if (!r.ok) throw errorOfTask(r.error);
-        return r.record;
+        // each run's own controller: the sweep's stop aborts them all, the watchdog only this one
+        const mine = new AbortController();
+        const onStop = () => mine.abort();
+        abort.signal.addEventListener('abort', onStop, { once: true });
+        let fired = false;
+        const timer =
+          watchdogMs !== undefined
+            ? setTimeout(() => {
+                fired = true;
+                mine.abort(); // piscina stops the thread the run is on
+              }, watchdogMs)
+            : null;
+        try {
+          const r = (await p0.run(task, { signal: mine.signal })) as TaskResult;
+          if (!r.ok) throw errorOfTask(r.error);
+          return r.record;
+        } catch (err) {
+          if (fired) {
+            throw new RunHangError(
+              `run ${runKey(p)} (machine ${p.machine}, cpus ${p.cpus}, kernel ${p.kernel}, seed ${p.seed}) did not finish within ${Math.round(watchdogMs! / 1000)} s of wall-clock time: its worker thread was stopped (a policy that never returns to the simulator?)`,
+            );
+          }
+          throw err;
+        } finally {
+          if (timer !== null) clearTimeout(timer);
+          abort.signal.removeEventListener('abort', onStop);
+        }
       };
     } else {
       concurrency = 1;
@@ -198,12 +298,13 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
       };
     }
   } catch (err) {
-    if (opts.handleSigint !== false) process.off('SIGINT', onSigint);
+    listen(false);
+    if (lineTimer !== null) clearInterval(lineTimer);
     opts.signal?.removeEventListener('abort', onAbort);
     throw err;
   }
 
-  bar?.start(total, skipped);
+  bar?.start(total, skipped, { weighted_eta: '?' });
   const inflight = new Set<Promise<void>>();
   const launch = (p: P) => {
     const task: Promise<void> = runOne(p)
@@ -214,10 +315,12 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
         // Check the contract before storing: a bad record would be re-run forever on resume.
         validateRecord(record, 'the worker returned an invalid record');
         // A finished record is kept even if a stop was asked meanwhile: that is the point.
-        if (outDir !== undefined) await writeRecord(outDir, record);
+        if (outDir !== undefined) await writeRecord(outDir, record, identities.get(runKey(p)));
         results.set(runKey(p), record);
         ran++;
-        bar?.increment();
+        weightDone += runWeight(p);
+        const e = eta();
+        bar?.increment(1, { weighted_eta: e === null ? '?' : duration(e) });
         opts.onRecord?.(record, results.size, total);
       })
       .catch((err: unknown) => {
@@ -240,7 +343,8 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
     }
   } finally {
     bar?.stop();
-    if (opts.handleSigint !== false) process.off('SIGINT', onSigint);
+    if (lineTimer !== null) clearInterval(lineTimer);
+    listen(false);
     opts.signal?.removeEventListener('abort', onAbort);
     if (pool) await pool.destroy();
   }
@@ -253,5 +357,6 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
     if (r) records.push(r);
     else missing.push(p);
   });
-  return { records, missing, ran, skipped, total, interrupted: interrupted && missing.length > 0 };
+  const wasInterrupted = interrupted && missing.length > 0;
+  return { records, missing, ran, skipped, total, interrupted: wasInterrupted, ...(wasInterrupted && stoppedBy !== undefined ? { signal: stoppedBy } : {}) };
 }

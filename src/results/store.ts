@@ -11,10 +11,18 @@
  *   does not exist;
  * - `manifest.json` records the sweep's parameters, and refuses a different sweep into the same
  *   directory (mixing them would make resume skip the wrong runs);
- * - resume = `listDone`: a run whose file exists and parses as a record is done; temp files left
- *   by a killed writer are ignored, and removed once they are clearly stale;
+ * - the run files hold the record and nothing else (any reader of records can read them);
+ *   what each was made from lives in the manifest's `runs` index: the run's identity (a hash of
+ *   everything that decided the result, src/results/identity.ts) and a checksum over the
+ *   record and that identity. The index is rewritten atomically after each record, batched: a
+ *   record whose entry was lost with a killed writer has no identity, and is recomputed;
+ * - resume = `listStored`: a run whose file exists, parses as a record and matches its checksum
+ *   is found; the sweep reuses it only when its identity is the one the run would have now
+ *   (src/experiments/sweep.ts). Temp files left by a killed writer are ignored, and removed once
+ *   they are clearly stale;
  * - `merge` joins result directories, keeps identical duplicates once and rejects conflicting
- *   ones, naming both files.
+ *   ones, naming both files; it refuses a record whose checksum does not match, and the same
+ *   kernel label run from different inputs in two files.
  *
  * Which points a sweep (or one `--shard i/N` of it) runs is the experiment's business
  * (src/experiments/points.ts); this file only keys, stores and reads their records.
@@ -24,6 +32,7 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { InputError, ioError } from '../errors.js';
 import { recordJson } from './json.js';
+import { changedInputs, hashValue, recordChecksum, type RunIdentity } from './identity.js';
 import { kernelOrder, paramsFromRecords, pointComparator } from './order.js';
 import { firstIssue, stormParamsSchema, validateRecord, type StormParams, type StormRunRecord } from './record.js';
 
@@ -38,14 +47,28 @@ export interface RunPoint {
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'kmodlab-storm-results';
 
+/** What a stored run was made from, as the manifest's index keeps it. */
+export interface RunEntry {
+  /** the run identity's id (absent: stored without one) */
+  identity?: string;
+  /** key into the manifest's `inputs`: the identity's parts */
+  inputs?: string;
+  /** recordChecksum of the run file's record and identity */
+  checksum: string;
+}
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   version: 1;
   params: StormParams;
+  /** run key → what the stored record was made from (src/results/identity.ts) */
+  runs?: Record<string, RunEntry>;
+  /** hash of a set of identity parts → the parts (shared by every run made from them) */
+  inputs?: Record<string, Record<string, string>>;
 }
 
 /** Temp files of write-file-atomic: `<target>.<32-bit hash>`. */
-const TEMP_FILE = /^run_.*\.json\.\d+$/;
+const TEMP_FILE = /^(run_.*|manifest)\.json\.\d+$/;
 const RUN_FILE = /^run_.*\.json$/;
 /** A temp file older than this belongs to a dead writer (a live one renames within ms). */
 const STALE_TEMP_MS = 60_000;
@@ -96,6 +119,13 @@ async function readManifest(dir: string): Promise<Manifest | null> {
   if (v?.format !== MANIFEST_FORMAT || v.version !== 1) throw new InputError(`${file}: not a kmodlab storm manifest`);
   const p = stormParamsSchema.safeParse(v.params);
   if (!p.success) throw new InputError(`${file}: bad params (${firstIssue(p.error)})`);
+  const isMap = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (v.runs !== undefined && (!isMap(v.runs) || !Object.values(v.runs).every((e) => isMap(e) && typeof e.checksum === 'string'))) {
+    throw new InputError(`${file}: bad runs index`);
+  }
+  if (v.inputs !== undefined && (!isMap(v.inputs) || !Object.values(v.inputs).every((e) => isMap(e) && Object.values(e).every((h) => typeof h === 'string')))) {
+    throw new InputError(`${file}: bad inputs index`);
+  }
   return v as Manifest;
 }
 
@@ -126,26 +156,103 @@ export async function openStore(dir: string, params: StormParams): Promise<void>
   }
 }
 
-/** Write one run's record atomically; returns the file's path. */
-export async function writeRecord(dir: string, record: StormRunRecord): Promise<string> {
+/** Write one run's record (and, in the manifest's index, what it was made from) atomically; returns the file's path. */
+export async function writeRecord(dir: string, record: StormRunRecord, identity?: RunIdentity): Promise<string> {
   const file = path.join(dir, runFileName(record));
   try {
     await writeFileAtomic(file, recordJson(record, 2) + '\n');
   } catch (err) {
     throw ioError('--out', dir, err);
   }
+  await indexRun(dir, runKey(record), identity, recordChecksum(recordJson(record), identity));
   return file;
+}
+
+interface PendingIndex {
+  entries: Map<string, { entry: RunEntry; parts?: Readonly<Record<string, string>> }>;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+  writing: boolean;
+}
+
+const indexQueues = new Map<string, PendingIndex>();
+
+/**
+ * Add a run's entry to DIR's manifest index. Entries arriving while a manifest write is under
+ * way are written together by the next one (one rewrite per batch, not per run); the manifest
+ * is read again before each write, so entries another writer added are kept.
+ */
+function indexRun(dir: string, key: string, identity: RunIdentity | undefined, checksum: string): Promise<void> {
+  let q = indexQueues.get(dir);
+  if (q === undefined) {
+    q = { entries: new Map(), waiters: [], writing: false };
+    indexQueues.set(dir, q);
+  }
+  const entry: RunEntry = identity !== undefined ? { identity: identity.id, inputs: hashValue(identity.inputs), checksum } : { checksum };
+  q.entries.set(key, identity !== undefined ? { entry, parts: identity.inputs } : { entry });
+  const done = new Promise<void>((resolve, reject) => q.waiters.push({ resolve, reject }));
+  if (!q.writing) void flushIndex(dir, q);
+  return done;
+}
+
+async function flushIndex(dir: string, q: PendingIndex): Promise<void> {
+  q.writing = true;
+  while (q.entries.size > 0) {
+    const entries = q.entries;
+    const waiters = q.waiters;
+    q.entries = new Map();
+    q.waiters = [];
+    try {
+      const m = await readManifest(dir);
+      if (m !== null) {
+        const runs = { ...(m.runs ?? {}) };
+        const inputs = { ...(m.inputs ?? {}) };
+        for (const [key, { entry, parts }] of entries) {
+          runs[key] = entry;
+          if (parts !== undefined && entry.inputs !== undefined) inputs[entry.inputs] = { ...parts };
+        }
+        await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify({ ...m, runs, inputs }, null, 2) + '\n');
+      }
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      const e = ioError('--out', dir, err);
+      for (const w of waiters) w.reject(e);
+    }
+  }
+  q.writing = false;
+  indexQueues.delete(dir);
 }
 
 // ---- reading ----------------------------------------------------------------------------------
 
-interface StoredRecord {
+/** A record file as found: the record, the identity it was stored with, and whether its checksum holds. */
+export interface StoredRecord {
   file: string;
   record: StormRunRecord;
+  /** absent for runs stored before identities, by hand, or whose index entry was lost */
+  identity?: RunIdentity;
+  /** `ok`: matches; `missing`: the index has no entry; `bad`: the record or identity changed since it was written */
+  checksum: 'ok' | 'missing' | 'bad';
+}
+
+/** The record's index entry checked: its identity, and whether the checksum holds. */
+function checkEntry(record: StormRunRecord, manifest: Manifest | null): Pick<StoredRecord, 'identity' | 'checksum'> {
+  const entry = manifest?.runs?.[runKey(record)];
+  if (entry === undefined) return { checksum: 'missing' };
+  const parts = entry.inputs !== undefined ? manifest?.inputs?.[entry.inputs] : undefined;
+  const identity = entry.identity !== undefined && parts !== undefined ? { id: entry.identity, inputs: parts } : undefined;
+  const ok = entry.checksum === recordChecksum(recordJson(record), identity) && (entry.identity === undefined || identity !== undefined);
+  return { ...(identity !== undefined ? { identity } : {}), checksum: ok ? 'ok' : 'bad' };
 }
 
 /** Read every complete record file in DIR; unreadable ones are skipped (resume reruns them). */
 async function scan(dir: string, strict: boolean, cleanTemp: boolean): Promise<StoredRecord[]> {
+  let manifest: Manifest | null;
+  try {
+    manifest = await readManifest(dir);
+  } catch (err) {
+    if (strict) throw err;
+    manifest = null; // a broken manifest: nothing is known of what the runs were made from
+  }
   let names: string[];
   try {
     names = await readdir(dir);
@@ -180,22 +287,35 @@ async function scan(dir: string, strict: boolean, cleanTemp: boolean): Promise<S
       if (strict) throw err instanceof InputError ? err : new InputError(`${file}: not valid JSON`);
       continue;
     }
+    const stored = { record, ...checkEntry(record, manifest) };
     if (runFileName(record) !== name) {
       if (strict) throw new InputError(`${file}: holds the run ${runKey(record)}, not the one its name says`);
       continue;
     }
-    out.push({ file, record });
+    if (strict && stored.checksum === 'bad') throw new InputError(`${file}: checksum mismatch: the record was changed after kmodlab wrote it`);
+    out.push({ file, ...stored });
   }
   return out;
 }
 
 /**
- * The runs already done in DIR (for resume): key → record. A run counts as done when its file
- * exists and parses as a record of that run; stale temp files of killed writers are removed.
+ * Every run stored in DIR (for resume): key → the record with its identity and checksum status.
+ * Unreadable files are left out (resume reruns them); stale temp files of killed writers are removed.
+ */
+export async function listStored(dir: string): Promise<Map<string, StoredRecord>> {
+  const found = new Map<string, StoredRecord>();
+  for (const s of await scan(dir, false, true)) found.set(runKey(s.record), s);
+  return found;
+}
+
+/**
+ * The runs already done in DIR: key → record. A run counts as done when its file exists, parses
+ * as a record of that run and does not fail its checksum (a file without one, from an older
+ * kmodlab, counts); identities are the sweep's business (listStored).
  */
 export async function listDone(dir: string): Promise<Map<string, StormRunRecord>> {
   const done = new Map<string, StormRunRecord>();
-  for (const s of await scan(dir, false, true)) done.set(runKey(s.record), s.record);
+  for (const [k, s] of await listStored(dir)) if (s.checksum !== 'bad') done.set(k, s.record);
   return done;
 }
 
@@ -221,6 +341,8 @@ export interface MergeResult {
 export async function merge(dirs: readonly string[], command = ''): Promise<MergeResult> {
   if (dirs.length === 0) throw new InputError('merge: no result directories given');
   const seen = new Map<string, { file: string; json: string; record: StormRunRecord }>();
+  /** kernel label → the first file of it that has an identity: every other must have the same inputs */
+  const inputsOf = new Map<string, { file: string; inputs: Readonly<Record<string, string>> }>();
   const kernelsGiven: string[] = [];
   for (const dir of dirs) {
     const st = await stat(dir).catch(() => null);
@@ -230,8 +352,16 @@ export async function merge(dirs: readonly string[], command = ''): Promise<Merg
     const files = await scan(dir, true, false);
     if (!manifest && files.length === 0) throw new InputError(`merge: ${dir}: no storm results here (no manifest, no run files)`);
     for (const k of manifest?.params.kernels ?? []) if (!kernelsGiven.includes(k)) kernelsGiven.push(k);
-    for (const { file, record } of files) {
+    for (const { file, record, identity } of files) {
       const key = runKey(record);
+      if (identity !== undefined) {
+        const first = inputsOf.get(record.kernel);
+        if (first === undefined) inputsOf.set(record.kernel, { file, inputs: identity.inputs });
+        else {
+          const changed = changedInputs(first.inputs, identity.inputs);
+          if (changed.length > 0) throw new InputError(`merge: ${first.file} and ${file}: kernel ${record.kernel} was run from different inputs (${changed.join(', ')}); merge the results of one sweep`);
+        }
+      }
       const json = recordJson(record);
       const prev = seen.get(key);
       if (!prev) {

@@ -14,7 +14,9 @@ import { runColdplugCommand, type ColdplugCliOpts } from './coldplug.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
-import { checkStormInputs, type StormPoint } from '../../experiments/storm.js';
+import { checkStormInputs, DEFAULT_RUN_TIMEOUT_MS, type StormPoint } from '../../experiments/storm.js';
+import { identityOfPoints } from '../../experiments/storm-identity.js';
+import { signalExitCode } from '../../errors.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
 import { merge } from '../../results/store.js';
 import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
@@ -52,6 +54,25 @@ interface StormOpts {
   inline?: boolean;
   progress?: boolean;
   results?: string;
+  runTimeout?: string;
+}
+
+/** options of the duplicate-load storm (`--parallel`) and of real targets: refused on the coldplug storm, where they would be ignored */
+const PARALLEL_ONLY = [
+  ['--module', 'module'],
+  ['--path', 'path'],
+  ['--compare', 'compare'],
+  ['--mem', 'mem'],
+  ['--timeout', 'timeout'],
+  ['--accel', 'accel'],
+  ['--log-dir', 'logDir'],
+] as const;
+
+function refuseParallelOnly(o: Record<string, unknown>): void {
+  for (const [flag, key] of PARALLEL_ONLY) {
+    if (o[key] !== undefined) throw new InputError(`${flag}: only with --parallel (the duplicate-load storm) or --target qemu:NAME`);
+  }
+  if (o.target !== undefined && o.target !== 'sim') throw new InputError(`--target ${String(o.target)}: without --parallel, want sim or qemu:NAME`);
 }
 
 /** bytes, or a number with a K/M/G suffix (binary units) */
@@ -100,8 +121,40 @@ async function emitReports(records: readonly StormRunRecord[], params: StormPara
   if (o.html !== undefined) await writeOut('--html', o.html, await renderHtml(records, params, opts));
 }
 
+/** the words for the parts of a run identity that changed (storm-identity.ts), and the store's other reasons */
+const STALE_WORDS: Readonly<Record<string, string>> = {
+  model: "kmodlab's model",
+  preset: 'the preset',
+  machine: 'the machine profile',
+  modules: 'the module set',
+  policy: 'the policy',
+  kmod: 'the kmod version',
+  moduleArea: 'the module area size',
+};
+
+function staleWords(why: readonly string[]): string {
+  const changed = why.filter((w) => w in STALE_WORDS).map((w) => STALE_WORDS[w]!);
+  const out: string[] = [];
+  if (changed.length > 0) out.push(`changed since they were stored: ${changed.join(', ')}`);
+  if (why.includes('edited')) out.push('a record edited by hand (checksum mismatch)');
+  if (why.includes('no identity')) out.push('stored by an older kmodlab, without a run identity');
+  if (why.includes('run point')) out.push('stored for another run');
+  return out.join('; ');
+}
+
+/** the finished runs of an interrupted sweep: text formats say `partial` on their first line, the HTML/SVG in the command */
+async function emitPartial(records: readonly StormRunRecord[], params: StormParams, o: ReportOpts, moduleAreaBytes: number, note: string): Promise<void> {
+  const format = parseFormat(o.format);
+  if (format === 'text' || format === 'table' || format === 'chart') stdout(`${note}\n`);
+  // the --svg/--html files are not written: a partial report would replace a whole one
+  const opts = { moduleAreaBytes, categories: parseCategoryMode(o.categories) };
+  stdout(await renderReport(format, records, { ...params, command: `${params.command ?? ''} (${note})` }, opts));
+}
+
 async function stormAction(o: StormOpts, command: string): Promise<void> {
+  refuseParallelOnly(o as unknown as Record<string, unknown>);
   checkReportOptions(o);
+  const runTimeoutMs = o.runTimeout !== undefined ? intOption('--run-timeout', o.runTimeout, 1) * 1000 : DEFAULT_RUN_TIMEOUT_MS;
   if (o.out !== undefined) checkOutputDir('--out', o.out);
   const profile = loadMachine(o.machine);
   const { kernels: presets, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
@@ -124,6 +177,7 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
     ...(o.kmodVersion !== undefined ? { kmodVersion: intOption('--kmod-version', o.kmodVersion, 1) } : {}),
     ...(o.moduleArea !== undefined ? { moduleAreaBytes } : {}),
+    ...(o.runTimeout !== undefined ? { runTimeoutMs } : {}),
   };
   // a profile given as a path is run by path; records name it by its profile name
   const machineArg = o.machine;
@@ -134,8 +188,9 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     ...(presetFiles.has(presetOf.get(p.kernel)!) ? { preset: presetFiles.get(presetOf.get(p.kernel)!)! } : {}),
     ...(plugin !== undefined ? { policyFile: plugin.module, presetName: presetOf.get(p.kernel)! } : {}),
   }));
-  // every input the runs share is checked here, before the first run starts
-  await checkStormInputs(points);
+  // every input the runs share is checked here, before the first run starts; what decides each
+  // kernel's results is hashed into the run identities the store keeps (resume recomputes others)
+  const inputs = await checkStormInputs(points);
   // --results: one run directory per kernel (its release), each renamed into place when the sweep is whole
   const pending = new Map(o.results !== undefined ? kernels.map((k) => [k, PendingRun.open(o.results!)] as const) : []);
   const res = await runSweep({
@@ -145,15 +200,31 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     mode: o.inline === true ? 'inline' : 'pool',
     ...(o.threads !== undefined ? { threads: intOption('--threads', o.threads, 1) } : {}),
     ...(o.progress === false ? { progress: false } : {}),
+    identity: identityOfPoints(inputs),
+    onStale: (n, why) => process.stderr.write(`kmodlab: --out ${o.out}: recomputing ${n} stored run${n === 1 ? '' : 's'} (${staleWords(why)})\n`),
+    // the run checks its own budget between events; this stops a thread that never returns to it
+    watchdogMs: runTimeoutMs + Math.max(5000, runTimeoutMs / 10),
   }).catch((e: unknown) => {
     for (const p of pending.values()) p.discard();
     throw e;
   });
   const records = res.records.map((r) => ({ ...r, machine: profile.name }));
   if (res.interrupted) {
-    process.stderr.write(`kmodlab: interrupted: ${res.records.length} of ${res.total} runs done; re-run with the same --out to resume\n`);
-    process.exitCode = SIGINT_EXIT_CODE;
     for (const p of pending.values()) p.discard();
+    const by = res.signal ?? 'SIGINT';
+    process.exitCode = res.signal !== undefined ? signalExitCode(res.signal) : SIGINT_EXIT_CODE;
+    const done = `${res.records.length} of ${res.total} runs done`;
+    if (o.out !== undefined) {
+      process.stderr.write(`kmodlab: interrupted by ${by}: ${done}; re-run with the same --out to resume\n`);
+      return;
+    }
+    // no store: the finished runs would be lost, so they are the output, marked partial
+    process.stderr.write(`kmodlab: interrupted by ${by}: ${done}; printing them (partial); --out DIR keeps runs for a resume\n`);
+    try {
+      if (records.length > 0) await emitPartial(records, params, o, moduleAreaBytes, `partial: ${done} (interrupted by ${by})`);
+    } catch {
+      // the terminal went away with the signal (SIGHUP): nowhere left to print; the exit code says it
+    }
     return;
   }
   for (const [k, p] of pending) {
@@ -203,7 +274,10 @@ export function register(program: Command): void {
     .option('--settle-timeout <s>', 'qemu coldplug: udevadm settle --timeout (default 600)')
     .option('--reuse-logs', 'qemu coldplug: rebuild runs whose --log-dir holds a finished trace from it, without booting')
     .option('--results <dir>', 'keep each run in DIR/<release>/<run id>/ (record, command; qemu: the guest logs)')
+    .option('--run-timeout <s>', 'sim: wall-clock seconds one run may take before it counts as hung (default 600)')
     .action(async (o: StormOpts & ParallelStormOpts & Pick<ColdplugCliOpts, 'cpuModel' | 'machineType' | 'settleTimeout' | 'reuseLogs'>, cmd: Command) => {
+      if (o.runTimeout !== undefined && (o.parallel !== undefined || o.target?.startsWith('qemu:') === true))
+        throw new InputError('--run-timeout: only on the simulated coldplug storm (without --parallel or a qemu target)');
       // duplicate-load storms (sim or a real guest) live in dupstorm.ts
       if (o.parallel !== undefined) return void (process.exitCode = await runParallelStorm(o, cmd));
       // without --parallel, a real kernel's storm is a real coldplug boot
@@ -213,7 +287,6 @@ export function register(program: Command): void {
           if (cmd.getOptionValueSource(k) === 'cli') throw new InputError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not with --target ${o.target} (the real coldplug boots the kernel's own module tree on the guest it captures)`);
       }
       if (o.target?.startsWith('qemu:') === true) return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
-      if (o.target !== undefined && o.target !== 'sim') throw new InputError(`--target ${o.target}: without --parallel, want sim or qemu:NAME`);
       await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
     });
 
