@@ -49,6 +49,19 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * A simulated run that did not settle: processes still waiting with nothing left to run, its
+ * virtual-time deadline passed, or its wall-clock watchdog ran out. Exit 124, like a timeout: the
+ * message names the run, its seed and what was still waiting. An InputError so that it crosses a
+ * worker thread with its exit code (src/experiments/sweep-worker.ts).
+ */
+export class RunHangError extends InputError {
+  constructor(message: string) {
+    super(message, EXIT_TIMEOUT);
+    this.name = 'RunHangError';
+  }
+}
+
 /** A command whose issue has not landed yet. */
 export class NotYetAvailable extends InputError {
   constructor(command: string) {

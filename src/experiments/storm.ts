@@ -8,6 +8,14 @@
  * own instrument, spec §5.9, accounted on every preset) go to the storm metrics
  * (src/metrics/storm.ts) — the same code a real guest's trace can be measured with.
  *
+ * A run must end. A boot that has not settled after an hour of virtual time (systemd-udevd gives
+ * an event 180 s), or after its wall-clock budget (checked every few thousand events, so a
+ * policy that spins the simulator without time passing is caught too), or that stops with
+ * processes still waiting and nothing left to wake them (a policy that never lets a load
+ * finish), is a RunHangError naming the run, its seed and the processes still waiting — never a
+ * record of a boot that did not happen (0 loaded, 0 wasted). A policy that never returns to the
+ * simulator at all is stopped from outside, by the sweep's watchdog on its worker thread.
+ *
  * `runPoint` is the sweep's worker export (src/experiments/sweep.ts runs it in a thread pool).
  */
 import { pathToFileURL } from 'node:url';
@@ -20,7 +28,14 @@ import { loadModuleSet } from '../userspace/depmod/index.js';
 import type { ModuleSet } from '../userspace/moduleset.js';
 import type { ColdplugStats } from '../userspace/udevd.js';
 import type { StormRunRecord } from '../results/record.js';
-import type { RunPoint } from '../results/store.js';
+import { runKey, type RunPoint } from '../results/store.js';
+import { RunHangError } from '../errors.js';
+import { stormInputs } from './storm-identity.js';
+
+/** Virtual time a coldplug boot may take before it counts as hung: one hour (udevd's event timeout is 180 s). */
+export const VIRTUAL_DEADLINE_NS = 3600e9;
+/** Default wall-clock budget of one run: far above the largest sweep point's seconds. */
+export const DEFAULT_RUN_TIMEOUT_MS = 600_000;
 
 /** A sweep point plus the options every run of a sweep shares. */
 export interface StormPoint extends RunPoint {
@@ -38,6 +53,10 @@ export interface StormPoint extends RunPoint {
   policyFile?: string;
   /** the preset to run when `kernel` is a label such as "v6.4+fail-fast" */
   presetName?: string;
+  /** virtual-time deadline of the boot, ns (default VIRTUAL_DEADLINE_NS) */
+  deadlineNs?: number;
+  /** wall-clock budget of the run, ms (default DEFAULT_RUN_TIMEOUT_MS) */
+  runTimeoutMs?: number;
 }
 
 export interface StormRun {
@@ -102,15 +121,43 @@ async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ 
  * Check what a sweep's runs share before any of them starts: the machine, each preset, the
  * module set (snapshot or tree), the kmod version, the policy. One machine per preset is
  * assembled (the smallest CPU count), not run; a bad input is its one InputError line here
- * instead of a failed run in a worker thread.
+ * instead of a failed run in a worker thread. Returns each kernel label's input hashes (what
+ * decides its results), from which the sweep's run identities are made.
  */
-export async function checkStormInputs(points: readonly StormPoint[]): Promise<void> {
+export async function checkStormInputs(points: readonly StormPoint[]): Promise<Map<string, Record<string, string>>> {
   const first = new Map<string, StormPoint>();
   for (const p of points) {
     const q = first.get(p.kernel);
     if (q === undefined || p.cpus < q.cpus) first.set(p.kernel, p);
   }
-  for (const p of first.values()) await assemble(p);
+  // what decides each label's results, for the store's run identities (storm-identity.ts)
+  const inputs = new Map<string, Record<string, string>>();
+  for (const [kernel, p] of first) {
+    const { system, preset } = await assemble(p);
+    inputs.set(kernel, stormInputs(p, system, preset));
+  }
+  return inputs;
+}
+
+/** the processes a hung run left waiting, named with what they wait on: `modprobe xfs (module_wq)` */
+function waitingProcesses(system: System, max = 6): string {
+  // those waiting in the kernel first; udevd's own idle waits say least
+  const udevIdle = (proc: { waiter: { source: unknown } | null }) => /^udevd\./.test(String((proc.waiter?.source as { name?: unknown } | undefined)?.name ?? ''));
+  const live = system.sim.liveProcesses().sort((a, b) => Number(udevIdle(a)) - Number(udevIdle(b)));
+  const named = live.slice(0, max).map((proc) => {
+    const src = proc.waiter?.source as { name?: unknown } | undefined;
+    return typeof src?.name === 'string' && src.name !== '' ? `${proc.name} (${src.name})` : proc.name;
+  });
+  const more = live.length > max ? `, +${live.length - max} more` : '';
+  return live.length === 0 ? 'no process still waiting' : `${live.length} process${live.length === 1 ? '' : 'es'} still waiting: ${named.join(', ')}${more}`;
+}
+
+/** The run did not settle: say why, which run, its seed and who still waits. */
+function hangError(p: StormPoint, system: System, coldplug: ColdplugStats, why: string): RunHangError {
+  const open = coldplug.uevents - coldplug.finished;
+  return new RunHangError(
+    `run ${runKey(p)} (seed ${p.seed}) did not settle: ${why}; ${open} of ${coldplug.uevents} uevents unfinished at t=${system.sim.now}ns; ${waitingProcesses(system)}`,
+  );
 }
 
 /** Boot the machine and run the coldplug storm to the end. `log` keeps the typed event log. */
@@ -118,7 +165,17 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
   const { system, preset } = await assemble(p, opts);
   const metrics = new StormMetrics();
   observeSimLog(system.sim.log, metrics.observe);
-  const coldplug = system.runColdplug();
+  const deadlineNs = p.deadlineNs ?? VIRTUAL_DEADLINE_NS;
+  const budgetMs = p.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
+  const wallDeadline = Date.now() + budgetMs;
+  let outOfTime = false;
+  const coldplug = system.runColdplug({
+    untilNs: deadlineNs,
+    keepGoing: () => !(outOfTime ||= Date.now() > wallDeadline),
+  });
+  if (outOfTime) throw hangError(p, system, coldplug, `its wall-clock budget of ${Math.round(budgetMs / 1000)} s ran out`);
+  if (!system.sim.idle()) throw hangError(p, system, coldplug, `still busy at its virtual-time deadline of ${deadlineNs / 1e9} s`);
+  if (coldplug.finished < coldplug.uevents || system.sim.liveProcesses().length > 0) throw hangError(p, system, coldplug, 'nothing left to run');
   metrics.observe(coldplugEvent(coldplug));
   metrics.observe(moduleStatsSnapshot(system.kernel.stats, system.sim.now));
   return { system, coldplug, preset, metrics };

@@ -75,6 +75,10 @@ export interface ColdplugOptions {
   /** uevents to replay (default: every device of the profile at the system's CPU count) */
   events?: Uevent[];
   keepJournal?: boolean;
+  /** virtual time (ns) the run may not pass: a boot still busy then is stopped soon after (within 4096 events) */
+  untilNs?: number;
+  /** checked now and then (every few thousand events): false stops the run where it is (a wall-clock watchdog) */
+  keepGoing?: () => boolean;
 }
 
 export interface System {
@@ -245,7 +249,15 @@ export function createSystem(o: SystemOptions = {}): System {
     },
     runColdplug(co = {}) {
       const u = system.coldplug(co);
-      sim.run();
+      const keepGoing = co.keepGoing;
+      const untilNs = co.untilNs;
+      if (keepGoing === undefined && untilNs === undefined) sim.run();
+      else {
+        // checked every 4096 events, not through run(untilNs), which would move the clock of a
+        // finished boot on to the deadline (and the record's MODULE_STATS snapshot with it)
+        let n = 0;
+        sim.runUntil(() => (++n & 4095) === 0 && ((untilNs !== undefined && sim.now > untilNs) || (keepGoing !== undefined && !keepGoing())));
+      }
       return u.stats();
     },
   };
