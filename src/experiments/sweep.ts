@@ -107,6 +107,12 @@ function duration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** how often a progress line is printed off a terminal: 10 s, or KMODLAB_PROGRESS_MS */
+function progressIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.KMODLAB_PROGRESS_MS);
+  return Number.isSafeInteger(n) && n > 0 ? n : 10_000;
+}
+
 /** what a run costs, roughly: the simulation's work grows with the CPUs (devices, workers, racers) */
 function runWeight(p: RunPoint): number {
   return p.cpus + 8;
@@ -229,7 +235,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   let weightDone = 0;
   const eta = (): number | null => (weightDone === 0 ? null : ((Date.now() - started) * (weightTotal - weightDone)) / weightDone);
   const lineTimer = showLines
-    ? setInterval(() => process.stderr.write(progressLine(skipped + ran, total, Date.now() - started, eta())), 10_000).unref()
+    ? setInterval(() => process.stderr.write(progressLine(skipped + ran, total, Date.now() - started, eta())), progressIntervalMs()).unref()
     : null;
   const bar = showBar
     ? new cliProgress.SingleBar(

@@ -219,7 +219,7 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
       return;
     }
     // no store: the finished runs would be lost, so they are the output, marked partial
-    process.stderr.write(`kmodlab: interrupted by ${by}: ${done}; printing them (partial); --out DIR keeps runs for a resume\n`);
+    process.stderr.write(`kmodlab: interrupted by ${by}: ${done}${records.length > 0 ? ' (printed, marked partial)' : ''}; without --out nothing is kept for a resume\n`);
     try {
       if (records.length > 0) await emitPartial(records, params, o, moduleAreaBytes, `partial: ${done} (interrupted by ${by})`);
     } catch {
