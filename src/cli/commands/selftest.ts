@@ -25,7 +25,7 @@ import { resolvePreset } from '../../kernel/presets.js';
 import { loadSnapshot } from '../../userspace/depmod/snapshot.js';
 import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, runStop, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
-import { SysfsTarget } from '../../targets/sysfs.js';
+import { MODPROBE_SYSCTL, restoreFromState, stateFileFor, SysfsTarget } from '../../targets/sysfs.js';
 import type { Target } from '../../selftest/target.js';
 import { intOption } from '../options.js';
 import { captureSelftestText, runCommand, teeReporter } from '../results-option.js';
@@ -51,6 +51,7 @@ interface SelftestOpts {
   results?: string;
   snapshot?: string;
   kmodVersion?: string;
+  restore?: boolean;
 }
 
 /** --kmod-sh ERA, checked; undefined when not given */
@@ -142,6 +143,7 @@ export async function runSelftestCli(
   io: { stdout: (s: string) => void; stderr: (s: string) => void; env: Readonly<Record<string, string | undefined>> },
 ): Promise<number> {
   const isWatch = kmodShArgs[0] === '-w';
+  if (o.restore === true && o.target !== 'sysfs') throw new InputError(`--restore: only for --target sysfs (got --target ${o.target})`);
   // output paths are checked before the suite runs: a bad one must not cost the results
   if (o.dmesg !== undefined) checkOutputFile('--dmesg', o.dmesg);
   if (o.target.startsWith('qemu:') && o.target.length > 5) return runQemuCli(kmodShArgs, o, io);
@@ -193,7 +195,19 @@ export async function runSelftestCli(
     });
   } else if (t === 'sysfs') {
     era = kmodSh ?? NEWEST_KMOD_SH;
-    target = new SysfsTarget(io.env.DIR ? { dir: io.env.DIR } : {});
+    // KMODLAB_SYSFS_MODPROBE / KMODLAB_SYSFS_STATE point the sysctl and its state file elsewhere (tests)
+    const where = {
+      ...(io.env.KMODLAB_SYSFS_MODPROBE ? { modprobeSysctl: io.env.KMODLAB_SYSFS_MODPROBE } : {}),
+      ...(io.env.KMODLAB_SYSFS_STATE ? { stateFile: io.env.KMODLAB_SYSFS_STATE } : {}),
+    };
+    if (o.restore === true) {
+      if (kmodShArgs.length > 0) throw new InputError(`--restore: takes no kmod.sh arguments (got ${kmodShArgs.join(' ')})`);
+      const line = restoreFromState({ ...(where.modprobeSysctl ? { sysctl: where.modprobeSysctl } : {}), ...(where.stateFile ? { stateFile: where.stateFile } : {}) });
+      const sysctl = where.modprobeSysctl ?? MODPROBE_SYSCTL;
+      io.stderr(`kmodlab: ${line ?? `nothing to restore: no run left ${sysctl} changed (no ${where.stateFile ?? stateFileFor(where.modprobeSysctl)})`}\n`);
+      return 0;
+    }
+    target = new SysfsTarget({ ...(io.env.DIR ? { dir: io.env.DIR } : {}), ...where, onRestore: (line) => io.stderr(`kmodlab: ${line}\n`) });
   } else {
     throw new InputError(`--target ${t}: want sim, sysfs or qemu:NAME`);
   }
@@ -267,6 +281,7 @@ export function register(program: Command): void {
     .option('--keep-going', 'after a failed test, continue with the next one (exit code still 1)')
     .option('--watch-rounds <n>', 'stop -w after N rounds')
     .option('--dmesg <file>', 'write the kernel log of the run to FILE')
+    .option('--restore', "sysfs: put back /proc/sys/kernel/modprobe as an earlier run (killed) found it, and say so; run nothing")
     .option('--results <dir>', 'sim, qemu: keep the run in DIR/<release>/<run id>/ (KTAP, kmod.sh text, dmesg, record, command)')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
