@@ -29,7 +29,8 @@ import type { ModuleSet } from '../userspace/moduleset.js';
 import type { ColdplugStats } from '../userspace/udevd.js';
 import type { StormRunRecord } from '../results/record.js';
 import { runKey, type RunPoint } from '../results/store.js';
-import { RunHangError } from '../errors.js';
+import { InputError, RunHangError } from '../errors.js';
+import { ProcessError } from '../sim/index.js';
 import { stormInputs } from './storm-identity.js';
 
 /** Virtual time a coldplug boot may take before it counts as hung: one hour (udevd's event timeout is 180 s). */
@@ -169,10 +170,17 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
   const budgetMs = p.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
   const wallDeadline = Date.now() + budgetMs;
   let outOfTime = false;
-  const coldplug = system.runColdplug({
-    untilNs: deadlineNs,
-    keepGoing: () => !(outOfTime ||= Date.now() > wallDeadline),
-  });
+  let coldplug: ColdplugStats;
+  try {
+    coldplug = system.runColdplug({
+      untilNs: deadlineNs,
+      keepGoing: () => !(outOfTime ||= Date.now() > wallDeadline),
+    });
+  } catch (err) {
+    // bad input met inside a simulated process (a policy's answer): the same one line, with the run that met it
+    if (err instanceof ProcessError && err.cause instanceof InputError) throw new InputError(`run ${runKey(p)} (seed ${p.seed}): ${err.cause.message}`, err.cause.exitCode);
+    throw err;
+  }
   if (outOfTime) throw hangError(p, system, coldplug, `its wall-clock budget of ${Math.round(budgetMs / 1000)} s ran out`);
   if (!system.sim.idle()) throw hangError(p, system, coldplug, `still busy at its virtual-time deadline of ${deadlineNs / 1e9} s`);
   if (coldplug.finished < coldplug.uevents || system.sim.liveProcesses().length > 0) throw hangError(p, system, coldplug, 'nothing left to run');

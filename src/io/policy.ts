@@ -11,7 +11,7 @@
  * once, here, and its workers import the result like any ES module (kernel/policy.ts's
  * policyOfModule checks the export there).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,6 +46,8 @@ async function compileTs(file: string, shown: string): Promise<string> {
     throw new InputError(`policy ${shown}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(bad.messageText, ' ')}`);
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'kmodlab-policy-'));
+  // the workers import the compiled module while this process lives; it goes when it ends
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const js = path.join(dir, `${path.basename(file, '.ts')}.mjs`);
   writeFileSync(js, out.outputText);
   return js;

@@ -64,6 +64,11 @@ const ERRNO_TABLE: ReadonlyArray<readonly [number, string, string]> = [
 const NAMES: Record<number, string> = Object.fromEntries(ERRNO_TABLE.map(([n, name]) => [n, name]));
 const TEXTS: Record<number, string> = Object.fromEntries(ERRNO_TABLE.map(([n, , text]) => [n, text]));
 
+/** whether `n` (positive) is an errno of the model's set */
+export function isKnownErrno(n: number): boolean {
+  return Number.isInteger(n) && NAMES[n] !== undefined;
+}
+
 /** "EEXIST" for -17 or 17; "0" for 0; "E123" for unknown numbers */
 export function errnoName(n: number): string {
   if (n === 0) return '0';

@@ -23,6 +23,7 @@
  * SameNamePolicy; io/policy.ts loads one from a file (.js/.mjs, or .ts compiled on the fly).
  */
 import { InputError } from '../errors.js';
+import { isKnownErrno } from './errno.js';
 import type { Proc, WaitMode } from '../sim/index.js';
 import type { KFile, Task } from './api.js';
 
@@ -84,12 +85,54 @@ function isPolicy(x: unknown): x is SameNamePolicy {
   return typeof x === 'object' && x !== null && typeof (x as SameNamePolicy).name === 'string' && typeof (x as SameNamePolicy).check === 'function';
 }
 
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return typeof v;
+}
+
+function isGenerator(x: unknown): x is Proc<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as Proc<unknown>).next === 'function' && typeof (x as Proc<unknown>)[Symbol.iterator] === 'function';
+}
+
 /**
- * The policy a plug-in module exports (its default export, or the export named `policy`); `file`
- * names the plug-in in the error. Loading the module is the caller's business (io/policy.ts).
+ * A plug-in's hooks, checked where they answer: each must be a generator (function*) and end
+ * with 0 or a negative errno of the model's set (-EEXIST, -EBUSY, …). Anything else — `'banana'`,
+ * 12345, undefined — would be taken as a load's return value and produce nonsense, so it is an
+ * InputError naming the plug-in, the hook and the value.
+ */
+const checkedPolicies = new WeakMap<SameNamePolicy, SameNamePolicy>();
+
+function checkedPolicy(p: SameNamePolicy, file: string): SameNamePolicy {
+  // one wrapper per exported policy: the same module gives the same policy, wherever it is loaded
+  const known = checkedPolicies.get(p);
+  if (known !== undefined) return known;
+  const verdict = (hook: string, v: unknown): number => {
+    if (v === 0 || (typeof v === 'number' && v < 0 && isKnownErrno(-v))) return v;
+    throw new InputError(`policy ${file}: ${hook} returned ${shown(v)}: want 0 or a negative errno (-EEXIST, -EBUSY, …)`);
+  };
+  const run = function* (hook: string, gen: unknown): Proc<number> {
+    if (!isGenerator(gen)) throw new InputError(`policy ${file}: ${hook} must be a generator function (function*), returned ${shown(gen)}`);
+    return verdict(hook, yield* gen);
+  };
+  const out: SameNamePolicy = {
+    name: p.name,
+    check: (ctx) => run('check', p.check(ctx)),
+    ...(p.init_module_from_file !== undefined ? { init_module_from_file: (ctx: LoadFileContext, next: () => Proc<number>) => run('init_module_from_file', p.init_module_from_file!(ctx, next)) } : {}),
+    ...(p.free_module !== undefined ? { free_module: (mod: ModuleRecord) => p.free_module!(mod) } : {}),
+  };
+  checkedPolicies.set(p, out);
+  return out;
+}
+
+/**
+ * The policy a plug-in module exports (its default export, or the export named `policy`), with
+ * its answers checked; `file` names the plug-in in the error. Loading the module is the caller's
+ * business (io/policy.ts).
  */
 export function policyOfModule(mod: Record<string, unknown>, file: string): SameNamePolicy {
   const p = mod.default ?? mod.policy;
   if (!isPolicy(p)) throw new InputError(`policy ${file}: default export must be { name: string, check(ctx) } (a SameNamePolicy)`);
-  return p;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(p.name)) throw new InputError(`policy ${file}: name ${JSON.stringify(p.name)}: want 1 to 64 letters, digits, '.', '_' or '-' (it labels the results)`);
+  return checkedPolicy(p, file);
 }

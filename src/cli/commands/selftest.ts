@@ -23,6 +23,7 @@ import { errorLine, EXIT_USAGE, InputError } from '../../errors.js';
 import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { resolvePreset } from '../../kernel/presets.js';
 import { loadSnapshot } from '../../userspace/depmod/snapshot.js';
+import { loadPresetFile } from '../../io/presets.js';
 import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, runStop, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
 import { MODPROBE_SYSCTL, restoreFromState, stateFileFor, SysfsTarget } from '../../targets/sysfs.js';
@@ -180,8 +181,11 @@ export async function runSelftestCli(
   // which kmod.sh runs: --kmod-sh, else the one the kernel ships (the preset's), else the newest
   let era: KmodShEra;
   let target: Target;
+  let simPresetName = 'newest';
   if (t === 'sim') {
-    const preset = resolvePreset(o.kernel ?? 'newest');
+    // a preset name, or a preset JSON file (accepted wherever a preset name is)
+    const preset = o.kernel?.endsWith('.json') === true ? loadPresetFile(o.kernel) : resolvePreset(o.kernel ?? 'newest');
+    simPresetName = preset.name;
     era = kmodSh ?? preset.constants.kmodSh;
     target = createSimTarget({
       kernel: preset,
@@ -233,7 +237,7 @@ export async function runSelftestCli(
     });
     if (r.interrupted !== null) io.stderr(`kmodlab: ${t}: stopped, ${r.interrupted.reason} (exit ${r.exitCode})\n`);
     if (pending && r.interrupted === null) {
-      const release = simRelease(resolvePreset(o.kernel ?? 'newest').name);
+      const release = simRelease(simPresetName);
       pending.write('ktap.txt', text!.ktap());
       pending.write('kmod.sh.txt', text!.kmodSh());
       pending.write('dmesg.txt', await target.kernelLog());
