@@ -5,15 +5,26 @@
  * The real guest's wire protocol is covered by session.test.ts; --compare by
  * test/experiments/selftest-compare.test.ts.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync as mkdtempRaw, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runQemuSelftest } from '../../../src/targets/qemu/selftest.js';
 import { GuestSessionError } from '../../../src/targets/qemu/session.js';
 import type { SessionOutcome } from '../../../src/targets/qemu/outcome.js';
 import { fakeGuest, io, type Fake } from './fake-qemu-target.js';
+
+// the log directories the runs write into go when the file's tests are done
+const made: string[] = [];
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+function mkdtempSync(prefix: string): string {
+  const d = mkdtempRaw(prefix);
+  made.push(d);
+  return d;
+}
 
 test('tests ran and passed → 0; the summary names the kernel', async () => {
   const g = fakeGuest();
