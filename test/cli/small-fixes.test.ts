@@ -57,7 +57,7 @@ for (const [argv, line] of [
   [['--path', 'finit'], '--path: only with --parallel (the duplicate-load storm) or --target qemu:NAME'],
   [['--mem', '512'], '--mem: only with --parallel (the duplicate-load storm) or --target qemu:NAME'],
   [['--compare'], '--compare: only with --parallel (the duplicate-load storm) or --target qemu:NAME'],
-  [['--target', 'sim:v6.4'], '--target sim:v6.4: only with --parallel (the coldplug storm runs on the simulator)'],
+  [['--target', 'sim:v6.4'], '--target sim:v6.4: without --parallel, want sim or qemu:NAME'],
 ] as const) {
   test(`storm ${argv.join(' ')} without --parallel is refused, not ignored`, async () => {
     const r = await runCli(['storm', '--cpus', '2', '--kernel', 'v6.4', ...argv]);
