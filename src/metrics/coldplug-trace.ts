@@ -217,13 +217,16 @@ export function parseModuleStats(text: string): { counters: ModuleStatsCounters;
   return { counters, duplicates };
 }
 
-/** The storm figures of one real coldplug, through the same observers as a simulated one. */
-export function coldplugFigures(input: TraceInput): StormFigures {
+/**
+ * The storm figures of one real coldplug, through the same observers as a simulated one, and the
+ * init failures it showed (initFailures) — both from one pass over the trace.
+ */
+export function coldplugFigures(input: TraceInput): { figures: StormFigures; initFailures: Record<string, number> } {
   const { metrics, calls } = traceEvents(input.events, input.uevents);
   const end = metrics.reduce((t, e) => Math.max(t, 'end' in e ? e.end : 't' in e ? e.t : 0), 0);
   const stats = input.moduleStats !== undefined ? parseModuleStats(input.moduleStats) : estimateModuleStats(calls, input.kernel, input.sizes);
   const m = new StormMetrics();
   for (const e of metrics) m.observe(e);
   m.observe({ type: 'module_stats', t: end, counters: stats.counters, duplicates: stats.duplicates });
-  return { ...m.figures(), wastedBytesSource: input.moduleStats !== undefined ? 'module_stats' : 'estimate' };
+  return { figures: { ...m.figures(), wastedBytesSource: input.moduleStats !== undefined ? 'module_stats' : 'estimate' }, initFailures: initFailures(calls) };
 }

@@ -204,8 +204,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   };
   await cp.checkColdplug(name, opts);
   mkdirSync(logDir, { recursive: true });
-  const spec0 = spec;
-  const params: StormParams = { machine: cp.machineName(name, o.machineType, o.cpuModel), cpus, kernels: o.compare === true ? [name, spec0.sim.preset] : [name], seeds, command };
+  const params: StormParams = { machine: cp.machineName(name, o.machineType, o.cpuModel), cpus, kernels: o.compare === true ? [name, spec.sim.preset] : [name], seeds, command };
   // --out: a store like the simulator's; runs already in it are not booted again
   const stored = new Map<string, StormRunRecord>();
   if (o.out !== undefined) {

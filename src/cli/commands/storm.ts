@@ -285,8 +285,8 @@ export function register(program: Command): void {
         // what the simulator alone reads is an error here, never ignored
         for (const k of ['machine', 'kernel', 'policy', 'modules', 'snapshot', 'kmodVersion', 'moduleArea', 'inline', 'threads', 'results'])
           if (cmd.getOptionValueSource(k) === 'cli') throw new InputError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not with --target ${o.target} (the real coldplug boots the kernel's own module tree on the guest it captures)`);
+        return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
       }
-      if (o.target?.startsWith('qemu:') === true) return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
       await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
     });
 

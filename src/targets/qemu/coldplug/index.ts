@@ -16,22 +16,17 @@ import { cacheDir } from '../kernels.js';
 import { resolveKernelSpec } from '../user-kernels.js';
 import { readPrepared } from '../prepare.js';
 import { moduleTree, prepareColdplug } from './prepare.js';
-import { captureProfile, capturedInitFailures, coldplugRecord, fact, parseDataPort, treeSizes } from './record.js';
-import { bootColdplug, checkColdplugMachine, ColdplugNotStarted, coldplugMemMiB, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
+import { captureProfile, coldplugRun, fact, parseDataPort, treeSizes } from './record.js';
+import { bootColdplug, checkColdplugMachine, ColdplugNotStarted, coldplugMemMiB, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE, type ColdplugBootOptions } from './run.js';
 
 export { ColdplugFailed, ColdplugTimeout, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
 export { parseDataPort, coldplugRecord, captureProfile } from './record.js';
 
-export interface ColdplugOptions {
+/** The sweep's options: the boot's own (run.ts) but for cpus, which is a list here. */
+export interface ColdplugOptions extends Pick<ColdplugBootOptions, 'cpuModel' | 'machineType' | 'accel' | 'memMiB' | 'settleTimeoutS' | 'timeoutS'> {
   cpus: readonly number[];
   /** repetitions per vCPU count, seeds first..first+k-1 in the records */
   seeds: readonly number[];
-  cpuModel?: string;
-  machineType?: string;
-  accel?: 'tcg' | 'kvm';
-  memMiB?: number;
-  settleTimeoutS?: number;
-  timeoutS?: number;
   /** each run's directory is logDir/c<cpus>-s<seed> */
   logDir: string;
   cache?: string;
@@ -130,11 +125,11 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       const data = parseDataPort(boot.data);
       const machine = machineName(name, machineType, cpuModel);
       const profile: MachineProfile = captureProfile(data.sections.get('capture') ?? '', { name: machine, release: prepared.release, date: `${name} coldplug, ${cpus} vCPUs`, cpus });
-      const record = coldplugRecord({ data, kernelName: name, machine, cpus, seed, kernel, sizes });
+      const { record, initFailures } = coldplugRun({ data, kernelName: name, machine, cpus, seed, kernel, sizes });
       const udevVersion = Number(fact(data, 'udev') ?? 0);
       const kmodVersion = Number(/(\d+)/.exec(fact(data, 'kmod') ?? '')?.[1] ?? 0);
       // init results the guest showed (intel_cstate -ENODEV under TCG, …): machine facts
-      for (const [m, ret] of Object.entries(capturedInitFailures(data))) profile.moduleInit[m] = { baseNs: 0, perCpuNs: 0, result: ret };
+      for (const [m, ret] of Object.entries(initFailures)) profile.moduleInit[m] = { baseNs: 0, perCpuNs: 0, result: ret };
       // under TCG the vCPUs run on this host's cores: that is the guest's capacity
       if ((o.accel ?? 'tcg') === 'tcg') profile.hostCpus = availableParallelism();
       // what the guest ran, not capture's assumptions

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coldplugFigures, initFailures, traceEvents, type TraceKernel } from '../../../metrics/coldplug-trace.js';
+import { coldplugFigures, type TraceKernel } from '../../../metrics/coldplug-trace.js';
 import { parseFtrace } from '../../../metrics/ftrace.js';
 import type { StormRunRecord } from '../../../results/record.js';
 import { captureHost } from '../../../userspace/machines/capture.js';
@@ -137,21 +137,25 @@ export interface ColdplugRecordInput {
   sizes: (p: string) => { file: number; image: number } | undefined;
 }
 
-/** One real coldplug's storm record (source 'measured', target 'qemu:NAME'). */
-export function coldplugRecord(i: ColdplugRecordInput): StormRunRecord {
+/**
+ * One real coldplug's storm record (source 'measured', target 'qemu:NAME'), and the modules whose
+ * init failed with what it returned (machine facts for the captured profile).
+ */
+export function coldplugRun(i: ColdplugRecordInput): { record: StormRunRecord; initFailures: Record<string, number> } {
   const trace = i.data.sections.get('trace');
   if (trace === undefined) throw new Error('coldplug data: no trace section');
-  const figures = coldplugFigures({
+  const { figures, initFailures } = coldplugFigures({
     events: parseFtrace(trace),
     kernel: i.kernel,
     sizes: i.sizes,
     uevents: Number(fact(i.data, 'uevents') ?? 0),
     ...(i.data.sections.has('stats') ? { moduleStats: i.data.sections.get('stats')! } : {}),
   });
-  return { machine: i.machine, cpus: i.cpus, kernel: i.kernelName, seed: i.seed, ...figures, source: 'measured', target: `qemu:${i.kernelName}` };
+  const record: StormRunRecord = { machine: i.machine, cpus: i.cpus, kernel: i.kernelName, seed: i.seed, ...figures, source: 'measured', target: `qemu:${i.kernelName}` };
+  return { record, initFailures };
 }
 
-/** The modules whose init failed in this run, with what it returned (for the captured profile). */
-export function capturedInitFailures(d: DataPort): Record<string, number> {
-  return initFailures(traceEvents(parseFtrace(d.sections.get('trace') ?? ''), 0).calls);
+/** One real coldplug's storm record. */
+export function coldplugRecord(i: ColdplugRecordInput): StormRunRecord {
+  return coldplugRun(i).record;
 }
