@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +14,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { renderHtml } from '../../src/report/html.js';
 import { renderSvg } from '../../src/report/svg.js';
 import { validateRecord, type StormParams } from '../../src/results/record.js';
+import { chromiumSkip, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found (apt-get install -y chromium)`;
+const skip = chromiumSkip;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const records = (JSON.parse(readFileSync(path.join(root, 'data/calibration/coldplug/debian-6.1.records.json'), 'utf8')) as unknown[]).map((r, i) => validateRecord(r, `record ${i}`));
 const cpus = [...new Set(records.map((r) => r.cpus))].sort((a, b) => a - b);
@@ -36,14 +36,10 @@ test('SVG: the waste chart has a real and a simulated line', async () => {
 });
 
 test('HTML in headless Chromium: one waste chart, two lines (real, sim), both named in the legend', { skip, timeout: 120_000 }, async () => {
-  const { chromium } = await import('playwright-core');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kmodlab-browser-'));
   const file = path.join(dir, 'report.html');
   await writeFile(file, await renderHtml(records, params, {}));
-  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const context = await launchChromium(dir);
   try {
     const page = await context.newPage();
     const problems: string[] = [];

@@ -1,27 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderHtml } from '../../src/report/html.js';
 import { fakeParams, fakeRecords } from '../fixtures/report/records.js';
+import { chromiumSkip, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found (apt-get install -y chromium)`;
+const skip = chromiumSkip;
 
 test('html report in headless Chromium: no console errors, no requests, a chart and the table', { skip, timeout: 120_000 }, async () => {
-  const { chromium } = await import('playwright-core');
   const params = fakeParams({ cpus: [1, 8, 64, 128, 255], kernels: ['v6.1', 'v6.4', 'v6.5'], seeds: [1, 2, 3] });
   const records = fakeRecords(params);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kmodlab-browser-'));
   const file = path.join(dir, 'report.html');
   await writeFile(file, await renderHtml(records, params, { moduleAreaBytes: 1024 ** 3 }));
-  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const context = await launchChromium(dir);
   try {
     const page = await context.newPage();
     const problems: string[] = [];

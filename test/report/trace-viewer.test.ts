@@ -10,16 +10,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChromeTrace, TraceEvent } from '../../src/report/trace.js';
 import { runCli } from '../cli/run-cli.js';
+import { chromiumSkip, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const noBrowser = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found (apt-get install -y chromium)`;
+const noBrowser = chromiumSkip;
 
 const traces = new Map<string, string>();
 /** `kmodlab trace … --out -`: the JSON on stdout */
@@ -116,13 +116,9 @@ test('trace --out - is the same JSON as --out FILE, byte for byte', { timeout: 6
 });
 
 test('speedscope (headless Chromium) imports every trace with no warning', { skip: noBrowser, timeout: 240_000 }, async () => {
-  const { chromium } = await import('playwright-core');
   const app = path.join(path.dirname(createRequire(import.meta.url).resolve('speedscope/package.json')), 'dist', 'release', 'index.html');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kmodlab-speedscope-'));
-  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const context = await launchChromium(dir);
   try {
     for (const [i, boot] of BOOTS.entries()) {
       // what speedscope's own CLI does: a script that hands the file to the app, opened by the
