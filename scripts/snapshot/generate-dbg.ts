@@ -26,7 +26,7 @@
  * writes the stripped set of the same ABI there (to compare like with like: the shipped
  * debian-6.1 snapshot may be another ABI). Needs apt-get, dpkg-deb and depmod (Debian/Ubuntu).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bufferSource, readElfSections } from '../../src/userspace/depmod/elf.js';
@@ -36,35 +36,13 @@ import { packageRoot } from '../../src/userspace/depmod/paths.js';
 import type { ModuleInfo, ModuleSet, SectionSizes } from '../../src/userspace/moduleset.js';
 import { cacheDir } from '../../src/targets/qemu/kernels.js';
 import { readTarFiles } from './tar-stream.js';
-
-const args = process.argv.slice(2);
-const flag = (f: string): boolean => args.includes(f);
-const value = (f: string): string | undefined => {
-  const i = args.indexOf(f);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-
-function run(cmd: string, argv: string[], opts: { cwd?: string; quiet?: boolean } = {}): string {
-  if (!opts.quiet) console.error(`+ ${cmd} ${argv.join(' ')}`);
-  return execFileSync(cmd, argv, { cwd: opts.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
-}
+import { flag, privateAptOpts, run, value } from '../lib/script-util.js';
 
 const root = path.join(cacheDir(), 'dbg');
 const aptState = path.join(root, 'apt');
 
 /** apt options of the private state: bookworm and bookworm-backports, main */
-function aptOpts(): string[] {
-  for (const d of ['lists/partial', 'cache/archives/partial']) fs.mkdirSync(path.join(aptState, d), { recursive: true });
-  const list = path.join(aptState, 'sources.list');
-  const key = 'signed-by=/usr/share/keyrings/debian-archive-keyring.gpg';
-  fs.writeFileSync(list, `deb [${key}] http://deb.debian.org/debian bookworm main\ndeb [${key}] http://deb.debian.org/debian bookworm-backports main\n`);
-  return [
-    '-o', `Dir::Etc::SourceList=${list}`,
-    '-o', 'Dir::Etc::SourceParts=/dev/null',
-    '-o', `Dir::State::Lists=${path.join(aptState, 'lists')}`,
-    '-o', `Dir::Cache=${path.join(aptState, 'cache')}`,
-  ];
-}
+const aptOpts = (): string[] => privateAptOpts(aptState, ['bookworm', 'bookworm-backports']);
 
 interface Target {
   snapshot: 'debian-6.1-dbg' | 'debian-6.12-dbg';

@@ -16,13 +16,13 @@
  * (or scripts/snapshot/generate.sh, which builds first). Needs a Debian/Ubuntu host with apt and
  * network access; run as root or a user that may run apt-get update on a private state dir.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readModulesDir } from '../../src/userspace/depmod/tree.js';
 import { writeSnapshotFile } from '../../src/userspace/depmod/snapshot.js';
 import { packageRoot } from '../../src/userspace/depmod/paths.js';
+import { flag, privateAptOpts, run, value } from '../lib/script-util.js';
 
 interface Target {
   snapshot: 'debian-6.1' | 'debian-6.12';
@@ -32,33 +32,11 @@ interface Target {
   findPackage: (aptOpts: string[]) => string;
 }
 
-const args = process.argv.slice(2);
-const flag = (f: string): boolean => args.includes(f);
-const value = (f: string): string | undefined => {
-  const i = args.indexOf(f);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-
-function run(cmd: string, argv: string[], opts: { cwd?: string; quiet?: boolean } = {}): string {
-  if (!opts.quiet) console.error(`+ ${cmd} ${argv.join(' ')}`);
-  return execFileSync(cmd, argv, { cwd: opts.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
-}
-
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-snapshot-'));
 const aptState = path.join(work, 'apt');
 
 /** A private apt configuration for bookworm-backports: own sources list, lists and cache. */
-function backportsOpts(): string[] {
-  for (const d of ['lists/partial', 'cache/archives/partial']) fs.mkdirSync(path.join(aptState, d), { recursive: true });
-  const list = path.join(aptState, 'sources.list');
-  fs.writeFileSync(list, 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main\n');
-  return [
-    '-o', `Dir::Etc::SourceList=${list}`,
-    '-o', 'Dir::Etc::SourceParts=/dev/null',
-    '-o', `Dir::State::Lists=${path.join(aptState, 'lists')}`,
-    '-o', `Dir::Cache=${path.join(aptState, 'cache')}`,
-  ];
-}
+const backportsOpts = (): string[] => privateAptOpts(aptState, ['bookworm-backports']);
 
 /** The ABI the bookworm meta-package points at now: linux-image-amd64 → linux-image-6.1.0-NN-amd64. */
 function current61(): string {

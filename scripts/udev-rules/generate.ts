@@ -13,40 +13,25 @@
  * Default: bookworm (systemd 252) and bookworm-backports (254). `--deb FILE` uses a downloaded
  * package instead (no network). Needs dpkg-deb, and apt-get with network access for downloads.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { packageRoot } from '../../src/userspace/depmod/paths.js';
+import { flag, privateAptOpts, run, values } from '../lib/script-util.js';
 import { parseKmodRules, UDEV_RULES_FORMAT, type KmodRule, type UdevRulesJson } from '../../src/userspace/udev-rules/index.js';
-
-const args = process.argv.slice(2);
-const values = (f: string): string[] => args.flatMap((a, i) => (a === f && args[i + 1] !== undefined ? [args[i + 1]!] : []));
-const flag = (f: string): boolean => args.includes(f);
-
-function run(cmd: string, argv: string[], cwd?: string): string {
-  console.error(`+ ${cmd} ${argv.join(' ')}`);
-  return execFileSync(cmd, argv, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
-}
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-udev-rules-'));
 
 /** apt options for a private state that sees only `suite` */
-function aptOpts(suite: string): string[] {
-  const st = path.join(work, 'apt', suite);
-  for (const d of ['lists/partial', 'cache/archives/partial']) fs.mkdirSync(path.join(st, d), { recursive: true });
-  const list = path.join(st, 'sources.list');
-  fs.writeFileSync(list, `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${suite} main\n`);
-  return ['-o', `Dir::Etc::SourceList=${list}`, '-o', 'Dir::Etc::SourceParts=/dev/null', '-o', `Dir::State::Lists=${path.join(st, 'lists')}`, '-o', `Dir::Cache=${path.join(st, 'cache')}`];
-}
+const aptOpts = (suite: string): string[] => privateAptOpts(path.join(work, 'apt', suite), [suite]);
 
 function download(suite: string): string {
   const o = aptOpts(suite);
   run('apt-get', [...o, 'update']);
   const dir = path.join(work, 'deb', suite);
   fs.mkdirSync(dir, { recursive: true });
-  run('apt-get', [...o, 'download', `udev/${suite}`], dir);
+  run('apt-get', [...o, 'download', `udev/${suite}`], { cwd: dir });
   return path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.deb'))!);
 }
 
