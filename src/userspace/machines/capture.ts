@@ -25,7 +25,7 @@ import { parseCpuModalias } from './modalias.js';
 import { X86_VENDORS, type MachineProfile, type MachineProfileInput, type X86Vendor } from './schema.js';
 import { execFileSync } from 'node:child_process';
 import { kmodLoadsFor, udevRulesFor, type UdevRules } from '../udev-rules/index.js';
-import { coldplugDevices } from './coldplug.js';
+import { coldplugDevices, type Uevent } from './coldplug.js';
 
 export interface CaptureOptions {
   sysRoot?: string;
@@ -39,14 +39,8 @@ export interface CaptureOptions {
   systemdVersion?: number | null;
 }
 
-interface FoundModalias {
-  devpath: string;
-  subsystem: string;
-  modalias: string;
-  devtype?: string;
-  driver?: string;
-  properties?: Record<string, string>;
-}
+/** a device found under /sys/devices: the same fields as the coldplug's uevent it will replay as */
+type FoundModalias = Uevent;
 
 /** uevent properties udev rules may test besides MODALIAS, DEVTYPE and DRIVER (kept in the profile) */
 function ruleProperties(rules: UdevRules): Set<string> {
