@@ -12,22 +12,39 @@
  *   modprobe          N `modprobe NAME PARAMS` processes of the machine's kmod
  * Modules: xfs (a real module with dependencies), kml_slow (init sleeps, then succeeds) and
  * kml_fail (init sleeps, then fails with -ENODEV).
+ * Module states before the storm:
+ *   cold  the module is not loaded (the default): one call loads it, the others are duplicates
+ *         of a load in progress
+ *   live  the module was loaded and is LIVE: every call is a duplicate of a finished load (what
+ *         udev's late workers and a second modprobe of a loaded module give); only for modules
+ *         whose init succeeds (xfs, kml_slow) — a module whose init fails is never LIVE
  */
 
 export type DupStormMode = 'finit' | 'finit-compressed' | 'init' | 'modprobe';
 export const DUPSTORM_MODES: readonly DupStormMode[] = ['finit', 'finit-compressed', 'init', 'modprobe'];
 export const DUPSTORM_MODULES = ['xfs', 'kml_slow', 'kml_fail'] as const;
+export type DupStormState = 'cold' | 'live';
+export const DUPSTORM_STATES: readonly DupStormState[] = ['cold', 'live'];
+/** modules whose init fails are never LIVE: no live storm of them */
+export const canBeLive = (module: string): boolean => module !== 'kml_fail';
+
+/** The states a plan runs for MODULE, in plan order (no plan states: cold only). */
+export function statesFor(plan: Pick<DupStormPlan, 'states'>, module: string): DupStormState[] {
+  return (plan.states ?? ['cold']).filter((s) => s === 'cold' || canBeLive(module));
+}
 
 /** kml_slow's init sleep and kml_fail's sleep before -ENODEV when the plan names none (ms) */
 export const DEFAULT_SLOW_MSECS = 1000;
 export const DEFAULT_FAIL_MSECS = 500;
 
-/** What to run: every module × load path × N, in that order. */
+/** What to run: every module × load path × state × N, in that order. */
 export interface DupStormPlan {
   /** the N values: concurrent loads per storm */
   parallel: number[];
   modules: string[];
   modes: DupStormMode[];
+  /** the module's state before each storm (default cold only) */
+  states?: DupStormState[];
   /** kml_slow's init sleep (ms, default DEFAULT_SLOW_MSECS) */
   slowMsecs?: number;
   /** kml_fail's sleep before -ENODEV (ms, default DEFAULT_FAIL_MSECS) */
@@ -45,6 +62,8 @@ export interface DupStormRow {
   module: string;
   mode: DupStormMode;
   n: number;
+  /** 'live' when the module was LIVE before the storm; absent for a cold storm */
+  state?: 'live';
   /** outcome → count: "0", "EEXIST", "EBUSY", "ENODEV", … (modprobe: "exit 0", "exit 1 EBUSY") */
   counts: Record<string, number>;
   baselineVmallocKiB: number;

@@ -1,6 +1,7 @@
 /**
  * DOC: `kmodlab storm --parallel LIST [--target qemu:NAME|sim] [--module M] [--path P] [--compare]`
- * — duplicate-load storms: N concurrent loads of one module released at the same moment.
+ * [--state cold,live] — duplicate-load storms: N concurrent loads of one module released at the
+ * same moment, on a module not loaded (cold) or already LIVE.
  *
  * Wiring only: one plan (src/experiments/dupstorm/plan.ts) run by runDupStorm on one target,
  *   --target qemu:NAME   in a real guest (guestDupStormTarget, src/targets/qemu/storm.ts)
@@ -41,6 +42,7 @@ export interface ParallelStormOpts {
   parallel?: string;
   module?: string;
   path?: string;
+  state?: string;
   compare?: boolean;
   kernel?: string;
   cpus?: string;
@@ -87,7 +89,7 @@ function writeJson(file: string, v: unknown): void {
 export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Promise<number> {
   const given = (k: string) => cmd === undefined || cmd.getOptionValueSource(k) !== 'default';
   if (o.parallel === undefined) throw new InputError('--target qemu:NAME: needs --parallel LIST');
-  const plan = parsePlan({ parallel: o.parallel, modules: o.module, modes: o.path });
+  const plan = parsePlan({ parallel: o.parallel, modules: o.module, modes: o.path, ...(o.state !== undefined ? { states: o.state } : {}) });
   const cpus = o.cpus !== undefined && given('cpus') ? intOption('--cpus', o.cpus, 1) : 2;
   const format = o.format !== undefined && given('format') ? o.format : 'text';
   if (format !== 'text' && format !== 'json') throw new InputError(`--format ${format}: --parallel storms print text or json`);

@@ -184,9 +184,10 @@ export function registerKernelCommand(program: Command): void {
       .requiredOption('--parallel <list>', 'comma-separated N values, e.g. 1,2,4')
       .option('--modules <list>', DUPSTORM_MODULES.join(','), DUPSTORM_MODULES.join(','))
       .option('--modes <list>', DUPSTORM_MODES.join(','), DUPSTORM_MODES.join(','))
+      .option('--states <list>', 'cold (default), live: the module not loaded / LIVE before each storm')
       .option('--json <file>', 'write the result as JSON'),
-  ).action(async (name: string, o: VmOpts & { parallel: string; modules: string; modes: string; json?: string }) => {
-    const plan = parsePlan(o, { modules: '--modules', modes: '--modes' });
+  ).action(async (name: string, o: VmOpts & { parallel: string; modules: string; modes: string; states?: string; json?: string }) => {
+    const plan = parsePlan(o, { modules: '--modules', modes: '--modes', states: '--states' });
     const t = await openGuest(name, o);
     if (t === null) return;
     process.stderr.write(`kmodlab: booted ${t.kernel} in ${(t.guest.bootMs / 1000).toFixed(1)} s (${t.guest.accel}, ${t.guest.cpus} CPUs)\n`);

@@ -61,6 +61,7 @@ interface StormOpts {
 const PARALLEL_ONLY = [
   ['--module', 'module'],
   ['--path', 'path'],
+  ['--state', 'state'],
   ['--compare', 'compare'],
   ['--mem', 'mem'],
   ['--timeout', 'timeout'],
@@ -264,6 +265,7 @@ export function register(program: Command): void {
     .option('--parallel <list>', 'duplicate-load storm: N concurrent loads of one module, for each N (e.g. 1,2,4)')
     .option('--module <list>', '--parallel: xfs, kml_slow, kml_fail (default all)')
     .option('--path <list>', '--parallel: finit, finit-compressed, init, modprobe (default all)')
+    .option('--state <list>', '--parallel: the module before each storm: cold (not loaded; default), live (loaded and LIVE; xfs and kml_slow)')
     .option('--compare', 'qemu:NAME: also run the sim model of that kernel, side by side')
     .option('--mem <MiB>', 'qemu: guest memory')
     .option('--timeout <s>', 'qemu: session deadline (s)')

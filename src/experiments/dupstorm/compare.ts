@@ -7,16 +7,17 @@
  */
 import type { DupStormRow } from '../../results/dupstorm.js';
 import { compareTables, type Comparison, type Explain, type OutcomeTable } from '../compare.js';
-import { countsText } from './format.js';
+import { countsText, stateOf } from './format.js';
 
-/** A storm result as an outcome table: the counts compared, the peak shown. */
+/** A storm result as an outcome table: the counts compared, the peak shown; keyed by the state too when a storm ran on a LIVE module. */
 export function stormOutcomeTable(rows: readonly DupStormRow[]): OutcomeTable {
+  const withState = rows.some((r) => r.state === 'live');
   return {
-    keyColumns: ['module', 'path', 'N'],
+    keyColumns: ['module', 'path', 'N', ...(withState ? ['before'] : [])],
     valueColumns: ['outcomes'],
     infoColumns: ['peak VmallocUsed +KiB'],
     rows: rows.map((r) => ({
-      key: [r.module, r.mode, String(r.n)],
+      key: [r.module, r.mode, String(r.n), ...(withState ? [stateOf(r)] : [])],
       values: [countsText(r.counts)],
       info: [String(r.peakVmallocKiB - r.baselineVmallocKiB)],
     })),

@@ -12,17 +12,23 @@ export function countsText(c: Record<string, number>): string {
     .join(', ');
 }
 
-/** A markdown table of storm rows. */
+/** a row's state before the storm: cold (not loaded) or live */
+export const stateOf = (r: DupStormRow): 'cold' | 'live' => r.state ?? 'cold';
+
+/** A markdown table of storm rows; a "before" column (cold/live) when any storm ran on a LIVE module. */
 export function stormTable(rows: readonly DupStormRow[]): string {
-  const lines = ['| module | load path | N | outcomes | VmallocUsed before → peak (KiB) | last return (ms) |', '| --- | --- | --- | --- | --- | --- |'];
+  const withState = rows.some((r) => r.state === 'live');
+  const lines = withState
+    ? ['| module | before | load path | N | outcomes | VmallocUsed before → peak (KiB) | last return (ms) |', '| --- | --- | --- | --- | --- | --- | --- |']
+    : ['| module | load path | N | outcomes | VmallocUsed before → peak (KiB) | last return (ms) |', '| --- | --- | --- | --- | --- | --- |'];
   for (const r of rows)
     lines.push(
-      `| ${r.module} | ${r.mode} | ${r.n} | ${countsText(r.counts)} | ${r.baselineVmallocKiB} → ${r.peakVmallocKiB} (+${r.peakVmallocKiB - r.baselineVmallocKiB}) | ${(r.spanUs / 1000).toFixed(0)} |`,
+      `| ${r.module} | ${withState ? `${stateOf(r)} | ` : ''}${r.mode} | ${r.n} | ${countsText(r.counts)} | ${r.baselineVmallocKiB} → ${r.peakVmallocKiB} (+${r.peakVmallocKiB - r.baselineVmallocKiB}) | ${(r.spanUs / 1000).toFixed(0)} |`,
     );
   return lines.join('\n') + '\n';
 }
 
-/** One storm done, for the progress log: "kml_slow finit N=4: EEXIST ×3, 0 ×1; VmallocUsed peak +12 KiB; 1003 ms" */
+/** One storm done, for the progress log: "kml_slow finit N=4: EEXIST ×3, 0 ×1; VmallocUsed peak +12 KiB; 1003 ms" (live storms: "kml_slow live finit N=4: …") */
 export function stormProgressLine(r: DupStormRow): string {
-  return `${r.module} ${r.mode} N=${r.n}: ${countsText(r.counts)}; VmallocUsed peak +${r.peakVmallocKiB - r.baselineVmallocKiB} KiB; ${(r.spanUs / 1000).toFixed(0)} ms`;
+  return `${r.module}${r.state === 'live' ? ' live' : ''} ${r.mode} N=${r.n}: ${countsText(r.counts)}; VmallocUsed peak +${r.peakVmallocKiB - r.baselineVmallocKiB} KiB; ${(r.spanUs / 1000).toFixed(0)} ms`;
 }

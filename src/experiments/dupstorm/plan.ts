@@ -4,7 +4,7 @@
  * (`storm --parallel --module --path` and its alias `kernel storm --modules --modes`) parse here.
  */
 import { InputError } from '../../errors.js';
-import { DUPSTORM_MODES, DUPSTORM_MODULES, type DupStormMode, type DupStormPlan } from '../../results/dupstorm.js';
+import { canBeLive, DUPSTORM_MODES, DUPSTORM_MODULES, DUPSTORM_STATES, type DupStormMode, type DupStormPlan, type DupStormState } from '../../results/dupstorm.js';
 
 export { DUPSTORM_MODES, DUPSTORM_MODULES, type DupStormMode, type DupStormPlan } from '../../results/dupstorm.js';
 
@@ -27,14 +27,25 @@ function list<T extends string>(name: string, v: string | undefined, known: read
 export interface PlanFlags {
   modules: string;
   modes: string;
+  /** default --state */
+  states?: string;
 }
 
-export const STORM_FLAGS: PlanFlags = { modules: '--module', modes: '--path' };
+export const STORM_FLAGS: PlanFlags = { modules: '--module', modes: '--path', states: '--state' };
 
-/** A plan from option text; a list left out means all of it. */
-export function parsePlan(o: { parallel: string; modules?: string; modes?: string }, flags: PlanFlags = STORM_FLAGS): DupStormPlan {
+/**
+ * A plan from option text; a module or path list left out means all of it, a state list left out
+ * means cold only (the storm as it always was).
+ */
+export function parsePlan(o: { parallel: string; modules?: string; modes?: string; states?: string }, flags: PlanFlags = STORM_FLAGS): DupStormPlan {
   const parallel = parseParallel(o.parallel);
   const modules: string[] = list(flags.modules, o.modules, DUPSTORM_MODULES);
   const modes: DupStormMode[] = list(flags.modes, o.modes, DUPSTORM_MODES);
-  return { parallel, modules, modes };
+  if (o.states === undefined) return { parallel, modules, modes };
+  const flag = flags.states ?? '--state';
+  const states: DupStormState[] = list(flag, o.states, DUPSTORM_STATES);
+  // kml_fail is skipped for live when the modules are the default; named alone, it is a mistake
+  if (states.every((s) => s === 'live') && modules.every((m) => !canBeLive(m)))
+    throw new InputError(`${flag} ${o.states}: ${modules.join(', ')} is never LIVE (its init fails); want xfs or kml_slow`);
+  return { parallel, modules, modes, states };
 }

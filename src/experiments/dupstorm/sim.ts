@@ -14,7 +14,8 @@
  *   modprobe          N `modprobe NAME` processes of the machine's kmod on the installed module
  *                     (kmod < 31 decompresses a .ko.xz itself and calls init_module)
  * Modules: xfs (from the module-set snapshot; its dependencies loaded first, as the guest does
- * with modprobe), kml_slow (init sleeps 1000 ms, succeeds) and kml_fail (init sleeps 500 ms,
+ * with modprobe; for a live storm the module itself too, with modprobe, before the baseline is
+ * read), kml_slow (init sleeps 1000 ms, succeeds) and kml_fail (init sleeps 500 ms,
  * returns -ENODEV, or -N when loaded with retval=N as the real one), added as extra modules with
  * behaviour overrides.
  *
@@ -30,7 +31,7 @@ import { createSystem, modulePath, type System } from '../../system/index.js';
 import type { ModuleInfo, ModuleSet } from '../../userspace/moduleset.js';
 import { InputError } from '../../errors.js';
 import { modprobeErrno } from '../../userspace/libkmod.js';
-import { DEFAULT_FAIL_MSECS, DEFAULT_SLOW_MSECS, moduleParams, type DupStormMode, type DupStormPlan, type DupStormRow, type DupStormTarget } from '../../results/dupstorm.js';
+import { DEFAULT_FAIL_MSECS, DEFAULT_SLOW_MSECS, moduleParams, statesFor, type DupStormMode, type DupStormPlan, type DupStormRow, type DupStormState, type DupStormTarget } from '../../results/dupstorm.js';
 import type { SimKernelModel } from '../../targets/qemu/kernels.js';
 
 /** The simulated machine a storm runs on (each storm gets a fresh one). */
@@ -137,8 +138,15 @@ function used(sys: System): number {
   return m.vmalloc.used + m.module.used;
 }
 
-/** One storm on a fresh machine. */
-export function runSimStorm(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMsecs' | 'failMsecs'>, module: string, mode: DupStormMode, n: number): DupStormRow {
+/** One storm on a fresh machine; `state` live loads the module (modprobe) before it. */
+export function runSimStorm(
+  p: SimStormMachine,
+  plan: Pick<DupStormPlan, 'slowMsecs' | 'failMsecs'>,
+  module: string,
+  mode: DupStormMode,
+  n: number,
+  state: DupStormState = 'cold',
+): DupStormRow {
   let sys = stormSystem(p, plan);
   let info = sys.index.dep(module);
   // a module set given with --snapshot FILE or --modules DIR may lack it: that is the input's fault
@@ -157,6 +165,11 @@ export function runSimStorm(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMs
   for (const d of [...info.deps].reverse()) {
     const pr = sys.modprobe([sys.index.dep(d)?.name ?? d]);
     sim.runUntil(() => pr.done);
+  }
+  if (state === 'live') {
+    const pr = sys.modprobe([module, ...(params ? [params] : [])]);
+    sim.runUntil(() => pr.done);
+    if (sys.kernel.moduleState(module) !== 'live') throw new Error(`sim storm ${module}: not LIVE after modprobe (${sys.kernel.moduleState(module) ?? 'not loaded'})`);
   }
   sim.runUntil(() => true, sim.now + 10_000_000); // let the deps' init memory go
   const baseline = used(sys);
@@ -210,6 +223,7 @@ export function runSimStorm(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMs
     module,
     mode,
     n,
+    ...(state === 'live' ? { state } : {}),
     counts,
     baselineVmallocKiB: Math.round(baseline / 1024),
     peakVmallocKiB: Math.round(peak / 1024),
@@ -218,16 +232,17 @@ export function runSimStorm(p: SimStormMachine, plan: Pick<DupStormPlan, 'slowMs
   };
 }
 
-/** The whole plan: modules × paths × N, in the guest's order. */
+/** The whole plan: modules × paths × states × N, in the guest's order. */
 export function runSimDupStorm(p: SimStormMachine, plan: DupStormPlan, onRow?: (row: DupStormRow) => void): SimDupStormResult {
   const rows: DupStormRow[] = [];
   for (const module of plan.modules)
     for (const mode of plan.modes)
-      for (const n of plan.parallel) {
-        const row = runSimStorm(p, plan, module, mode, n);
-        rows.push(row);
-        onRow?.(row);
-      }
+      for (const state of statesFor(plan, module))
+        for (const n of plan.parallel) {
+          const row = runSimStorm(p, plan, module, mode, n, state);
+          rows.push(row);
+          onRow?.(row);
+        }
   const sys = stormSystem(p, plan);
   return { kernel: sys.kernel.release, machine: sys.machine.name, cpus: sys.machine.cpus, kmodVersion: sys.kmodVersion, rows };
 }

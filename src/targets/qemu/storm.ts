@@ -15,7 +15,7 @@
  * then succeeds), kml_fail (init sleeps, then fails with -ENODEV).
  */
 import { InputError } from '../../errors.js';
-import { DUPSTORM_MODES, DUPSTORM_MODULES, moduleParams, type DupStormMode, type DupStormPlan, type DupStormRow, type DupStormTarget } from '../../results/dupstorm.js';
+import { DUPSTORM_MODES, DUPSTORM_MODULES, moduleParams, statesFor, type DupStormMode, type DupStormPlan, type DupStormRow, type DupStormTarget } from '../../results/dupstorm.js';
 import { modprobeErrno } from '../../userspace/libkmod.js';
 import type { Guest } from './boot.js';
 
@@ -85,16 +85,22 @@ export async function runGuestStorm(guest: Guest, prepared: StormFiles, opts: Gu
     // dependencies (libcrc32c for xfs) must be there for direct syscalls; modprobe loads them itself
     for (const d of prepared.moduleDeps[module] ?? []) await s.exec(['modprobe', d], 60_000);
     for (const mode of modes) {
-      for (const n of opts.parallel) {
+      for (const [state, n] of statesFor(opts, module).flatMap((st) => opts.parallel.map((k) => [st, k] as const))) {
         await s.exec(['rmmod', module], 60_000); // not loaded before: a cold storm
         const p = moduleParams(opts, module);
+        if (state === 'live') {
+          // loaded and LIVE before the storm: modprobe waits for its init to finish
+          await s.exec(['modprobe', module, ...(p ? [p] : [])], 60_000);
+          const st = await s.exec(['cat', `/sys/module/${module}/initstate`], 10_000);
+          if (st.stdout.trim() !== 'live') throw new Error(`storm ${module} live: initstate ${st.stdout.trim() || 'absent'} after modprobe`);
+        }
         const argv =
           mode === 'modprobe'
             ? ['kml-storm', 'modprobe', String(n), module, ...(p ? [p] : [])]
             : ['kml-storm', mode, String(n), mode === 'finit-compressed' ? prepared.stormFiles[module]!.xz : prepared.stormFiles[module]!.plain, p];
         const r = await s.exec(argv, timeout);
         if (r.status !== 'exit' || r.code !== 0) throw new Error(`kml-storm ${mode} ${n} ${module}: ${r.status} ${r.code} ${r.stderr.trim()}`);
-        const row = { module, mode, n, ...parseStormOutput(r.stdout, mode) };
+        const row: DupStormRow = { module, mode, n, ...(state === 'live' ? { state } : {}), ...parseStormOutput(r.stdout, mode) };
         rows.push(row);
         opts.onRow?.(row);
       }

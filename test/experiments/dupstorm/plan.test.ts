@@ -17,3 +17,10 @@ test('plans: a list left out is all of it; an unknown name is an error naming th
   assert.throws(() => parsePlan({ parallel: '1', modules: 'ext4' }), /--module ext4: unknown ext4 \(want xfs, kml_slow, kml_fail\)/);
   assert.throws(() => parsePlan({ parallel: '1', modes: 'finit,mmap' }, { modules: '--modules', modes: '--modes' }), /--modes finit,mmap: unknown mmap \(want finit, finit-compressed, init, modprobe\)/);
 });
+
+test('--state: cold when left out; live only for a module that can be LIVE', () => {
+  assert.equal(parsePlan({ parallel: '2' }).states, undefined);
+  assert.deepEqual(parsePlan({ parallel: '2', states: 'cold,live' }).states, ['cold', 'live']);
+  assert.throws(() => parsePlan({ parallel: '2', states: 'warm' }), /--state warm: unknown warm \(want cold, live\)/);
+  assert.throws(() => parsePlan({ parallel: '2', modules: 'kml_fail', states: 'live' }), /--state live: kml_fail is never LIVE/);
+});

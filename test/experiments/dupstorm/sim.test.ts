@@ -94,3 +94,17 @@ test('runDupStorm on the sim target gives runSimDupStorm’s result', async () =
   assert.deepEqual(await runDupStorm(p, simDupStormTarget(m)), runSimDupStorm(m, p));
   await assert.rejects(runDupStorm({ ...p, modules: ['ext4'] }, simDupStormTarget(m)), /storm module ext4: unknown/);
 });
+
+test('a LIVE module (--state live): every direct call is a duplicate of a finished load — N × EEXIST; modprobe sees it LIVE and makes no call', () => {
+  for (const kernel of ['v6.1-stable', 'newest']) {
+    const r = runSimDupStorm({ kernel }, { parallel: [1, 4], modules: ['kml_slow', 'kml_fail'], modes: ['finit', 'init', 'modprobe'], states: ['live'] });
+    // kml_fail's init fails: it is never LIVE, so it has no live storm
+    assert.deepEqual(r.rows.map((x) => `${x.module} ${x.mode} ${x.n} ${x.state}`), ['finit 1', 'finit 4', 'init 1', 'init 4', 'modprobe 1', 'modprobe 4'].map((s) => `kml_slow ${s} live`));
+    for (const row of r.rows) {
+      assert.deepEqual(row.counts, row.mode === 'modprobe' ? { 'exit 0': row.n } : { EEXIST: row.n }, `${kernel} ${row.mode} N=${row.n}`);
+      // the module's own memory is in the baseline; no init runs, so no call waits a second
+      assert.ok(row.baselineVmallocKiB > 0 && row.spanUs < 500_000, `${kernel} ${row.mode}: baseline ${row.baselineVmallocKiB} KiB, ${row.spanUs} µs`);
+      if (row.mode === 'modprobe') assert.equal(row.peakVmallocKiB, row.baselineVmallocKiB);
+    }
+  }
+});
