@@ -11,13 +11,13 @@
  * once, here, and its workers import the result like any ES module (kernel/policy.ts's
  * policyOfModule checks the export there).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
 import { requireRegularFile } from '../userspace/files.js';
+import { compileTsModule } from './ts-module.js';
 
 /** A loaded plug-in: the policy, and the ES module a worker thread imports to get its own. */
 export interface PolicyPlugin {
@@ -28,29 +28,13 @@ export interface PolicyPlugin {
 
 /** transpile a .ts plug-in to an .mjs in a fresh temporary directory; returns its path */
 async function compileTs(file: string, shown: string): Promise<string> {
-  let ts: typeof import('typescript');
-  try {
-    ts = (await import('typescript')).default;
-  } catch {
-    throw new InputError(`policy ${file}: a .ts plug-in needs the 'typescript' package; compile it to .js or install typescript`);
-  }
-  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    fileName: file,
-    reportDiagnostics: true,
+  const { dir, module } = await compileTsModule(file, 'kmodlab-policy-', {
+    missing: `policy ${file}: a .ts plug-in needs the 'typescript' package; compile it to .js or install typescript`,
+    shown: `policy ${shown}`,
   });
-  // the transpiler "repairs" a syntax error into different code: refuse it, naming file:line
-  const bad = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
-  if (bad !== undefined) {
-    const line = bad.file !== undefined && bad.start !== undefined ? bad.file.getLineAndCharacterOfPosition(bad.start).line + 1 : 1;
-    throw new InputError(`policy ${shown}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(bad.messageText, ' ')}`);
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'kmodlab-policy-'));
   // the workers import the compiled module while this process lives; it goes when it ends
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const js = path.join(dir, `${path.basename(file, '.ts')}.mjs`);
-  writeFileSync(js, out.outputText);
-  return js;
+  return module;
 }
 
 /** the line of a .js plug-in's SyntaxError: Node's message has none, so parse it again with typescript's parser when installed */

@@ -6,14 +6,14 @@
  * experiment's schema (experiments/explore/scenario.ts) validates, with the same one-line errors
  * whatever the source.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseScenario, type Scenario } from '../experiments/explore/scenario.js';
 import { dataPath } from '../userspace/depmod/paths.js';
 import { requireRegularFile } from '../userspace/files.js';
+import { compileTsModule } from './ts-module.js';
 
 export function builtinScenarios(): string[] {
   return readdirSync(dataPath('scenarios'))
@@ -50,27 +50,6 @@ export function loadScenario(nameOrPath: string): Scenario {
   return parseScenario(data, `scenario ${file}`);
 }
 
-/** the .mjs text of a .ts scenario module; a syntax error is one line naming file:line */
-async function transpile(file: string, shown: string): Promise<string> {
-  let ts: typeof import('typescript');
-  try {
-    ts = (await import('typescript')).default;
-  } catch {
-    throw new InputError(`scenario ${shown}: a .ts scenario needs the 'typescript' package; compile it to .js or install typescript`);
-  }
-  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    fileName: file,
-    reportDiagnostics: true,
-  });
-  const bad = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
-  if (bad !== undefined) {
-    const line = bad.file !== undefined && bad.start !== undefined ? bad.file.getLineAndCharacterOfPosition(bad.start).line + 1 : 1;
-    throw new InputError(`scenario ${shown}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(bad.messageText, ' ')}`);
-  }
-  return out.outputText;
-}
-
 /** Any scenario argument: a built-in, a JSON file or an ES module. */
 export async function loadScenarioFile(nameOrPath: string): Promise<Scenario> {
   if (!isScenarioModule(nameOrPath)) return loadScenario(nameOrPath);
@@ -82,11 +61,12 @@ export async function loadScenarioFile(nameOrPath: string): Promise<Scenario> {
   try {
     let url = pathToFileURL(abs).href;
     if (/\.m?ts$/.test(abs)) {
-      const js = await transpile(abs, nameOrPath);
-      tmp = mkdtempSync(path.join(tmpdir(), 'kmodlab-scenario-'));
-      const out = path.join(tmp, `${path.basename(abs).replace(/\.m?ts$/, '')}.mjs`);
-      writeFileSync(out, js);
-      url = pathToFileURL(out).href;
+      const c = await compileTsModule(abs, 'kmodlab-scenario-', {
+        missing: `scenario ${nameOrPath}: a .ts scenario needs the 'typescript' package; compile it to .js or install typescript`,
+        shown: `scenario ${nameOrPath}`,
+      });
+      tmp = c.dir;
+      url = pathToFileURL(c.module).href;
     }
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
