@@ -10,12 +10,23 @@
  * and goes to the back of the queue. So a 2 ms kthread creation is not stuck behind fifty 50 ms
  * bursts, as it would be with run-to-completion (the default, `sliceNs` = Infinity). A burst
  * costs no extra events unless it is actually preempted.
+ *
+ * Which of several queued processes gets a freed CPU is FIFO unless a CpuPlacement (the
+ * explorer's chooser) picks: the CPUs are interchangeable here, so the order in which runnable
+ * processes get CPUs is the whole of "which CPU runs what".
  */
-import type { Proc, Sim, WaitSource, WaitStatus, Waiter } from './engine.js';
+import type { Proc, Process, Sim, WaitSource, WaitStatus, Waiter } from './engine.js';
+
+/** picks which of the n queued processes (FIFO order, 0 = first) gets the CPU just freed */
+export interface CpuPlacement {
+  place(n: number, who: (i: number) => Process): number;
+}
 
 export interface CpuPoolOptions {
   /** round-robin time slice in ns (default Infinity: every burst runs to completion) */
   sliceNs?: number;
+  /** who gets a freed CPU when two or more wait (default FIFO) */
+  placement?: CpuPlacement;
 }
 
 /** a burst on a CPU: parked with a timeout of its remaining work, woken early to preempt it */
@@ -38,6 +49,7 @@ export class CpuPool implements WaitSource {
   /** bursts preempted so far */
   preemptions = 0;
   readonly sliceNs: number;
+  private readonly placement: CpuPlacement | null;
 
   constructor(
     readonly sim: Sim,
@@ -47,6 +59,7 @@ export class CpuPool implements WaitSource {
     if (!Number.isSafeInteger(cpus) || cpus < 1) throw new RangeError(`CPU count must be a positive integer, got ${cpus}`);
     this.free = cpus;
     this.sliceNs = opts.sliceNs ?? Infinity;
+    this.placement = opts.placement ?? null;
     if (!(this.sliceNs > 0)) throw new RangeError(`time slice must be positive, got ${this.sliceNs}`);
   }
 
@@ -75,11 +88,19 @@ export class CpuPool implements WaitSource {
       const ran = this.sim.now - start;
       this.busyNs += ran;
       left = status === 'timeout' ? 0 : left - ran;
-      const next = this.queue.shift();
+      const next = this.placement === null || this.queue.length < 2 ? this.queue.shift() : this.takePlaced(this.placement);
       if (next === undefined) this.free++;
       else this.sim.wake(next);
       // preempted: loop and queue again behind whoever was waiting
     }
+  }
+
+  /** the queued waiter the placement picks, out of the queue */
+  private takePlaced(pl: CpuPlacement): Waiter {
+    const q = this.queue;
+    const k = pl.place(q.length, (i) => q[i]!.proc as Process);
+    if (!Number.isSafeInteger(k) || k < 0 || k >= q.length) throw new RangeError(`CPU placement chose ${k} of ${q.length}`);
+    return q.splice(k, 1)[0]!;
   }
 
   /** preempt the longest-running burst once it has had its slice, while anyone is queued */

@@ -10,4 +10,4 @@ export { Mutex } from './mutex.js';
 export { Semaphore } from './semaphore.js';
 export { SlotCounter } from './slots.js';
 export { Completion } from './completion.js';
-export { CpuPool } from './cpu.js';
+export { CpuPool, type CpuPlacement } from './cpu.js';

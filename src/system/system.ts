@@ -13,7 +13,7 @@
  * userspace/behaviour.ts; `behaviours` replaces it for named modules (experiments, tests).
  */
 import { createKernel, type Kernel, type KernelFlags, type KernelOptions, type KernelPreset, type ModuleBehaviour, type ModuleImage, type UsermodeHelperHost } from '../kernel/index.js';
-import { CpuPool, Sim, type Proc, type Process, type TieBreak } from '../sim/index.js';
+import { CpuPool, Sim, type CpuPlacement, type Proc, type Process, type TieBreak } from '../sim/index.js';
 import { testKmodModule, type TestKmodModule, type TestKmodModuleOptions } from '../testkmod/module.js';
 import { behaviourFactory, PlatformState } from '../userspace/behaviour.js';
 import { loadSnapshot } from '../userspace/depmod/snapshot.js';
@@ -44,6 +44,8 @@ export interface SystemOptions {
   log?: boolean;
   /** the order of events at equal virtual time (the explorer's chooser; default FIFO) */
   tieBreak?: TieBreak;
+  /** who gets a freed CPU when several processes wait for one (the explorer's chooser; default FIFO) */
+  cpuPlacement?: CpuPlacement;
   /** relative ± jitter on userspace and kernel CPU costs, from the seeded "userspace" and "kernel" streams (default 0.2; 0 = exact) */
   jitter?: number;
   /** kmod version of the userspace (default the profile's) */
@@ -164,7 +166,7 @@ export function createSystem(o: SystemOptions = {}): System {
   // time-sliced like the kernel's fair scheduler (EEVDF's base slice is 0.75 ms × (1 + log2 CPUs),
   // capped at 8 CPUs: ~3 ms), so short work is not stuck behind long bursts
   // the pool has the capacity of the CPUs that do the work; the kernel still sees machine.cpus
-  const cpu = new CpuPool(sim, Math.min(machine.cpus, machine.hostCpus ?? machine.cpus), { sliceNs: CPU_SLICE_NS });
+  const cpu = new CpuPool(sim, Math.min(machine.cpus, machine.hostCpus ?? machine.cpus), { sliceNs: CPU_SLICE_NS, ...(o.cpuPlacement ? { placement: o.cpuPlacement } : {}) });
   const kernel = createKernel(sim, {
     jitter: o.jitter ?? 0.2,
     ...o.kernelOptions,
