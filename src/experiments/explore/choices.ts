@@ -1,9 +1,13 @@
 /**
  * DOC: what a schedule is — every decision the kernel leaves to chance, drawn from one source:
- * the order of events due at the same instant (the engine's TieBreak), durations within their
- * declared ranges, whether a signal is sent. `random` draws them from the seed; `pct` gives each
- * process a random priority and lowers the running one at D-1 random change points
- * (probabilistic concurrency testing). Every decision is recorded, so a schedule is replayable.
+ * the order of events due at the same instant (the engine's TieBreak), which queued process gets
+ * a freed CPU when fewer CPUs than runnable processes (the CPU pool's CpuPlacement: the CPUs are
+ * interchangeable, so this is "which CPU runs what"), durations within their declared ranges,
+ * whether a signal is sent. `random` draws them from the seed (a duration uniformly over its
+ * whole range, to the ns); `pct` gives each process a random priority — the highest runs first
+ * at a tie and gets the CPU at a hand-over — and lowers the running one at D-1 random change
+ * points (probabilistic concurrency testing). Every decision is recorded, so a schedule is
+ * replayable.
  *
  * A schedule can also be given as a path: the value of each decision in the order they are made
  * (a tie's index, a duration's offset in ns above its range's low end, 0/1 for a chance), and
@@ -12,13 +16,14 @@
  * enumeration (both in path mode) speak the same language as `--replay SEED --path P`.
  *
  * In path mode every decision also lists its alternatives, for the exhaustive enumeration: all
- * tie orders, `points` evenly spaced values of a duration range (its ends included), both sides
- * of a chance. Partial-order reduction: a step that cannot affect any other step — a scenario
+ * tie orders and CPU hand-overs, `points` evenly spaced values of a duration range (its ends
+ * included: 3 is low end, midpoint, high end — a finite set, so the walk can be complete), both
+ * sides of a chance. Partial-order reduction: a step that cannot affect any other step — a scenario
  * process's first step, which only parks it on its own start delay, or a signal delivered to a
  * process that has not taken that step yet — commutes with every other event due at that
  * instant, so running it first loses no outcome; a tie that has one has that single alternative.
  */
-import { Rng, streamSeed, type Process, type TieBreak } from '../../sim/index.js';
+import { Rng, streamSeed, type CpuPlacement, type Process, type TieBreak } from '../../sim/index.js';
 
 /** the strategies a user picks (`--strategy`) */
 export type Strategy = 'random' | 'pct' | 'exhaustive';
@@ -26,14 +31,15 @@ export type Strategy = 'random' | 'pct' | 'exhaustive';
 export type Mode = 'random' | 'pct' | 'path';
 
 export interface Decision {
-  kind: 'tie' | 'duration' | 'chance';
+  /** cpu: which queued process gets a freed CPU (fewer CPUs than runnable processes) */
+  kind: 'tie' | 'cpu' | 'duration' | 'chance';
   /** virtual time, ns */
   t: number;
   /** how many values the decision had (a duration: hi - lo + 1) */
   n: number;
   /** the value taken */
   k: number;
-  /** for ties: the process names of the candidates */
+  /** for ties and CPU hand-overs: the process names of the candidates */
   names?: string[];
   /** for durations and chances: what was decided, in words (the step list) */
   label?: string;
@@ -56,9 +62,12 @@ export interface ChoicesOptions {
   path?: readonly number[];
   /** path mode: how many values of a duration range the exhaustive enumeration tries */
   points?: number;
+  /** record the candidates' names at ties and hand-overs (default true; the explorer's own
+   * random and pct runs need only the outcome, and 62 queued names per hand-over cost) */
+  names?: boolean;
 }
 
-export class Choices implements TieBreak {
+export class Choices implements TieBreak, CpuPlacement {
   readonly decisions: Decision[] = [];
   readonly mode: Mode;
   private readonly rng: Rng;
@@ -67,6 +76,7 @@ export class Choices implements TieBreak {
   private readonly path: readonly number[];
   private readonly points: number;
   private ties = 0;
+  private readonly keepNames: boolean;
   now: () => number = () => 0;
   /** path mode: is the step this process is due for one that cannot affect any other? (set by the runner) */
   local: (p: Process) => boolean = () => false;
@@ -78,6 +88,7 @@ export class Choices implements TieBreak {
     this.changeAt = new Set();
     this.path = o.path ?? [];
     this.points = Math.max(2, o.points ?? 3);
+    this.keepNames = o.names ?? true;
     const horizon = o.horizon ?? 64;
     if (o.mode === 'pct') for (let i = 1; i < (o.depth ?? 3); i++) this.changeAt.add(this.rng.int(0, horizon - 1));
   }
@@ -90,13 +101,27 @@ export class Choices implements TieBreak {
   }
 
   choose(n: number, who: (i: number) => Process | null): number {
+    return this.pick('tie', n, who);
+  }
+
+  /** CPU placement: which of the n queued processes (FIFO order) gets the CPU just freed */
+  place(n: number, who: (i: number) => Process): number {
+    return this.pick('cpu', n, who);
+  }
+
+  /** one of n candidates, 0 the FIFO one: a tie at one instant or a CPU hand-over */
+  private pick(kind: 'tie' | 'cpu', n: number, who: (i: number) => Process | null): number {
     let k: number;
-    const names: string[] = [];
-    for (let i = 0; i < n; i++) names.push(who(i)?.name ?? '(timer)');
+    let names: string[] | undefined;
+    if (this.keepNames) {
+      names = [];
+      for (let i = 0; i < n; i++) names.push(who(i)?.name ?? '(timer)');
+    }
     let alts: number[] | undefined;
     if (this.mode === 'path') {
       let first = -1;
-      for (let i = 0; i < n && first < 0; i++) {
+      // partial-order reduction applies to ties only: a queued process has taken its first step
+      for (let i = 0; i < n && first < 0 && kind === 'tie'; i++) {
         const p = who(i);
         if (p !== null && this.local(p)) first = i;
       }
@@ -104,6 +129,7 @@ export class Choices implements TieBreak {
       k = this.fromPath(n, alts);
     } else if (this.mode === 'random') k = this.rng.int(0, n - 1);
     else {
+      // pct: the highest-priority candidate runs (or gets the CPU), at ties and hand-overs alike
       k = 0;
       let best = -Infinity;
       for (let i = 0; i < n; i++) {
@@ -119,7 +145,7 @@ export class Choices implements TieBreak {
       if (this.changeAt.has(this.ties)) this.prio.set(who(k)?.pid ?? 0, this.ties);
     }
     this.ties++;
-    this.decisions.push({ kind: 'tie', t: this.now(), n, k, names, ...(alts ? { alts } : {}) });
+    this.decisions.push({ kind, t: this.now(), n, k, ...(names ? { names } : {}), ...(alts ? { alts } : {}) });
     return k;
   }
 
@@ -189,6 +215,7 @@ function ms(ns: number): string {
 export function stepText(d: Decision): string {
   const at = `t=${(d.t / 1e6).toFixed(3)}ms`;
   if (d.kind === 'tie') return `${at} ${d.names![d.k]} runs before ${d.names!.filter((_, i) => i !== d.k).join(', ')}`;
+  if (d.kind === 'cpu') return `${at} a CPU frees: ${d.names![d.k]} gets it before ${d.names!.filter((_, i) => i !== d.k).join(', ')}`;
   if (d.kind === 'duration') {
     const lo = d.lo ?? 0;
     return `${at} ${d.label ?? 'duration'} ${ms(lo + d.k)} (range ${ms(lo)}..${ms(lo + d.n - 1)})`;
@@ -196,7 +223,7 @@ export function stepText(d: Decision): string {
   return `${at} ${d.label ?? 'chance'}: ${d.k === 1 ? 'yes' : 'no'} (p=${d.p ?? '?'})`;
 }
 
-/** the steps worth reading: every duration and chance, and the ties not run in FIFO order */
+/** the steps worth reading: every duration and chance, and the ties and CPU hand-overs not in FIFO order */
 export function readableSteps(ds: readonly Decision[]): string[] {
-  return ds.filter((d) => d.kind !== 'tie' || d.k !== 0).map(stepText);
+  return ds.filter((d) => (d.kind !== 'tie' && d.kind !== 'cpu') || d.k !== 0).map(stepText);
 }

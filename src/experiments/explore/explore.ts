@@ -3,8 +3,8 @@
  * count, share, a 95% (Wilson) interval and the first schedule that produced each. Random and pct
  * seeds run in order from --seed, so a resumed or interrupted exploration is a prefix of the
  * full one. `exhaustive` walks the tree of decisions depth first (choices.ts lists each
- * decision's alternatives, with partial-order reduction at ties): every tie order with at most D
- * ties run out of FIFO order (delay bounding; D is --depth), `points` values of each duration
+ * decision's alternatives, with partial-order reduction at ties): every tie order and CPU
+ * hand-over with at most D of them out of FIFO order (delay bounding; D is --depth), `points` values of each duration
  * range, both sides of each chance; its cursor (the next path) is part of the exploration, so it
  * resumes too. The budget is --runs schedules; `complete` says whether the tree was walked whole.
  */
@@ -77,14 +77,14 @@ export function nextPath(ds: readonly Decision[], depth: number): number[] | nul
   const offBefore: number[] = [];
   for (const d of ds) {
     offBefore.push(off);
-    if (d.kind === 'tie' && d.k !== defaultOf(d)) off++;
+    if ((d.kind === 'tie' || d.kind === 'cpu') && d.k !== defaultOf(d)) off++;
   }
   for (let j = ds.length - 1; j >= 0; j--) {
     const d = ds[j]!;
     const alts = d.alts ?? [0];
     const at = alts.indexOf(d.k);
     if (at < 0 || at + 1 >= alts.length) continue;
-    if (d.kind === 'tie' && offBefore[j]! + 1 > depth) continue;
+    if ((d.kind === 'tie' || d.kind === 'cpu') && offBefore[j]! + 1 > depth) continue;
     return [...ds.slice(0, j).map((x) => x.k), alts[at + 1]!];
   }
   return null;
@@ -100,7 +100,7 @@ export function explore(sc: Scenario, machine: Machine, o: ExploreOptions, from?
   while (e.runs < o.runs && !(o.stop?.() ?? false)) {
     if (exhaustive && (e.cursor === null || e.cursor === undefined)) break;
     const seed = exhaustive ? o.seed : o.seed + e.runs;
-    const r = runSchedule(sc, machine, { kernel: o.kernel, strategy: o.strategy, seed, depth: o.depth, ...(exhaustive ? { path: e.cursor!, points: e.points ?? 3 } : {}) });
+    const r = runSchedule(sc, machine, { kernel: o.kernel, strategy: o.strategy, seed, depth: o.depth, names: false, ...(exhaustive ? { path: e.cursor!, points: e.points ?? 3 } : {}) });
     let row = byKey.get(r.key);
     if (row === undefined) {
       row = { key: r.key, count: 0, firstSeed: seed, ...(exhaustive ? { firstPath: pathText(pathOf(r.choices.decisions)), firstRun: e.runs + 1 } : {}) };

@@ -31,6 +31,8 @@ export interface RunOptions {
   points?: number;
   /** scenario processes left out (a shrunk schedule) */
   drop?: readonly string[];
+  /** record the candidates' names at ties and CPU hand-overs (default true; for step lists and shrinking) */
+  names?: boolean;
   /** without a deadline the scenario must quiesce within this much virtual time (default 24 h) */
   quiesceLimitNs?: number;
 }
@@ -68,7 +70,7 @@ function errnoValue(e: 0 | string): number {
 
 export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunResult {
   const pathMode = o.path !== undefined || o.strategy === 'exhaustive';
-  const choices = new Choices({ mode: pathMode ? 'path' : o.strategy === 'pct' ? 'pct' : 'random', seed: o.seed, depth: o.depth ?? 3, path: o.path ?? [], points: o.points ?? 3 });
+  const choices = new Choices({ mode: pathMode ? 'path' : o.strategy === 'pct' ? 'pct' : 'random', seed: o.seed, depth: o.depth ?? 3, path: o.path ?? [], points: o.points ?? 3, names: o.names ?? true });
   const draw = (m: Ms, label: string): number => (typeof m === 'number' ? Math.round(m * MS) : choices.duration(Math.round(m[0] * MS), Math.round(m[1] * MS), label));
   const drop = new Set(o.drop ?? []);
   const inits = new Map<string, number>();
@@ -101,7 +103,7 @@ export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunR
   }));
   const extraAliases: AliasEntry[] = sc.modules.flatMap((m) => m.aliases.map((a) => ({ pattern: a, module: m.name })));
   const sys = createSystem({
-    machine, cpus: sc.machine.cpus, kernel: o.kernel, modules: EMPTY_SET, seed: o.seed, log: o.log ?? false, jitter: 0, behaviours, extraModules, extraAliases, testModules: false, tieBreak: choices,
+    machine, cpus: sc.machine.cpus, kernel: o.kernel, modules: EMPTY_SET, seed: o.seed, log: o.log ?? false, jitter: 0, behaviours, extraModules, extraAliases, testModules: false, tieBreak: choices, cpuPlacement: choices,
   });
   sysRef = sys;
   const { sim, kernel } = sys;

@@ -10,9 +10,11 @@
  *      A process whose own result is a failure (a hang, an error, NULL) is never left out: it is
  *      the outcome, not a bystander;
  *   2. fewer perturbations — a stretch of decisions back to their defaults (FIFO order at a
- *      tie, no signal at a chance, the low end of a range), in halving stretches (delta debugging)
+ *      tie or a CPU hand-over, no signal at a chance, the low end of a range), in halving stretches (delta debugging)
  *      so a 2,000-decision schedule shrinks in tens of runs, not thousands;
- *   3. shorter durations — a duration's offset above its range's low end halved.
+ *   3. shorter durations — all offsets above their ranges' low ends halved at once, then each
+ *      duration bisected to the smallest offset (to 1 µs) that still gives the outcome: a signal
+ *      sent after a sleep or a start delay so arrives as early as the outcome allows.
  * The result is a seed, a path (the decisions' values, trailing defaults left off) and the
  * processes left out: `--replay SEED --path P --drop NAMES` runs it again, and its readable step
  * list says what happens in it.
@@ -21,6 +23,9 @@ import type { Machine } from '../../userspace/machines/load.js';
 import { defaultOf, pathOf, pathText, readableSteps, type Decision, type Strategy } from './choices.js';
 import { projectKey, runSchedule } from './run.js';
 import type { Scenario } from './scenario.js';
+
+/** a duration is moved toward its range's low end until within this much of the smallest that keeps the outcome */
+const SETTLE_NS = 1000;
 
 export interface Shrunk {
   seed: number;
@@ -63,7 +68,7 @@ export function failing(text: string): boolean {
 
 /** what a decision is about, to find it again in a run whose decisions shifted */
 function identity(d: Decision): string {
-  return d.kind === 'tie' ? `tie ${[...d.names!].sort().join(',')}` : `${d.kind} ${d.label ?? ''}`;
+  return d.kind === 'tie' || d.kind === 'cpu' ? `${d.kind} ${[...d.names!].sort().join(',')}` : `${d.kind} ${d.label ?? ''}`;
 }
 
 function sameShape(a: readonly Decision[], b: readonly Decision[]): boolean {
@@ -93,7 +98,7 @@ function align(old: readonly Decision[], now: readonly Decision[], path: readonl
     }
     const o = old[j]!;
     // a tie's value is an index: keep the process it chose, wherever it is now
-    out.push(o.kind === 'tie' ? Math.max(0, d.names!.indexOf(o.names![o.k]!)) : o.k);
+    out.push(o.kind === 'tie' || o.kind === 'cpu' ? Math.max(0, d.names!.indexOf(o.names![o.k]!)) : o.k);
   }
   return out;
 }
@@ -124,6 +129,7 @@ export function shrink(sc: Scenario, machine: Machine, o: ShrinkOptions): Shrunk
     return true;
   };
   const values = (): number[] => cur.choices.decisions.map((d) => d.k);
+  const settled = new Map<string, number>();
   let progress = true;
   while (progress && runs < budget) {
     progress = false;
@@ -159,15 +165,25 @@ export function shrink(sc: Scenario, machine: Machine, o: ShrinkOptions): Shrunk
       const v = values().map((k, i) => (ds[i]!.kind === 'duration' ? Math.floor(k / 2) : k));
       if (tryRun(v, drop)) continue;
     }
-    for (let i = 0; i < ds.length && runs < budget; i++) {
-      const d = ds[i]!;
-      if (d.kind !== 'duration' || d.k <= defaultOf(d)) continue;
-      const v = values();
-      v[i] = Math.floor(d.k / 2);
-      if (tryRun(v, drop, i + 1)) {
-        progress = true;
-        break;
+    // then each one toward its range's low end: the smallest offset that keeps the outcome,
+    // bisected to SETTLE_NS (0 tried first); a settled value is not bisected again
+    for (let i = 0; i < cur.choices.decisions.length && runs < budget; i++) {
+      const d = cur.choices.decisions[i]!;
+      const id = `${i} ${identity(d)}`;
+      if (d.kind !== 'duration' || d.k <= defaultOf(d) || settled.get(id) === d.k) continue;
+      const was = d.k;
+      let lo = -1;
+      let hi = d.k;
+      while (hi - lo > (lo < 0 ? 1 : SETTLE_NS) && runs < budget) {
+        const mid = lo < 0 ? 0 : lo + Math.floor((hi - lo) / 2);
+        const v = values();
+        v[i] = mid;
+        if (tryRun(v, drop, i + 1)) hi = mid;
+        else lo = lo < 0 ? 0 : mid;
+        if (cur.choices.decisions[i]?.kind !== 'duration') break;
       }
+      settled.set(id, hi);
+      if (hi < was) progress = true;
     }
   }
   const ds = cur.choices.decisions;
