@@ -2,7 +2,8 @@
  * `kmodlab explore` as a user runs it: --out keeps the exploration and the same command resumes
  * it to byte-identical output (random and the exhaustive walk, after a shorter run and after
  * Ctrl-C); a changed scenario under the same name is refused; the replay command printed for a
- * shrunk outcome reproduces it; a scenario can be a TypeScript module; JSON keeps its fields.
+ * shrunk outcome reproduces it; a scenario can be a TypeScript module; JSON keeps its fields; a
+ * long exploration prints progress.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,4 +121,13 @@ test('a scenario as a TypeScript module: computed processes, validated like JSON
   const b = await runCli(['explore', bad]);
   assert.equal(b.status, 2);
   assert.match(b.stderr, /^kmodlab: scenario .*bad\.ts: processes\.0\.actions\.0\.module: unknown module zz\n$/);
+});
+
+test('progress on a long exploration: a line on stderr every 2 s with the schedules run and the outcomes so far', async () => {
+  // a 3 s budget on the 62-process scenario: longer than one progress interval, far from its 100,000 runs
+  const r = await runCli(['explore', 'kmod-limit-timeout', '--kernel', 'v6.4', '--runs', '100000', '--budget', '3s', '--no-shrink']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^kmodlab explore: v6\.4: \d+\/100000 schedules, \d+ outcomes$/m);
+  const n = Number(/^kmod-limit-timeout on v6\.4: (\d+) schedules/m.exec(r.stdout)?.[1]);
+  assert.ok(n > 0 && n < 100000, r.stdout);
 });
