@@ -7,7 +7,8 @@
  * devices (modaliases), the cpufreq driver already in use (it makes acpi_cpufreq/pcc_cpufreq fail
  * with -EEXIST), RAM (udev's children_max), the userspace flavours, and timings. Timings are
  * integer nanoseconds or bytes per second; `cpuTimingOverrides` replaces some of them from a CPU
- * count up (an emulated guest slows down as vCPUs share host cores), and `moduleInit` gives a
+ * count up (single operations an emulated guest does slower with more vCPUs; vCPUs sharing
+ * fewer host cores is `hostCpus`, the CPU pool's capacity, not an override), and `moduleInit` gives a
  * module's init duration as base + perCpu·N for modules whose init does per-CPU work.
  * Profiles are JSON files in data/machines/, validated here with zod.
  */
