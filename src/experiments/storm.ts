@@ -14,7 +14,8 @@
  * processes still waiting and nothing left to wake them (a policy that never lets a load
  * finish), is a RunHangError naming the run, its seed and the processes still waiting — never a
  * record of a boot that did not happen (0 loaded, 0 wasted). A policy that never returns to the
- * simulator at all is stopped from outside, by the sweep's watchdog on its worker thread.
+ * simulator at all is stopped by V8 a little after the budget (wall-clock.ts), on every path —
+ * worker thread, `--inline`, `stats`, `trace` — with the same line naming the process it ran in.
  *
  * `runPoint` is the sweep's worker export (src/experiments/sweep.ts runs it in a thread pool).
  */
@@ -26,12 +27,13 @@ import { getPreset, type KernelPreset } from '../kernel/presets.js';
 import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
 import { loadModuleSet } from '../userspace/depmod/index.js';
 import type { ModuleSet } from '../userspace/moduleset.js';
-import type { ColdplugStats } from '../userspace/udevd.js';
+import type { ColdplugStats, Udevd } from '../userspace/udevd.js';
 import type { StormRunRecord } from '../results/record.js';
 import { runKey, type RunPoint } from '../results/store.js';
 import { InputError, RunHangError } from '../errors.js';
 import { ProcessError } from '../sim/index.js';
 import { stormInputs } from './storm-identity.js';
+import { redeliverSigint, runWithin } from './wall-clock.js';
 
 /** Virtual time a coldplug boot may take before it counts as hung: one hour (udevd's event timeout is 180 s). */
 export const VIRTUAL_DEADLINE_NS = 3600e9;
@@ -153,8 +155,13 @@ function waitingProcesses(system: System, max = 6): string {
   return live.length === 0 ? 'no process still waiting' : `${live.length} process${live.length === 1 ? '' : 'es'} still waiting: ${named.join(', ')}${more}`;
 }
 
+/** How long past its budget a run's code may go without returning before V8 stops it: the budget's own check (between events) comes first. */
+export function hardLimitMs(budgetMs: number): number {
+  return budgetMs + Math.max(1000, budgetMs / 20);
+}
+
 /** The run did not settle: say why, which run, its seed and who still waits. */
-function hangError(p: StormPoint, system: System, coldplug: ColdplugStats, why: string): RunHangError {
+function hangError(p: StormPoint, system: System, coldplug: Pick<ColdplugStats, 'uevents' | 'finished'>, why: string): RunHangError {
   const open = coldplug.uevents - coldplug.finished;
   return new RunHangError(
     `run ${runKey(p)} (seed ${p.seed}) did not settle: ${why}; ${open} of ${coldplug.uevents} uevents unfinished at t=${system.sim.now}ns; ${waitingProcesses(system)}`,
@@ -171,11 +178,31 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
   const wallDeadline = Date.now() + budgetMs;
   let outOfTime = false;
   let coldplug: ColdplugStats;
+  let udevd: Udevd | undefined;
   try {
-    coldplug = system.runColdplug({
-      untilNs: deadlineNs,
-      keepGoing: () => !(outOfTime ||= Date.now() > wallDeadline),
-    });
+    // the budget is checked between events; code that never returns to the simulator is stopped by V8
+    const hardMs = hardLimitMs(budgetMs);
+    const r = runWithin(hardMs, () =>
+      system.runColdplug({
+        untilNs: deadlineNs,
+        keepGoing: () => !(outOfTime ||= Date.now() > wallDeadline),
+        started: (u) => (udevd = u),
+      }),
+    );
+    if (!r.done && r.why === 'interrupted') {
+      redeliverSigint();
+      throw Object.assign(new Error(`run ${runKey(p)}: interrupted`), { name: 'AbortError' });
+    }
+    if (!r.done) {
+      const who = system.sim.current?.name;
+      throw hangError(
+        p,
+        system,
+        udevd?.stats() ?? { uevents: system.uevents().length, finished: 0 },
+        `its wall-clock budget of ${Math.round(budgetMs / 1000)} s ran out while ${who ?? 'code outside any process'} had not returned to the simulator (stopped after ${Math.round(hardMs / 1000)} s: a policy that loops?)`,
+      );
+    }
+    coldplug = r.value;
   } catch (err) {
     // bad input met inside a simulated process (a policy's answer): the same one line, with the run that met it
     if (err instanceof ProcessError && err.cause instanceof InputError) throw new InputError(`run ${runKey(p)} (seed ${p.seed}): ${err.cause.message}`, err.cause.exitCode);

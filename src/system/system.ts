@@ -81,6 +81,8 @@ export interface ColdplugOptions {
   untilNs?: number;
   /** checked now and then (every few thousand events): false stops the run where it is (a wall-clock watchdog) */
   keepGoing?: () => boolean;
+  /** called with udevd once it started: a caller whose run is stopped from outside (a wall-clock watchdog) still reads its stats */
+  started?: (udevd: Udevd) => void;
 }
 
 export interface System {
@@ -251,6 +253,7 @@ export function createSystem(o: SystemOptions = {}): System {
     },
     runColdplug(co = {}) {
       const u = system.coldplug(co);
+      co.started?.(u);
       const keepGoing = co.keepGoing;
       const untilNs = co.untilNs;
       if (keepGoing === undefined && untilNs === undefined) sim.run();

@@ -20,6 +20,7 @@ export interface BootPointOpts {
   snapshot?: string;
   kmodVersion?: string;
   policy?: string;
+  runTimeout?: string;
 }
 
 export function bootPointOptions(cmd: Command, defaults: { machine: string; kernel: string }): Command {
@@ -31,7 +32,8 @@ export function bootPointOptions(cmd: Command, defaults: { machine: string; kern
     .option('--modules <dir>', 'a real /lib/modules/<release> tree')
     .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12, debian-6.1-dbg, debian-6.12-dbg) or a snapshot file')
     .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
-    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)');
+    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts)')
+    .option('--run-timeout <s>', 'wall-clock seconds the run may take before it counts as hung (default 600)');
 }
 
 /** the run the options name (its preset and policy files read), and its machine profile's name */
@@ -46,6 +48,7 @@ export async function bootPoint(o: BootPointOpts): Promise<{ point: StormPoint; 
     ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
     ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
     ...(o.kmodVersion !== undefined ? { kmodVersion: intOption('--kmod-version', o.kmodVersion, 1) } : {}),
+    ...(o.runTimeout !== undefined ? { runTimeoutMs: intOption('--run-timeout', o.runTimeout, 1) * 1000 } : {}),
   };
   if (o.kernel.endsWith('.json')) point.preset = loadPresetFile(o.kernel);
   if (o.policy !== undefined) point.policyFile = (await loadPolicyPlugin(o.policy)).module;
