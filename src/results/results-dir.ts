@@ -77,6 +77,28 @@ function safeName(what: string, s: string): string {
  * A run being written: files go into a temp directory under DIR; `commit` renames it to
  * DIR/<release>/<run id>, `discard` removes it. Exactly one of the two ends it.
  */
+/**
+ * mkdir -p one level at a time: Node's recursive mkdir spins forever where the kernel refuses a
+ * new entry with ENOENT (under /proc), so each missing level is made on its own and the first
+ * refusal is the error.
+ */
+function mkdirs(dir: string): void {
+  const missing: string[] = [];
+  for (let p = path.resolve(dir); ; ) {
+    try {
+      statSync(p);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    missing.unshift(p);
+    const up = path.dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  for (const p of missing) mkdirSync(p);
+}
+
 export class PendingRun {
   readonly tmp: string;
   private done = false;
@@ -88,7 +110,7 @@ export class PendingRun {
   /** Create DIR if needed and the run's temp directory in it (a bad DIR fails here, before any work). */
   static open(root: string): PendingRun {
     try {
-      mkdirSync(root, { recursive: true });
+      mkdirs(root);
       if (!statSync(root).isDirectory()) throw new InputError(`--results ${root}: not a directory`);
       const p = new PendingRun(root);
       mkdirSync(p.tmp);

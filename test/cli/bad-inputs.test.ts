@@ -167,11 +167,15 @@ storm(['--html', 'fifo'], /^kmodlab: --html fifo: not a regular file/);
 storm(['--out', '/proc/x'], /^kmodlab: --out \/proc\/x: cannot create a directory in \/proc/);
 storm(['--out', 'afile'], /^kmodlab: --out afile: not a directory$/);
 storm(['--out', 'afile/sub'], /^kmodlab: --out afile\/sub: /);
+// --results under /proc: Node's recursive mkdir used to spin there forever
+storm(['--results', '/proc/x/y'], /^kmodlab: --results \/proc\/x\/y: no such file or directory$/);
+storm(['--results', 'afile'], /^kmodlab: --results afile: /);
 // --parallel, the duplicate-load storm
 const par = (args: string[], line: RegExp): void => row(['storm', '--parallel', '1', ...args], line);
 row(['storm', '--parallel', '0'], /^kmodlab: --parallel 0: want a comma-separated list of integers 1\.\.1024$/);
 row(['storm', '--parallel', '2000'], /^kmodlab: --parallel 2000: want a comma-separated list of integers 1\.\.1024$/);
 row(['storm', '--parallel', 'x'], /^kmodlab: --parallel x: want a comma-separated list/);
+par(['--results', '/proc/x'], /^kmodlab: --results \/proc\/x: no such file or directory$/);
 par(['--module', 'nope'], /^kmodlab: --module nope: unknown nope \(want xfs, kml_slow, kml_fail\)$/);
 par(['--path', 'nope'], /^kmodlab: --path nope: unknown nope \(want finit, finit-compressed, init, modprobe\)$/);
 par(['--target', 'nope'], /^kmodlab: --target nope: want sim, sim:PRESET or qemu:NAME$/);
@@ -270,6 +274,7 @@ explore(['fifo.ts'], /^kmodlab: scenario fifo\.ts: not a regular file/);
 
 // --- selftest (kmodlab's options; kmod.sh's own arguments pass through to the port)
 const st = (args: string[], line: RegExp): void => row(['selftest', ...args], line);
+st(['--results', '/proc/x'], /^kmodlab: --results \/proc\/x: no such file or directory$/);
 st(['--target', 'nope'], /^kmodlab: --target nope: want sim, sysfs or qemu:NAME$/);
 st(['--target', 'qemu'], /^kmodlab: --target qemu: want sim, sysfs or qemu:NAME$/);
 st(['--target', 'qemu:nope'], /^kmodlab: kernel "nope": unknown \(known: debian-6\.1, /);
