@@ -11,7 +11,7 @@
  * counts and as many seeds; both sides go into one report and a side-by-side table with the
  * ratio per figure and the modules found on one side only.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
@@ -26,6 +26,8 @@ import { listDone, openStore, writeRecord } from '../../results/store.js';
 import { loadMachine, parseMachine } from '../../userspace/machines/load.js';
 import type { MachineProfile } from '../../userspace/machines/schema.js';
 import { intOption } from '../options.js';
+import { runCommand } from '../results-option.js';
+import { PendingRun } from '../../results/results-dir.js';
 import { stdout } from '../stdio.js';
 
 export interface ColdplugCliOpts {
@@ -50,6 +52,7 @@ export interface ColdplugCliOpts {
   out?: string;
   shard?: string;
   reuseLogs?: boolean;
+  results?: string;
 }
 
 const MiB = 2 ** 20;
@@ -204,6 +207,8 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   };
   await cp.checkColdplug(name, opts);
   mkdirSync(logDir, { recursive: true });
+  // --results: one run directory for the command, renamed into place once every boot is done
+  const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
   const params: StormParams = { machine: cp.machineName(name, o.machineType, o.cpuModel), cpus, kernels: o.compare === true ? [name, spec.sim.preset] : [name], seeds, command };
   // --out: a store like the simulator's; runs already in it are not booted again
   const stored = new Map<string, StormRunRecord>();
@@ -225,6 +230,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
       await writeRecord(o.out, r.record);
     });
   } catch (e) {
+    pending?.discard();
     if (e instanceof cp.ColdplugTimeout || e instanceof cp.ColdplugFailed) {
       process.stderr.write(`kmodlab: ${e.message}\n`);
       return e.exitCode;
@@ -249,6 +255,20 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   }
   const records = [...real, ...sim];
   writeFileSync(join(logDir, 'records.json'), JSON.stringify(records, null, 2) + '\n');
+  if (pending !== null) {
+    try {
+      // each boot's own directory as --log-dir keeps it (console.log, data.log — the trace —,
+      // qemu.cmd, qemu.log, record.json, profile.json), beside the command's records
+      for (const r of runs) if (existsSync(r.dir)) cpSync(r.dir, join(pending.tmp, `c${r.record.cpus}-s${r.record.seed}`), { recursive: true });
+      if (sim.length > 0) pending.write('sim-record.json', JSON.stringify(sim, null, 2) + '\n');
+      // record.json holds the real runs only: `baseline diff` keys storm rows by machine, CPUs and seed
+      const release = runs[0]?.release ?? name;
+      process.stderr.write(`kmodlab: results in ${pending.commit(runCommand('storm', release, `qemu:${name}`), real, undefined)}\n`);
+    } catch (e) {
+      pending.discard();
+      throw e;
+    }
+  }
   const ropts = { categories };
   let text = await renderReport(format, records, params, ropts);
   if (format === 'text') {

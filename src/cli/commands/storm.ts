@@ -285,7 +285,7 @@ export function register(program: Command): void {
       // without --parallel, a real kernel's storm is a real coldplug boot
       if (o.target?.startsWith('qemu:') === true) {
         // what the simulator alone reads is an error here, never ignored
-        for (const k of ['machine', 'kernel', 'policy', 'modules', 'snapshot', 'kmodVersion', 'moduleArea', 'inline', 'threads', 'results'])
+        for (const k of ['machine', 'kernel', 'policy', 'modules', 'snapshot', 'kmodVersion', 'moduleArea', 'inline', 'threads'])
           if (cmd.getOptionValueSource(k) === 'cli') throw new InputError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not with --target ${o.target} (the real coldplug boots the kernel's own module tree on the guest it captures)`);
         return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
       }

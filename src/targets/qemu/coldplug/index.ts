@@ -45,6 +45,8 @@ export interface ColdplugRun {
   record: StormRunRecord;
   profile: MachineProfile;
   dir: string;
+  /** the kernel's release (uname -r): the --results directory it goes under */
+  release: string;
   wallMs: number;
   memMiB: number;
   /** guest facts: udev and kmod versions, what /proc/modules listed */
@@ -101,7 +103,7 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       const had = o.done?.(cpus, seed);
       if (had !== undefined) {
         log(`${cpus} vCPUs, run ${seed}: done before (the stored record), not booted again`);
-        const run: ColdplugRun = { from: 'store', ...had, dir, wallMs: 0, memMiB: 0, udevVersion: had.profile.udev.systemdVersion ?? 0, kmodVersion: had.profile.kmod.version, procModules: had.record.modulesLoaded };
+        const run: ColdplugRun = { from: 'store', ...had, dir, release: prepared.release, wallMs: 0, memMiB: 0, udevVersion: had.profile.udev.systemdVersion ?? 0, kmodVersion: had.profile.kmod.version, procModules: had.record.modulesLoaded };
         runs.push(run);
         await onRun?.(run);
         continue;
@@ -139,7 +141,7 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       if (kept === undefined) writeFileSync(join(dir, 'boot.json'), JSON.stringify({ wallMs: boot.wallMs, memMiB }) + '\n');
       writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2) + '\n');
       writeFileSync(join(dir, 'profile.json'), JSON.stringify(profile, null, 2) + '\n');
-      const run: ColdplugRun = { from: kept === undefined ? 'boot' : 'logs', record, profile, dir, wallMs: boot.wallMs, memMiB, udevVersion, kmodVersion, procModules };
+      const run: ColdplugRun = { from: kept === undefined ? 'boot' : 'logs', record, profile, dir, release: prepared.release, wallMs: boot.wallMs, memMiB, udevVersion, kmodVersion, procModules };
       log(
         `${cpus} vCPUs, run ${seed}: ${record.loadAttempts} load calls, ${record.modulesLoaded} loaded, ` +
           `${(record.wastedBytes / 2 ** 20).toFixed(2)} MiB wasted (${record.wastedBytesSource}), settled in ${(record.settleNs / 1e9).toFixed(1)} s; ` +
