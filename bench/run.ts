@@ -5,7 +5,7 @@
  * `BENCH <metric> <value> <unit>` so scripts can read them; targets are printed beside them as
  * `BENCH <metric>_target <value> <unit>` and a miss is reported, not hidden.
  */
-const BENCHES = ['engine', 'selftest', 'storm', 'explore'] as const;
+const BENCHES = ['engine', 'selftest', 'storm', 'explore', 'startup'] as const;
 
 async function main(): Promise<number> {
   const name = process.argv[2];
