@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { EXIT_INTERRUPTED, InputError, RunHangError, signalExitCode } from '../errors.js';
 import { changedInputs, type RunIdentity } from '../results/identity.js';
 import { validateRecord, type StormParams, type StormRunRecord } from '../results/record.js';
@@ -258,6 +258,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
     if (mode === 'pool') {
       concurrency = Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), todo.length));
       // each thread runs sweep-worker.ts, which imports the worker module and never throws
+      const { Piscina } = await import('piscina'); // only when a pool is used
       pool = new Piscina({ filename: new URL('./sweep-worker.js', import.meta.url).href, name: 'runTask', minThreads: 0, maxThreads: concurrency, idleTimeout: 1000 });
       const p0 = pool;
       const watchdogMs = opts.watchdogMs;

@@ -12,8 +12,6 @@
  * counter; ids are renumbered after rendering so that the same input gives the same bytes, and
  * prefixed so that several charts can be inlined in one HTML page.
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { CATEGORIES, type StormParams, type StormRunRecord } from '../results/record.js';
 import { groupByPoint, summarize, type Measure, type PointGroup } from './records.js';
@@ -248,6 +246,8 @@ function dashLegendStroke(node: unknown): void {
 
 /** Render one vega-lite spec to SVG text in Node. */
 export async function specToSvg(spec: TopLevelSpec, idPrefix = 'km-'): Promise<string> {
+  // vega and vega-lite (~0.2 s of CPU to load) only when a picture is asked for
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const compiled = vl.compile(spec).spec;
   dashLegendStroke(compiled);
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
