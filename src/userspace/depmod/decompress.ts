@@ -7,8 +7,6 @@
  * decoder becomes one InputError naming the file.
  */
 import zlib from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
-import xz from 'xz-decompress';
 import { InputError } from '../../errors.js';
 import type { Compression } from '../moduleset.js';
 
@@ -54,10 +52,13 @@ export async function decompressModule(data: Buffer, kind: Compression, file: st
       case 'gzip':
         return zlib.gunzipSync(data, { maxOutputLength: MAX_IMAGE });
       case 'zstd': {
+        // the decoders load only when a compressed file is read
+        const { decompress: zstdDecompress } = await import('fzstd');
         const out = zstdDecompress(new Uint8Array(data.buffer, data.byteOffset, data.length));
         return Buffer.from(out.buffer, out.byteOffset, out.length);
       }
       case 'xz': {
+        const { default: xz } = await import('xz-decompress');
         const stream = new xz.XzReadableStream(new Blob([data]).stream());
         const ab = await new Response(stream).arrayBuffer();
         return Buffer.from(ab);
