@@ -11,11 +11,18 @@
  * bursts, as it would be with run-to-completion (the default, `sliceNs` = Infinity). A burst
  * costs no extra events unless it is actually preempted.
  *
+ * Speed (compute is the innermost step of nearly every event of a storm): `compute()` is a
+ * hand-written generator (ComputeOp) rather than a generator function, and it is a wait op the
+ * engine drives itself (ops.ts): a CPU handed over, or a preempted burst queueing again, does not
+ * resume the caller's chain of `yield*` frames; only the end of the work does. The bursts on the
+ * CPUs are a list in start order (a burst is added when it starts, at the current time), so the
+ * longest-running one is its head and a burst leaves it in O(1).
+ *
  * Which of several queued processes gets a freed CPU is FIFO unless a CpuPlacement (the
  * explorer's chooser) picks: the CPUs are interchangeable here, so the order in which runnable
  * processes get CPUs is the whole of "which CPU runs what".
  */
-import type { Proc, Process, Sim, WaitSource, WaitStatus, Waiter } from './engine.js';
+import type { Cmd, Proc, Process, Sim, WaitSource, WaitStatus, Waiter } from './engine.js';
 
 /** picks which of the n queued processes (FIFO order, 0 = first) gets the CPU just freed */
 export interface CpuPlacement {
@@ -29,18 +36,185 @@ export interface CpuPoolOptions {
   placement?: CpuPlacement;
 }
 
-/** a burst on a CPU: parked with a timeout of its remaining work, woken early to preempt it */
-interface Running {
-  w: Waiter;
-  start: number;
-}
-
 /** running bursts are woken only by preemption; their timeout is the burst's end */
 const RUNNING: WaitSource = { cancelWait: () => {} };
 
+/** what every finished compute returns (it returns nothing; never written to) */
+const DONE: IteratorResult<Cmd, void> = Object.freeze({ done: true, value: undefined }) as IteratorResult<Cmd, void>;
+
+const S_START = 0;
+/** queued for a CPU, or running a burst: the engine hands the wake-up to recheck() */
+const S_QUEUED = 1;
+const S_RUNNING = 2;
+/** the work is done (or the body threw, kept in err): next() hands out the end */
+const S_RESULT = 3;
+const S_CLOSED = 4;
+
+const NO_ERR = Symbol('no error');
+
+/**
+ * One `compute(ns)`: the same steps, in the same order, at the same moments, as the generator
+ *
+ *   left = round(ns)
+ *   while (left > 0) {
+ *     if (a CPU is free and nobody queues) take it
+ *     else { queue; schedulePreemption(); yield w }        // a CPU was handed to us
+ *     start = now; park with timeout left; join the running bursts; if anyone queues, schedulePreemption()
+ *     status = yield w                                      // timeout = done, ok = preempted
+ *     leave the running bursts; busyNs += ran; left = timeout ? 0 : left - ran
+ *     hand the CPU to the first queued, or free it
+ *   }
+ */
+class ComputeOp {
+  /** @internal the result object of every yield (one per op, reused: the engine checks it came through yield*) */
+  declare lastYield: IteratorResult<Cmd, void> | null;
+  declare private state: number;
+  /** work left, ns */
+  declare private left: number;
+  /** @internal the running burst's start and waiter, and its neighbours in the pool's running list */
+  declare start: number;
+  declare w: Waiter | null;
+  declare runPrev: ComputeOp | null;
+  declare runNext: ComputeOp | null;
+  declare private err: unknown;
+  declare private readonly pool: CpuPool;
+  declare private readonly ns: number;
+
+  constructor(pool: CpuPool, ns: number) {
+    this.lastYield = null;
+    this.state = S_START;
+    this.left = 0;
+    this.start = 0;
+    this.w = null;
+    this.runPrev = null;
+    this.runNext = null;
+    this.err = NO_ERR;
+    this.pool = pool;
+    this.ns = ns;
+  }
+
+  next(v?: unknown): IteratorResult<Cmd, void> {
+    switch (this.state) {
+      case S_START: {
+        this.state = S_CLOSED; // until it parks: a throwing body closes it, as it would a generator
+        this.left = Math.round(this.ns);
+        const w = this.acquire();
+        return w === null ? DONE : this.yieldCmd(w);
+      }
+      case S_QUEUED:
+      case S_RUNNING: {
+        // driven by hand (not through the engine's fast path): the same steps, inline
+        const w = this.recheck(v as WaitStatus);
+        if (w !== null) return this.yieldCmd(w);
+        return this.end();
+      }
+      case S_RESULT:
+        return this.end();
+      default:
+        return DONE;
+    }
+  }
+
+  /** as for a generator with no finally blocks: close it */
+  return(value: void): IteratorResult<Cmd, void> {
+    this.state = S_CLOSED;
+    return { done: true, value };
+  }
+
+  throw(e: unknown): IteratorResult<Cmd, void> {
+    this.state = S_CLOSED;
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  private yieldCmd(w: Waiter): IteratorResult<Cmd, void> {
+    let r = this.lastYield;
+    if (r === null) this.lastYield = r = { done: false, value: w };
+    else r.value = w;
+    return r;
+  }
+
+  private end(): IteratorResult<Cmd, void> {
+    this.state = S_CLOSED;
+    const e = this.err;
+    if (e !== NO_ERR) {
+      this.err = NO_ERR;
+      throw e;
+    }
+    return DONE;
+  }
+
+  /** the top of the loop: take a free CPU and start a burst, or queue; null once no work is left */
+  private acquire(): Waiter | null {
+    if (!(this.left > 0)) return null;
+    const pool = this.pool;
+    if (pool.free > 0 && pool.queued === 0) {
+      pool.free--;
+      return this.burst();
+    }
+    const sim = pool.sim;
+    if (sim.current === null) throw new Error('park() outside a process');
+    const w = sim.parkUntil('uninterruptible', Infinity, pool)!;
+    w.op = this;
+    pool.enqueue(w);
+    pool.schedulePreemption();
+    this.state = S_QUEUED;
+    return w;
+  }
+
+  /** a CPU is ours: run for what is left of the work, until its end or a preemption */
+  private burst(): Waiter {
+    const pool = this.pool;
+    const sim = pool.sim;
+    const left = this.left;
+    if (sim.current === null) throw new Error('park() outside a process');
+    if (!Number.isSafeInteger(left) || left < 0) throw new RangeError(`timeout must be a non-negative integer ns, got ${left}`);
+    this.start = sim.now;
+    const w = sim.parkUntil('uninterruptible', sim.now + left, RUNNING)!;
+    w.op = this;
+    this.w = w;
+    pool.runAdd(this);
+    if (pool.queued > 0) pool.schedulePreemption();
+    this.state = S_RUNNING;
+    return w;
+  }
+
+  /**
+   * @internal The process woke with `status` (a CPU handed over, the burst's end or its
+   * preemption): the next steps. Returns the Waiter it parks on next, or null once the work is
+   * done (an exception of the body is kept for next() to throw, where the generator threw it).
+   */
+  recheck(status: WaitStatus): Waiter | null {
+    try {
+      if (this.state === S_QUEUED) return this.burst();
+      const pool = this.pool;
+      pool.runRemove(this);
+      this.w = null;
+      const ran = pool.sim.now - this.start;
+      pool.busyNs += ran;
+      this.left = status === 'timeout' ? 0 : this.left - ran;
+      pool.handOver();
+      // preempted: loop and queue again behind whoever was waiting
+      const w = this.acquire();
+      if (w !== null) return w;
+    } catch (e) {
+      this.err = e;
+    }
+    this.state = S_RESULT;
+    return null;
+  }
+}
+
 export class CpuPool implements WaitSource {
+  /** the queue of waiters for a CPU: queue[qHead..] (FIFO; the consumed front is dropped now and then) */
   private queue: Waiter[] = [];
-  private running: Running[] = [];
+  private qHead = 0;
+  /** the running bursts, in start order (oldest first) */
+  private runHead: ComputeOp | null = null;
+  private runTail: ComputeOp | null = null;
   /** time of the pending preemption check, if one is scheduled */
   private preemptAt = Infinity;
   free: number;
@@ -64,54 +238,79 @@ export class CpuPool implements WaitSource {
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length - this.qHead;
   }
 
-  *compute(ns: number): Proc<void> {
-    let left = Math.round(ns);
-    while (left > 0) {
-      if (this.free > 0 && this.queue.length === 0) {
-        this.free--;
-      } else {
-        const w = this.sim.park({ mode: 'uninterruptible' }, this)!;
-        this.queue.push(w);
-        this.schedulePreemption();
-        yield w; // a CPU was handed to us
-      }
-      const start = this.sim.now;
-      const w = this.sim.park({ mode: 'uninterruptible', timeoutNs: left }, RUNNING)!;
-      const run: Running = { w, start };
-      this.running.push(run);
-      if (this.queue.length > 0) this.schedulePreemption();
-      const status = (yield w) as WaitStatus;
-      this.running.splice(this.running.indexOf(run), 1);
-      const ran = this.sim.now - start;
-      this.busyNs += ran;
-      left = status === 'timeout' ? 0 : left - ran;
-      const next = this.placement === null || this.queue.length < 2 ? this.queue.shift() : this.takePlaced(this.placement);
-      if (next === undefined) this.free++;
-      else this.sim.wake(next);
-      // preempted: loop and queue again behind whoever was waiting
-    }
+  compute(ns: number): Proc<void> {
+    return new ComputeOp(this, ns);
   }
 
-  /** the queued waiter the placement picks, out of the queue */
-  private takePlaced(pl: CpuPlacement): Waiter {
+  /** @internal queue for a CPU */
+  enqueue(w: Waiter): void {
+    this.queue.push(w);
+  }
+
+  /** @internal a burst ended: the CPU goes to the first queued waiter, or back to the free ones */
+  handOver(): void {
     const q = this.queue;
-    const k = pl.place(q.length, (i) => q[i]!.proc as Process);
-    if (!Number.isSafeInteger(k) || k < 0 || k >= q.length) throw new RangeError(`CPU placement chose ${k} of ${q.length}`);
-    return q.splice(k, 1)[0]!;
+    const h = this.qHead;
+    if (h === q.length) {
+      this.free++;
+      return;
+    }
+    if (this.placement !== null && q.length - h >= 2) {
+      const n = q.length - h;
+      const k = this.placement.place(n, (i) => q[h + i]!.proc as Process);
+      if (!Number.isSafeInteger(k) || k < 0 || k >= n) throw new RangeError(`CPU placement chose ${k} of ${n}`);
+      if (k > 0) {
+        this.sim.wake(q.splice(h + k, 1)[0]!);
+        return;
+      }
+    }
+    const next = q[h]!;
+    q[h] = undefined as unknown as Waiter;
+    if (h + 1 === q.length) {
+      q.length = 0;
+      this.qHead = 0;
+    } else if (h >= 1024 && 2 * h >= q.length) {
+      q.splice(0, h + 1);
+      this.qHead = 0;
+    } else {
+      this.qHead = h + 1;
+    }
+    this.sim.wake(next);
   }
 
-  /** preempt the longest-running burst once it has had its slice, while anyone is queued */
-  private schedulePreemption(): void {
-    if (this.sliceNs === Infinity || this.queue.length === 0 || this.running.length === 0) return;
-    let oldest = this.running[0]!;
-    for (const r of this.running) if (r.start < oldest.start) oldest = r;
+  /** @internal a burst starts (now: the list stays in start order) */
+  runAdd(op: ComputeOp): void {
+    const t = this.runTail;
+    op.runPrev = t;
+    op.runNext = null;
+    if (t === null) this.runHead = op;
+    else t.runNext = op;
+    this.runTail = op;
+  }
+
+  /** @internal a burst ends */
+  runRemove(op: ComputeOp): void {
+    const a = op.runPrev;
+    const b = op.runNext;
+    if (a === null) this.runHead = b;
+    else a.runNext = b;
+    if (b === null) this.runTail = a;
+    else b.runPrev = a;
+    op.runPrev = null;
+    op.runNext = null;
+  }
+
+  /** @internal preempt the longest-running burst once it has had its slice, while anyone is queued */
+  schedulePreemption(): void {
+    const oldest = this.runHead;
+    if (this.sliceNs === Infinity || this.queued === 0 || oldest === null) return;
     const due = oldest.start + this.sliceNs;
     if (due <= this.sim.now) {
       this.preemptions++;
-      this.sim.wake(oldest.w);
+      this.sim.wake(oldest.w!);
       return;
     }
     if (due >= this.preemptAt) return;
@@ -124,7 +323,15 @@ export class CpuPool implements WaitSource {
   }
 
   cancelWait(w: Waiter): void {
-    const i = this.queue.indexOf(w);
-    if (i >= 0) this.queue.splice(i, 1);
+    const q = this.queue;
+    const i = q.indexOf(w, this.qHead);
+    if (i < 0) return;
+    if (i === this.qHead) {
+      q[i] = undefined as unknown as Waiter;
+      if (i + 1 === q.length) {
+        q.length = 0;
+        this.qHead = 0;
+      } else this.qHead = i + 1;
+    } else q.splice(i, 1);
   }
 }

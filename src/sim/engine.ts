@@ -21,8 +21,7 @@
 import { FutureQueue } from './queue.js';
 import { EventLog } from './log.js';
 import { RngStreams } from './rng.js';
-import type { WaitEventOp } from './ops.js';
-import { Delay, Waiter, type Cmd, type Proc, type Signal, type WaitMode, type WaitOptions, type WaitSource, type WaitStatus } from './wait.js';
+import { Delay, Waiter, type Cmd, type ParkedOp, type Proc, type Signal, type WaitMode, type WaitOptions, type WaitSource, type WaitStatus } from './wait.js';
 
 export { waitResult } from './ops.js';
 export * from './wait.js';
@@ -46,8 +45,8 @@ export class Process<R = unknown> implements WaitSource {
   result: R | undefined = undefined;
   /** the wait this process is parked on, if any */
   waiter: Waiter | null = null;
-  /** @internal the wait_event this process sleeps in, when the engine runs its re-check loop */
-  waitOp: WaitEventOp | null = null;
+  /** @internal the wait op (wait_event, compute) this process sleeps in, when the engine runs its steps */
+  waitOp: ParkedOp | null = null;
   /** pending signals; the Set is created on first use (most processes never get one) */
   private sigs: Set<Signal> | null = null;
   private joiners: Waiter[] | null = null;
@@ -534,7 +533,7 @@ export class Sim {
       if (cmd.deadline !== Infinity) this.push(Math.max(cmd.deadline, this.now), EV_TIMEOUT, null, cmd);
       // `yield*` hands the op's result object through unchanged: if it is the one the op made,
       // the process is suspended inside the op's yield*, and its next resumption goes to the op
-      if (cmd.op !== null && cmd.op.lastYield === r) p.waitOp = cmd.op as WaitEventOp;
+      if (cmd.op !== null && cmd.op.lastYield === r) p.waitOp = cmd.op;
     }
   }
 }

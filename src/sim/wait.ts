@@ -13,9 +13,14 @@ export interface ParkedProcess {
   waiter: Waiter | null;
 }
 
-/** the wait_event op that parked a Waiter, as far as the engine's fast path needs it */
+/**
+ * The wait op that parked a Waiter (a wait_event, a CPU pool's compute), as far as the engine's
+ * fast path needs it: the result object of its latest yield, and the op's next steps at a
+ * wake-up — the Waiter it parks on next, or null once the wait is over (ops.ts).
+ */
 export interface ParkedOp {
   readonly lastYield: unknown;
+  recheck(status: WaitStatus): Waiter | null;
 }
 
 /** the engine, as far as the wait operations need it: the clock and parking */

@@ -299,10 +299,14 @@ export interface KmodHost {
   jitter?: number;
 }
 
-/** Spend `ns` of CPU time of a userspace process on the machine's CPUs (with the host's jitter). */
-export function* spend(host: KmodHost, ns: number): Proc<void> {
+/**
+ * Spend `ns` of CPU time of a userspace process on the machine's CPUs (with the host's jitter).
+ * Not a generator of its own (one frame less on every step of the work): the jitter is drawn
+ * when it is called, which is the moment the `yield* spend(…)` every caller writes starts it.
+ */
+export function spend(host: KmodHost, ns: number): Proc<void> {
   const j = host.jitter ?? 0;
-  yield* host.cpu.compute(j > 0 ? host.sim.rng.stream('userspace').jitter(ns, j) : ns);
+  return host.cpu.compute(j > 0 ? host.sim.rng.stream('userspace').jitter(ns, j) : ns);
 }
 
 export interface KmodTimings {
