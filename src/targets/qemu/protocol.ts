@@ -12,6 +12,8 @@
  * next magic; skipped bytes are handed back as noise so the session can keep them in its log.
  */
 
+import { crc32 as zlibCrc32 } from 'node:zlib';
+
 export const MAGIC = '@@KML1 ';
 const MAGIC_BYTES = Buffer.from(MAGIC, 'latin1');
 /** Longest header line we accept; anything longer after a magic is garbage. */
@@ -26,21 +28,9 @@ export interface Frame {
   fields: Buffer[];
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** IEEE CRC-32 (zlib.crc32 only exists from Node 20.15/22.2). */
+/** IEEE CRC-32 of a payload: zlib's (the guest agent computes the same polynomial). */
 export function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(buf);
 }
 
 export function encodeNetstrings(fields: (string | Buffer)[]): Buffer {
