@@ -45,14 +45,49 @@ test('table: golden output, independent of input order', () => {
   assert.equal(renderTable(shuffled(oneSeedRecords), oneSeed), t);
   const lines = t.split('\n');
   assert.match(lines[0]!, /^storm on kvm-guest: 12 runs, 3 kernels × 4 CPU counts$/);
-  const header = lines.find((l) => l.startsWith('cpus'))!;
+  const header = lines.filter((l) => l.startsWith('cpus')).join('  ');
   for (const h of ['kernel', 'wasted', 'kread', 'decompress', 'becoming', 'load', 'loaded', 'attempts', 'vmalloc', 'module area', 'alloc fail', 'settle']) {
     assert.ok(header.includes(h), h);
   }
-  // Rows in order cpus, then the sweep's kernel order.
-  const rows = lines.filter((l) => /^\s+\d+\s+v/.test(l)).map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '));
-  assert.deepEqual(rows.slice(0, 4), ['1 v6.1', '1 v6.4', '1 v6.5', '8 v6.1']);
-  assert.equal(rows.length, 12);
+  // Two stacked blocks (the duplicates' cost, then the boot), each with the 12 rows in order
+  // cpus, then the sweep's kernel order.
+  const blocks = t.split('\n\n');
+  assert.equal(blocks.length, 2);
+  for (const b of blocks) {
+    const rows = b.split('\n').filter((l) => /^\s+\d+\s+v/.test(l)).map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '));
+    assert.deepEqual(rows.slice(0, 4), ['1 v6.1', '1 v6.4', '1 v6.5', '8 v6.1']);
+    assert.equal(rows.length, 12);
+  }
+  assert.match(blocks[0]!, /^cpus +kernel +wasted +kread +decompress +becoming +load +becoming +load$/m);
+  assert.match(blocks[1]!, /^cpus +kernel +loaded +attempts +vmalloc +module area +alloc fail +settle$/m);
+});
+
+/** the widest line, in characters (the rules are one character each) */
+const widest = (text: string) => Math.max(...text.split('\n').map((l) => [...l].length));
+
+test('table: every line fits 100 columns, the key columns repeated in every block', () => {
+  const wide = fakeParams({ cpus: [1, 8, 64, 255, 512], kernels: ['v6.1', 'v6.4', 'v6.5'], seeds: [1, 2, 3, 4] });
+  const twoMachines = [...fakeRecords(wide), ...fakeRecords({ ...wide, machine: 'big-numa-server' })].map((r) => ({ ...r, kernel: r.kernel === 'v6.1' ? 'v6.1-stable+same-name-policy' : r.kernel }));
+  const cases: [string, string][] = [
+    ['one seed', renderTable(oneSeedRecords, oneSeed)],
+    ['seeds', renderTable(seedRecords, seeds)],
+    ['seeds, two machines, a long kernel label', renderTable(twoMachines)],
+  ];
+  for (const [name, t] of cases) {
+    assert.ok(widest(t) <= 100, `${name}: ${widest(t)} columns\n${t}`);
+    // before wrapping the same tables were 155 and 189 columns: the limit is what splits them
+    const blocks = t.split('\n\n');
+    assert.ok(blocks.length >= 2, name);
+    const keys = name.includes('machines') ? /^cpus +machine +kernel +seeds /m : name === 'seeds' ? /^cpus +kernel +seeds /m : /^cpus +kernel /m;
+    for (const b of blocks) assert.match(b, keys, `${name}: a block without the key columns\n${b}`);
+    // every measure is in some block, once
+    const headers = blocks.flatMap((b) => b.split('\n').filter((l) => l.startsWith('cpus')));
+    const titles = headers.join('  ').split(/ {2,}/).map((x) => x.trim()).filter((x) => !['cpus', 'machine', 'kernel', 'seeds'].includes(x));
+    assert.deepEqual(titles, ['wasted', 'kread', 'decompress', 'becoming', 'load', 'becoming', 'load', 'loaded', 'attempts', 'vmalloc', 'module area', 'alloc fail', 'settle'], name);
+  }
+  // the two-machine table's every point appears in each block
+  const t = cases[2]![1];
+  for (const b of t.split('\n\n')) assert.equal(b.split('\n').filter((l) => /^\s+\d+\s+(kvm-guest|big-numa-server)\s/.test(l)).length, 30);
 });
 
 test('table: several seeds give the median and a min–max line', () => {
