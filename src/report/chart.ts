@@ -44,8 +44,8 @@ export interface ChartOptions {
   measure?: Measure;
 }
 
-const BYTE_MEASURES = new Set<Measure>(['wastedBytes', 'kread', 'decompress', 'becoming', 'load', 'peakVmallocBytes', 'peakModuleAreaBytes']);
-const TITLES: Partial<Record<Measure, string>> = {
+export const BYTE_MEASURES = new Set<Measure>(['wastedBytes', 'kread', 'decompress', 'becoming', 'load', 'peakVmallocBytes', 'peakModuleAreaBytes']);
+export const TITLES: Partial<Record<Measure, string>> = {
   wastedBytes: 'virtual memory wasted by duplicate loads',
   failedBecoming: 'failed loads (becoming)',
   failedLoad: 'failed loads (load)',
@@ -53,7 +53,7 @@ const TITLES: Partial<Record<Measure, string>> = {
   peakVmallocBytes: 'peak vmalloc use',
 };
 
-interface Series {
+export interface Series {
   name: string;
   points: [number, number][];
 }
@@ -74,15 +74,13 @@ function sample(points: [number, number][], x: number): number {
   return last[1];
 }
 
-/** The terminal chart of a set of records (ends with a newline). */
-export function renderChart(records: readonly StormRunRecord[], params?: StormParams, opts: ChartOptions = {}): string {
-  const measure = opts.measure ?? 'wastedBytes';
-  if (records.length === 0) return 'no runs\n';
+/**
+ * One series per kernel (per machine × kernel when machines differ), in report order: the
+ * median of a measure at each CPU count, points sorted by CPUs.
+ */
+export function chartSeries(records: readonly StormRunRecord[], params: StormParams | undefined, measure: Measure): Series[] {
   const groups = groupByPoint(records, params);
   const multiMachine = new Set(records.map((r) => r.machine)).size > 1;
-  const multiSeed = groups.some((g) => g.runs.length > 1);
-
-  // One series per kernel (per machine × kernel when machines differ), in report order.
   const series: Series[] = [];
   const byName = new Map<string, Series>();
   for (const g of groups) {
@@ -98,6 +96,16 @@ export function renderChart(records: readonly StormRunRecord[], params?: StormPa
   // is the sweep's kernel order at the smallest CPU count.
   for (const s of byName.values()) series.push(s);
   for (const s of series) s.points.sort((a, b) => a[0] - b[0]);
+  return series;
+}
+
+/** The terminal chart of a set of records (ends with a newline). */
+export function renderChart(records: readonly StormRunRecord[], params?: StormParams, opts: ChartOptions = {}): string {
+  const measure = opts.measure ?? 'wastedBytes';
+  if (records.length === 0) return 'no runs\n';
+  const groups = groupByPoint(records, params);
+  const multiSeed = groups.some((g) => g.runs.length > 1);
+  const series = chartSeries(records, params, measure);
 
   const cpus = [...new Set(records.map((r) => r.cpus))].sort((a, b) => a - b);
   const xmin = cpus[0]!;
