@@ -9,16 +9,18 @@ import { InputError } from '../errors.js';
 import { renderChart, type ChartOptions } from './chart.js';
 import { renderCsv, renderJson, renderJsonl } from './data.js';
 import { renderHtml, type HtmlOptions } from './html.js';
+import { renderMarkdown } from './markdown.js';
 import { renderSvg } from './svg.js';
 import { renderTable } from './table.js';
 
 export { renderChart } from './chart.js';
 export { renderCsv, renderJson, renderJsonl, csvColumns } from './data.js';
 export { renderHtml } from './html.js';
+export { renderMarkdown } from './markdown.js';
 export { renderSvg, renderSvgCharts, chartSpecs, type CategoryMode, type SvgOptions } from './svg.js';
 export { renderTable } from './table.js';
 
-export const FORMATS = ['text', 'table', 'chart', 'csv', 'json', 'jsonl', 'svg', 'html'] as const;
+export const FORMATS = ['text', 'table', 'md', 'chart', 'csv', 'json', 'jsonl', 'svg', 'html'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
 export type ReportOptions = HtmlOptions & ChartOptions;
@@ -40,6 +42,8 @@ export async function renderReport(format: ReportFormat, records: readonly Storm
       return `${renderTable(records, params)}\n${renderChart(records, params, opts)}`;
     case 'table':
       return renderTable(records, params);
+    case 'md':
+      return renderMarkdown(records, params);
     case 'chart':
       return renderChart(records, params, opts);
     case 'csv':

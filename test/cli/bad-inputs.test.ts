@@ -157,7 +157,7 @@ storm(['--shard', 'x'], /^kmodlab: --shard: bad shard "x": expected i\/N, e\.g\.
 storm(['--shard', '1/0'], /^kmodlab: --shard: bad shard "1\/0"/);
 storm(['--threads', '0'], /^kmodlab: --threads 0: want an integer >= 1$/);
 storm(['--threads', 'x'], /^kmodlab: --threads x: want an integer >= 1$/);
-storm(['--format', 'bogus'], /^kmodlab: --format: unknown format "bogus" \(one of: text, table, chart, csv, json, jsonl, svg, html\)$/);
+storm(['--format', 'bogus'], /^kmodlab: --format: unknown format "bogus" \(one of: text, table, md, chart, csv, json, jsonl, svg, html\)$/);
 storm(['--categories', 'bogus'], /^kmodlab: --categories: unknown mode "bogus" \(one of: total, stacked, grouped\)$/);
 storm(['--svg', 'nodir/x.svg'], /^kmodlab: --svg nodir\/x\.svg: no such directory nodir$/);
 storm(['--svg', '/proc/x.svg'], /^kmodlab: --svg \/proc\/x\.svg: cannot create files in \/proc/);

@@ -146,7 +146,7 @@ function staleWords(why: readonly string[]): string {
 /** the finished runs of an interrupted sweep: text formats say `partial` on their first line, the HTML/SVG in the command */
 async function emitPartial(records: readonly StormRunRecord[], params: StormParams, o: ReportOpts, moduleAreaBytes: number, note: string): Promise<void> {
   const format = parseFormat(o.format);
-  if (format === 'text' || format === 'table' || format === 'chart') stdout(`${note}\n`);
+  if (format === 'text' || format === 'table' || format === 'md' || format === 'chart') stdout(`${note}\n`);
   // the --svg/--html files are not written: a partial report would replace a whole one
   const opts = { moduleAreaBytes, categories: parseCategoryMode(o.categories) };
   stdout(await renderReport(format, records, { ...params, command: `${params.command ?? ''} (${note})` }, opts));
@@ -252,7 +252,7 @@ export function register(program: Command): void {
     .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
     .option('--module-area <size>', 'module area size (bytes or K/M/G; default 1008M)')
     .option('--policy <file>', 'a same-name policy plug-in (.js/.ts) replacing the duplicate handling')
-    .option('--format <fmt>', 'text|table|chart|csv|json|jsonl|svg|html', 'text')
+    .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
     .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
     .option('--out <dir>', 'store one result file per run (atomic); re-running resumes')
     .option('--shard <i/N>', 'run only slice i of N of the sweep')
@@ -296,7 +296,7 @@ export function register(program: Command): void {
     .command('merge')
     .description('join result directories (from --out, e.g. one per --shard) and report them')
     .argument('<dirs...>', 'result directories')
-    .option('--format <fmt>', 'text|table|chart|csv|json|jsonl|svg|html', 'text')
+    .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
     .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
     .option('--module-area <size>', 'module area size for the charts (default 1008M)')
     .option('--svg <file>', 'also write the charts as SVG')
