@@ -319,9 +319,11 @@ export class ModuleLoader {
     let err = yield* this.early_mod_check(task, info);
     if (err !== 0) return becoming(err);
 
-    // layout_and_allocate(): module memory in the module area
+    // layout_and_allocate(): layout_sections (cheap), the module memory in the module area, then
+    // move_module copies the sections into it — so the memory is held while the copy runs (a
+    // duplicate rejected after this, before v6.4, held it that long: the live storms' peaks).
+    // One CPU burst for both, after the allocation: nothing in between sleeps.
     const layout = this.layoutOf(image);
-    yield* k.cpu.compute(k.cost(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
     const core: Allocation[] = [];
     const init: Allocation[] = [];
     for (const r of layout.regions) {
@@ -333,6 +335,7 @@ export class ModuleLoader {
       }
       (r.init ? init : core).push(a);
     }
+    yield* k.cpu.compute(k.cost(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
     const invalid = (e: number): number => {
       k.memory.freeAll(core);
       k.memory.freeAll(init);
