@@ -7,6 +7,7 @@
 import type { StormParams, StormRunRecord } from '../results/record.js';
 import { InputError } from '../errors.js';
 import { renderChart, type ChartOptions } from './chart.js';
+import { renderDumbChart } from './dumb-chart.js';
 import { renderCsv, renderJson, renderJsonl } from './data.js';
 import { renderHtml, type HtmlOptions } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -14,6 +15,7 @@ import { renderSvg } from './svg.js';
 import { renderTable } from './table.js';
 
 export { renderChart } from './chart.js';
+export { renderDumbChart } from './dumb-chart.js';
 export { renderCsv, renderJson, renderJsonl, csvColumns } from './data.js';
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';
@@ -23,7 +25,22 @@ export { renderTable } from './table.js';
 export const FORMATS = ['text', 'table', 'md', 'chart', 'csv', 'json', 'jsonl', 'svg', 'html'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
-export type ReportOptions = HtmlOptions & ChartOptions;
+/** `--chart`: the terminal chart's style in the text and chart formats */
+export const CHART_STYLES = ['lines', 'dumb'] as const;
+export type ChartStyle = (typeof CHART_STYLES)[number];
+
+export type ReportOptions = HtmlOptions & ChartOptions & { chart?: ChartStyle };
+
+export function parseChartStyle(text: string, option = '--chart'): ChartStyle {
+  if ((CHART_STYLES as readonly string[]).includes(text)) return text as ChartStyle;
+  throw new InputError(`${option}: unknown chart style "${text}" (one of: ${CHART_STYLES.join(', ')})`);
+}
+
+/** the terminal chart in the style asked for (default: the box-drawing lines) */
+function terminalChart(records: readonly StormRunRecord[], params: StormParams | undefined, opts: ReportOptions): string {
+  if (opts.chart === 'dumb') return renderDumbChart(records, params, opts.measure !== undefined ? { measure: opts.measure } : {});
+  return renderChart(records, params, opts);
+}
 
 export function parseFormat(text: string, option = '--format'): ReportFormat {
   if ((FORMATS as readonly string[]).includes(text)) return text as ReportFormat;
@@ -39,13 +56,13 @@ export function parseCategoryMode(text: string, option = '--categories'): 'total
 export async function renderReport(format: ReportFormat, records: readonly StormRunRecord[], params?: StormParams, opts: ReportOptions = {}): Promise<string> {
   switch (format) {
     case 'text':
-      return `${renderTable(records, params)}\n${renderChart(records, params, opts)}`;
+      return `${renderTable(records, params)}\n${terminalChart(records, params, opts)}`;
     case 'table':
       return renderTable(records, params);
     case 'md':
       return renderMarkdown(records, params);
     case 'chart':
-      return renderChart(records, params, opts);
+      return terminalChart(records, params, opts);
     case 'csv':
       return renderCsv(records, params);
     case 'json':

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderTable } from '../../src/report/table.js';
 import { renderChart } from '../../src/report/chart.js';
+import { renderDumbChart } from '../../src/report/dumb-chart.js';
 import { renderReport } from '../../src/report/index.js';
 import { fakeParams, fakeRecords } from '../fixtures/report/records.js';
 import type { StormRunRecord } from '../../src/results/record.js';
@@ -140,4 +141,76 @@ test('reports do not mutate their input', () => {
   renderTable(oneSeedRecords, oneSeed);
   renderChart(oneSeedRecords, oneSeed);
   assert.deepEqual(oneSeedRecords, copy);
+});
+
+test('dumb chart: golden output, gnuplot-dumb frame, a glyph per kernel and a key', () => {
+  const c = renderDumbChart(oneSeedRecords, oneSeed);
+  golden('chart-dumb.txt', c);
+  assert.equal(renderDumbChart(shuffled(oneSeedRecords), oneSeed), c);
+  assert.match(c, /^[\x20-\x7e\n]*$/, 'plain ASCII, no colour');
+  assert.ok(widest(c) <= 79, `${widest(c)} columns (gnuplot's 79 by default)`);
+  const lines = c.split('\n');
+  assert.match(lines[0]!, /virtual memory wasted by duplicate loads \(GiB\) vs CPUs - kvm-guest$/);
+  // the frame: top and bottom edges are +---…---+ between the value labels and the right edge
+  const top = lines.findIndex((l) => /^ *[\d.]+ \+-/.test(l));
+  const bottom = lines.findLastIndex((l) => /^ *[\d.]+ [+A-Z]/.test(l) && /[-+A-Z$*#]+$/.test(l));
+  assert.ok(top > 0 && bottom > top + 8, `frame rows ${top}..${bottom}`);
+  const L = lines[top]!.indexOf('+');
+  const R = lines[top]!.length - 1;
+  for (let r = top + 1; r < bottom; r++) assert.match(lines[r]!.charAt(L), /[|A-Z*#$]/, `left edge, row ${r}`);
+  // a key entry per kernel, in the sweep's order, with its line character and point letter
+  for (const [k, glyph] of [['v6.1', '***A***'], ['v6.4', '###B###'], ['v6.5', '$$$C$$$']] as const) assert.ok(c.includes(`${k} ${glyph}`), `${k} key`);
+  // every measured point is its letter where its value puts it: the x axis ends at the data
+  // (first and last CPU counts on the frame's edges), the value axis at the top label
+  const yTop = Number(lines[top]!.trim().split(' ')[0]);
+  const GiB = 1024 ** 3;
+  const cpus = [1, 8, 64, 255];
+  const cellOf = (k: string, n: number) => {
+    const v = oneSeedRecords.find((r) => r.kernel === k && r.cpus === n)!.wastedBytes / GiB;
+    return `${bottom - Math.round((v / yTop) * (bottom - top))},${L + Math.round(((n - 1) / (255 - 1)) * (R - L))}`;
+  };
+  // where two kernels' points fall in one cell, the later kernel's letter is drawn
+  const expected = new Map<string, string>();
+  for (const [j, k] of ['v6.1', 'v6.4', 'v6.5'].entries()) for (const n of cpus) expected.set(cellOf(k, n), 'ABC'[j]!);
+  assert.ok(expected.size >= 8, 'most points have a cell of their own');
+  for (const [cell, letter] of expected) {
+    const [row, col] = cell.split(',').map(Number) as [number, number];
+    assert.equal(lines[row]!.charAt(col), letter, `point ${letter} at row ${row}, column ${col}`);
+  }
+  const xLabels = lines[bottom + 1]!;
+  assert.equal(xLabels.indexOf('1'), L, 'the first CPU count under the left edge');
+  assert.equal(xLabels.trimEnd().length - 1, R, 'the last CPU count ends under the right edge');
+  assert.match(xLabels, /\b50\b.*\b100\b.*\b150\b.*\b200\b/);
+  assert.match(lines[bottom + 2]!, /^ +CPUs$/);
+});
+
+test('dumb chart: seeds, counts, a long key below the frame, never wider than 100 columns', () => {
+  const s = renderDumbChart(seedRecords, seeds);
+  // the title, wider than the frame, is split at its last ' - '
+  assert.match(s, /vs CPUs - kvm-guest\n +median of seeds\n/);
+  assert.ok(s.includes('v6.4 ***A***') && s.includes('v6.1 ###B###'), s);
+  const failed = renderDumbChart(oneSeedRecords, oneSeed, { measure: 'failedBecoming' });
+  assert.match(failed, /failed loads \(becoming\) vs CPUs/);
+  assert.ok(!/GiB|MiB/.test(failed), 'a count has no byte unit');
+  const wide = fakeParams({ cpus: [1, 8, 64, 255, 512], kernels: ['v6.1', 'v6.4', 'v6.5'], seeds: [1] });
+  const twoMachines = [...fakeRecords(wide), ...fakeRecords({ ...wide, machine: 'big-numa-server' })].map((r) => ({ ...r, kernel: r.kernel === 'v6.1' ? 'v6.1-stable+same-name-policy' : r.kernel }));
+  for (const width of [79, 100, 300]) {
+    const c = renderDumbChart(twoMachines, undefined, { width });
+    assert.ok(widest(c) <= Math.min(width, 100), `${width}: ${widest(c)} columns\n${c}`);
+    assert.equal(c.match(/\b[A-F]\b/g) !== null, true);
+    for (const n of ['big-numa-server v6.1-stable+same-name-policy', 'kvm-guest v6.5']) assert.ok(c.includes(n), `${width}: key ${n}`);
+  }
+  // six series and a long name do not fit a corner of a 79-column frame: the key is under it
+  const c = renderDumbChart(twoMachines);
+  const key = c.split('\n').findIndex((l) => l.includes('v6.1-stable+same-name-policy'));
+  assert.ok(key > c.split('\n').findIndex((l) => l.trim() === 'CPUs'), c);
+  assert.equal(renderDumbChart([]), 'no runs\n');
+  assert.match(renderDumbChart(fakeRecords(fakeParams({ kernels: ['v6.5'] }))), /\(B\) vs CPUs/);
+  assert.match(renderDumbChart(fakeRecords(fakeParams({ cpus: [64] }))), /\b64\b/);
+});
+
+test('--chart dumb: the text and chart formats draw the dumb chart, the default stays', async () => {
+  assert.equal(await renderReport('chart', oneSeedRecords, oneSeed, { chart: 'dumb' }), renderDumbChart(oneSeedRecords, oneSeed));
+  assert.equal(await renderReport('text', oneSeedRecords, oneSeed, { chart: 'dumb' }), `${renderTable(oneSeedRecords, oneSeed)}\n${renderDumbChart(oneSeedRecords, oneSeed)}`);
+  assert.equal(await renderReport('chart', oneSeedRecords, oneSeed), renderChart(oneSeedRecords, oneSeed));
 });

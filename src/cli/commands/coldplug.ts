@@ -20,7 +20,7 @@ import { runSweep } from '../../experiments/sweep.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import type { StormPoint } from '../../experiments/storm.js';
 import { checkOutputFile, writeOutputFile } from '../../io/output.js';
-import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
+import { parseCategoryMode, parseChartStyle, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
 import { listDone, openStore, writeRecord } from '../../results/store.js';
 import { loadMachine, parseMachine } from '../../userspace/machines/load.js';
@@ -37,6 +37,8 @@ export interface ColdplugCliOpts {
   seeds: string;
   format: string;
   categories: string;
+  /** the terminal chart's style (storm's --chart) */
+  chart?: string;
   svg?: string;
   html?: string;
   compare?: boolean;
@@ -180,6 +182,7 @@ export function simProfileFrom(captured: MachineProfile, base: MachineProfile, o
 export async function runColdplugCommand(o: ColdplugCliOpts, command: string): Promise<number> {
   const format = parseFormat(o.format);
   const categories = parseCategoryMode(o.categories);
+  const chart = o.chart !== undefined ? parseChartStyle(o.chart) : undefined;
   if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
   if (o.html !== undefined) checkOutputFile('--html', o.html);
   if (o.accel !== undefined && o.accel !== 'tcg' && o.accel !== 'kvm') throw new InputError(`--accel ${o.accel}: want tcg or kvm`);
@@ -269,7 +272,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
       throw e;
     }
   }
-  const ropts = { categories };
+  const ropts = { categories, ...(chart !== undefined ? { chart } : {}) };
   let text = await renderReport(format, records, params, ropts);
   if (format === 'text') {
     if (o.compare === true) text += `\n# real qemu:${name} vs sim ${spec.sim.preset} on the machine the guest captured (median, min–max over ${seeds.length} run${seeds.length > 1 ? 's' : ''})\n\n${compareTable(real, sim, cpus)}`;

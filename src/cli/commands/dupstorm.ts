@@ -93,6 +93,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   const cpus = o.cpus !== undefined && given('cpus') ? intOption('--cpus', o.cpus, 1) : 2;
   const format = o.format !== undefined && given('format') ? o.format : 'text';
   if (format !== 'text' && format !== 'json') throw new InputError(`--format ${format}: --parallel storms print text or json`);
+  if (cmd !== undefined && cmd.getOptionValueSource('chart') === 'cli') throw new InputError('--chart: --parallel storms draw no chart (only the coldplug storm)');
   const out = (s: string) => stdout(s);
   const target = o.target ?? 'sim';
 

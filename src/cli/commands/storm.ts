@@ -24,7 +24,7 @@ import { loadPolicyPlugin } from '../../io/policy.js';
 import { loadPresetFile } from '../../io/presets.js';
 import { presetNames, type KernelPreset } from '../../kernel/presets.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
-import { parseCategoryMode, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
+import { parseCategoryMode, parseChartStyle, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
 import { intOption } from '../options.js';
 import { runCommand } from '../results-option.js';
@@ -46,6 +46,8 @@ interface StormOpts {
   policy?: string;
   format: string;
   categories: string;
+  /** the terminal chart's style: lines (default) or dumb */
+  chart?: string;
   out?: string;
   shard?: string;
   svg?: string;
@@ -103,12 +105,13 @@ async function writeOut(option: string, file: string, text: string): Promise<voi
   process.stderr.write(`kmodlab: wrote ${file}\n`);
 }
 
-type ReportOpts = Pick<StormOpts, 'format' | 'categories' | 'svg' | 'html'>;
+type ReportOpts = Pick<StormOpts, 'format' | 'categories' | 'chart' | 'svg' | 'html'>;
 
 /** the report options, checked before any work: format, chart mode, the output files' directories */
 function checkReportOptions(o: ReportOpts): void {
   parseFormat(o.format);
   parseCategoryMode(o.categories);
+  if (o.chart !== undefined) parseChartStyle(o.chart);
   if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
   if (o.html !== undefined) checkOutputFile('--html', o.html);
 }
@@ -116,7 +119,7 @@ function checkReportOptions(o: ReportOpts): void {
 async function emitReports(records: readonly StormRunRecord[], params: StormParams, o: ReportOpts, moduleAreaBytes: number): Promise<void> {
   const format = parseFormat(o.format);
   const categories = parseCategoryMode(o.categories);
-  const opts = { moduleAreaBytes, categories };
+  const opts = { moduleAreaBytes, categories, ...(o.chart !== undefined ? { chart: parseChartStyle(o.chart) } : {}) };
   stdout(await renderReport(format, records, params, opts));
   if (o.svg !== undefined) await writeOut('--svg', o.svg, await renderSvg(records, params, opts));
   if (o.html !== undefined) await writeOut('--html', o.html, await renderHtml(records, params, opts));
@@ -148,7 +151,7 @@ async function emitPartial(records: readonly StormRunRecord[], params: StormPara
   const format = parseFormat(o.format);
   if (format === 'text' || format === 'table' || format === 'md' || format === 'chart') stdout(`${note}\n`);
   // the --svg/--html files are not written: a partial report would replace a whole one
-  const opts = { moduleAreaBytes, categories: parseCategoryMode(o.categories) };
+  const opts = { moduleAreaBytes, categories: parseCategoryMode(o.categories), ...(o.chart !== undefined ? { chart: parseChartStyle(o.chart) } : {}) };
   stdout(await renderReport(format, records, { ...params, command: `${params.command ?? ''} (${note})` }, opts));
 }
 
@@ -254,6 +257,7 @@ export function register(program: Command): void {
     .option('--policy <file>', 'a same-name policy plug-in (.js/.ts) replacing the duplicate handling')
     .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
     .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
+    .option('--chart <style>', "the terminal chart (--format text|chart): lines (default), or dumb (gnuplot's dumb terminal look, ASCII, to paste in a mail)")
     .option('--out <dir>', 'store one result file per run (atomic); re-running resumes')
     .option('--shard <i/N>', 'run only slice i of N of the sweep')
     .option('--svg <file>', 'also write the charts as SVG')
@@ -298,10 +302,11 @@ export function register(program: Command): void {
     .argument('<dirs...>', 'result directories')
     .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
     .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
+    .option('--chart <style>', "the terminal chart (--format text|chart): lines (default), or dumb (gnuplot's dumb terminal look, ASCII, to paste in a mail)")
     .option('--module-area <size>', 'module area size for the charts (default 1008M)')
     .option('--svg <file>', 'also write the charts as SVG')
     .option('--html <file>', 'also write a self-contained HTML report')
-    .action(async (dirs: string[], o: Pick<StormOpts, 'format' | 'categories' | 'svg' | 'html' | 'moduleArea'>) => {
+    .action(async (dirs: string[], o: Pick<StormOpts, 'format' | 'categories' | 'chart' | 'svg' | 'html' | 'moduleArea'>) => {
       checkReportOptions(o);
       if (o.moduleArea !== undefined) parseSize('--module-area', o.moduleArea);
       const m = await merge(dirs, ['kmodlab', ...process.argv.slice(2)].join(' '));
