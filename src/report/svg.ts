@@ -15,7 +15,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { CATEGORIES, type StormParams, type StormRunRecord } from '../results/record.js';
 import { groupByPoint, summarize, type Measure, type PointGroup } from './records.js';
-import { byteUnit } from './units.js';
+import { BYTE_MEASURES } from './chart.js';
+import { byteUnit, formatBytes } from './units.js';
 
 /** How the waste chart shows MODULE_STATS categories. */
 export type CategoryMode = 'total' | 'stacked' | 'grouped';
@@ -54,15 +55,45 @@ interface Row {
   median: number;
   min: number;
   max: number;
+  /** the point's exact values, for its tooltip (an SVG <title>) */
+  tip: string;
   [k: string]: string | number;
 }
 
-function rows(groups: PointGroup[], multiMachine: boolean, m: Measure, div: number, extra: Record<string, string | number> = {}): Row[] {
+/** how a measure's exact value reads in a tooltip: bytes in a unit and exactly, counts as counts */
+function exact(m: Measure, v: number): string {
+  if (!BYTE_MEASURES.has(m)) return `${v}`;
+  return `${formatBytes(v)} (${v} bytes)`;
+}
+
+/** `v6.1, 64 CPUs: median wasted 1.23 GiB (1320702443 bytes); min–max over 3 seeds: … – …` */
+function tipOf(series: string, g: PointGroup, m: Measure, what: string): string {
+  const s = summarize(g, m);
+  const n = g.runs.length;
+  const spreadText = n > 1 ? `; ${s.min === s.max ? `the same in all ${n} seeds` : `min–max over ${n} seeds: ${exact(m, s.min)} – ${exact(m, s.max)}`}` : ` (seed ${g.runs[0]!.seed})`;
+  return `${series}, ${g.cpus} CPU${g.cpus === 1 ? '' : 's'}: ${n > 1 ? 'median ' : ''}${what} ${exact(m, s.median)}${spreadText}`;
+}
+
+function rows(groups: PointGroup[], multiMachine: boolean, m: Measure, div: number, what: string, extra: Record<string, string | number> = {}): Row[] {
   return groups.map((g) => {
     const s = summarize(g, m);
-    return { series: seriesName(g, multiMachine), cpus: g.cpus, median: round6(s.median / div), min: round6(s.min / div), max: round6(s.max / div), ...extra };
+    const series = seriesName(g, multiMachine);
+    return { series, cpus: g.cpus, median: round6(s.median / div), min: round6(s.min / div), max: round6(s.max / div), tip: tipOf(series, g, m, what), ...extra };
   });
 }
+
+/**
+ * One colour per kernel (tableau10, then tableau20's lighter tones): a kernel keeps its colour
+ * in every chart of a report, and no limit line or category bar uses these.
+ */
+export const KERNEL_COLORS = [
+  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+  '#9ecae9', '#ffbf79', '#ff9d98', '#88d27a', '#b79a20', '#f2cf5b', '#d6a5c9', '#fcbfd2', '#d8b5a5', '#79706e',
+];
+/** limit and threshold lines: a neutral dark grey, dashed, never a kernel's colour */
+export const LIMIT_COLOR = '#3b3b3b';
+/** the MODULE_STATS categories' bars: browns and golds, none of them a kernel's colour */
+const CATEGORY_COLORS = ['#843c39', '#ad494a', '#8c6d31', '#e7ba52'];
 
 const CONFIG = {
   font: 'sans-serif',
@@ -72,10 +103,24 @@ const CONFIG = {
   title: { fontSize: 14, anchor: 'start' as const },
 };
 
-/** Line-per-series layer with a min–max band when there are several seeds per point. */
+/**
+ * Line-per-series layers with a min–max band when there are several seeds per point. The CPU
+ * axis ends at the data (the first and last CPU counts, no rounding out to a nice number); the
+ * measured points are a layer of their own whose `description` is the point's tip: vega writes
+ * it as the point's aria-label, which `pointTitles` turns into an SVG <title> (a tooltip).
+ */
 function lineLayers(values: Row[], multiSeed: boolean, yTitle: string, color: { field: string; title: string; sort: string[] }) {
-  const x = { field: 'cpus', type: 'quantitative' as const, title: 'CPUs' };
-  const colorEnc = { field: color.field, type: 'nominal' as const, title: color.title, sort: color.sort, legend: { symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolOpacity: 1 } };
+  const cpus = values.map((v) => v.cpus);
+  const domain = [Math.min(...cpus), Math.max(...cpus)];
+  const x = { field: 'cpus', type: 'quantitative' as const, title: 'CPUs', scale: { domain, nice: false, zero: false } };
+  const colorEnc = {
+    field: color.field,
+    type: 'nominal' as const,
+    title: color.title,
+    sort: color.sort,
+    scale: { domain: color.sort, range: color.sort.map((_, i) => KERNEL_COLORS[i % KERNEL_COLORS.length]!) },
+    legend: { symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolOpacity: 1 },
+  };
   const layers: Record<string, unknown>[] = [];
   if (multiSeed) {
     layers.push({
@@ -84,8 +129,12 @@ function lineLayers(values: Row[], multiSeed: boolean, yTitle: string, color: { 
     });
   }
   layers.push({
-    mark: { type: 'line', point: true, strokeWidth: 2 },
-    encoding: { x, y: { field: 'median', type: 'quantitative', title: yTitle }, color: colorEnc },
+    mark: { type: 'line', strokeWidth: 2 },
+    encoding: { x, y: { field: 'median', type: 'quantitative', title: yTitle }, color: colorEnc, description: { field: 'series' } },
+  });
+  layers.push({
+    mark: { type: 'point', filled: true, size: 36, opacity: 1 },
+    encoding: { x, y: { field: 'median', type: 'quantitative', title: yTitle }, color: colorEnc, description: { field: 'tip' } },
   });
   return { data: { values }, layer: layers };
 }
@@ -117,11 +166,11 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
       width,
       height,
       config: CONFIG,
-      ...lineLayers(rows(groups, multiMachine, 'wastedBytes', wDiv), multiSeed, `wasted (${wUnit})`, series),
+      ...lineLayers(rows(groups, multiMachine, 'wastedBytes', wDiv, 'wasted'), multiSeed, `wasted (${wUnit})`, series),
     } as unknown as TopLevelSpec;
   } else {
     const values: Row[] = [];
-    CATEGORIES.forEach((c, i) => values.push(...rows(groups, multiMachine, c, wDiv, { category: c, categoryIndex: i })));
+    CATEGORIES.forEach((c, i) => values.push(...rows(groups, multiMachine, c, wDiv, `wasted (${c})`, { category: c, categoryIndex: i })));
     const catMax = Math.max(0, ...values.map((v) => v.median));
     const [cUnit, cDiv] = mode === 'grouped' ? byteUnit(catMax * wDiv) : [wUnit, wDiv];
     if (cDiv !== wDiv) for (const v of values) v.median = round6((v.median * wDiv) / cDiv);
@@ -136,9 +185,10 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
         height: Math.max(120, Math.round(height / 2)),
         mark: 'bar',
         encoding: {
+          description: { field: 'tip' },
           x: { field: 'cpus', type: 'ordinal', title: 'CPUs', sort: 'ascending' },
           y: { field: 'median', type: 'quantitative', title: `wasted (${cUnit})`, ...(mode === 'stacked' ? { stack: 'zero' } : { stack: null }) },
-          color: { field: 'category', type: 'nominal', title: 'category', sort: [...CATEGORIES] },
+          color: { field: 'category', type: 'nominal', title: 'category', sort: [...CATEGORIES], scale: { domain: [...CATEGORIES], range: CATEGORY_COLORS } },
           // kread at the bottom of each stack, as the kernel lists the categories.
           order: { field: 'categoryIndex', type: 'quantitative', sort: 'ascending' },
           ...(mode === 'grouped' ? { xOffset: { field: 'category', type: 'nominal', sort: [...CATEGORIES] } } : {}),
@@ -149,13 +199,13 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
 
   // Failed loads: one line per (kernel, kind).
   const failedValues = [
-    ...rows(groups, multiMachine, 'failedBecoming', 1, { kind: 'becoming' }),
-    ...rows(groups, multiMachine, 'failedLoad', 1, { kind: 'load' }),
+    ...rows(groups, multiMachine, 'failedBecoming', 1, 'failed loads (becoming)', { kind: 'becoming' }),
+    ...rows(groups, multiMachine, 'failedLoad', 1, 'failed loads (load)', { kind: 'load' }),
   ];
   const failedLayers = lineLayers(failedValues, multiSeed, 'failed loads', series);
   for (const l of failedLayers.layer) {
     const enc = l.encoding as Record<string, unknown>;
-    // Bands (areas) cannot be dashed: they only need splitting by kind.
+    // Bands (areas) cannot be dashed, nor points: they only need splitting by kind.
     if ((l.mark as { type: string }).type === 'line') enc.strokeDash = { field: 'kind', type: 'nominal', title: 'failed', sort: ['becoming', 'load'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1 } };
     enc.detail = { field: 'kind', type: 'nominal' };
   }
@@ -172,17 +222,17 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
   const area = opts.moduleAreaBytes;
   const areaMax = Math.max(0, area ?? 0, ...groups.map((g) => summarize(g, 'peakModuleAreaBytes').max));
   const [aUnit, aDiv] = byteUnit(areaMax);
-  const areaLayers = lineLayers(rows(groups, multiMachine, 'peakModuleAreaBytes', aDiv), multiSeed, `peak module area (${aUnit})`, series);
+  const areaLayers = lineLayers(rows(groups, multiMachine, 'peakModuleAreaBytes', aDiv, 'peak module area'), multiSeed, `peak module area (${aUnit})`, series);
   if (area !== undefined && area > 0) {
     const y = round6(area / aDiv);
     areaLayers.layer.push({
       data: { values: [{ y, label: `module area size ${y} ${aUnit}` }] },
-      mark: { type: 'rule', color: '#c0392b', strokeDash: [6, 4], strokeWidth: 2 },
-      encoding: { y: { field: 'y', type: 'quantitative' } },
+      mark: { type: 'rule', color: LIMIT_COLOR, strokeDash: [6, 4], strokeWidth: 1.5 },
+      encoding: { y: { field: 'y', type: 'quantitative' }, description: { value: `module area size: ${exact('peakModuleAreaBytes', area)}` } },
     });
     areaLayers.layer.push({
       data: { values: [{ y, label: `module area size ${y} ${aUnit}` }] },
-      mark: { type: 'text', align: 'left', dx: 4, dy: -7, color: '#c0392b' },
+      mark: { type: 'text', align: 'left', dx: 4, dy: -7, color: LIMIT_COLOR },
       encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
     });
   }
@@ -244,6 +294,20 @@ function dashLegendStroke(node: unknown): void {
   for (const k of ['marks', 'layer']) if (o[k]) dashLegendStroke(o[k]);
 }
 
+/**
+ * vega's SVG renderer writes no <title>, so a standalone SVG or one inlined in the HTML page has
+ * no tooltips; it does write each mark's `description` as its aria-label. Give every point, bar
+ * and limit rule that carries one a <title> child with the same text (already escaped for an
+ * attribute, so valid as element text): browsers show it on hover, screen readers read it.
+ */
+export function pointTitles(svg: string): string {
+  return svg.replace(/<(path|line|rect)\b([^>]*?)\/>/g, (m, tag: string, attrs: string) => {
+    if (!/\brole="graphics-symbol"/.test(attrs) || !/\baria-roledescription="(point|bar|rule|rule mark)"/.test(attrs)) return m;
+    const label = /\baria-label="([^"]*)"/.exec(attrs)?.[1];
+    return label === undefined ? m : `<${tag}${attrs}><title>${label}</title></${tag}>`;
+  });
+}
+
 /** Render one vega-lite spec to SVG text in Node. */
 export async function specToSvg(spec: TopLevelSpec, idPrefix = 'km-'): Promise<string> {
   // vega and vega-lite (~0.2 s of CPU to load) only when a picture is asked for
@@ -253,7 +317,7 @@ export async function specToSvg(spec: TopLevelSpec, idPrefix = 'km-'): Promise<s
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    return normalizeSvgIds(svg, idPrefix);
+    return pointTitles(normalizeSvgIds(svg, idPrefix));
   } finally {
     view.finalize();
   }
