@@ -16,7 +16,8 @@ import { KmodShReporter, KtapReporter, type SelftestReporter } from '../selftest
 /** the package root: dist/src/cli/ → three levels up */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-function kmodlabVersion(): string {
+/** package.json's version ('unknown' when it cannot be read); also named in the HTML report */
+export function kmodlabVersion(): string {
   try {
     return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {

@@ -218,7 +218,13 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
 
 /** The result record of a finished storm. */
 export function stormRecord(p: StormPoint, run: StormRun): StormRunRecord {
-  return { machine: p.machine, cpus: p.cpus, kernel: p.kernel, seed: p.seed, ...run.metrics.figures(), source: 'simulated', target: 'sim' };
+  return { machine: p.machine, cpus: p.cpus, kernel: p.kernel, seed: p.seed, ...run.metrics.figures(), source: 'simulated', target: 'sim', moduleSet: moduleSetLabel(p, run.system) };
+}
+
+/** what the record names as the run's module set: where it came from, its release and size */
+export function moduleSetLabel(p: Pick<StormPoint, 'modulesDir' | 'snapshot'>, system: Pick<System, 'machine' | 'moduleSet'>): string {
+  const from = p.modulesDir !== undefined ? `tree ${p.modulesDir}` : `snapshot ${p.snapshot ?? system.machine.moduleSet}`;
+  return `${from} (${system.moduleSet.release}, ${system.moduleSet.modules.size} modules)`;
 }
 
 /** The sweep's worker export: one point → one record. */

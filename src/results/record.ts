@@ -81,6 +81,12 @@ export const stormRunRecordSchema = z.object({
   failedAttemptBytesByKind: z.object({ file: count, module: count }).optional(),
   /** the most finit_module/init_module calls by udev workers in flight at once */
   peakLoadsInFlight: count.optional(),
+  /**
+   * the module set the run booted with, for a reader of the report: `snapshot debian-6.1
+   * (6.1.0-… , 3895 modules)`, `tree DIR (RELEASE, N modules)` for --modules, or the guest's own
+   * tree on a real kernel; absent in records made before it was recorded
+   */
+  moduleSet: z.string().optional(),
 });
 
 /** The parameters a sweep ran with, for report headers. */

@@ -48,6 +48,8 @@ test('v6.5+ on every profile and CPU count: no concurrent duplicate wastes; only
   }
   const r = await runPoint({ machine: 'sr950', cpus: 1, kernel: 'v6.5', seed: 1 });
   assert.deepEqual(r.duplicates, [{ module: 'dca', count: 1, reason: 'Becoming' }]);
+  // the record names the module set it booted with: the profile's snapshot, its release and size
+  assert.match(r.moduleSet ?? '', /^snapshot debian-6\.1 \(6\.1\.\S+-amd64, \d{4} modules\)$/);
 });
 
 test('before v6.4 waste grows with the CPU count; v6.4 wastes less than v6.1 at each count', async () => {

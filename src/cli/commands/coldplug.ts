@@ -26,7 +26,7 @@ import { listDone, openStore, writeRecord } from '../../results/store.js';
 import { loadMachine, parseMachine } from '../../userspace/machines/load.js';
 import type { MachineProfile } from '../../userspace/machines/schema.js';
 import { intOption } from '../options.js';
-import { runCommand } from '../results-option.js';
+import { kmodlabVersion, runCommand } from '../results-option.js';
 import { PendingRun } from '../../results/results-dir.js';
 import { stdout } from '../stdio.js';
 
@@ -272,7 +272,7 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
       throw e;
     }
   }
-  const ropts = { categories, ...(chart !== undefined ? { chart } : {}) };
+  const ropts = { categories, kmodlabVersion: kmodlabVersion(), ...(chart !== undefined ? { chart } : {}) };
   let text = await renderReport(format, records, params, ropts);
   if (format === 'text') {
     if (o.compare === true) text += `\n# real qemu:${name} vs sim ${spec.sim.preset} on the machine the guest captured (median, min–max over ${seeds.length} run${seeds.length > 1 ? 's' : ''})\n\n${compareTable(real, sim, cpus)}`;

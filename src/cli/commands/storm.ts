@@ -27,7 +27,7 @@ import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
 import { parseCategoryMode, parseChartStyle, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
 import { intOption } from '../options.js';
-import { runCommand } from '../results-option.js';
+import { kmodlabVersion, runCommand } from '../results-option.js';
 import { PendingRun, simRelease } from '../../results/results-dir.js';
 
 /** the main job's default sweep: the upstream graph's shape in a few seconds */
@@ -119,7 +119,7 @@ function checkReportOptions(o: ReportOpts): void {
 async function emitReports(records: readonly StormRunRecord[], params: StormParams, o: ReportOpts, moduleAreaBytes: number): Promise<void> {
   const format = parseFormat(o.format);
   const categories = parseCategoryMode(o.categories);
-  const opts = { moduleAreaBytes, categories, ...(o.chart !== undefined ? { chart: parseChartStyle(o.chart) } : {}) };
+  const opts = { moduleAreaBytes, categories, kmodlabVersion: kmodlabVersion(), ...(o.chart !== undefined ? { chart: parseChartStyle(o.chart) } : {}) };
   stdout(await renderReport(format, records, params, opts));
   if (o.svg !== undefined) await writeOut('--svg', o.svg, await renderSvg(records, params, opts));
   if (o.html !== undefined) await writeOut('--html', o.html, await renderHtml(records, params, opts));
@@ -151,7 +151,7 @@ async function emitPartial(records: readonly StormRunRecord[], params: StormPara
   const format = parseFormat(o.format);
   if (format === 'text' || format === 'table' || format === 'md' || format === 'chart') stdout(`${note}\n`);
   // the --svg/--html files are not written: a partial report would replace a whole one
-  const opts = { moduleAreaBytes, categories: parseCategoryMode(o.categories), ...(o.chart !== undefined ? { chart: parseChartStyle(o.chart) } : {}) };
+  const opts = { moduleAreaBytes, categories: parseCategoryMode(o.categories), kmodlabVersion: kmodlabVersion(), ...(o.chart !== undefined ? { chart: parseChartStyle(o.chart) } : {}) };
   stdout(await renderReport(format, records, { ...params, command: `${params.command ?? ''} (${note})` }, opts));
 }
 

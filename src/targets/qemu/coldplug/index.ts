@@ -127,7 +127,7 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       const data = parseDataPort(boot.data);
       const machine = machineName(name, machineType, cpuModel);
       const profile: MachineProfile = captureProfile(data.sections.get('capture') ?? '', { name: machine, release: prepared.release, date: `${name} coldplug, ${cpus} vCPUs`, cpus });
-      const { record, initFailures } = coldplugRun({ data, kernelName: name, machine, cpus, seed, kernel, sizes });
+      const { record, initFailures } = coldplugRun({ data, kernelName: name, machine, cpus, seed, kernel, sizes, release: prepared.release });
       const udevVersion = Number(fact(data, 'udev') ?? 0);
       const kmodVersion = Number(/(\d+)/.exec(fact(data, 'kmod') ?? '')?.[1] ?? 0);
       // init results the guest showed (intel_cstate -ENODEV under TCG, …): machine facts

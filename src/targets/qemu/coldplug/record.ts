@@ -135,6 +135,8 @@ export interface ColdplugRecordInput {
   seed: number;
   kernel: TraceKernel;
   sizes: (p: string) => { file: number; image: number } | undefined;
+  /** the guest kernel's release: the record names its module tree */
+  release?: string;
 }
 
 /**
@@ -151,7 +153,16 @@ export function coldplugRun(i: ColdplugRecordInput): { record: StormRunRecord; i
     uevents: Number(fact(i.data, 'uevents') ?? 0),
     ...(i.data.sections.has('stats') ? { moduleStats: i.data.sections.get('stats')! } : {}),
   });
-  const record: StormRunRecord = { machine: i.machine, cpus: i.cpus, kernel: i.kernelName, seed: i.seed, ...figures, source: 'measured', target: `qemu:${i.kernelName}` };
+  const record: StormRunRecord = {
+    machine: i.machine,
+    cpus: i.cpus,
+    kernel: i.kernelName,
+    seed: i.seed,
+    ...figures,
+    source: 'measured',
+    target: `qemu:${i.kernelName}`,
+    ...(i.release !== undefined ? { moduleSet: `the guest's /lib/modules/${i.release}` } : {}),
+  };
   return { record, initFailures };
 }
 
