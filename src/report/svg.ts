@@ -100,7 +100,7 @@ const CONFIG = {
   background: 'white',
   axis: { labelFontSize: 11, titleFontSize: 12 },
   legend: { labelFontSize: 11, titleFontSize: 12 },
-  title: { fontSize: 14, anchor: 'start' as const },
+  title: { fontSize: 14, anchor: 'start' as const, subtitleFontSize: 12, subtitleColor: '#5b6475' },
 };
 
 /**
@@ -151,7 +151,11 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
   }
   const width = opts.width ?? 560;
   const height = opts.height ?? 280;
-  const suffix = multiSeed ? ' (median, band: min–max over seeds)' : '';
+  // the seeds' note is a subtitle: vega sizes a chart by its title's width as estimated without
+  // fonts in Node (~0.6 em a character, too wide), and one long title made the waste chart ~940 px
+  // wide around a 560 px plot
+  const note = multiSeed ? 'median, band: min–max over seeds' : undefined;
+  const titled = (text: string, sub = note) => (sub !== undefined ? { text, subtitle: sub } : text);
   const series = { field: 'series', title: 'kernel', sort: order };
 
   // Waste.
@@ -162,7 +166,7 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
   if (mode === 'total') {
     waste = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: `Virtual memory wasted by duplicate loads vs CPUs${suffix}`,
+      title: titled('Virtual memory wasted by duplicate loads vs CPUs'),
       width,
       height,
       config: CONFIG,
@@ -176,7 +180,7 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
     if (cDiv !== wDiv) for (const v of values) v.median = round6((v.median * wDiv) / cDiv);
     waste = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: `Virtual memory wasted by duplicate loads vs CPUs, by category${multiSeed ? ' (median over seeds)' : ''}`,
+      title: titled('Virtual memory wasted by duplicate loads vs CPUs, by category', multiSeed ? 'median over seeds' : undefined),
       data: { values },
       config: CONFIG,
       facet: { row: { field: 'series', type: 'nominal', title: 'kernel', sort: order } },
@@ -211,7 +215,7 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
   }
   const failed = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Failed duplicate loads vs CPUs${suffix}`,
+    title: titled('Failed duplicate loads vs CPUs'),
     width,
     height,
     config: CONFIG,
@@ -238,7 +242,7 @@ export function chartSpecs(records: readonly StormRunRecord[], params?: StormPar
   }
   const moduleArea = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Peak module area use vs CPUs${suffix}`,
+    title: titled('Peak module area use vs CPUs'),
     width,
     height,
     config: CONFIG,

@@ -41,6 +41,18 @@ test('html report in headless Chromium: no console errors, no requests, a chart 
     const pathLen = await charts.first().locator('g.mark-line.role-mark path').first().evaluate((p) => (p as unknown as { getTotalLength(): number }).getTotalLength());
     assert.ok(pathLen > 100, `the line is drawn (${pathLen}px)`);
     assert.ok(await charts.first().isVisible());
+    // hover: what the mouse finds at a measured point is that point, with its exact values as <title>
+    const point = charts.first().locator('g.mark-symbol.role-mark path').last();
+    await point.scrollIntoViewIfNeeded();
+    const pbox = (await point.boundingBox())!;
+    // (the page's DOM, typed by hand: the project's lib has no DOM types)
+    type El = { tagName: string; querySelector(s: string): { textContent: string | null } | null };
+    const hit = await page.evaluate(([x, y]) => {
+      const doc = (globalThis as unknown as { document: { elementFromPoint(x: number, y: number): El | null } }).document;
+      const el = doc.elementFromPoint(x!, y!);
+      return el?.querySelector('title')?.textContent ?? `no title on ${el?.tagName ?? 'nothing'}`;
+    }, [pbox.x + pbox.width / 2, pbox.y + pbox.height / 2]);
+    assert.match(hit, /^v6\.5, 255 CPUs: median wasted 0 B \(0 bytes\); the same in all 3 seeds$/);
 
     // The main table: visible, one row per point, headers.
     const table = page.locator('table.results');
