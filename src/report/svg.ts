@@ -83,7 +83,8 @@ function rows(groups: PointGroup[], multiMachine: boolean, m: Measure, div: numb
 }
 
 /**
- * One colour per kernel (tableau10, then tableau20's lighter tones): a kernel keeps its colour
+ * One colour per kernel (tableau10, then tableau20's lighter tones; a sweep of more than 20
+ * kernels reuses them in order): a kernel keeps its colour
  * in every chart of a report, and no limit line or category bar uses these.
  */
 export const KERNEL_COLORS = [
