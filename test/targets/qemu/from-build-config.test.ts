@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { checkKernelConfig, lackingLine, parseKernelConfig } from '../../../src/targets/qemu/from-build-config.js';
+import { checkKernelConfig, lackingLine, parseKernelConfig, treeModulesLine } from '../../../src/targets/qemu/from-build-config.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/kconfig/', import.meta.url));
 const config = (f: string) => gunzipSync(readFileSync(FIXTURES + f)).toString('utf8');
@@ -41,6 +41,7 @@ test("Debian 6.1's config boots the guest but lacks TEST_KMOD and TEST_LKM: both
     lackingLine(r),
     "the selftest's config fragment wants CONFIG_TEST_KMOD=m (test_kmod built out of tree from lib/test_kmod.c), CONFIG_TEST_LKM=m (test_module built out of tree from lib/test_module.c); this build lacks them",
   );
+  assert.equal(treeModulesLine(r), null);
 });
 
 test('defconfig with the whole fragment as modules: the tree builds test_kmod and test_module', () => {
@@ -51,6 +52,7 @@ test('defconfig with the whole fragment as modules: the tree builds test_kmod an
   assert.equal(r.testKmod, 'tree');
   assert.equal(r.testModule, 'tree');
   assert.equal(lackingLine(r), null);
+  assert.equal(treeModulesLine(r), "test_kmod.ko and test_module.ko: the tree's own (CONFIG_TEST_KMOD=m, CONFIG_TEST_LKM=m), as installed by the build");
 });
 
 test('the tiny tree: test_module from the tree, test_kmod out of tree, BTRFS_FS and TUN stated as lacking', () => {
@@ -59,6 +61,7 @@ test('the tiny tree: test_module from the tree, test_kmod out of tree, BTRFS_FS 
   assert.deepEqual(r.lacking, ['CONFIG_TEST_KMOD', 'CONFIG_BTRFS_FS', 'CONFIG_TUN']);
   assert.deepEqual([r.testKmod, r.testModule], ['out-of-tree', 'tree']);
   assert.deepEqual(r.notes, ["CONFIG_ACPI is not set: the guest will see one CPU whatever --cpus says (QEMU's MP table lists one)"]);
+  assert.equal(treeModulesLine(r), "test_module.ko: the tree's own (CONFIG_TEST_LKM=m), as installed by the build");
   assert.match(lackingLine(r)!, /CONFIG_BTRFS_FS=m \(not used by the tests kmodlab runs\), CONFIG_TUN=m \(not used by the tests kmodlab runs\); this build lacks them$/);
 });
 
