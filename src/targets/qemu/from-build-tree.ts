@@ -106,9 +106,9 @@ function installedModules(dir: string, release: string): string {
 }
 
 /**
- * The file of a module the build made, found through modules.order: kbuild's lists the objects
- * (lib/test_kmod.o, the .ko beside it), an installed tree's the modules (kernel/lib/test_kmod.ko,
- * perhaps compressed). Null when the build did not make it — a .config that says =m in a tree
+ * The file of a module the build made, found through modules.order: a build tree's lists the
+ * modules (6.1.176: lib/test_kmod.ko) or, for some kbuild versions, their objects (the .ko is
+ * beside the .o); an installed tree's lists kernel/lib/test_kmod.ko, perhaps compressed. Null when the build did not make it — a .config that says =m in a tree
  * built before the option was set, or a `make modules` that stopped early.
  */
 export function builtModule(tree: Pick<BuildTree, 'dir' | 'modules'>, name: string): string | null {

@@ -32,7 +32,7 @@ export interface TreeShape {
   order?: boolean;
   lib?: boolean;
   makefile?: string;
-  /** the test modules `make modules` built (lib/NAME.ko, in modules.order); default: those the .config sets =m */
+  /** the test modules `make modules` built (lib/NAME.ko, in modules.order as 6.1.176's kbuild writes it); default: those the .config sets =m */
   built?: string[];
 }
 
@@ -49,7 +49,7 @@ export function makeTree(dir: string, s: TreeShape = {}): string {
     .filter(([, o]) => config !== null && new RegExp(`^${o}=m$`, 'm').test(config)).map(([m]) => m!);
   mkdirSync(path.join(dir, 'lib'), { recursive: true });
   for (const m of built) writeFileSync(path.join(dir, 'lib', `${m}.ko`), '');
-  if (s.order !== false) writeFileSync(path.join(dir, 'modules.order'), ['fs/xfs/xfs.o', ...built.map((m) => `lib/${m}.o`)].map((l) => `${l}\n`).join(''));
+  if (s.order !== false) writeFileSync(path.join(dir, 'modules.order'), ['fs/xfs/xfs.ko', ...built.map((m) => `lib/${m}.ko`)].map((l) => `${l}\n`).join(''));
   const image = s.image === undefined ? '6.1.176 (root@kmodlab) #1 SMP PREEMPT_DYNAMIC' : s.image;
   if (image !== null) {
     mkdirSync(path.join(dir, 'arch', 'x86', 'boot'), { recursive: true });
