@@ -110,7 +110,7 @@ function fingerprint(h: ReturnType<typeof createHash>, files: string[]): void {
   }
 }
 
-/** The module files a tree's modules.order names (kbuild lists the .o; the .ko is beside it). */
+/** The module files a tree's modules.order names (the .ko as 6.1.176 lists them, or the .o with the .ko beside it). */
 function orderedModules(dir: string, order: string): string[] {
   return readFileSync(order, 'utf8').split('\n').filter(Boolean).map((l) => join(dir, l.replace(/\.o$/, '.ko')));
 }
