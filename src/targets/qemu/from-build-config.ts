@@ -136,3 +136,11 @@ export function lackingLine(check: ConfigCheck): string | null {
           : 'not used by the tests kmodlab runs';
   return `the selftest's config fragment wants ${check.lacking.map((o) => `${o}=m (${how(o)})`).join(', ')}; this build lacks ${check.lacking.length === 1 ? 'it' : 'them'}`;
 }
+
+/** The line that says which test modules are the tree's own (null when neither is). */
+export function treeModulesLine(check: ConfigCheck): string | null {
+  const own = ([['test_kmod', check.testKmod, 'CONFIG_TEST_KMOD'], ['test_module', check.testModule, 'CONFIG_TEST_LKM']] as const)
+    .filter(([, src]) => src === 'tree');
+  if (own.length === 0) return null;
+  return `${own.map(([m]) => `${m}.ko`).join(' and ')}: the tree's own (${own.map(([, , o]) => `${o}=m`).join(', ')}), as installed by the build`;
+}

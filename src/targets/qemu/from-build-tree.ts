@@ -105,6 +105,27 @@ function installedModules(dir: string, release: string): string {
   throw new InputError(`--modules ${dir}: no lib/modules/${release} (the image's release) in it${found.length ? ` (has ${found.join(', ')})` : ''}`);
 }
 
+/**
+ * The file of a module the build made, found through modules.order: a build tree's lists the
+ * modules (6.1.176: lib/test_kmod.ko) or, for some kbuild versions, their objects (the .ko is
+ * beside the .o); an installed tree's lists kernel/lib/test_kmod.ko, perhaps compressed. Null when the build did not make it — a .config that says =m in a tree
+ * built before the option was set, or a `make modules` that stopped early.
+ */
+export function builtModule(tree: Pick<BuildTree, 'dir' | 'modules'>, name: string): string | null {
+  const base = tree.modules ?? tree.dir;
+  const order = join(base, 'modules.order');
+  const lines = isFile(order) ? readFileSync(order, 'utf8').split('\n').filter(Boolean) : [];
+  // an installed tree without modules.order: where modules_install puts lib/'s modules
+  if (lines.length === 0 && tree.modules !== null) lines.push(`kernel/lib/${name}.ko`);
+  for (const l of lines) {
+    const file = l.replace(/\.o$/, '.ko');
+    if (basename(file).replace(/\.ko$/, '').replace(/-/g, '_') !== name) continue;
+    for (const ext of tree.modules === null ? [''] : ['', '.xz', '.gz', '.zst'])
+      if (isFile(join(base, file + ext))) return join(base, file + ext);
+  }
+  return null;
+}
+
 export interface TreeOptions {
   image?: string;
   modules?: string;

@@ -21,14 +21,15 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { getPreset } from '../../kernel/presets.js';
+import { parseModulesDep } from '../../userspace/depmod/dep.js';
 import { presetForVersion, type PresetChoice } from '../../kernel/preset-for-version.js';
-import { checkKernelConfig, lackingLine, parseKernelConfig, type ConfigCheck } from './from-build-config.js';
-import { checkKernelName, nameFromRelease, readBuildTree, type BuildTree } from './from-build-tree.js';
+import { checkKernelConfig, lackingLine, parseKernelConfig, treeModulesLine, type ConfigCheck } from './from-build-config.js';
+import { builtModule, checkKernelName, nameFromRelease, readBuildTree, type BuildTree } from './from-build-tree.js';
 import { cacheDir, kernelDir, type SimKernelModel } from './kernels.js';
 import {
   aptClosure, aptDownload, aptUpdate, assembleGuest, dpkgVersion, ensureHostTools, GUEST_PACKAGES, hashDir, PREPARE_FORMAT,
@@ -80,9 +81,15 @@ export function planFromBuild(o: FromBuildOptions): FromBuildPlan {
     throw new InputError(`--from-build ${o.dir}: .config: ${check.errors.join('; ')}`);
   if (check.moduleCompression === 'gzip' || check.moduleCompression === 'zstd')
     throw new InputError(`--from-build ${o.dir}: .config: CONFIG_MODULE_COMPRESS_${check.moduleCompression.toUpperCase()}=y; the storms use plain or xz modules (set CONFIG_MODULE_COMPRESS_NONE or _XZ)`);
-  for (const [opt, src, file] of [['CONFIG_TEST_KMOD', check.testKmod, 'test_kmod.c'], ['CONFIG_TEST_LKM', check.testModule, 'test_module.c']] as const)
+  for (const [opt, src, m] of [['CONFIG_TEST_KMOD', check.testKmod, 'test_kmod'], ['CONFIG_TEST_LKM', check.testModule, 'test_module']] as const) {
     if (src === 'out-of-tree' && tree.sources === null)
-      throw new InputError(`--from-build ${o.dir}: ${opt} is not =m and the tree has no lib/${file} to build it from`);
+      throw new InputError(`--from-build ${o.dir}: ${opt} is not =m and the tree has no lib/${m}.c to build it from`);
+    // =m in a .config the modules were not rebuilt for: say so before anything is installed
+    if (src === 'tree' && builtModule(tree, m) === null)
+      throw new InputError(tree.modules === null
+        ? `--from-build ${o.dir}: ${opt}=m but the build made no ${m}.ko (modules.order does not list it: run make modules)`
+        : `--modules ${o.modules}: ${opt}=m but ${tree.modules} holds no ${m}.ko`);
+  }
   const name = checkKernelName(o.name ?? nameFromRelease(tree.release));
   const preset = o.preset !== undefined ? { preset: getPreset(o.preset, '--preset').name, reason: '--preset' } : presetForVersion(tree.kernelVersion);
   let suite = o.userspace;
@@ -103,21 +110,25 @@ function fingerprint(h: ReturnType<typeof createHash>, files: string[]): void {
   }
 }
 
-/** The module files a tree's modules.order names (kbuild lists the .o; the .ko is beside it). */
+/** The module files a tree's modules.order names (the .ko as 6.1.176 lists them, or the .o with the .ko beside it). */
 function orderedModules(dir: string, order: string): string[] {
   return readFileSync(order, 'utf8').split('\n').filter(Boolean).map((l) => join(dir, l.replace(/\.o$/, '.ko')));
 }
 
-/** A test module the tree built and modules_install put under kernel/lib, as a plain .ko. */
-async function copyTreeModule(modRoot: string, m: string, dst: string): Promise<void> {
-  for (const ext of ['', '.xz']) {
-    const f = join(modRoot, 'kernel', 'lib', `${m}.ko${ext}`);
-    if (!existsSync(f)) continue;
-    if (ext === '.xz') await sh('xz -dc "$SRC" > "$DST"', { SRC: f, DST: dst });
-    else await copyFile(f, dst);
-    return;
-  }
-  throw new Error(`${m}.ko: the .config builds it (=m) but it is not in ${join(modRoot, 'kernel', 'lib')}`);
+/**
+ * A test module the tree built, as installed under modRoot (found by the depmod just run, so
+ * wherever modules_install or --modules put it), copied as a plain .ko. The guest stages it in
+ * extra/ alone: a test module that needed another module would not load there, so it is refused.
+ */
+export async function copyTreeModule(modRoot: string, m: string, dst: string): Promise<void> {
+  const depFile = join(modRoot, 'modules.dep');
+  const e = parseModulesDep(await readFile(depFile, 'utf8'), depFile).get(m);
+  if (e === undefined) throw new Error(`${m}.ko: the .config builds it (=m) but ${depFile} does not list it`);
+  if (e.deps.length > 0) throw new Error(`${m}.ko: the tree's own depends on ${e.deps.join(', ')}; the guest loads it without them`);
+  const f = join(modRoot, e.path);
+  if (f.endsWith('.ko.xz')) await sh('xz -dc "$SRC" > "$DST"', { SRC: f, DST: dst });
+  else if (f.endsWith('.ko')) await copyFile(f, dst);
+  else throw new Error(`${f}: compressed as the guest's initramfs cannot take (want .ko or .ko.xz)`);
 }
 
 export async function prepareFromBuild(o: FromBuildOptions): Promise<FromBuildPrepared> {
@@ -130,6 +141,8 @@ export async function prepareFromBuild(o: FromBuildOptions): Promise<FromBuildPr
   log(`tree ${tree.dir}: Linux ${tree.kernelVersion}, release ${tree.release}; sim preset ${preset.preset} (${preset.reason}); guest userspace from ${suite}`);
   const lacking = lackingLine(check);
   if (lacking !== null) log(lacking);
+  const own = treeModulesLine(check);
+  if (own !== null) log(own);
   for (const n of check.notes) log(n);
 
   await ensureHostTools(log);

@@ -4,20 +4,23 @@
  * CONFIG_TEST_KMOD / CONFIG_TEST_LKM) and Kconfig's output for linux-source-6.1 6.1.176 with
  * `make x86_64_defconfig kvm_guest.config` and the selftest's fragment as modules; and the tree
  * prepared and booted for data/calibration/from-build-6.1.176.md (`make ARCH=x86_64 tinyconfig`
- * plus what the guest needs, TEST_LKM=m and XFS_FS=m, no TEST_KMOD, no networking).
+ * plus what the guest needs, TEST_LKM=m and XFS_FS=m, no TEST_KMOD, no networking); and that
+ * tree's successor with networking, ACPI and the whole fragment, TEST_KMOD=m included
+ * (data/calibration/from-build-6.1-testkmod.md).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { checkKernelConfig, lackingLine, parseKernelConfig } from '../../../src/targets/qemu/from-build-config.js';
+import { checkKernelConfig, lackingLine, parseKernelConfig, treeModulesLine } from '../../../src/targets/qemu/from-build-config.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/kconfig/', import.meta.url));
 const config = (f: string) => gunzipSync(readFileSync(FIXTURES + f)).toString('utf8');
 const DEBIAN = config('debian-6.1.0-50-amd64.config.gz');
 const TINY = config('tinyconfig-from-build-6.1.176.config.gz');
 const DEFCONFIG = config('x86_64_defconfig-kvm_guest-kmod_fragment-6.1.176.config.gz');
+const TINY_NET = config('tinyconfig-net-testkmod-6.1.176.config.gz');
 
 test('parse: values, strings without quotes, "is not set" as n', () => {
   const c = parseKernelConfig(DEBIAN);
@@ -41,6 +44,7 @@ test("Debian 6.1's config boots the guest but lacks TEST_KMOD and TEST_LKM: both
     lackingLine(r),
     "the selftest's config fragment wants CONFIG_TEST_KMOD=m (test_kmod built out of tree from lib/test_kmod.c), CONFIG_TEST_LKM=m (test_module built out of tree from lib/test_module.c); this build lacks them",
   );
+  assert.equal(treeModulesLine(r), null);
 });
 
 test('defconfig with the whole fragment as modules: the tree builds test_kmod and test_module', () => {
@@ -51,6 +55,7 @@ test('defconfig with the whole fragment as modules: the tree builds test_kmod an
   assert.equal(r.testKmod, 'tree');
   assert.equal(r.testModule, 'tree');
   assert.equal(lackingLine(r), null);
+  assert.equal(treeModulesLine(r), "test_kmod.ko and test_module.ko: the tree's own (CONFIG_TEST_KMOD=m, CONFIG_TEST_LKM=m), as installed by the build");
 });
 
 test('the tiny tree: test_module from the tree, test_kmod out of tree, BTRFS_FS and TUN stated as lacking', () => {
@@ -59,7 +64,23 @@ test('the tiny tree: test_module from the tree, test_kmod out of tree, BTRFS_FS 
   assert.deepEqual(r.lacking, ['CONFIG_TEST_KMOD', 'CONFIG_BTRFS_FS', 'CONFIG_TUN']);
   assert.deepEqual([r.testKmod, r.testModule], ['out-of-tree', 'tree']);
   assert.deepEqual(r.notes, ["CONFIG_ACPI is not set: the guest will see one CPU whatever --cpus says (QEMU's MP table lists one)"]);
+  assert.equal(treeModulesLine(r), "test_module.ko: the tree's own (CONFIG_TEST_LKM=m), as installed by the build");
   assert.match(lackingLine(r)!, /CONFIG_BTRFS_FS=m \(not used by the tests kmodlab runs\), CONFIG_TUN=m \(not used by the tests kmodlab runs\); this build lacks them$/);
+});
+
+test('the tiny tree with networking and the whole fragment: both test modules from the tree, nothing lacking, ACPI for the CPUs', () => {
+  const c = parseKernelConfig(TINY_NET);
+  // what TEST_KMOD depends on (NETDEVICES, NET_CORE, INET, BLOCK) and selects (TUN, BTRFS_FS, XFS_FS, TEST_LKM)
+  for (const [o, v] of [['CONFIG_NET', 'y'], ['CONFIG_INET', 'y'], ['CONFIG_NETDEVICES', 'y'], ['CONFIG_NET_CORE', 'y'], ['CONFIG_BLOCK', 'y'], ['CONFIG_ACPI', 'y'], ['CONFIG_IPV6', 'n']] as const)
+    assert.equal(c.get(o), v, o);
+  const r = checkKernelConfig(c);
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.lacking, []);
+  assert.deepEqual(r.notes, []);
+  assert.deepEqual([r.testKmod, r.testModule], ['tree', 'tree']);
+  assert.equal(lackingLine(r), null);
+  assert.equal(treeModulesLine(r), "test_kmod.ko and test_module.ko: the tree's own (CONFIG_TEST_KMOD=m, CONFIG_TEST_LKM=m), as installed by the build");
+  assert.deepEqual([r.moduleCompression, r.inKernelDecompress], [null, false]);
 });
 
 /** the real config with one line changed */

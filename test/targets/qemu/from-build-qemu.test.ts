@@ -92,5 +92,11 @@ test('a tree you built ($KMODLAB_FROM_BUILD_TREE): bzImage, make modules_install
   const k = fromBuildKernel(name);
   assert.ok(k);
   assert.equal(k.build.modules, null);
+  // a tree built with the fragment (CONFIG_TEST_KMOD=m, CONFIG_TEST_LKM=m) gives its own test modules
+  if (k.build.config.testKmod === 'tree') {
+    assert.doesNotMatch(p.stderr, /test_kmod built out of tree/);
+    assert.match(p.stderr, /: test_kmod\.ko and test_module\.ko: the tree's own \(CONFIG_TEST_KMOD=m, CONFIG_TEST_LKM=m\)/);
+    assert.match(p.stderr, /: building kml_slow\.ko, kml_fail\.ko with make /);
+  }
   await selftestAndStorm(name, k.release, k.sim.preset);
 });

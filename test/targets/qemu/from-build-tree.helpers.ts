@@ -32,6 +32,8 @@ export interface TreeShape {
   order?: boolean;
   lib?: boolean;
   makefile?: string;
+  /** the test modules `make modules` built (lib/NAME.ko, in modules.order as 6.1.176's kbuild writes it); default: those the .config sets =m */
+  built?: string[];
 }
 
 /** DIR laid out like a built tree, with the parts the options leave out missing. */
@@ -43,14 +45,17 @@ export function makeTree(dir: string, s: TreeShape = {}): string {
   const uts = s.uts === undefined ? '6.1.176' : s.uts;
   if (uts !== null) writeFileSync(path.join(dir, 'include', 'generated', 'utsrelease.h'), `#define UTS_RELEASE "${uts}"\n`);
   if (s.symvers !== false) writeFileSync(path.join(dir, 'Module.symvers'), '');
-  if (s.order !== false) writeFileSync(path.join(dir, 'modules.order'), 'fs/xfs/xfs.o\n');
+  const built = s.built ?? [['test_kmod', 'CONFIG_TEST_KMOD'], ['test_module', 'CONFIG_TEST_LKM']]
+    .filter(([, o]) => config !== null && new RegExp(`^${o}=m$`, 'm').test(config)).map(([m]) => m!);
+  mkdirSync(path.join(dir, 'lib'), { recursive: true });
+  for (const m of built) writeFileSync(path.join(dir, 'lib', `${m}.ko`), '');
+  if (s.order !== false) writeFileSync(path.join(dir, 'modules.order'), ['fs/xfs/xfs.ko', ...built.map((m) => `lib/${m}.ko`)].map((l) => `${l}\n`).join(''));
   const image = s.image === undefined ? '6.1.176 (root@kmodlab) #1 SMP PREEMPT_DYNAMIC' : s.image;
   if (image !== null) {
     mkdirSync(path.join(dir, 'arch', 'x86', 'boot'), { recursive: true });
     writeFileSync(path.join(dir, 'arch', 'x86', 'boot', 'bzImage'), bzImageHeader(image));
   }
   if (s.lib !== false) {
-    mkdirSync(path.join(dir, 'lib'), { recursive: true });
     for (const f of ['test_kmod.c', 'test_module.c']) writeFileSync(path.join(dir, 'lib', f), '');
   }
   return dir;

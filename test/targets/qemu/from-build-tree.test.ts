@@ -5,11 +5,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkKernelName, imageVersionString, makefileVersion, nameFromRelease, readBuildTree, utsRelease } from '../../../src/targets/qemu/from-build-tree.js';
-import { hostSuite, planFromBuild } from '../../../src/targets/qemu/from-build.js';
+import { builtModule, checkKernelName, imageVersionString, makefileVersion, nameFromRelease, readBuildTree, utsRelease } from '../../../src/targets/qemu/from-build-tree.js';
+import { copyTreeModule, hostSuite, planFromBuild } from '../../../src/targets/qemu/from-build.js';
 import { readPrepared } from '../../../src/targets/qemu/prepare.js';
 import { bzImageHeader, DEBIAN_CONFIG, kconfig, makeTree } from './from-build-tree.helpers.js';
 
@@ -80,3 +81,67 @@ test('an unfit tree is one line naming what is wrong', () => {
   bad({}, /^InputError: --modules .*: no lib\/modules\/6\.1\.176 \(the image's release\) in it$/, { modules: tmp });
   bad({ makefile: 'all:\n\ttrue\n' }, /: not a kernel tree \(its Makefile sets no VERSION\/PATCHLEVEL\)$/);
 });
+
+test("a tree that built test_kmod.ko and test_module.ko (CONFIG_TEST_KMOD=m, CONFIG_TEST_LKM=m): the tree's own, by modules.order", () => {
+  const dir = makeTree(fresh());
+  // as the real 6.1.176 tree's modules.order (data/calibration/from-build-6.1-testkmod.md) lists them
+  assert.equal(readFileSync(path.join(dir, 'modules.order'), 'utf8'), 'fs/xfs/xfs.ko\nlib/test_kmod.ko\nlib/test_module.ko\n');
+  const tree = readBuildTree(dir);
+  assert.equal(builtModule(tree, 'test_kmod'), path.join(dir, 'lib', 'test_kmod.ko'));
+  assert.equal(builtModule(tree, 'test_module'), path.join(dir, 'lib', 'test_module.ko'));
+  assert.equal(builtModule(tree, 'kml_slow'), null);
+  // a kbuild that lists the objects: the .ko beside the .o
+  writeFileSync(path.join(dir, 'modules.order'), 'fs/xfs/xfs.o\nlib/test_kmod.o\n');
+  assert.equal(builtModule(tree, 'test_kmod'), path.join(dir, 'lib', 'test_kmod.ko'));
+  assert.equal(builtModule(tree, 'test_module'), null);
+  writeFileSync(path.join(dir, 'modules.order'), 'fs/xfs/xfs.ko\nlib/test_kmod.ko\nlib/test_module.ko\n');
+  const p = planFromBuild({ dir, userspace: 'bookworm' });
+  assert.deepEqual([p.check.testKmod, p.check.testModule, p.check.lacking], ['tree', 'tree', []]);
+  // without lib/test_*.c too: nothing is built out of tree, so the sources are not needed
+  assert.equal(planFromBuild({ dir: makeTree(fresh(), { lib: false }), userspace: 'bookworm' }).check.testKmod, 'tree');
+});
+
+test('CONFIG_TEST_KMOD=m but the modules were not rebuilt: one line before anything is installed', () => {
+  const dir = makeTree(fresh(), { built: ['test_module'] });
+  assert.throws(() => planFromBuild({ dir, userspace: 'bookworm' }),
+    /^InputError: --from-build .*: CONFIG_TEST_KMOD=m but the build made no test_kmod\.ko \(modules\.order does not list it: run make modules\)$/);
+  // listed, but the .ko is gone (make clean of lib/, a make modules that stopped early)
+  const gone = makeTree(fresh());
+  rmSync(path.join(gone, 'lib', 'test_module.ko'));
+  assert.throws(() => planFromBuild({ dir: gone, userspace: 'bookworm' }), /: CONFIG_TEST_LKM=m but the build made no test_module\.ko /);
+});
+
+test("--modules: an installed tree's test_kmod found by its modules.order, compressed or not", () => {
+  const dir = makeTree(fresh());
+  const inst = path.join(fresh(), 'lib', 'modules', '6.1.176');
+  mkdirSync(path.join(inst, 'kernel', 'lib'), { recursive: true });
+  writeFileSync(path.join(inst, 'modules.order'), 'kernel/fs/xfs/xfs.ko\nkernel/lib/test_kmod.ko\nkernel/lib/test_module.ko\n');
+  writeFileSync(path.join(inst, 'kernel', 'lib', 'test_kmod.ko.xz'), '');
+  writeFileSync(path.join(inst, 'kernel', 'lib', 'test_module.ko'), '');
+  const tree = readBuildTree(dir, { modules: inst });
+  assert.equal(builtModule(tree, 'test_kmod'), path.join(inst, 'kernel', 'lib', 'test_kmod.ko.xz'));
+  assert.equal(builtModule(tree, 'test_module'), path.join(inst, 'kernel', 'lib', 'test_module.ko'));
+  rmSync(path.join(inst, 'kernel', 'lib', 'test_kmod.ko.xz'));
+  assert.throws(() => planFromBuild({ dir, modules: inst, userspace: 'bookworm' }), new RegExp(`^InputError: --modules ${inst}: CONFIG_TEST_KMOD=m but ${inst} holds no test_kmod\\.ko$`));
+});
+
+test("the tree's own test module is copied as installed (plain or .ko.xz, found by modules.dep); one with dependencies is refused", async () => {
+  const modRoot = fresh();
+  mkdirSync(path.join(modRoot, 'kernel', 'lib'), { recursive: true });
+  mkdirSync(path.join(modRoot, 'updates'), { recursive: true });
+  const elf = Buffer.from('\x7fELF test_kmod stand-in', 'latin1');
+  writeFileSync(path.join(modRoot, 'kernel', 'lib', 'test_kmod.ko'), elf);
+  writeFileSync(path.join(modRoot, 'updates', 'test_module.ko'), Buffer.concat([elf, Buffer.from(' module')]));
+  execFileSync('xz', ['--check=crc32', path.join(modRoot, 'updates', 'test_module.ko')]);
+  writeFileSync(path.join(modRoot, 'modules.dep'), 'kernel/lib/test_kmod.ko:\nupdates/test_module.ko.xz:\nkernel/lib/test_bpf.ko: kernel/fs/xfs/xfs.ko\n');
+  const out = fresh();
+  mkdirSync(out);
+  await copyTreeModule(modRoot, 'test_kmod', path.join(out, 'test_kmod.ko'));
+  assert.deepEqual(readFileSync(path.join(out, 'test_kmod.ko')), elf);
+  await copyTreeModule(modRoot, 'test_module', path.join(out, 'test_module.ko'));
+  assert.deepEqual(readFileSync(path.join(out, 'test_module.ko')), Buffer.concat([elf, Buffer.from(' module')]));
+  await assert.rejects(copyTreeModule(modRoot, 'test_bpf', path.join(out, 'x.ko')), /^Error: test_bpf\.ko: the tree's own depends on xfs; the guest loads it without them$/);
+  await assert.rejects(copyTreeModule(modRoot, 'kml_slow', path.join(out, 'x.ko')), /kml_slow\.ko: the \.config builds it \(=m\) but .*modules\.dep does not list it$/);
+  assert.equal(existsSync(path.join(out, 'x.ko')), false);
+});
+
