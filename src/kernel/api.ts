@@ -121,6 +121,11 @@ export interface KFile {
   /** bytes on disk (F: the compressed size if compressed) */
   size: number;
   compression: Compression;
+  /**
+   * the dictionary (xz) or window (zstd) size its stream header names, when known; absent →
+   * kbuild's (decompress.ts). In-kernel decompression vmallocs it for the decompression.
+   */
+  compressionWindow?: number;
   image: ModuleImage;
 }
 

@@ -27,7 +27,8 @@
  *   'state'           {module, from, to: 'unformed'|'coming'|'live'|'going'|'gone'}
  *   'init'            {module, phase: 'start'|'end', ret?}
  *   'uevent'          {module, action: 'add'|'remove', kobj}
- *   'alloc'           {id, area: 'vmalloc'|'module'|'percpu', kind, bytes, size, module, ok, used?}
+ *   'alloc'           {id, area: 'vmalloc'|'module'|'percpu', kind, bytes, size, module, ok, used?,
+ *                      vmap?: true (a vmap() of alloc_page'd pages, not counted in VmallocUsed)}
  *   'free'            {id, area, kind, size, module, used, heldNs}
  *   'fs'              {action: 'register'|'unregister', name, owner?}
  *   'get_fs_type'     {name, found, request: number|null}

@@ -44,6 +44,7 @@ import {
 } from './api.js';
 import { EBADF, EBUSY, EEXIST, EINTR, EINVAL, EKEYREJECTED, ENOENT, ENOEXEC, ENOMEM, EOPNOTSUPP, EPERM, ERESTARTSYS, EWOULDBLOCK } from './errno.js';
 import type { KernelInternal } from './internal.js';
+import { decompressorWorkspaceBytes, workspaceFailureIsEinval, XZ_MEM_ERROR } from './decompress.js';
 import { estimateSections, moduleLayout, type Allocation, type ModuleLayout } from './memory.js';
 import type { LoadFileContext, ModuleRecord, ModuleStateName, SameNameCheckContext, SameNamePolicy, SameNameReason } from './policy.js';
 
@@ -260,7 +261,10 @@ export class ModuleLoader {
     return ret;
   }
 
-  /** module_decompress(): pages for the image, vmap()ed; the kread buffer is freed right after */
+  /**
+   * module_decompress(): the decompressor's working memory (vmalloc, for the decompression only:
+   * decompress.ts), pages for the image, vmap()ed; the kread buffer is freed right after
+   */
   private *module_decompress(task: Task, info: LoadInfo): Proc<number> {
     const k = this.k;
     const f = info.file;
@@ -279,9 +283,22 @@ export class ModuleLoader {
       k.printk.printk(`${k.config.moduleCompression ?? 'decompress'}: not a ${k.config.moduleCompression ?? ''} compressed module`, 'err');
       return fail(-EINVAL);
     }
-    const pages = k.memory.alloc('vmalloc', 'decompress', f.image.imageSize, f.image.name);
-    if (pages === null) return fail(-ENOMEM);
-    yield* k.cpu.compute(k.cost((f.image.imageSize / k.timings.decompressBytesPerSec[f.compression]) * 1e9));
+    const algo = f.compression;
+    const workspace = k.memory.alloc('vmalloc', 'decompress_workspace', decompressorWorkspaceBytes(algo, f), f.image.name);
+    if (workspace === null) {
+      if (!workspaceFailureIsEinval(algo)) return fail(-ENOMEM);
+      k.printk.printk(`decompression failed with status ${XZ_MEM_ERROR}`, 'err');
+      return fail(-EINVAL);
+    }
+    const pages = k.memory.alloc('vmalloc', 'decompress', f.image.imageSize, f.image.name, { vmap: true });
+    if (pages === null) {
+      k.memory.free(workspace);
+      return fail(-ENOMEM);
+    }
+    yield* k.cpu.compute(k.cost((f.image.imageSize / k.timings.decompressBytesPerSec[algo]) * 1e9));
+    // the decompressor's end (xz_dec_end, zlib_inflateEnd + vfree, vfree of zstd's workspace),
+    // then vmap() of the pages, then the kread buffer
+    k.memory.free(workspace);
     k.memory.free(kread);
     info.copy = [pages];
     info.len = f.image.imageSize;

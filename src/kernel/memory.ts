@@ -8,8 +8,12 @@
  * is an event here, with the kernel's rounding (whole 4 KiB pages, plus one guard page per
  * vmalloc/module_alloc area) and a lifetime, in one of three areas:
  *
- *   - vmalloc: kread buffers, init_module copies, vmap()ed decompressed pages. x86-64 default:
- *     32 TiB (4-level paging), practically unlimited;
+ *   - vmalloc: kread buffers, init_module copies, the decompressor's working memory (xz's
+ *     dictionary, zlib's and zstd's workspace: decompress.ts), vmap()ed decompressed pages.
+ *     x86-64 default: 32 TiB (4-level paging), practically unlimited. A vmap() takes address
+ *     space like a vmalloc but maps pages allocated one by one (alloc_page), which
+ *     /proc/meminfo's VmallocUsed does not count: such allocations are marked `vmap` and
+ *     counted apart (MemoryArea.mapped), so VmallocUsed can be told from the address space;
  *   - module: module_alloc()/execmem regions. x86-64 default 1008 MiB = MODULES_VADDR
  *     (0xffffffffc0000000) … MODULES_END (0xffffffffff000000): the 2 GiB above
  *     __START_KERNEL_map minus the 1 GiB KASLR reserves for the kernel image, minus the fixmap;
@@ -39,6 +43,7 @@ export type AllocKind =
   | 'kread'
   | 'init_module_copy'
   | 'decompress'
+  | 'decompress_workspace'
   | 'core'
   | 'init'
   | 'text'
@@ -65,6 +70,8 @@ export interface Allocation {
   live: boolean;
   /** offset in the area (for addresses shown in /proc/modules) */
   offset: number;
+  /** vmap() of alloc_page'd pages (the decompressed image), not a vmalloc */
+  vmap: boolean;
 }
 
 export interface MemoryOptions {
@@ -83,6 +90,8 @@ export class MemoryArea {
   count = 0;
   /** allocations that did not fit */
   failures = 0;
+  /** of `used`, the bytes of vmap()ed areas (not in VmallocUsed) */
+  mapped = 0;
   /** bump pointer for addresses (wraps; the model does not track fragmentation) */
   private bump = 0;
   constructor(
@@ -247,24 +256,26 @@ export class KernelMemory {
    * vmalloc()/module_alloc()/vmap(): page-round, add the guard page, take it from the area.
    * Returns null (and prints the kernel's vmap failure line) when it does not fit.
    */
-  alloc(areaName: AreaName, kind: AllocKind, bytes: number, module: string): Allocation | null {
+  alloc(areaName: AreaName, kind: AllocKind, bytes: number, module: string, opts: { vmap?: boolean } = {}): Allocation | null {
     const area = this.area(areaName);
+    const vmap = opts.vmap === true;
     const size = areaName === 'percpu' ? bytes : pageAlign(Math.max(1, bytes)) + PAGE_SIZE;
     const log = this.sim.log.enabled;
     if (area.used + size > area.size) {
       area.failures++;
       this.failedModules.add(module);
       this.printk.ratelimited('vmap', 'alloc_vmap_area', `vmap allocation for size ${size} failed: use vmalloc=<size> to increase size`);
-      if (log) this.sim.log.emit('alloc', { id: 0, area: areaName, kind, bytes, size, module, ok: false });
+      if (log) this.sim.log.emit('alloc', { id: 0, area: areaName, kind, bytes, size, module, ok: false, ...(vmap ? { vmap } : {}) });
       return null;
     }
     area.used += size;
+    if (vmap) area.mapped += size;
     area.count++;
     if (area.used > area.peak) area.peak = area.used;
-    const a: Allocation = { id: this.nextId++, area: areaName, kind, bytes, size, module, t: this.sim.now, live: true, offset: area.nextOffset(size) };
+    const a: Allocation = { id: this.nextId++, area: areaName, kind, bytes, size, module, t: this.sim.now, live: true, offset: area.nextOffset(size), vmap };
     this.live.set(a.id, a);
     this.allocCount++;
-    if (log) this.sim.log.emit('alloc', { id: a.id, area: areaName, kind, bytes, size, module, ok: true, used: area.used });
+    if (log) this.sim.log.emit('alloc', { id: a.id, area: areaName, kind, bytes, size, module, ok: true, used: area.used, ...(vmap ? { vmap } : {}) });
     return a;
   }
 
@@ -273,6 +284,7 @@ export class KernelMemory {
     a.live = false;
     const area = this.area(a.area);
     area.used -= a.size;
+    if (a.vmap) area.mapped -= a.size;
     area.count--;
     this.live.delete(a.id);
     if (this.sim.log.enabled) this.sim.log.emit('free', { id: a.id, area: a.area, kind: a.kind, size: a.size, module: a.module, used: area.used, heldNs: this.sim.now - a.t });
