@@ -260,7 +260,7 @@ export function createSimTarget(opts: CreateSimTargetOptions = {}): SimTarget {
     const f = system.fs.open(path);
     if (typeof f === 'number') continue;
     const image = build === 'out-of-tree' ? { ...f.image, signed: false, outOfTree: true } : { ...f.image, signed: true, outOfTree: false };
-    system.fs.addModuleFile(path, { size: f.size, compression: f.compression, image });
+    system.fs.addModuleFile(path, { size: f.size, compression: f.compression, ...(f.compressionWindow !== undefined ? { compressionWindow: f.compressionWindow } : {}), image });
   }
   return new SimTarget(simSystemOf(system), opts);
 }

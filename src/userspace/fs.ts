@@ -23,6 +23,7 @@ interface FileNode {
   inode: number;
   size: number;
   compression: Compression;
+  compressionWindow?: number;
   image: ModuleImage;
 }
 interface ExecNode {
@@ -67,8 +68,8 @@ export class ModuleFs {
   }
 
   /** Create a regular module file at `path` with a fresh inode (replaces what was there). */
-  addModuleFile(path: string, f: { size: number; compression: Compression; image: ModuleImage }): KFile {
-    const node: FileNode = { kind: 'file', inode: this.allocInodes(1), size: f.size, compression: f.compression, image: f.image };
+  addModuleFile(path: string, f: { size: number; compression: Compression; compressionWindow?: number; image: ModuleImage }): KFile {
+    const node: FileNode = { kind: 'file', inode: this.allocInodes(1), size: f.size, compression: f.compression, ...(f.compressionWindow !== undefined ? { compressionWindow: f.compressionWindow } : {}), image: f.image };
     this.nodes.set(path, node);
     return toKFile(path, node);
   }
@@ -150,7 +151,8 @@ export class ModuleFs {
         continue;
       }
       if (n.kind === 'lazy') {
-        const file: FileNode = { kind: 'file', inode: n.inode, size: n.info.fileSize, compression: n.info.compression, image: n.imageFor(n.info) };
+        const w = n.info.compressionWindow;
+        const file: FileNode = { kind: 'file', inode: n.inode, size: n.info.fileSize, compression: n.info.compression, ...(w !== undefined ? { compressionWindow: w } : {}), image: n.imageFor(n.info) };
         // every name of this lazy node (it has one until someone links it) becomes the real file
         this.nodes.set(p, file);
         return { path: p, node: file };
@@ -162,5 +164,5 @@ export class ModuleFs {
 }
 
 function toKFile(path: string, n: FileNode): KFile {
-  return { path, inode: n.inode, size: n.size, compression: n.compression, image: n.image };
+  return { path, inode: n.inode, size: n.size, compression: n.compression, ...(n.compressionWindow !== undefined ? { compressionWindow: n.compressionWindow } : {}), image: n.image };
 }

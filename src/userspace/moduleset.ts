@@ -23,6 +23,8 @@ export interface ModuleInfo {
   /** bytes read by finit_module (the compressed size if compressed) — F in spec §5.8 */
   fileSize: number;
   compression: Compression;
+  /** the xz dictionary / zstd window its stream header names (a real tree); absent: kbuild's */
+  compressionWindow?: number;
   /** ELF image size after decompression, without the appended signature — D in spec §5.8 */
   imageSize: number;
   /** allocated section sizes when known from the real .ko; absent → the spec's α·D estimate */

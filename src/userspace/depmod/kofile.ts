@@ -11,6 +11,7 @@ import { InputError } from '../../errors.js';
 import type { Compression, SectionSizes } from '../moduleset.js';
 import { bufferSource, readElfSections, type ByteSource } from './elf.js';
 import { compressionByMagic, compressionByName, decompressModule } from './decompress.js';
+import { compressionWindow } from './stream-header.js';
 import { requireRegularFile } from '../files.js';
 
 export const MODULE_SIG_STRING = '~Module signature appended~\n';
@@ -23,6 +24,8 @@ export interface KoFacts {
   imageSize: number;
   signed: boolean;
   sections: SectionSizes;
+  /** the xz dictionary / zstd window the stream header names (stream-header.ts) */
+  compressionWindow?: number;
 }
 
 /** Length of the ELF image once an appended signature (if any) is stripped. */
@@ -43,7 +46,8 @@ export async function koFactsFromBuffer(data: Buffer, file: string): Promise<KoF
   const image = await decompressModule(data, compression, file);
   const src = bufferSource(image);
   const { length, signed } = unsignedLength(src, file);
-  return { fileSize: data.length, compression, imageSize: length, signed, sections: readElfSections(src, length, file) };
+  const window = compressionWindow(data, compression);
+  return { fileSize: data.length, compression, imageSize: length, signed, sections: readElfSections(src, length, file), ...(window !== undefined ? { compressionWindow: window } : {}) };
 }
 
 function checkCompression(head: Buffer, file: string): Compression {

@@ -76,6 +76,7 @@ export async function readModulesDir(dir: string, opts: ReadTreeOptions = {}): P
         path: e.path,
         fileSize: facts.fileSize,
         compression: facts.compression,
+        ...(facts.compressionWindow !== undefined ? { compressionWindow: facts.compressionWindow } : {}),
         imageSize: facts.imageSize,
         sections: facts.sections,
         signed: facts.signed,
