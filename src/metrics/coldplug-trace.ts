@@ -7,10 +7,13 @@
  *    last .ko file that pid opened (kml/open), which is how kmod finds the file it passes;
  *  - a successful return makes the module LIVE, module_free makes it gone;
  *  - each vmalloc made by the pid while its call is open is an Allocation of that attempt: the
- *    first is the kernel's copy of the image (kernel_read_file for finit, the init_module copy),
- *    the later ones module memory (module_alloc of core and init, page-rounded with the guard
- *    page as vmallocinfo counts them); these give failedAttemptBytes as really allocated (up to
- *    module_load: what a failing init allocates itself is not the loader's);
+ *    first is the kernel's copy of the image (kernel_read_file for finit, the init_module copy);
+ *    in a finit_module with MODULE_INIT_COMPRESSED_FILE the second is the decompressor's
+ *    working memory (xz's dictionary: 1 MiB + guard with kbuild's modules); the later ones
+ *    module memory (module_alloc of core and init, page-rounded with the guard page as
+ *    vmallocinfo counts them); the vmap() of the decompressed image (kml/vmap, its page count)
+ *    is the image's copy, pages that are not vmalloc'ed; these give failedAttemptBytes as really
+ *    allocated (up to module_load: what a failing init allocates itself is not the loader's);
  *  - the VmallocUsed samples become allocations and releases of their differences, so the peak
  *    is the peak above the use at the first sample;
  *  - KML_TRIGGER/KML_SETTLED are the coldplug's start and end.
@@ -59,6 +62,8 @@ interface OpenCall {
   len: number;
   allocs: number;
   sawLoad: boolean;
+  /** the image was vmap()ed (in-kernel decompression done) */
+  sawVmap?: boolean;
 }
 
 interface DoneCall extends OpenCall {
@@ -69,6 +74,28 @@ interface DoneCall extends OpenCall {
 }
 
 const pageRound = (n: number): number => Math.ceil(n / PAGE) * PAGE;
+
+/**
+ * Is the call's next vmalloc the decompressor's? In a finit_module with
+ * MODULE_INIT_COMPRESSED_FILE, module_decompress() makes exactly one vmalloc between the
+ * kernel_read_file buffer (the call's first) and the vmap() of the image: xz's dictionary,
+ * zlib's or zstd's workspace (src/kernel/decompress.ts). Later ones are module memory.
+ */
+function decompressing(c: OpenCall): boolean {
+  return c.syscall === 'finit_module' && (c.flags & MODULE_INIT_COMPRESSED_FILE) !== 0 && c.allocs === 1 && !c.sawVmap;
+}
+
+/**
+ * kml/vmap inside an open call: the decompressed image, `pages` alloc_page'd pages mapped as
+ * one vmap area (with its guard page, as vmallocinfo counts it) — an Allocation of kind
+ * 'decompress', the kernel's copy of the file as load_module sees it. Not a vmalloc, so the
+ * valloc probe never sees it; null outside a call or after module_load (init's own vmaps).
+ */
+function vmapAllocation(c: OpenCall | undefined, e: Extract<TraceEvent, { kind: 'vmap' }>): MetricEvent | null {
+  if (c === undefined || c.sawLoad) return null;
+  c.sawVmap = true;
+  return { type: 'alloc', t: e.t, area: 'traced', bytes: e.pages * PAGE + PAGE, module: c.module, ok: true, pid: e.pid, kind: 'decompress' };
+}
 
 /** The trace as metric events, in time order, plus the calls (for the MODULE_STATS estimate). */
 export function traceEvents(events: readonly TraceEvent[], uevents: number): { metrics: MetricEvent[]; calls: DoneCall[] } {
@@ -94,9 +121,14 @@ export function traceEvents(events: readonly TraceEvent[], uevents: number): { m
         // after module_load the module is COMING and its init runs: what init allocates is the
         // module's own business, not the loader's cost of the attempt
         if (c === undefined || c.sawLoad) break;
-        const kind = c.allocs === 0 ? (c.syscall === 'finit_module' ? 'kread' : 'init_module_copy') : 'module';
+        const kind = c.allocs === 0 ? (c.syscall === 'finit_module' ? 'kread' : 'init_module_copy') : decompressing(c) ? 'decompress_workspace' : 'module';
         c.allocs++;
         metrics.push({ type: 'alloc', t: e.t, area: 'traced', bytes: pageRound(e.size) + PAGE, module: c.module, ok: true, pid: e.pid, kind });
+        break;
+      }
+      case 'vmap': {
+        const a = vmapAllocation(open.get(e.pid), e);
+        if (a !== null) metrics.push(a);
         break;
       }
       case 'module_load': {

@@ -47,7 +47,9 @@ export interface Allocation {
   pid?: number;
   /**
    * what it is for, in spec §5.8's words: 'kread' (the kernel's copy of the file),
-   * 'init_module_copy', 'decompress', or module memory ('core', 'init', 'text', 'data', …)
+   * 'init_module_copy', 'decompress' (the decompressed image's vmap()ed pages),
+   * 'decompress_workspace' (the decompressor's working memory), or module memory ('core',
+   * 'init', 'text', 'data', …)
    */
   kind?: string;
 }

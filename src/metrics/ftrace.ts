@@ -3,8 +3,8 @@
  *
  * The guest (scripts/coldplug/init) enables the syscall tracepoints of finit_module and
  * init_module, module:module_load and module:module_free, two kprobes (`kml/open` on
- * do_sys_openat2 with the path, filtered to *.ko*, and `kml/valloc` on the vmalloc allocator with
- * the size), and writes markers through trace_marker (KML_TRIGGER, KML_SETTLED, KML_VMALLOC <kB>).
+ * do_sys_openat2 with the path, filtered to *.ko*, `kml/valloc` on the vmalloc allocator with
+ * the size, and `kml/vmap` on vmap() with the page count), and writes markers through trace_marker (KML_TRIGGER, KML_SETTLED, KML_VMALLOC <kB>).
  * With trace_clock=global the timestamps of all CPUs are one clock. Each line is
  * `COMM-PID [CPU] FLAGS SECONDS: EVENT: ARGS` (syscall events: `sys_X(args)` and `sys_X -> 0xRET`);
  * lines this reader does not know are skipped, never guessed at.
@@ -17,6 +17,8 @@ export type TraceEvent =
   | { kind: 'module_free'; t: number; pid: number; comm: string; module: string }
   | { kind: 'open'; t: number; pid: number; comm: string; path: string }
   | { kind: 'valloc'; t: number; pid: number; comm: string; size: number }
+  /** kml/vmap: vmap() of `pages` pages (in-kernel decompression maps the image with it) */
+  | { kind: 'vmap'; t: number; pid: number; comm: string; pages: number }
   | { kind: 'marker'; t: number; pid: number; comm: string; text: string };
 
 const LINE = /^\s*(.+)-(\d+)\s+\[(\d+)\]\s+\S+\s+(\d+\.\d+): (.*)$/;
@@ -62,6 +64,8 @@ export function parseFtrace(text: string): TraceEvent[] {
       out.push({ kind: 'open', t, pid, comm, path: x[1]! });
     } else if ((x = /^valloc: \([^)]*\) size=(\d+)/.exec(rest))) {
       out.push({ kind: 'valloc', t, pid, comm, size: Number(x[1]) });
+    } else if ((x = /^vmap: \([^)]*\) count=(\d+)/.exec(rest))) {
+      out.push({ kind: 'vmap', t, pid, comm, pages: Number(x[1]) });
     } else if ((x = /^tracing_mark_write: (.*?)\s*$/.exec(rest))) {
       out.push({ kind: 'marker', t, pid, comm, text: x[1]! });
     }

@@ -108,7 +108,7 @@ export class StormMetrics {
       duplicates: st.duplicates.map((d) => ({ module: d.module, count: d.count, reason: d.reason })),
       wastedBytesSource: 'module_stats',
       failedAttemptBytes: this.attempts.total,
-      failedAttemptBytesByKind: { ...this.attempts.bytes },
+      failedAttemptBytesByKind: this.attempts.byKind(),
       peakLoadsInFlight: this.attempts.peakInFlight(),
     };
   }

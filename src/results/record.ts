@@ -77,8 +77,13 @@ export const stormRunRecordSchema = z.object({
    * memory, page-rounded with the guard page), unlike MODULE_STATS's estimate in wastedBytes
    */
   failedAttemptBytes: count.optional(),
-  /** failedAttemptBytes split: 'file' (kread, init_module_copy, decompress) and 'module' memory */
-  failedAttemptBytesByKind: z.object({ file: count, module: count }).optional(),
+  /**
+   * failedAttemptBytes split: 'file' (kread, init_module_copy, decompress) and 'module' memory;
+   * where a failing attempt was decompressed by the kernel also 'workspace' (the decompressor's
+   * vmalloc'ed working memory: xz's dictionary, zlib's/zstd's workspace, in the total) and
+   * 'vmap' (the part of 'file' that is the decompressed image's vmap()ed pages)
+   */
+  failedAttemptBytesByKind: z.object({ file: count, module: count, workspace: count.optional(), vmap: count.optional() }).optional(),
   /** the most finit_module/init_module calls by udev workers in flight at once */
   peakLoadsInFlight: count.optional(),
   /**

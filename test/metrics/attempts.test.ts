@@ -36,10 +36,23 @@ test('a failing call owns the allocations its pid made during it; others are not
     load(14, 41, 42, -12),
   ];
   for (const e of events) a.observe(e);
-  assert.deepEqual(a.bytes, { file: 12288, module: 20480 });
+  assert.deepEqual(a.byKind(), { file: 12288, module: 20480 });
   assert.equal(a.total, 32768);
   // calls by udev workers: [0,9] [1,10] [21,30] [41,42] → two at once at most
   assert.equal(a.peakInFlight(), 2);
+});
+
+test('a failing in-kernel decompression: the decompressor\'s workspace is in the total, the vmap()ed image part of file', () => {
+  const a = new FailedAttempts(isUdevWorker);
+  for (const e of [
+    alloc(1, 20, 'kread', 12288),
+    alloc(2, 20, 'decompress_workspace', 1052672), // xz's 1 MiB dictionary + guard
+    alloc(3, 20, 'decompress', 40960), // 9 pages vmap()ed + guard
+    alloc(4, 20, 'core', 20480, 'module'),
+    load(20, 0, 10, -19),
+  ]) a.observe(e);
+  assert.deepEqual(a.byKind(), { file: 12288 + 40960, module: 20480, workspace: 1052672, vmap: 40960 });
+  assert.equal(a.total, 12288 + 40960 + 20480 + 1052672);
 });
 
 test('a call that ends when another starts is not in flight with it; nothing failing allocates nothing', () => {
@@ -55,30 +68,37 @@ test('the simulator\'s failedAttemptBytes recounted from its kept log', async ()
     { machine: 'kvm-guest', cpus: 16, kernel: 'v6.1-stable', seed: 1 },
     { machine: 'kvm-guest', cpus: 16, kernel: 'v6.4', seed: 2 },
     { machine: 'qemu-tcg', cpus: 8, kernel: 'newest', seed: 2, snapshot: 'debian-6.12', kmodVersion: 30 },
+    // kmod 34 hands the .ko.xz to finit_module: the kernel decompresses
+    { machine: 'qemu-tcg', cpus: 8, kernel: 'v6.4', seed: 2, snapshot: 'debian-6.12', kmodVersion: 34 },
   ]) {
     const run = await runStorm(p, { log: true });
     const f = run.metrics.figures();
     // recount straight from the log: allocations per pid since that pid's last finit entry
-    const since = new Map<number, { file: number; module: number }>();
-    const want = { file: 0, module: 0 };
+    type Parts = { file: number; module: number; workspace: number; vmap: number };
+    const since = new Map<number, Parts>();
+    const want: Parts = { file: 0, module: 0, workspace: 0, vmap: 0 };
     for (const r of run.system.sim.log.records) {
-      if ((r.kind === 'finit' || r.kind === 'init_module') && r.fields.phase === 'enter') since.set(r.pid, { file: 0, module: 0 });
+      if ((r.kind === 'finit' || r.kind === 'init_module') && r.fields.phase === 'enter') since.set(r.pid, { file: 0, module: 0, workspace: 0, vmap: 0 });
       else if (r.kind === 'alloc' && r.fields.ok === true && r.fields.area !== 'percpu') {
         const s = since.get(r.pid);
         if (s === undefined) continue;
-        const k = ['kread', 'init_module_copy', 'decompress'].includes(r.fields.kind as string) ? 'file' : 'module';
+        const kind = r.fields.kind as string;
+        const k = kind === 'decompress_workspace' ? 'workspace' : ['kread', 'init_module_copy', 'decompress'].includes(kind) ? 'file' : 'module';
         s[k] += r.fields.size as number;
+        // the decompressed image is the one allocation the kernel marks as a vmap
+        if (r.fields.vmap === true) s.vmap += r.fields.size as number;
       } else if ((r.kind === 'finit' || r.kind === 'init_module') && r.fields.phase !== 'enter') {
         const s = since.get(r.pid);
         since.delete(r.pid);
-        if (s && (r.fields.ret as number) < 0 && isUdevWorker(r.proc)) {
-          want.file += s.file;
-          want.module += s.module;
-        }
+        if (s && (r.fields.ret as number) < 0 && isUdevWorker(r.proc)) for (const k of ['file', 'module', 'workspace', 'vmap'] as const) want[k] += s[k];
       }
     }
-    assert.deepEqual(f.failedAttemptBytesByKind, want, JSON.stringify(p));
-    assert.equal(f.failedAttemptBytes, want.file + want.module);
+    const { workspace, vmap, ...always } = want;
+    assert.deepEqual(f.failedAttemptBytesByKind, { ...always, ...(workspace > 0 ? { workspace } : {}), ...(vmap > 0 ? { vmap } : {}) }, JSON.stringify(p));
+    assert.equal(f.failedAttemptBytes, want.file + want.module + want.workspace);
+    // the kernel decompresses only where kmod passes the compressed file (kmod 31+)
+    if (p.kmodVersion === 34) assert.ok(workspace > 0 && vmap > 0, JSON.stringify(want));
+    else assert.equal(workspace + vmap, 0);
     // every storm here has failing loads; a failing -EEXIST/-EBUSY duplicate on v6.1-stable/v6.4
     // copied the file first, so the file part is at least MODULE_STATS's half of "twice the length"
     if (p.kernel !== 'newest') assert.ok(f.failedAttemptBytesByKind!.file >= f.wastedBytesByCategory.load / 2, JSON.stringify(f.failedAttemptBytesByKind));

@@ -84,15 +84,29 @@ interface Figure {
   fmt: (x: number) => string;
 }
 
-function figures(errnos: readonly string[]): Figure[] {
+/**
+ * The figures compared. Where either side decompressed in the kernel, the failed-attempt bytes
+ * are also shown by part, like with like: the decompressor's vmalloc'ed working memory, the
+ * decompressed image's vmap()ed pages (on a real kernel from the kml/vmap probe), and what the
+ * valloc probe sees (the total less the vmap pages).
+ */
+function figures(errnos: readonly string[], decompressed: boolean): Figure[] {
   const n = (x: number) => String(Math.round(x));
   const mib = (x: number) => (x / MiB).toFixed(2);
+  const by = (r: StormRunRecord) => r.failedAttemptBytesByKind;
   return [
     { name: 'load attempts', of: (r) => r.loadAttempts, fmt: n },
     ...errnos.map((e) => ({ name: `failed ${e}`, of: (r: StormRunRecord) => errnoTotals(r)[e] ?? 0, fmt: n })),
     { name: 'modules loaded', of: (r) => r.modulesLoaded, fmt: n },
     { name: 'wasted MiB (MODULE_STATS)', of: (r) => r.wastedBytes, fmt: mib },
     { name: 'failed-attempt MiB', of: (r) => r.failedAttemptBytes ?? 0, fmt: mib },
+    ...(decompressed
+      ? [
+          { name: 'failed-attempt vmalloc MiB', of: (r: StormRunRecord) => (r.failedAttemptBytes ?? 0) - (by(r)?.vmap ?? 0), fmt: mib },
+          { name: 'failed-attempt decompressor MiB', of: (r: StormRunRecord) => by(r)?.workspace ?? 0, fmt: mib },
+          { name: 'failed-attempt vmap MiB', of: (r: StormRunRecord) => by(r)?.vmap ?? 0, fmt: mib },
+        ]
+      : []),
     { name: 'peak vmalloc MiB', of: (r) => r.peakVmallocBytes, fmt: mib },
     { name: 'peak loads in flight', of: (r) => r.peakLoadsInFlight ?? 0, fmt: n },
     { name: 'settle s', of: (r) => r.settleNs, fmt: (x) => (x / 1e9).toFixed(1) },
@@ -102,11 +116,12 @@ function figures(errnos: readonly string[]): Figure[] {
 /** The side-by-side totals, one block per vCPU count. */
 export function compareTable(real: readonly StormRunRecord[], sim: readonly StormRunRecord[], cpus: readonly number[]): string {
   const errnos = [...new Set([...real, ...sim].flatMap((r) => Object.keys(errnoTotals(r))))].sort();
+  const decompressed = [...real, ...sim].some((r) => (r.failedAttemptBytesByKind?.workspace ?? 0) > 0 || (r.failedAttemptBytesByKind?.vmap ?? 0) > 0);
   const rows: string[][] = [['vCPUs', 'figure', 'real', 'sim', 'sim/real']];
   for (const c of cpus) {
     const R = real.filter((r) => r.cpus === c);
     const S = sim.filter((r) => r.cpus === c);
-    for (const [i, f] of figures(errnos).entries()) {
+    for (const [i, f] of figures(errnos, decompressed).entries()) {
       const rv = R.map(f.of);
       const sv = S.map(f.of);
       const ratio = median(rv) === 0 ? (median(sv) === 0 ? '=' : '∞') : (median(sv) / median(rv)).toFixed(2);
