@@ -2,9 +2,10 @@
  * DOC: a tracefs `trace` file, read — the lines the coldplug's instruments write.
  *
  * The guest (scripts/coldplug/init) enables the syscall tracepoints of finit_module and
- * init_module, module:module_load and module:module_free, two kprobes (`kml/open` on
+ * init_module, module:module_load and module:module_free, kprobes (`kml/open` on
  * do_sys_openat2 with the path, filtered to *.ko*, `kml/valloc` on the vmalloc allocator with
- * the size, and `kml/vmap` on vmap() with the page count), and writes markers through trace_marker (KML_TRIGGER, KML_SETTLED, KML_VMALLOC <kB>).
+ * the size, `kml/vmap` on vmap() with the page count), and writes markers through trace_marker
+ * (KML_TRIGGER, KML_SETTLED, KML_VMALLOC <kB>).
  * With trace_clock=global the timestamps of all CPUs are one clock. Each line is
  * `COMM-PID [CPU] FLAGS SECONDS: EVENT: ARGS` (syscall events: `sys_X(args)` and `sys_X -> 0xRET`);
  * lines this reader does not know are skipped, never guessed at.

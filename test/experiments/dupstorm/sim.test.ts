@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { runDupStorm } from '../../../src/experiments/dupstorm/run.js';
 import { outcomeName, runSimDupStorm, runSimStorm, simDupStormTarget, simMachineOf } from '../../../src/experiments/dupstorm/sim.js';
 import { kernelSpec } from '../../../src/targets/qemu/kernels.js';
+import { PAGE_SIZE, pageAlign } from '../../../src/kernel/index.js';
+import { loadSnapshot } from '../../../src/userspace/depmod/snapshot.js';
 
 const NS = [1, 2, 4];
 
@@ -74,6 +76,26 @@ test('the debian-6.12 model: kmod 30 modprobe of a .ko.xz takes init_module, so 
   const r = runSimDupStorm(simMachineOf(m, 2), { parallel: [4], modules: ['kml_fail'], modes: ['finit', 'modprobe'] });
   assert.deepEqual(r.rows[0]!.counts, { ENODEV: 4 });
   assert.deepEqual(r.rows[1]!.counts, { 'exit 1 ENODEV': 1, 'exit 1 EBUSY': 3 });
+});
+
+test('the debian-trixie model: a compressed load\'s VmallocUsed holds the kread buffer and the 1 MiB xz dictionary, not the vmap()ed image', () => {
+  const m = kernelSpec('debian-trixie').sim;
+  const machine = { kernel: m.preset, snapshot: m.snapshot, moduleCompression: m.moduleCompression, kmodVersion: m.kmodVersion };
+  const rise = (module: string, mode: 'finit' | 'finit-compressed') => {
+    const r = runSimStorm(machine, {}, module, mode, 1);
+    return (r.peakVmallocKiB - r.baselineVmallocKiB) * 1024;
+  };
+  const plain = rise('xfs', 'finit');
+  const xz = rise('xfs', 'finit-compressed');
+  // the plain load's peak holds its whole image (the kread buffer of the .ko): the compressed
+  // one would too if the vmap()ed pages were counted
+  assert.ok(xz < plain - 3 * 2 ** 20, `compressed ${xz} B vs plain ${plain} B`);
+  // xfs's module memory outweighs the dictionary; a small module's peak is the dictionary and
+  // the compressed file's buffer, held together while decompressing (page-rounded, guard pages)
+  const F = loadSnapshot(m.snapshot).modules.get('xfs')!.fileSize;
+  assert.ok(xz >= pageAlign(F) + PAGE_SIZE + 2 ** 20 + PAGE_SIZE, `compressed ${xz} B, file ${F} B`);
+  const small = rise('kml_slow', 'finit-compressed');
+  assert.ok(small >= 2 ** 20 + 2 * PAGE_SIZE && small < 2 ** 20 + 512 * 1024, `kml_slow compressed ${small} B`);
 });
 
 test('deterministic: the same plan and seed give the same rows', () => {
