@@ -59,6 +59,21 @@ export interface ModuleBehaviour {
   init?: (ctx: ModuleInitContext) => Proc<number>;
   /** the module's exit function (delete_module), CPU ns */
   exitCpuNs?: number;
+  /**
+   * devices a successful init adds (platform_device_add, a driver's probe during
+   * pci_register_driver): device_add() sends each one's "add" uevent as init finishes
+   */
+  addsDevices?: readonly KernelUevent[];
+}
+
+/** A uevent the kernel sends to userspace (kobject_uevent → netlink): the device and its environment. */
+export interface KernelUevent {
+  action: 'add';
+  /** /sys/devices/… */
+  devpath: string;
+  subsystem: string;
+  /** MODALIAS, DEVTYPE, DRIVER and the other KEY=VALUE pairs of the event */
+  env: Readonly<Record<string, string>>;
 }
 
 /** How a module file is compressed (the file name's .gz / .xz / .zst); finit_module may decompress it. */
@@ -184,6 +199,11 @@ export interface KernelApi {
   /** register_filesystem() from a module's init (hasSubtype = FS_HAS_SUBTYPE, added by the kernel issue) */
   register_filesystem(name: string, owner: string, hasSubtype?: boolean): number;
   unregister_filesystem(name: string): number;
+  /**
+   * kobject_uevent(): send a device's uevent to userspace's listener (udevd's netlink socket);
+   * dropped without one. Optional (stand-in kernels of tests have none); added by the coldplug calibration.
+   */
+  uevent?(ev: KernelUevent): void;
 
   // ---- what userspace reads ----
   sysfsModule(name: string): SysfsModuleView;

@@ -12,7 +12,7 @@
  * the parts call the public entry points too (a module's init runs request_module).
  */
 import type { CpuPool, Proc, Sim } from '../sim/index.js';
-import type { Compression, KernelApi, KFile, Task } from './api.js';
+import type { Compression, KernelApi, KernelUevent, KFile, Task } from './api.js';
 import type { KernelMemory } from './memory.js';
 import type { SameNamePolicy } from './policy.js';
 import type { KernelPreset } from './presets.js';
@@ -130,4 +130,5 @@ export interface KernelInternal extends KernelApi {
   /** null before v6.5 (K20) */
   readonly idempotent: IdempotentInit | null;
   readonly filesystems: FilesystemOwners;
+  uevent(ev: KernelUevent): void;
 }

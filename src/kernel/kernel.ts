@@ -36,7 +36,7 @@
  *   'printk'          {level, line}
  */
 import { CpuPool, type Proc, type Rng, type Sim } from '../sim/index.js';
-import type { Compression, FsTypeRef, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
+import type { Compression, FsTypeRef, KernelUevent, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
 import { KmodDups } from './dups.js';
 import { FileSystems } from './filesystems.js';
 import { IdempotentTable } from './idempotent.js';
@@ -139,6 +139,7 @@ export class Kernel implements KernelInternal {
   readonly jitter: number;
   private readonly costRng: Rng;
   private _modprobePath: string;
+  private ueventListener: ((ev: KernelUevent) => void) | null = null;
 
   constructor(
     readonly sim: Sim,
@@ -190,6 +191,15 @@ export class Kernel implements KernelInternal {
   /** userspace is built after the kernel: plug its modprobe in here */
   setUsermodeHelper(host: UsermodeHelperHost | null): void {
     this.umh.host = host;
+  }
+
+  /** userspace's uevent listener (udevd's netlink socket), null: nobody listens and uevents are lost */
+  setUeventListener(fn: ((ev: KernelUevent) => void) | null): void {
+    this.ueventListener = fn;
+  }
+
+  uevent(ev: KernelUevent): void {
+    this.ueventListener?.(ev);
   }
 
   /** usermodehelper_enable() / _disable() */

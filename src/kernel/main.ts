@@ -620,15 +620,19 @@ export class ModuleLoader {
   private *runInit(task: Task, mod: Module): Proc<number> {
     const k = this.k;
     const b = mod.image.behaviour;
+    let result: number;
     if (b.init !== undefined) {
       const ctx: ModuleInitContext = { task, kernel: k, module: mod.name, args: mod.args };
-      return yield* b.init(ctx);
+      result = yield* b.init(ctx);
+    } else {
+      yield* k.cpu.compute(k.cost(b.initCpuNs));
+      for (const req of b.requests ?? []) yield* k.request_module(task, req, true);
+      if (b.initSleepNs > 0) yield k.sim.delay(Math.round(b.initSleepNs));
+      result = b.initResultParam === undefined ? b.initResult : (paramErrno(mod.args, b.initResultParam) ?? b.initResult);
+      if (result >= 0) for (const fs of b.registersFs ?? []) k.register_filesystem(fs, mod.name);
     }
-    yield* k.cpu.compute(k.cost(b.initCpuNs));
-    for (const req of b.requests ?? []) yield* k.request_module(task, req, true);
-    if (b.initSleepNs > 0) yield k.sim.delay(Math.round(b.initSleepNs));
-    const result = b.initResultParam === undefined ? b.initResult : (paramErrno(mod.args, b.initResultParam) ?? b.initResult);
-    if (result >= 0) for (const fs of b.registersFs ?? []) k.register_filesystem(fs, mod.name);
+    // the devices init added (device_add): their uevents go out while the module is still COMING
+    if (result >= 0) for (const ev of b.addsDevices ?? []) k.uevent(ev);
     return result;
   }
 

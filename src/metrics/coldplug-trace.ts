@@ -262,3 +262,59 @@ export function coldplugFigures(input: TraceInput): { figures: StormFigures; ini
   m.observe({ type: 'module_stats', t: end, counters: stats.counters, duplicates: stats.duplicates });
   return { figures: { ...m.figures(), wastedBytesSource: input.moduleStats !== undefined ? 'module_stats' : 'estimate' }, initFailures: initFailures(calls) };
 }
+
+/** A device added (kml/devadd) inside a module's load, and that module. */
+export interface DeviceAddedByLoad {
+  /** the device's name (dev->kobj.name: the last component of its devpath) */
+  device: string;
+  module: string;
+  t: number;
+}
+
+/**
+ * The devices a module's load created: device_add() called by a process whose finit_module or
+ * init_module call is open and past its module_load (the module is COMING and its init runs, with
+ * a driver's probes of already present hardware inside it). A device another process adds (a
+ * kworker: serio probes asynchronously) is no load's here.
+ */
+export function devicesAddedByLoads(events: readonly TraceEvent[]): DeviceAddedByLoad[] {
+  const initOf = new Map<number, string>();
+  const inCall = new Set<number>();
+  const out: DeviceAddedByLoad[] = [];
+  for (const e of events) {
+    if (e.kind === 'enter') inCall.add(e.pid);
+    else if (e.kind === 'exit') {
+      inCall.delete(e.pid);
+      initOf.delete(e.pid);
+    } else if (e.kind === 'module_load' && inCall.has(e.pid)) initOf.set(e.pid, e.module);
+    else if (e.kind === 'devadd') {
+      const module = initOf.get(e.pid);
+      if (module !== undefined) out.push({ device: e.name, module, t: e.t });
+    }
+  }
+  return out;
+}
+
+/** The trigger's own times (markers of scripts/coldplug/init), ns; undefined where a marker is absent. */
+export interface TriggerTimes {
+  /** `udevadm trigger --type=subsystems` starts */
+  trigger: number | undefined;
+  /** it returned and `--type=devices` starts */
+  devices: number | undefined;
+  /** the devices trigger returned: every trigger event is written */
+  triggered: number | undefined;
+  /** the first module file a worker opened */
+  firstOpen: number | undefined;
+}
+
+export function triggerTimes(events: readonly TraceEvent[]): TriggerTimes {
+  const t: TriggerTimes = { trigger: undefined, devices: undefined, triggered: undefined, firstOpen: undefined };
+  for (const e of events) {
+    if (e.kind === 'marker') {
+      if (e.text === 'KML_TRIGGER') t.trigger ??= e.t;
+      else if (e.text === 'KML_TRIGGER_DEVICES') t.devices ??= e.t;
+      else if (e.text === 'KML_TRIGGERED') t.triggered ??= e.t;
+    } else if (e.kind === 'open' && t.trigger !== undefined) t.firstOpen ??= e.t;
+  }
+  return t;
+}

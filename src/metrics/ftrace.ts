@@ -4,8 +4,9 @@
  * The guest (scripts/coldplug/init) enables the syscall tracepoints of finit_module and
  * init_module, module:module_load and module:module_free, kprobes (`kml/open` on
  * do_sys_openat2 with the path, filtered to *.ko*, `kml/valloc` on the vmalloc allocator with
- * the size, `kml/vmap` on vmap() with the page count), and writes markers through trace_marker
- * (KML_TRIGGER, KML_SETTLED, KML_VMALLOC <kB>).
+ * the size, `kml/vmap` on vmap() with the page count, `kml/devadd` on device_add with the device's
+ * name), and writes markers through trace_marker (KML_TRIGGER, KML_TRIGGER_DEVICES, KML_TRIGGERED,
+ * KML_SETTLED, KML_VMALLOC <kB>).
  * With trace_clock=global the timestamps of all CPUs are one clock. Each line is
  * `COMM-PID [CPU] FLAGS SECONDS: EVENT: ARGS` (syscall events: `sys_X(args)` and `sys_X -> 0xRET`);
  * lines this reader does not know are skipped, never guessed at.
@@ -20,7 +21,8 @@ export type TraceEvent =
   | { kind: 'valloc'; t: number; pid: number; comm: string; size: number }
   /** kml/vmap: vmap() of `pages` pages (in-kernel decompression maps the image with it) */
   | { kind: 'vmap'; t: number; pid: number; comm: string; pages: number }
-  | { kind: 'marker'; t: number; pid: number; comm: string; text: string };
+  | { kind: 'marker'; t: number; pid: number; comm: string; text: string }
+  | { kind: 'devadd'; t: number; pid: number; comm: string; name: string };
 
 const LINE = /^\s*(.+)-(\d+)\s+\[(\d+)\]\s+\S+\s+(\d+\.\d+): (.*)$/;
 
@@ -67,6 +69,8 @@ export function parseFtrace(text: string): TraceEvent[] {
       out.push({ kind: 'valloc', t, pid, comm, size: Number(x[1]) });
     } else if ((x = /^vmap: \([^)]*\) count=(\d+)/.exec(rest))) {
       out.push({ kind: 'vmap', t, pid, comm, pages: Number(x[1]) });
+    } else if ((x = /^devadd: \([^)]*\) name="(.*)"\s*$/.exec(rest))) {
+      out.push({ kind: 'devadd', t, pid, comm, name: x[1]! });
     } else if ((x = /^tracing_mark_write: (.*?)\s*$/.exec(rest))) {
       out.push({ kind: 'marker', t, pid, comm, text: x[1]! });
     }

@@ -139,19 +139,19 @@ export function kernelTimingsOf(m: Machine): NonNullable<KernelOptions['timings'
   };
 }
 
-/** udev's own costs, derived from the profile where it has no field for them (estimates) */
+/** udev's own costs: the profile's measured ones, else derived from its other timings (estimates) */
 export function udevTimingsOf(m: Machine): UdevTimings {
   const t = m.timings;
   return {
     // writing "add" to one uevent file ≈ one sysfs access, plus the netlink send
-    triggerNs: t.initstateReadNs,
-    dispatchNs: Math.round(t.initstateReadNs / 2),
+    triggerNs: t.udevTriggerNs ?? t.initstateReadNs,
+    dispatchNs: t.udevDispatchNs ?? Math.round(t.initstateReadNs / 2),
     // fork without exec
     forkNs: Math.round(t.forkExecNs / 2),
     // a worker's libkmod context + index load: modprobe's start without its fork+exec
     workerKmodInitNs: Math.max(0, t.modprobeStartNs - t.forkExecNs),
     // the rules: a handful of sysfs reads and property matches
-    ruleNs: t.initstateReadNs * 5,
+    ruleNs: t.udevRuleNs ?? t.initstateReadNs * 5,
   };
 }
 
@@ -248,6 +248,8 @@ export function createSystem(o: SystemOptions = {}): System {
         rules: o.udev?.rules ?? udevRulesFor(machine.udev.systemdVersion),
         keepJournal: co.keepJournal ?? o.udev?.keepJournal ?? false,
       });
+      // udevd's netlink socket: the uevents of devices a module's init adds reach it from now on
+      kernel.setUeventListener((ev) => u.kernelUevent(ev));
       u.start();
       return u;
     },

@@ -18,12 +18,17 @@
  * Filesystems: a module that declares the alias fs-NAME registers NAME from its init (xfs
  * registers "xfs", btrfs "btrfs"), which is what get_fs_type() looks for after request_module.
  *
+ * Devices: a module whose load creates devices (the profile's `createdBy`: intel_rapl_common's
+ * init adds the intel_rapl_msr platform device, virtio_pci's probe the virtio devices) adds them
+ * from its init; the kernel sends their "add" uevents as init finishes (addsDevices).
+ *
  * The platform registries (PlatformState) belong to one simulated machine; init functions that
  * consult them are `init` hooks, which spend their CPU time on the machine's CpuPool themselves.
  */
-import type { ModuleBehaviour, ModuleInitContext } from '../kernel/api.js';
+import type { KernelUevent, ModuleBehaviour, ModuleInitContext } from '../kernel/api.js';
 import { EBUSY, EEXIST, ENODEV } from '../kernel/errno.js';
 import type { CpuPool, Proc } from '../sim/index.js';
+import { createdDevices, type Uevent } from './machines/coldplug.js';
 import { initDurationNs, initResult, type Machine } from './machines/load.js';
 
 /** What early-failing init paths cost (a check and a return) */
@@ -71,10 +76,13 @@ export interface BehaviourFactoryOptions {
 /** Returns the behaviour maker for one machine (cached per module name). */
 export function behaviourFactory(o: BehaviourFactoryOptions): (module: string) => ModuleBehaviour {
   const cache = new Map<string, ModuleBehaviour>();
+  const created = createdDevices(o.machine);
   return (module) => {
     let b = cache.get(module);
     if (b === undefined) {
       b = o.overrides?.get(module) ?? makeBehaviour(module, o);
+      const devices = created.get(module);
+      if (devices !== undefined && b.addsDevices === undefined) b = { ...b, addsDevices: devices.map(kernelUevent) };
       cache.set(module, b);
     }
     return b;
@@ -121,6 +129,15 @@ function makeBehaviour(module: string, o: BehaviourFactoryOptions): ModuleBehavi
     base.initResult = fixed ?? (platform.guest ? -ENODEV : 0);
   }
   return base;
+}
+
+/** a profile device as the uevent device_add() sends (MODALIAS and the rest in its environment) */
+export function kernelUevent(ev: Uevent): KernelUevent {
+  const env: Record<string, string> = { ...ev.properties };
+  if (ev.devtype !== undefined) env.DEVTYPE = ev.devtype;
+  if (ev.driver !== undefined) env.DRIVER = ev.driver;
+  if (ev.modalias !== '') env.MODALIAS = ev.modalias;
+  return { action: 'add', devpath: ev.devpath, subsystem: ev.subsystem, env };
 }
 
 function* early(cpu: CpuPool, r: number): Proc<number> {

@@ -31,7 +31,7 @@
  * workers' loads cost is not counted here: the kernel logs every finit_module/init_module, and
  * src/metrics/ observes them.
  */
-import type { Task } from '../kernel/api.js';
+import type { KernelUevent, Task } from '../kernel/api.js';
 import { ENODEV, ENOENT, errnoName, strerror } from '../kernel/errno.js';
 import { WaitQueue, type Process, type Proc } from '../sim/index.js';
 import type { Uevent } from './machines/coldplug.js';
@@ -123,6 +123,8 @@ export class Udevd {
   private exiting = false;
   private readonly st: ColdplugStats;
   private lastFinishNs = 0;
+  /** uevents the kernel sent while the coldplug ran (devices a module's init added) */
+  private kernelEvents = 0;
 
   constructor(private readonly o: UdevdOptions) {
     this.mainWq = new WaitQueue(o.host.sim, 'udevd.main');
@@ -134,7 +136,22 @@ export class Udevd {
 
   /** true once every event has been handled */
   get settled(): boolean {
-    return this.st.finished === this.o.events.length;
+    return this.st.finished === this.o.events.length + this.kernelEvents;
+  }
+
+  /**
+   * A uevent from the kernel (netlink), not from the trigger: a device a module's init just added.
+   * It is queued like the trigger's; `udevadm settle` waits for it too.
+   */
+  kernelUevent(kev: KernelUevent): void {
+    const { MODALIAS, DEVTYPE, DRIVER, ...rest } = kev.env;
+    const ev: Uevent = { devpath: kev.devpath, subsystem: kev.subsystem, modalias: MODALIAS ?? '' };
+    if (DEVTYPE !== undefined) ev.devtype = DEVTYPE;
+    if (DRIVER !== undefined) ev.driver = DRIVER;
+    if (Object.keys(rest).length > 0) ev.properties = rest;
+    this.kernelEvents++;
+    this.queue.push(ev);
+    this.mainWq.wakeUpAll();
   }
 
   /** start udevd's main process and `udevadm trigger` (now) */
@@ -161,16 +178,15 @@ export class Udevd {
 
   private *main(): Proc<void> {
     const { sim } = this.o.host;
-    const total = this.o.events.length;
     while (true) {
       let next = -1;
       yield* this.mainWq.waitEvent(() => {
-        if (this.st.finished === total) return true;
+        if (this.settled) return true;
         if (this.idle.length === 0 && this.workers.length >= this.o.childrenMax) return false;
         next = this.nextEvent();
         return next >= 0;
       });
-      if (this.st.finished === total) break;
+      if (this.settled) break;
       const ev = this.queue.splice(next, 1)[0]!;
       this.markBusy(ev.devpath, 1);
       yield* spend(this.o.host, this.o.timings.dispatchNs);

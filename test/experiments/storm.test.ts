@@ -46,8 +46,9 @@ test('v6.5+ on every profile and CPU count: no concurrent duplicate wastes; only
       assert.ok(r.wastedBytes * 20 <= v64.wastedBytes, `${at}: ${r.wastedBytes} B vs v6.4's ${v64.wastedBytes} B`);
     }
   }
-  const r = await runPoint({ machine: 'sr950', cpus: 1, kernel: 'v6.5', seed: 1 });
-  assert.deepEqual(r.duplicates, [{ module: 'dca', count: 1, reason: 'Becoming' }]);
+  // one such late arrival (which module depends on the interleaving: the trigger's devpath order)
+  const r = await runPoint({ machine: 'kvm-guest', cpus: 4, kernel: 'v6.5', seed: 1 });
+  assert.deepEqual(r.duplicates, [{ module: 'virtio_ring', count: 1, reason: 'Becoming' }]);
   // the record names the module set it booted with: the profile's snapshot, its release and size
   assert.match(r.moduleSet ?? '', /^snapshot debian-6\.1 \(6\.1\.\S+-amd64, \d{4} modules\)$/);
 });
@@ -94,10 +95,12 @@ test('a module area too small for the storm makes legitimate loads fail, and say
   const r = await runPoint({ machine: 'kvm-guest', cpus: 64, kernel: 'v6.1-stable', seed: 1, moduleAreaBytes: area });
   assert.ok(r.allocFailures > 0);
   assert.ok(r.peakModuleAreaBytes <= area);
-  // duplicates of the per-CPU modules hold the area; single-device drivers lose their only load
+  // duplicates of the per-CPU modules hold the area; device drivers lose their loads
   // (which ones depends on the interleaving: drm_ttm_helper with libkmod's lookups as they are)
   assert.ok(r.modulesFailedByAllocation.length > 0);
-  for (const m of r.modulesFailedByAllocation) assert.ok((r.loadAttemptsByModule[m] ?? 0) <= 4, `${m}: a single-device module, ${r.loadAttemptsByModule[m]} attempts`);
+  // a device driver's attempts are its devices' events × libkmod's lookup entries (nvme: 4 NVMe
+  // functions on kvm-guest), far below the per-CPU modules' one or more per CPU
+  for (const m of r.modulesFailedByAllocation) assert.ok((r.loadAttemptsByModule[m] ?? 0) <= 8, `${m}: a device driver, not a per-CPU module: ${r.loadAttemptsByModule[m]} attempts`);
   for (const m of r.modulesFailedByAllocation) assert.deepEqual(Object.keys(r.failuresByModule[m] ?? {}), ['ENOMEM'], m);
   const ok = await runPoint({ machine: 'kvm-guest', cpus: 64, kernel: 'newest', seed: 1, moduleAreaBytes: area });
   assert.equal(ok.allocFailures, 0, 'without duplicates the same area is enough');

@@ -183,6 +183,7 @@ export function simProfileFrom(captured: MachineProfile, base: MachineProfile, o
     acpi: captured.acpi,
     cpufreq: captured.cpufreq,
     devices: captured.devices,
+    ...(captured.trigger !== undefined ? { trigger: captured.trigger } : {}),
     // the base's init timings, with the init results the guest showed
     moduleInit: mergedInit(base, captured),
     moduleSet: o.snapshot,

@@ -1,9 +1,18 @@
 /**
- * DOC: the "add" uevents a coldplug (`udevadm trigger --action=add`) emits that carry a MODALIAS,
- * in the order this model replays them: every CPU (all with the same cpu modalias), every ACPI
- * processor device when ACPI is on (the same acpi modalias each), then the platform's devices.
- * N CPUs therefore mean N (or 2N) identical `kmod load` requests for every module the CPU and
- * processor aliases match — the source of duplicate loads at boot (spec §8.3).
+ * DOC: the "add" uevents a coldplug (`udevadm trigger --action=add`) emits, in the order the
+ * trigger emits them, and the ones a module's init emits later.
+ *
+ * The trigger: when the profile captured a real trigger (`trigger`), first its `--type=subsystems`
+ * pass (buses, bus drivers), then every device: the CPUs (all with the same cpu modalias), the
+ * ACPI processor devices when ACPI is on (the same acpi modalias each), the platform's devices
+ * and the devices without a MODALIAS — sorted by devpath as udevadm's enumerator sorts them
+ * (path_compare: component by component, a parent before its children). N CPUs therefore mean N
+ * (or 2N) identical `kmod load` requests for every module the CPU and processor aliases match —
+ * the source of duplicate loads at boot (spec §8.3).
+ *
+ * A device the profile says a module creates (`createdBy`: intel_rapl_common's init adds
+ * intel_rapl_msr.0) is not there at the trigger: its uevent is the kernel's, sent while that
+ * module's init runs (createdDevices gives them per module; src/userspace/behaviour.ts sends them).
  */
 import type { Machine } from './load.js';
 import { cpuModalias } from './modalias.js';
@@ -24,26 +33,77 @@ export interface Uevent {
 /** ACPI device instance names are "<HID>:%02x" */
 const acpiInstance = (hid: string, i: number): string => `${hid}:${i.toString(16).padStart(2, '0')}`;
 
+/** Where the ACPI processor devices sit: captured, else Device(ACPI0007) under \_SB, legacy Processor() under the root. */
+function processorParent(profile: Machine): string {
+  if (profile.acpi.processorParent !== undefined) return profile.acpi.processorParent;
+  return profile.acpi.processorHid === 'ACPI0007' ? '/sys/devices/LNXSYSTM:00/LNXSYBUS:00' : '/sys/devices/LNXSYSTM:00';
+}
+
+/**
+ * udevadm's device order (sd-device's enumerator sorts by devpath with path_compare): the paths'
+ * components compared in turn, byte-wise, so a device comes right before its children
+ * ("memory1" < "memory10" < "memory2", "LNXSYBUS:00/ACPI0010:00" < "LNXSYBUS:01").
+ */
+export function devpathCompare(a: string, b: string): number {
+  const x = a.split('/').filter(Boolean);
+  const y = b.split('/').filter(Boolean);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+function deviceEvent(profile: Machine, i: number): Uevent & { createdBy?: string } {
+  const d = profile.devices[i]!;
+  const dev = typeof d === 'string' ? { modalias: d } : d;
+  const subsystem = dev.subsystem ?? dev.modalias.slice(0, Math.max(0, dev.modalias.indexOf(':'))) ?? 'unknown';
+  const ev: Uevent & { createdBy?: string } = { devpath: dev.devpath ?? `/sys/devices/kmodlab/${subsystem || 'unknown'}/${i}`, subsystem: subsystem || 'unknown', modalias: dev.modalias };
+  if (typeof d !== 'string') {
+    if (d.devtype !== undefined) ev.devtype = d.devtype;
+    if (d.driver !== undefined) ev.driver = d.driver;
+    if (d.properties !== undefined) ev.properties = { ...d.properties };
+    if (d.createdBy !== undefined) ev.createdBy = d.createdBy;
+  }
+  return ev;
+}
+
+/** a trigger event without MODALIAS; "%d" in its devpath makes one per CPU */
+function plainEvents(e: { devpath: string; subsystem?: string | undefined }, cpus: number): Uevent[] {
+  const one = (devpath: string): Uevent => ({ devpath, subsystem: e.subsystem ?? '', modalias: '' });
+  if (!e.devpath.includes('%d')) return [one(e.devpath)];
+  return Array.from({ length: cpus }, (_, i) => one(e.devpath.replace('%d', String(i))));
+}
+
+/** The trigger's uevents at this CPU count, in the order udevadm emits them. */
 export function coldplugDevices(profile: Machine, cpus: number = profile.cpus): Uevent[] {
-  const out: Uevent[] = [];
+  const devices: Uevent[] = [];
   const cpuAlias = cpuModalias(profile.cpu);
-  for (let i = 0; i < cpus; i++) out.push({ devpath: `/sys/devices/system/cpu/cpu${i}`, subsystem: 'cpu', modalias: cpuAlias });
+  for (let i = 0; i < cpus; i++) devices.push({ devpath: `/sys/devices/system/cpu/cpu${i}`, subsystem: 'cpu', modalias: cpuAlias });
   if (profile.acpi.enabled) {
     const hid = profile.acpi.processorHid;
-    // Device(ACPI0007) objects sit under \_SB; legacy Processor() objects under the root.
-    const parent = hid === 'ACPI0007' ? '/sys/devices/LNXSYSTM:00/LNXSYBUS:00' : '/sys/devices/LNXSYSTM:00';
-    for (let i = 0; i < cpus; i++) out.push({ devpath: `${parent}/${acpiInstance(hid, i)}`, subsystem: 'acpi', modalias: `acpi:${hid}:` });
+    const parent = processorParent(profile);
+    for (let i = 0; i < cpus; i++) devices.push({ devpath: `${parent}/${acpiInstance(hid, i)}`, subsystem: 'acpi', modalias: `acpi:${hid}:` });
   }
-  profile.devices.forEach((d, i) => {
-    const dev = typeof d === 'string' ? { modalias: d } : d;
-    const subsystem = dev.subsystem ?? dev.modalias.slice(0, Math.max(0, dev.modalias.indexOf(':'))) ?? 'unknown';
-    const ev: Uevent = { devpath: dev.devpath ?? `/sys/devices/kmodlab/${subsystem || 'unknown'}/${i}`, subsystem: subsystem || 'unknown', modalias: dev.modalias };
-    if (typeof d !== 'string') {
-      if (d.devtype !== undefined) ev.devtype = d.devtype;
-      if (d.driver !== undefined) ev.driver = d.driver;
-      if (d.properties !== undefined) ev.properties = { ...d.properties };
-    }
-    out.push(ev);
-  });
+  for (let i = 0; i < profile.devices.length; i++) {
+    const { createdBy, ...ev } = deviceEvent(profile, i);
+    if (createdBy === undefined) devices.push(ev);
+  }
+  for (const e of profile.trigger?.devices ?? []) devices.push(...plainEvents(e, cpus));
+  // Array.prototype.sort is stable: equal devpaths keep the profile's order
+  devices.sort((a, b) => devpathCompare(a.devpath, b.devpath));
+  const subsystems = (profile.trigger?.subsystems ?? []).flatMap((e) => plainEvents(e, cpus));
+  return [...subsystems, ...devices];
+}
+
+/** The devices each module's init creates (the profile's createdBy), as the uevents it sends. */
+export function createdDevices(profile: Machine): Map<string, Uevent[]> {
+  const out = new Map<string, Uevent[]>();
+  for (let i = 0; i < profile.devices.length; i++) {
+    const { createdBy, ...ev } = deviceEvent(profile, i);
+    if (createdBy === undefined) continue;
+    const list = out.get(createdBy) ?? [];
+    list.push(ev);
+    out.set(createdBy, list);
+  }
   return out;
 }

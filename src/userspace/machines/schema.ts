@@ -52,6 +52,14 @@ export const timingsSchema = z.strictObject({
   umhSpawnNs: ns,
   /** a module's init function when moduleInit does not name it */
   initDefaultNs: ns,
+  /**
+   * udev's per-event costs where measured (unset: estimated from initstateReadNs): udevadm
+   * trigger writing one uevent file, udevd's main process handing an event over, a worker running
+   * the rules for one event (besides its builtin kmod)
+   */
+  udevTriggerNs: ns.optional(),
+  udevDispatchNs: ns.optional(),
+  udevRuleNs: ns.optional(),
 });
 export type Timings = z.infer<typeof timingsSchema>;
 
@@ -75,8 +83,21 @@ const deviceSchema = z.union([
     driver: z.string().min(1).optional(),
     /** other uevent properties udev's module-loading rules match on */
     properties: z.record(z.string().regex(/^[A-Z0-9_]+$/), z.string()).optional(),
+    /**
+     * the module whose load creates the device (intel_rapl_common's init adds intel_rapl_msr.0,
+     * virtio_pci's probe virtio0): it is not there at the trigger, and its "add" uevent comes
+     * when that module's init runs
+     */
+    createdBy: z.string().regex(/^[A-Za-z0-9_]+$/, 'a module name with "_" (not "-")').optional(),
   }),
 ]);
+
+/** one uevent of the trigger that carries no MODALIAS (a class device, a bus, a driver) */
+const plainEventSchema = z.strictObject({
+  /** its syspath; "%d" in a per-CPU device's (machinecheck%d): one event per CPU */
+  devpath: z.string().startsWith('/sys/'),
+  subsystem: z.string().min(1).optional(),
+});
 
 export const machineSchema = z
   .strictObject({
@@ -109,11 +130,25 @@ export const machineSchema = z
       enabled: z.boolean(),
       /** the _HID of the processor devices: Device(ACPI0007) objects or legacy Processor() (LNXCPU) */
       processorHid: z.enum(['ACPI0007', 'LNXCPU']).default('ACPI0007'),
+      /** the sysfs directory the processor devices sit in (captured: q35 puts LNXCPU under ACPI0010:00) */
+      processorParent: z.string().startsWith('/sys/devices/').optional(),
     }),
     /** the cpufreq driver registered when modules are loaded: intel_pstate, acpi-cpufreq, amd-pstate, none, ... */
     cpufreq: z.strictObject({ driver: z.string().min(1) }),
     /** the platform's other devices (one coldplug uevent each) */
     devices: z.array(deviceSchema),
+    /**
+     * what `udevadm trigger` emits besides the devices with a MODALIAS (captured from a real
+     * trigger): the `--type=subsystems` pass (every bus, bus driver and module directory, emitted
+     * first) and the devices without one. Neither loads a module, but each costs udevd a dispatch
+     * and a worker's rule run, between the events that do. Unset: only the MODALIAS events.
+     */
+    trigger: z
+      .strictObject({
+        subsystems: z.array(plainEventSchema),
+        devices: z.array(plainEventSchema),
+      })
+      .optional(),
     /** module-set snapshot name (data/modules/<name>.json.gz) */
     moduleSet: z.string().min(1).default('debian-6.1'),
     /** a real module tree to use instead (set by `machines capture` when the host has one) */

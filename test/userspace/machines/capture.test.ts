@@ -51,7 +51,7 @@ test('capture a fake host', async () => {
     assert.equal(p.cpus, 4);
     assert.equal(p.ramBytes, 16318540 * 1024);
     assert.equal(p.cpufreq.driver, 'intel_pstate');
-    assert.deepEqual(p.acpi, { enabled: true, processorHid: 'ACPI0007' });
+    assert.deepEqual(p.acpi, { enabled: true, processorHid: 'ACPI0007', processorParent: '/sys/devices/LNXSYSTM:00/LNXSYBUS:00' });
     assert.deepEqual(p.cpu, { vendor: 'intel', family: 6, model: 0x55, features: ['fpu', 'acpi', 'vmx', 'aes', 'dtherm', '0xfff'] });
     assert.equal(cpuModalias(p.cpu), CPU, 'the captured CPU rebuilds the same modalias');
     // (the walk visits "ata1" before the function's own "modalias" file)

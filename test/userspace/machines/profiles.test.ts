@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../../src/errors.js';
-import { coldplugDevices } from '../../../src/userspace/machines/coldplug.js';
+import { coldplugDevices, devpathCompare } from '../../../src/userspace/machines/coldplug.js';
 import { featureNumber } from '../../../src/userspace/machines/cpufeatures.js';
 import { forCpus, initDurationNs, initResult, listMachineNames, loadMachine, machinesDir, parseMachine } from '../../../src/userspace/machines/load.js';
 import { cpuModalias, parseCpuModalias } from '../../../src/userspace/machines/modalias.js';
@@ -84,19 +84,26 @@ test('qemu-tcg timings add up to the calibration (2 vCPUs)', () => {
   assert.equal(t.modprobeStartNs + t.initstateReadNs, 58_000_000);
 });
 
-test('coldplug: one uevent per CPU, one per ACPI processor, then the devices', () => {
+test('coldplug: one uevent per CPU, one per ACPI processor and the devices, in udevadm\'s devpath order', () => {
   const kvm = loadMachine('kvm-guest');
   const ev = coldplugDevices(kvm, 8);
   assert.equal(ev.length, 8 + 8 + kvm.devices.length);
-  assert.deepEqual(ev[3], { devpath: '/sys/devices/system/cpu/cpu3', subsystem: 'cpu', modalias: cpuModalias(kvm.cpu) });
-  assert.deepEqual(coldplugDevices(kvm, 16)[16 + 10], { devpath: '/sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0007:0a', subsystem: 'acpi', modalias: 'acpi:ACPI0007:' });
+  // sorted as sd-device's enumerator sorts: the ACPI processors (under /sys/devices/LNXSYSTM:00) come first, the CPUs (/sys/devices/system/cpu) late
+  assert.deepEqual(ev.slice(0, 8).map((e) => e.devpath), Array.from({ length: 8 }, (_, i) => `/sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0007:0${i}`));
+  const cpus = ev.filter((e) => e.subsystem === 'cpu');
+  assert.deepEqual(cpus[3], { devpath: '/sys/devices/system/cpu/cpu3', subsystem: 'cpu', modalias: cpuModalias(kvm.cpu) });
+  for (let i = 1; i < ev.length; i++) assert.ok(devpathCompare(ev[i - 1]!.devpath, ev[i]!.devpath) <= 0, `${ev[i - 1]!.devpath} before ${ev[i]!.devpath}`);
+  assert.deepEqual(coldplugDevices(kvm, 16)[10], { devpath: '/sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0007:0a', subsystem: 'acpi', modalias: 'acpi:ACPI0007:' });
+  // path_compare is byte-wise per component: cpu10 sorts before cpu2, as on a real 16-CPU trigger
+  assert.deepEqual(coldplugDevices(kvm, 16).filter((e) => e.subsystem === 'cpu').slice(0, 4).map((e) => e.devpath.slice(-5)), ['/cpu0', '/cpu1', 'cpu10', 'cpu11']);
   assert.equal(coldplugDevices(kvm, 255).filter((e) => e.subsystem === 'cpu').length, 255);
   const noAcpi = { ...kvm, acpi: { enabled: false, processorHid: 'ACPI0007' as const } };
   assert.equal(coldplugDevices(noAcpi, 4).length, 4 + kvm.devices.length);
   const legacy = coldplugDevices({ ...kvm, acpi: { enabled: true, processorHid: 'LNXCPU' }, devices: ['pci:v00001AF4d00001000sv*'] }, 1);
-  assert.deepEqual(legacy.slice(1), [
+  assert.deepEqual(legacy, [
     { devpath: '/sys/devices/LNXSYSTM:00/LNXCPU:00', subsystem: 'acpi', modalias: 'acpi:LNXCPU:' },
     { devpath: '/sys/devices/kmodlab/pci/0', subsystem: 'pci', modalias: 'pci:v00001AF4d00001000sv*' },
+    { devpath: '/sys/devices/system/cpu/cpu0', subsystem: 'cpu', modalias: cpuModalias(kvm.cpu) },
   ]);
 });
 

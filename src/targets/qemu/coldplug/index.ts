@@ -16,7 +16,8 @@ import { cacheDir } from '../kernels.js';
 import { resolveKernelSpec } from '../user-kernels.js';
 import { readPrepared } from '../prepare.js';
 import { moduleTree, prepareColdplug } from './prepare.js';
-import { captureProfile, coldplugRun, fact, parseDataPort, treeSizes } from './record.js';
+import { addedByLoads, captureProfile, coldplugRun, fact, parseDataPort, parseTriggered, treeSizes } from './record.js';
+import { applyCapturedTrigger } from '../../../userspace/machines/trigger.js';
 import { bootColdplug, checkColdplugMachine, ColdplugNotStarted, coldplugMemMiB, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE, type ColdplugBootOptions } from './run.js';
 
 export { ColdplugFailed, ColdplugTimeout, DEFAULT_CPU_MODEL, DEFAULT_MACHINE_TYPE } from './run.js';
@@ -127,7 +128,16 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
       const data = parseDataPort(boot.data);
       const machine = machineName(name, machineType, cpuModel);
       const profile: MachineProfile = captureProfile(data.sections.get('capture') ?? '', { name: machine, release: prepared.release, date: `${name} coldplug, ${cpus} vCPUs`, cpus });
-      const { record, initFailures } = coldplugRun({ data, kernelName: name, machine, cpus, seed, kernel, sizes, release: prepared.release });
+      const { record, initFailures, devicesAdded } = coldplugRun({ data, kernelName: name, machine, cpus, seed, kernel, sizes, release: prepared.release });
+      // the trigger as the guest saw it: which devices a load created, the events without MODALIAS
+      const triggered = parseTriggered(data.sections.get('triggered'));
+      if (triggered !== undefined) {
+        const applied = applyCapturedTrigger(profile, triggered, addedByLoads(devicesAdded));
+        profile.notes.push(
+          `trigger captured: ${triggered.subsystems.length} subsystem and ${triggered.devices.length} device events; created by a module's load: ${applied.created.join(', ') || 'none'}`
+            + (applied.unattributed.length > 0 ? `; not at the trigger but added by no load (triggered in the model): ${applied.unattributed.join(', ')}` : ''),
+        );
+      }
       const udevVersion = Number(fact(data, 'udev') ?? 0);
       const kmodVersion = Number(/(\d+)/.exec(fact(data, 'kmod') ?? '')?.[1] ?? 0);
       // init results the guest showed (intel_cstate -ENODEV under TCG, …): machine facts

@@ -16,11 +16,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coldplugFigures, type TraceKernel } from '../../../metrics/coldplug-trace.js';
+import { coldplugFigures, devicesAddedByLoads, triggerTimes, type DeviceAddedByLoad, type TraceKernel, type TriggerTimes } from '../../../metrics/coldplug-trace.js';
 import { parseFtrace } from '../../../metrics/ftrace.js';
 import type { StormRunRecord } from '../../../results/record.js';
 import { captureHost } from '../../../userspace/machines/capture.js';
 import type { MachineProfile } from '../../../userspace/machines/schema.js';
+import type { CapturedTrigger } from '../../../userspace/machines/trigger.js';
 
 export interface DataPort {
   facts: Map<string, string[]>;
@@ -87,6 +88,35 @@ function xzImageBytes(file: string): number {
   return n;
 }
 
+/**
+ * The `triggered` section: `S SYSPATH` per event of `udevadm trigger --type=subsystems`, then
+ * `D SYSPATH [SUBSYSTEM]` per event of `--type=devices`, in the order the trigger emitted them.
+ * Undefined when the guest wrote no such section (an older init script).
+ */
+export function parseTriggered(section: string | undefined): CapturedTrigger | undefined {
+  if (section === undefined) return undefined;
+  const t: CapturedTrigger = { subsystems: [], devices: [] };
+  for (const line of section.split('\n')) {
+    // a bus driver's name may hold spaces ("/sys/bus/i2c/drivers/CHT Whiskey Cove PMIC")
+    const s = /^S (\/sys\/.*?)\s*$/.exec(line);
+    if (s !== null) t.subsystems.push(s[1]!);
+    const d = /^D (\/sys\/\S+)(?: (\S+))?\s*$/.exec(line);
+    if (d !== null) t.devices.push(d[2] !== undefined ? { devpath: d[1]!, subsystem: d[2] } : { devpath: d[1]! });
+  }
+  return t;
+}
+
+/** device name → the modules whose load added a device of that name */
+export function addedByLoads(list: readonly DeviceAddedByLoad[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const a of list) {
+    const s = out.get(a.device) ?? new Set<string>();
+    s.add(a.module);
+    out.set(a.device, s);
+  }
+  return out;
+}
+
 /** The capture section as a machine profile (via the same reader as `machines capture`). */
 export function captureProfile(capture: string, o: { name: string; release: string; date: string; cpus: number }): MachineProfile {
   const root = mkdtempSync(join(tmpdir(), 'kmodlab-capture-'));
@@ -143,11 +173,12 @@ export interface ColdplugRecordInput {
  * One real coldplug's storm record (source 'measured', target 'qemu:NAME'), and the modules whose
  * init failed with what it returned (machine facts for the captured profile).
  */
-export function coldplugRun(i: ColdplugRecordInput): { record: StormRunRecord; initFailures: Record<string, number> } {
+export function coldplugRun(i: ColdplugRecordInput): { record: StormRunRecord; initFailures: Record<string, number>; devicesAdded: DeviceAddedByLoad[]; triggerTimes: TriggerTimes } {
   const trace = i.data.sections.get('trace');
   if (trace === undefined) throw new Error('coldplug data: no trace section');
+  const events = parseFtrace(trace);
   const { figures, initFailures } = coldplugFigures({
-    events: parseFtrace(trace),
+    events,
     kernel: i.kernel,
     sizes: i.sizes,
     uevents: Number(fact(i.data, 'uevents') ?? 0),
@@ -163,7 +194,7 @@ export function coldplugRun(i: ColdplugRecordInput): { record: StormRunRecord; i
     target: `qemu:${i.kernelName}`,
     ...(i.release !== undefined ? { moduleSet: `the guest's /lib/modules/${i.release}` } : {}),
   };
-  return { record, initFailures };
+  return { record, initFailures, devicesAdded: devicesAddedByLoads(events), triggerTimes: triggerTimes(events) };
 }
 
 /** One real coldplug's storm record. */
