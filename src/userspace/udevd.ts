@@ -18,6 +18,9 @@
  *
  * Like udevd, the main process holds back an event while an earlier one for the same device, a
  * parent or a child is queued or running (a virtio device waits for its PCI function's event).
+ * An event without MODALIAS (a bus, a class device) still takes a worker for its rules. Besides
+ * the trigger's events, the kernel's arrive (kernelUevent): a device a module's init added
+ * (intel_rapl_common's intel_rapl_msr.0) is queued when that init runs, and settle waits for it.
  *
  * Workers are forked from one parent and share nothing afterwards: each has its own libkmod
  * context (and pays its own index load once), so no worker knows what another is loading. Every
