@@ -1,12 +1,13 @@
 /**
  * DOC: the kmodlab command line.
  *
- * Argument parsing and wiring only (commander): each command lives in src/cli/commands/ and
- * calls into the library. Unknown commands and options are usage errors: one line, exit 2.
+ * Argument parsing and wiring only (commander): each command is declared in src/cli/declare/ and
+ * lives in src/cli/commands/, loaded when it runs, and calls into the library. Unknown commands
+ * and options are usage errors: one line, exit 2.
  */
 import { Command, CommanderError } from 'commander';
 import { errorLine, InputError } from '../errors.js';
-import { registerCommands } from './commands/index.js';
+import { registerCommands } from './declare/index.js';
 import { installPipeGuards } from './stdio.js';
 
 export function buildProgram(): Command {

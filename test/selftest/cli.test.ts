@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Parser, type FinalResults } from 'tap-parser';
-import { register, runSelftestCli } from '../../src/cli/commands/selftest.js';
+import { runSelftestCli } from '../../src/cli/commands/selftest.js';
+import { register } from '../../src/cli/declare/selftest.js';
 import { InputError } from '../../src/errors.js';
 import { runCommand } from '../capture-stdout.js';
 

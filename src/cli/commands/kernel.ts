@@ -14,10 +14,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { stormTable } from '../../experiments/dupstorm/format.js';
-import { DUPSTORM_MODES, DUPSTORM_MODULES, parsePlan } from '../../experiments/dupstorm/plan.js';
+import { parsePlan } from '../../experiments/dupstorm/plan.js';
 import { runDupStorm } from '../../experiments/dupstorm/run.js';
 import { type Accel } from '../../targets/qemu/boot.js';
 import { cacheDir, KERNELS, kernelSpec } from '../../targets/qemu/kernels.js';
@@ -31,7 +30,7 @@ import { fromBuildKernel, fromBuildKernels } from '../../targets/qemu/user-kerne
 import { intOption } from '../options.js';
 import { logRow } from './dupstorm.js';
 
-interface PrepareOpts {
+export interface PrepareOpts {
   cache?: string;
   refresh?: boolean;
   fromBuild?: string;
@@ -42,7 +41,7 @@ interface PrepareOpts {
   modules?: string;
 }
 
-interface VmOpts {
+export interface VmOpts {
   cache?: string;
   cpus: string;
   mem: string;
@@ -72,16 +71,6 @@ async function openGuest(name: string, o: VmOpts): Promise<QemuTarget | null> {
   }
 }
 
-function vmOptions(c: Command): Command {
-  return c
-    .option('--cache <dir>', 'cache directory (default $KMODLAB_CACHE or ~/.cache/kmodlab)')
-    .option('--cpus <n>', 'virtual CPUs', '2')
-    .option('--mem <MiB>', 'guest memory', '2048')
-    .option('--timeout <s>', 'deadline of the whole session (0 = none)', '0')
-    .option('--accel <a>', 'tcg, kvm, or auto (KVM only if a probe boot works)', 'tcg')
-    .option('--log-dir <dir>', 'keep console.log, dmesg.log, qemu.log and session.json here');
-}
-
 function failureExit(e: unknown): number {
   if (e instanceof GuestSessionError) {
     process.stderr.write(`kmodlab: ${e.message}\n`);
@@ -90,123 +79,95 @@ function failureExit(e: unknown): number {
   throw e;
 }
 
-export function registerKernelCommand(program: Command): void {
-  const kernel = program.command('kernel').description('prepare real kernels for the qemu target');
-
-  kernel
-    .command('prepare')
-    .description('download a Debian kernel (or take your build tree), build test_kmod and the test modules, assemble an initramfs')
-    .argument('[names...]', `kernels: ${KERNELS.map((k) => k.name).join(', ')}`)
-    .option('--cache <dir>', 'cache directory (default $KMODLAB_CACHE or ~/.cache/kmodlab)')
-    .option('--refresh', 're-read the apt lists and rebuild everything')
-    .option('--from-build <dir>', 'a kernel build tree (after make and make modules) instead of a Debian kernel')
-    .option('--name <name>', "--from-build: the prepared kernel's name (default: the tree's kernel release)")
-    .option('--userspace <suite>', "--from-build: the Debian suite of the guest's kmod and libc (default: the host's)")
-    .option('--preset <preset>', "--from-build: the sim preset that models it (default: by the tree's version)")
-    .option('--image <file>', '--from-build: the kernel image (default DIR/arch/x86/boot/bzImage)')
-    .option('--modules <dir>', '--from-build: an installed module tree (lib/modules/RELEASE) instead of make modules_install')
-    .action(async (names: string[], o: PrepareOpts) => {
-      if (o.fromBuild !== undefined) {
-        if (names.length > 0) throw new InputError(`kernel prepare: ${names[0]}: give kernel names or --from-build DIR, not both`);
-        const p = await prepareFromBuild({
-          dir: o.fromBuild, name: o.name, userspace: o.userspace, preset: o.preset, image: o.image, modules: o.modules, cache: o.cache, refresh: o.refresh,
-        });
-        process.stdout.write(`${p.name}\t${p.release}\t${p.version}\t${p.dir}\n`);
-        return;
-      }
-      for (const [flag, v] of [['--name', o.name], ['--userspace', o.userspace], ['--preset', o.preset], ['--image', o.image], ['--modules', o.modules]] as const)
-        if (v !== undefined) throw new InputError(`${flag}: only with --from-build DIR`);
-      // the same words as commander's own error when NAME… was required (without --from-build it is)
-      if (names.length === 0) throw new InputError("missing required argument 'names'");
-      for (const n of names) {
-        if (!KERNELS.some((k) => k.name === n) && fromBuildKernel(n, o.cache))
-          throw new InputError(`kernel "${n}": prepared from a build tree; prepare it again with --from-build DIR`);
-        kernelSpec(n);
-      }
-      for (const n of names) {
-        const p = await prepareKernel(n, { cache: o.cache, refresh: o.refresh });
-        process.stdout.write(`${p.name}\t${p.release}\t${p.version}\t${p.dir}\n`);
-      }
+/** `kmodlab kernel prepare NAME… | --from-build DIR` (declared in ../declare/kernel.ts) */
+export async function prepareAction(names: string[], o: PrepareOpts): Promise<void> {
+  if (o.fromBuild !== undefined) {
+    if (names.length > 0) throw new InputError(`kernel prepare: ${names[0]}: give kernel names or --from-build DIR, not both`);
+    const p = await prepareFromBuild({
+      dir: o.fromBuild, name: o.name, userspace: o.userspace, preset: o.preset, image: o.image, modules: o.modules, cache: o.cache, refresh: o.refresh,
     });
+    process.stdout.write(`${p.name}\t${p.release}\t${p.version}\t${p.dir}\n`);
+    return;
+  }
+  for (const [flag, v] of [['--name', o.name], ['--userspace', o.userspace], ['--preset', o.preset], ['--image', o.image], ['--modules', o.modules]] as const)
+    if (v !== undefined) throw new InputError(`${flag}: only with --from-build DIR`);
+  // the same words as commander's own error when NAME… was required (without --from-build it is)
+  if (names.length === 0) throw new InputError("missing required argument 'names'");
+  for (const n of names) {
+    if (!KERNELS.some((k) => k.name === n) && fromBuildKernel(n, o.cache))
+      throw new InputError(`kernel "${n}": prepared from a build tree; prepare it again with --from-build DIR`);
+    kernelSpec(n);
+  }
+  for (const n of names) {
+    const p = await prepareKernel(n, { cache: o.cache, refresh: o.refresh });
+    process.stdout.write(`${p.name}\t${p.release}\t${p.version}\t${p.dir}\n`);
+  }
+}
 
-  kernel
-    .command('list')
-    .description('known kernels and whether each is prepared, then the kernels prepared from build trees')
-    .option('--cache <dir>', 'cache directory')
-    .action((o: { cache?: string }) => {
-      for (const k of KERNELS) {
-        const p = readPrepared(k.name, o.cache);
-        process.stdout.write(`${k.name}\t${k.suite}\t${p ? `${p.release}\t${p.version}` : 'not prepared'}\n`);
-      }
-      for (const p of fromBuildKernels(o.cache))
-        process.stdout.write(`${p.name}\tfrom-build\t${p.release}\t${p.version}\t${p.build.tree}\n`);
-      process.stdout.write(`cache: ${cacheDir(o.cache)}\n`);
-    });
+/** `kmodlab kernel list` */
+export function listAction(o: { cache?: string }): void {
+  for (const k of KERNELS) {
+    const p = readPrepared(k.name, o.cache);
+    process.stdout.write(`${k.name}\t${k.suite}\t${p ? `${p.release}\t${p.version}` : 'not prepared'}\n`);
+  }
+  for (const p of fromBuildKernels(o.cache))
+    process.stdout.write(`${p.name}\tfrom-build\t${p.release}\t${p.version}\t${p.build.tree}\n`);
+  process.stdout.write(`cache: ${cacheDir(o.cache)}\n`);
+}
 
-  vmOptions(kernel.command('boot').description('boot a prepared kernel and check the agent and test_kmod').argument('<name>')).action(
-    async (name: string, o: VmOpts) => {
-      const t = await openGuest(name, o);
-      if (t === null) return;
-      let ok = true;
-      try {
-        const say = (s: string) => process.stdout.write(`${s}\n`);
-        say(`booted ${t.kernel} (${t.prepared.version}) in ${(t.guest.bootMs / 1000).toFixed(1)} s, ${t.guest.accel}, ${t.guest.cpus} CPUs`);
-        const pre = await t.preconditions();
-        say(`preconditions: ${JSON.stringify(pre)}`);
-        const lm = await t.loadTestKmod();
-        say(`modprobe test_kmod: exit ${lm.exitCode}`);
-        // the real knob rules (spec §6.2): 0 threads and test case 3 are -EINVAL; 4 threads run
-        const w0 = await t.writeKnob('config_num_threads', '0');
-        const w4 = await t.writeKnob('config_num_threads', '4');
-        const w3 = await t.writeKnob('config_test_case', '3');
-        const trig = await t.writeKnob('trigger_config', '1');
-        const result = (await t.readKnob('test_result')).trim();
-        say(`config_num_threads "0" → ${w0}; "4" → ${w4}; config_test_case "3" → ${w3}`);
-        say(`trigger_config → ${trig}; test_result = ${result}`);
-        ok = pre.root && pre.modprobe && pre.kmod && lm.exitCode === 0 && w0 === -22 && w4 === 1 && w3 === -22 && trig === 1 && result === '0';
-        if (!ok) say('FAIL: unexpected answer (expected -22, 1, -22, 1, 0)');
-      } catch (e) {
-        if (!(e instanceof GuestSessionError)) throw e;
-      } finally {
-        await t.close();
-      }
-      const out = t.outcome();
-      process.stdout.write(`outcome: ${out.state} (${out.detail})\n`);
-      process.exitCode = exitCodeFor(out, ok);
-    },
-  );
+/** `kmodlab kernel boot NAME` */
+export async function bootAction(name: string, o: VmOpts): Promise<void> {
+  const t = await openGuest(name, o);
+  if (t === null) return;
+  let ok = true;
+  try {
+    const say = (s: string) => process.stdout.write(`${s}\n`);
+    say(`booted ${t.kernel} (${t.prepared.version}) in ${(t.guest.bootMs / 1000).toFixed(1)} s, ${t.guest.accel}, ${t.guest.cpus} CPUs`);
+    const pre = await t.preconditions();
+    say(`preconditions: ${JSON.stringify(pre)}`);
+    const lm = await t.loadTestKmod();
+    say(`modprobe test_kmod: exit ${lm.exitCode}`);
+    // the real knob rules (spec §6.2): 0 threads and test case 3 are -EINVAL; 4 threads run
+    const w0 = await t.writeKnob('config_num_threads', '0');
+    const w4 = await t.writeKnob('config_num_threads', '4');
+    const w3 = await t.writeKnob('config_test_case', '3');
+    const trig = await t.writeKnob('trigger_config', '1');
+    const result = (await t.readKnob('test_result')).trim();
+    say(`config_num_threads "0" → ${w0}; "4" → ${w4}; config_test_case "3" → ${w3}`);
+    say(`trigger_config → ${trig}; test_result = ${result}`);
+    ok = pre.root && pre.modprobe && pre.kmod && lm.exitCode === 0 && w0 === -22 && w4 === 1 && w3 === -22 && trig === 1 && result === '0';
+    if (!ok) say('FAIL: unexpected answer (expected -22, 1, -22, 1, 0)');
+  } catch (e) {
+    if (!(e instanceof GuestSessionError)) throw e;
+  } finally {
+    await t.close();
+  }
+  const out = t.outcome();
+  process.stdout.write(`outcome: ${out.state} (${out.detail})\n`);
+  process.exitCode = exitCodeFor(out, ok);
+}
 
-  vmOptions(
-    kernel
-      .command('storm')
-      .description('N concurrent loads of one module in the guest; outcome counts and peak VmallocUsed')
-      .argument('<name>')
-      .requiredOption('--parallel <list>', 'comma-separated N values, e.g. 1,2,4')
-      .option('--modules <list>', DUPSTORM_MODULES.join(','), DUPSTORM_MODULES.join(','))
-      .option('--modes <list>', DUPSTORM_MODES.join(','), DUPSTORM_MODES.join(','))
-      .option('--states <list>', 'cold (default), live: the module not loaded / LIVE before each storm')
-      .option('--json <file>', 'write the result as JSON'),
-  ).action(async (name: string, o: VmOpts & { parallel: string; modules: string; modes: string; states?: string; json?: string }) => {
-    const plan = parsePlan(o, { modules: '--modules', modes: '--modes', states: '--states' });
-    const t = await openGuest(name, o);
-    if (t === null) return;
-    process.stderr.write(`kmodlab: booted ${t.kernel} in ${(t.guest.bootMs / 1000).toFixed(1)} s (${t.guest.accel}, ${t.guest.cpus} CPUs)\n`);
-    let ok = false;
-    try {
-      const r = await runDupStorm(plan, guestDupStormTarget(t.guest, t.prepared), logRow);
-      process.stdout.write(`# ${t.name}: ${r.kernel}, ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}`);
-      if (o.json) {
-        mkdirSync(join(o.json, '..'), { recursive: true });
-        writeFileSync(o.json, JSON.stringify({ target: t.name, version: t.prepared.version, ...r }, null, 2) + '\n');
-      }
-      ok = true;
-    } catch (e) {
-      if (!(e instanceof GuestSessionError)) throw e;
-    } finally {
-      await t.close();
+/** `kmodlab kernel storm NAME --parallel LIST` */
+export async function stormAction(name: string, o: VmOpts & { parallel: string; modules: string; modes: string; states?: string; json?: string }): Promise<void> {
+  const plan = parsePlan(o, { modules: '--modules', modes: '--modes', states: '--states' });
+  const t = await openGuest(name, o);
+  if (t === null) return;
+  process.stderr.write(`kmodlab: booted ${t.kernel} in ${(t.guest.bootMs / 1000).toFixed(1)} s (${t.guest.accel}, ${t.guest.cpus} CPUs)\n`);
+  let ok = false;
+  try {
+    const r = await runDupStorm(plan, guestDupStormTarget(t.guest, t.prepared), logRow);
+    process.stdout.write(`# ${t.name}: ${r.kernel}, ${r.cpus} vCPUs (${r.accel}), guest kmod ${r.kmodVersion}\n\n${stormTable(r.rows)}`);
+    if (o.json) {
+      mkdirSync(join(o.json, '..'), { recursive: true });
+      writeFileSync(o.json, JSON.stringify({ target: t.name, version: t.prepared.version, ...r }, null, 2) + '\n');
     }
-    const out = t.outcome();
-    if (out.state !== 'ran') process.stderr.write(`kmodlab: ${out.state}: ${out.detail}\n`);
-    process.exitCode = exitCodeFor(out, ok);
-  });
+    ok = true;
+  } catch (e) {
+    if (!(e instanceof GuestSessionError)) throw e;
+  } finally {
+    await t.close();
+  }
+  const out = t.outcome();
+  if (out.state !== 'ran') process.stderr.write(`kmodlab: ${out.state}: ${out.detail}\n`);
+  process.exitCode = exitCodeFor(out, ok);
 }

@@ -5,7 +5,8 @@
  *   kmodlab kernels show NAME             one preset as JSON (flags and constants)
  *   kmodlab kernels --preset-file FILE    include / show a user preset from JSON
  *
- * `presetOption` and `resolvePresetArg` are shared with commands that take --kernel / --preset-file.
+ * `resolvePresetArg` is shared with commands that take --kernel / --preset-file. The command line
+ * (options, help) is declared in ../declare/kernels.ts.
  */
 import type { Command } from 'commander';
 import { stdout } from '../stdio.js';
@@ -16,11 +17,6 @@ import { getPreset, PRESETS, type KernelPreset } from '../../kernel/presets.js';
 export function resolvePresetArg(name: string | undefined, presetFile: string | undefined): KernelPreset {
   if (presetFile !== undefined) return loadPresetFile(presetFile);
   return getPreset(name ?? 'newest', '--kernel');
-}
-
-/** Add `--preset-file FILE` to a command. */
-export function presetOption(cmd: Command): Command {
-  return cmd.option('--preset-file <file>', 'a kernel preset in JSON ({name, basedOn, flags, constants})');
 }
 
 const COLUMNS: [string, (p: KernelPreset) => string][] = [
@@ -42,26 +38,17 @@ export function presetTable(presets: readonly KernelPreset[]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-export function register(program: Command): void {
-  const kernels = presetOption(
-    program
-      .command('kernels')
-      .description('list kernel presets and their flags')
-      .option('--json', 'all presets as JSON'),
-  ).action((opts: { json?: boolean; presetFile?: string }) => {
-    const list: KernelPreset[] = [...PRESETS];
-    if (opts.presetFile !== undefined) list.push(loadPresetFile(opts.presetFile));
-    stdout(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : presetTable(list));
-  });
-  presetOption(
-    kernels
-      .command('show')
-      .description('one preset as JSON (flags and constants)')
-      .argument('[name]', 'preset name (see `kmodlab kernels`)'),
-  ).action((name: string | undefined, _opts: unknown, cmd: Command) => {
-    // --preset-file may be parsed by `kernels` itself (commander gives parent options precedence)
-    const opts = cmd.optsWithGlobals<{ presetFile?: string }>();
-    const p = resolvePresetArg(name, opts.presetFile);
-    stdout(`${JSON.stringify(p, null, 2)}\n`);
-  });
+/** `kmodlab kernels` (declared in ../declare/kernels.ts) */
+export function kernelsAction(opts: { json?: boolean; presetFile?: string }): void {
+  const list: KernelPreset[] = [...PRESETS];
+  if (opts.presetFile !== undefined) list.push(loadPresetFile(opts.presetFile));
+  stdout(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : presetTable(list));
+}
+
+/** `kmodlab kernels show [NAME]` */
+export function showAction(name: string | undefined, _opts: unknown, cmd: Command): void {
+  // --preset-file may be parsed by `kernels` itself (commander gives parent options precedence)
+  const opts = cmd.optsWithGlobals<{ presetFile?: string }>();
+  const p = resolvePresetArg(name, opts.presetFile);
+  stdout(`${JSON.stringify(p, null, 2)}\n`);
 }

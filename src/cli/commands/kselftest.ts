@@ -13,7 +13,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { checkOutputDir, writeOutputFile } from '../../io/output.js';
 import { resolvePreset } from '../../kernel/presets.js';
@@ -65,21 +64,13 @@ export async function installCollection(dir: string, o: InstallOpts): Promise<{ 
   return { files: written, timeoutS: Number(settings), runner: existsSync(path.join(dir, 'run_kselftest.sh')) };
 }
 
-export function register(program: Command): void {
-  const ks = program.command('kselftest').description("kmodlab as a kselftest collection for the kernel's run_kselftest.sh");
-  ks.command('install')
-    .description('write the kmod collection (kmod.sh, settings, config, the kselftest-list.txt entry) into a kselftest install directory')
-    .argument('<dir>', 'the kselftest install directory (where run_kselftest.sh is)')
-    .option('--target <t>', 'the default target of the installed kmod.sh: sim, sysfs or qemu:NAME', 'sim')
-    .option('--kernel <preset>', 'sim: the default kernel preset')
-    .option('--timeout <s>', `the runner's timeout in settings (default: sim 300 s, qemu 2700 s)`)
-    .action(async (dir: string, o: InstallOpts) => {
-      const r = await installCollection(dir, o);
-      process.stderr.write(
-        `kmodlab: kselftest collection kmod (${KSELFTEST_ENTRY}, target ${o.target}, ${targetKind(o.target)} timeout ${r.timeoutS} s) in ${dir}\n` +
-          (r.runner
-            ? `kmodlab: run it with ${path.join(dir, 'run_kselftest.sh')} -c kmod (KSELFTEST_KMOD_SH_ARGS passes kmod.sh and kmodlab options)\n`
-            : `kmodlab: no run_kselftest.sh in ${dir}: it and kselftest/ come from the kernel's tools/testing/selftests\n`),
-      );
-    });
+/** `kmodlab kselftest install DIR` (declared in ../declare/kselftest.ts) */
+export async function installAction(dir: string, o: InstallOpts): Promise<void> {
+  const r = await installCollection(dir, o);
+  process.stderr.write(
+    `kmodlab: kselftest collection kmod (${KSELFTEST_ENTRY}, target ${o.target}, ${targetKind(o.target)} timeout ${r.timeoutS} s) in ${dir}\n` +
+      (r.runner
+        ? `kmodlab: run it with ${path.join(dir, 'run_kselftest.sh')} -c kmod (KSELFTEST_KMOD_SH_ARGS passes kmod.sh and kmodlab options)\n`
+        : `kmodlab: no run_kselftest.sh in ${dir}: it and kselftest/ come from the kernel's tools/testing/selftests\n`),
+  );
 }

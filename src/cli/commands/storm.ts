@@ -30,10 +30,7 @@ import { intOption } from '../options.js';
 import { kmodlabVersion, runCommand } from '../results-option.js';
 import { PendingRun, simRelease } from '../../results/results-dir.js';
 
-/** the main job's default sweep: the upstream graph's shape in a few seconds */
-export const DEFAULT_STORM = { machine: 'kvm-guest', cpus: '1,8,32,64,128,255', kernel: 'v6.1-stable,v6.4,newest' };
-
-interface StormOpts {
+export interface StormOpts {
   machine: string;
   cpus: string;
   kernel: string;
@@ -239,78 +236,27 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
   await emitReports(records, params, o, moduleAreaBytes);
 }
 
-export function register(program: Command): void {
-  const storm = program
-    .command('storm')
-    .description('boot-time coldplug storm: duplicate-load waste vs CPU count and kernel')
-    // options after `merge` are merge's (same names as storm's own, which would otherwise take them)
-    .enablePositionalOptions()
-    .option('--machine <profile>', 'machine profile (name in data/machines or a JSON file)', DEFAULT_STORM.machine)
-    .option('--cpus <list>', 'CPU counts: 1,8,64-512:64', DEFAULT_STORM.cpus)
-    .option('--kernel <list>', 'kernel presets (or preset JSON files), comma-separated', DEFAULT_STORM.kernel)
-    .option('--seed <n>', 'first seed', '1')
-    .option('--seeds <k>', 'seeds per point (median and spread are reported)', '1')
-    .option('--modules <dir>', 'a real /lib/modules/<release> tree instead of the profile\'s snapshot')
-    .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12, debian-6.1-dbg, debian-6.12-dbg) or a snapshot file')
-    .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
-    .option('--module-area <size>', 'module area size (bytes or K/M/G; default 1008M)')
-    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts) replacing the duplicate handling')
-    .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
-    .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
-    .option('--chart <style>', "the terminal chart (--format text|chart): lines (default), or dumb (gnuplot's dumb terminal look, ASCII, to paste in a mail)")
-    .option('--out <dir>', 'store one result file per run (atomic); re-running resumes')
-    .option('--shard <i/N>', 'run only slice i of N of the sweep')
-    .option('--svg <file>', 'also write the charts as SVG')
-    .option('--html <file>', 'also write a self-contained HTML report')
-    .option('--threads <n>', 'worker threads (default: available CPUs)')
-    .option('--inline', 'run in this thread, one run at a time')
-    .option('--no-progress', 'no progress bar')
-    .option('--target <t>', 'sim (default), or qemu:NAME: a real kernel in a VM (a real udev coldplug; with --parallel, N loads of one module)')
-    .option('--parallel <list>', 'duplicate-load storm: N concurrent loads of one module, for each N (e.g. 1,2,4)')
-    .option('--module <list>', '--parallel: xfs, kml_slow, kml_fail (default all)')
-    .option('--path <list>', '--parallel: finit, finit-compressed, init, modprobe (default all)')
-    .option('--state <list>', '--parallel: the module before each storm: cold (not loaded; default), live (loaded and LIVE; xfs and kml_slow)')
-    .option('--compare', 'qemu:NAME: also run the sim model of that kernel, side by side')
-    .option('--mem <MiB>', 'qemu: guest memory')
-    .option('--timeout <s>', 'qemu: session deadline (s)')
-    .option('--accel <a>', 'qemu: tcg, kvm or auto')
-    .option('--log-dir <dir>', 'qemu: keep the guest logs and storm.json here')
-    .option('--cpu-model <model>', 'qemu coldplug: the guest\'s x86 CPU model (default Cascadelake-Server)')
-    .option('--machine-type <type>', 'qemu coldplug: the QEMU machine type (default q35)')
-    .option('--settle-timeout <s>', 'qemu coldplug: udevadm settle --timeout (default 600)')
-    .option('--reuse-logs', 'qemu coldplug: rebuild runs whose --log-dir holds a finished trace from it, without booting')
-    .option('--results <dir>', 'keep each run in DIR/<release>/<run id>/ (record, command; qemu: the guest logs)')
-    .option('--run-timeout <s>', 'sim: wall-clock seconds one run may take before it counts as hung (default 600)')
-    .action(async (o: StormOpts & ParallelStormOpts & Pick<ColdplugCliOpts, 'cpuModel' | 'machineType' | 'settleTimeout' | 'reuseLogs'>, cmd: Command) => {
-      if (o.runTimeout !== undefined && (o.parallel !== undefined || o.target?.startsWith('qemu:') === true))
-        throw new InputError('--run-timeout: only on the simulated coldplug storm (without --parallel or a qemu target)');
-      // duplicate-load storms (sim or a real guest) live in dupstorm.ts
-      if (o.parallel !== undefined) return void (process.exitCode = await runParallelStorm(o, cmd));
-      // without --parallel, a real kernel's storm is a real coldplug boot
-      if (o.target?.startsWith('qemu:') === true) {
-        // what the simulator alone reads is an error here, never ignored
-        for (const k of ['machine', 'kernel', 'policy', 'modules', 'snapshot', 'kmodVersion', 'moduleArea', 'inline', 'threads'])
-          if (cmd.getOptionValueSource(k) === 'cli') throw new InputError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not with --target ${o.target} (the real coldplug boots the kernel's own module tree on the guest it captures)`);
-        return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
-      }
-      await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
-    });
+/** `kmodlab storm` (declared in ../declare/storm.ts): the coldplug sweep, or with --parallel / --target qemu:NAME the others */
+export async function stormCommandAction(o: StormOpts & ParallelStormOpts & Pick<ColdplugCliOpts, 'cpuModel' | 'machineType' | 'settleTimeout' | 'reuseLogs'>, cmd: Command): Promise<void> {
+  if (o.runTimeout !== undefined && (o.parallel !== undefined || o.target?.startsWith('qemu:') === true))
+    throw new InputError('--run-timeout: only on the simulated coldplug storm (without --parallel or a qemu target)');
+  // duplicate-load storms (sim or a real guest) live in dupstorm.ts
+  if (o.parallel !== undefined) return void (process.exitCode = await runParallelStorm(o, cmd));
+  // without --parallel, a real kernel's storm is a real coldplug boot
+  if (o.target?.startsWith('qemu:') === true) {
+    // what the simulator alone reads is an error here, never ignored
+    for (const k of ['machine', 'kernel', 'policy', 'modules', 'snapshot', 'kmodVersion', 'moduleArea', 'inline', 'threads'])
+      if (cmd.getOptionValueSource(k) === 'cli') throw new InputError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not with --target ${o.target} (the real coldplug boots the kernel's own module tree on the guest it captures)`);
+    return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
+  }
+  await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
+}
 
-  storm
-    .command('merge')
-    .description('join result directories (from --out, e.g. one per --shard) and report them')
-    .argument('<dirs...>', 'result directories')
-    .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
-    .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
-    .option('--chart <style>', "the terminal chart (--format text|chart): lines (default), or dumb (gnuplot's dumb terminal look, ASCII, to paste in a mail)")
-    .option('--module-area <size>', 'module area size for the charts (default 1008M)')
-    .option('--svg <file>', 'also write the charts as SVG')
-    .option('--html <file>', 'also write a self-contained HTML report')
-    .action(async (dirs: string[], o: Pick<StormOpts, 'format' | 'categories' | 'chart' | 'svg' | 'html' | 'moduleArea'>) => {
-      checkReportOptions(o);
-      if (o.moduleArea !== undefined) parseSize('--module-area', o.moduleArea);
-      const m = await merge(dirs, ['kmodlab', ...process.argv.slice(2)].join(' '));
-      const area = o.moduleArea !== undefined ? parseSize('--module-area', o.moduleArea) : DEFAULT_MODULE_AREA_BYTES;
-      await emitReports(m.records, m.params, o, area);
-    });
+/** `kmodlab storm merge DIR…` */
+export async function mergeAction(dirs: string[], o: Pick<StormOpts, 'format' | 'categories' | 'chart' | 'svg' | 'html' | 'moduleArea'>): Promise<void> {
+  checkReportOptions(o);
+  if (o.moduleArea !== undefined) parseSize('--module-area', o.moduleArea);
+  const m = await merge(dirs, ['kmodlab', ...process.argv.slice(2)].join(' '));
+  const area = o.moduleArea !== undefined ? parseSize('--module-area', o.moduleArea) : DEFAULT_MODULE_AREA_BYTES;
+  await emitReports(m.records, m.params, o, area);
 }

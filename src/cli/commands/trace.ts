@@ -2,35 +2,27 @@
  * DOC: `kmodlab trace` — the timeline of one simulated coldplug boot as Chrome trace-event JSON
  * (open it in Perfetto or chrome://tracing) and, with --svg, as a picture.
  */
-import type { Command } from 'commander';
 import { checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { stdout } from '../stdio.js';
 import { runStorm } from '../../experiments/storm.js';
 import { renderTraceSvg, toChromeTrace } from '../../report/trace.js';
-import { bootPoint, bootPointOptions, type BootPointOpts } from './boot-point.js';
+import { bootPoint, type BootPointOpts } from './boot-point.js';
 
-export function register(program: Command): void {
-  bootPointOptions(
-    program.command('trace').description('the timeline of one simulated boot as Chrome trace-event JSON (Perfetto), and a picture'),
-    { machine: 'kvm-guest', kernel: 'v6.4' },
-  )
-    .requiredOption('--out <file.json>', 'where to write the trace')
-    .option('--svg <file>', 'also draw memory use and loads in flight over time')
-    .action(async (o: BootPointOpts & { out: string; svg?: string }) => {
-      if (o.out !== '-') checkOutputFile('--out', o.out);
-      if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
-      const { point, machineName } = await bootPoint(o);
-      const run = await runStorm(point, { log: true });
-      const records = run.system.sim.log.records;
-      const meta = { machine: `${machineName}, ${point.cpus} CPUs, ${run.preset.name}, seed ${point.seed}`, tool: 'kmodlab trace' };
-      const trace = toChromeTrace(records, meta);
-      // `--out -` is stdout, as users mean it
-      if (o.out === '-') stdout(`${JSON.stringify(trace)}\n`);
-      else await writeOutputFile('--out', o.out, JSON.stringify(trace));
-      process.stderr.write(`kmodlab: wrote ${o.out === '-' ? 'stdout' : o.out} (${trace.traceEvents.length} events, ${records.length} log records)\n`);
-      if (o.svg !== undefined) {
-        await writeOutputFile('--svg', o.svg, await renderTraceSvg(records, meta.machine));
-        process.stderr.write(`kmodlab: wrote ${o.svg}\n`);
-      }
-    });
+/** `kmodlab trace` (declared in ../declare/trace.ts) */
+export async function traceAction(o: BootPointOpts & { out: string; svg?: string }): Promise<void> {
+  if (o.out !== '-') checkOutputFile('--out', o.out);
+  if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
+  const { point, machineName } = await bootPoint(o);
+  const run = await runStorm(point, { log: true });
+  const records = run.system.sim.log.records;
+  const meta = { machine: `${machineName}, ${point.cpus} CPUs, ${run.preset.name}, seed ${point.seed}`, tool: 'kmodlab trace' };
+  const trace = toChromeTrace(records, meta);
+  // `--out -` is stdout, as users mean it
+  if (o.out === '-') stdout(`${JSON.stringify(trace)}\n`);
+  else await writeOutputFile('--out', o.out, JSON.stringify(trace));
+  process.stderr.write(`kmodlab: wrote ${o.out === '-' ? 'stdout' : o.out} (${trace.traceEvents.length} events, ${records.length} log records)\n`);
+  if (o.svg !== undefined) {
+    await writeOutputFile('--svg', o.svg, await renderTraceSvg(records, meta.machine));
+    process.stderr.write(`kmodlab: wrote ${o.svg}\n`);
+  }
 }

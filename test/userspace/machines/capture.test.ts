@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { register } from '../../../src/cli/commands/machines.js';
+import { register } from '../../../src/cli/declare/machines.js';
 import { captureHost, writeProfile } from '../../../src/userspace/machines/capture.js';
 import { loadMachine } from '../../../src/userspace/machines/load.js';
 import { cpuModalias } from '../../../src/userspace/machines/modalias.js';

@@ -1,6 +1,8 @@
 /**
- * DOC: the command set. Each command registers itself from its own file; a command whose issue
- * has not landed answers "not yet available" with exit code 2 (never a fake result).
+ * DOC: the command set. Each command declares itself (name, arguments, options, help) from its
+ * own file here and imports its implementation, src/cli/commands/NAME.ts, only when it runs — so
+ * `kmodlab --help`, `kernels` and `machines` load commander and little else (issue 15). A command
+ * whose issue has not landed answers "not yet available" with exit code 2 (never a fake result).
  */
 import type { Command } from 'commander';
 import { NotYetAvailable } from '../../errors.js';
