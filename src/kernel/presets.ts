@@ -12,8 +12,11 @@
  *
  * JSON presets are validated with zod here (io/presets.ts reads the files); every problem becomes
  * one InputError line naming the field (`preset file x.json: flags.limiter: expected one of …`).
+ * zod is loaded (its CommonJS build, so validation stays synchronous) only when something is
+ * validated: `kmodlab kernels` and every run of a built-in preset do without its ~95 files.
  */
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type { z as Zod } from 'zod';
 import { InputError } from '../errors.js';
 import type { Compression } from './api.js';
 
@@ -283,61 +286,70 @@ function clonePreset(p: KernelPreset): KernelPreset {
 
 // ---- JSON presets -------------------------------------------------------------------------
 
-const compression = z.enum(['gzip', 'xz', 'zstd']);
-const flagsSchema = z.strictObject({
-  limiter: z.enum(['fail-fast', 'killable-wake-all', 'fifo-semaphore']),
-  emptyModprobePath: z.enum(['zero', 'enoent']),
-  sameNameCheck: z.enum(['v4.9', 'wait-going-retry', 'no-retry']),
-  earlySameNameCheck: z.boolean(),
-  moduleStats: z.boolean(),
-  autoloadDups: z.boolean(),
-  autoloadDupsTrace: z.boolean(),
-  idempotentFinit: z.enum(['off', 'uninterruptible', 'interruptible']),
-  finitFlagsMask: z.number().int().min(0).max(7),
-  inKernelDecompress: z.array(compression),
-  getFsTypeWarning: z.enum(['none', 'warn-once', 'pr-warn-once']),
-  initFreeDeferral: z.enum(['call-rcu', 'workqueue']),
-  deleteModuleWakes: z.boolean(),
-  moduleMemoryTypes: z.enum(['core-init', 'module-memory']),
-  kreadDedup: z.boolean(),
-  exclusiveWriteDeny: z.boolean(),
-  mergeSameName: z.boolean(),
-  testKmodLegacyShow: z.boolean(),
-  testKmodStartParams: z.boolean(),
-  initEexistAsEbusy: z.boolean(),
-  initPositiveWarning: z.enum(['dump-stack', 'one-line']),
-});
-const posInt = z.number().int().positive();
-const constantsSchema = z.strictObject({
-  maxKmodConcurrent: posInt,
-  kmodAllBusyTimeoutS: posInt,
-  moduleNameLen: posInt,
-  kmodPathLen: posInt,
-  defaultModprobePath: z.string(),
-  resolveSymbolTimeoutS: posInt,
-  dupsDeleteDelayS: posInt,
-  runawayLoopPrints: z.number().int().min(0),
-  statsMaxPreamble: posInt,
-  statsMaxFailedModPrint: posInt,
-  statsBytesPerMod: posInt,
-  kmodShLastTest: z.number().int().min(0),
-  kmodSh: z.enum(['v4.13', 'v5.7', 'v5.8']),
-});
-const presetFileSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  /** built-in (or earlier-defined) preset the flags and constants start from */
-  basedOn: z.string().min(1),
-  flags: flagsSchema.partial().optional(),
-  constants: constantsSchema.partial().optional(),
-});
-export type PresetFile = z.infer<typeof presetFileSchema>;
+/** the JSON schemas, built on first use with zod's CommonJS build (a synchronous load) */
+function buildSchemas(z: typeof Zod) {
+  const compression = z.enum(['gzip', 'xz', 'zstd']);
+  const flagsSchema = z.strictObject({
+    limiter: z.enum(['fail-fast', 'killable-wake-all', 'fifo-semaphore']),
+    emptyModprobePath: z.enum(['zero', 'enoent']),
+    sameNameCheck: z.enum(['v4.9', 'wait-going-retry', 'no-retry']),
+    earlySameNameCheck: z.boolean(),
+    moduleStats: z.boolean(),
+    autoloadDups: z.boolean(),
+    autoloadDupsTrace: z.boolean(),
+    idempotentFinit: z.enum(['off', 'uninterruptible', 'interruptible']),
+    finitFlagsMask: z.number().int().min(0).max(7),
+    inKernelDecompress: z.array(compression),
+    getFsTypeWarning: z.enum(['none', 'warn-once', 'pr-warn-once']),
+    initFreeDeferral: z.enum(['call-rcu', 'workqueue']),
+    deleteModuleWakes: z.boolean(),
+    moduleMemoryTypes: z.enum(['core-init', 'module-memory']),
+    kreadDedup: z.boolean(),
+    exclusiveWriteDeny: z.boolean(),
+    mergeSameName: z.boolean(),
+    testKmodLegacyShow: z.boolean(),
+    testKmodStartParams: z.boolean(),
+    initEexistAsEbusy: z.boolean(),
+    initPositiveWarning: z.enum(['dump-stack', 'one-line']),
+  });
+  const posInt = z.number().int().positive();
+  const constantsSchema = z.strictObject({
+    maxKmodConcurrent: posInt,
+    kmodAllBusyTimeoutS: posInt,
+    moduleNameLen: posInt,
+    kmodPathLen: posInt,
+    defaultModprobePath: z.string(),
+    resolveSymbolTimeoutS: posInt,
+    dupsDeleteDelayS: posInt,
+    runawayLoopPrints: z.number().int().min(0),
+    statsMaxPreamble: posInt,
+    statsMaxFailedModPrint: posInt,
+    statsBytesPerMod: posInt,
+    kmodShLastTest: z.number().int().min(0),
+    kmodSh: z.enum(['v4.13', 'v5.7', 'v5.8']),
+  });
+  const presetFileSchema = z.strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    /** built-in (or earlier-defined) preset the flags and constants start from */
+    basedOn: z.string().min(1),
+    flags: flagsSchema.partial().optional(),
+    constants: constantsSchema.partial().optional(),
+  });
+  return { flagsSchema, presetFileSchema };
+}
+
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+function presetSchemas(): ReturnType<typeof buildSchemas> {
+  return (schemas ??= buildSchemas((createRequire(import.meta.url)('zod') as { z: typeof Zod }).z));
+}
+export type PresetFile = Zod.infer<ReturnType<typeof buildSchemas>['presetFileSchema']>;
 
 function issuePath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(top level)' : path.map(String).join('.');
 }
 
-function zodLine(err: z.ZodError, topLevel = 'field'): string {
+function zodLine(err: Zod.ZodError, topLevel = 'field'): string {
   const i = err.issues[0]!;
   if (i.code === 'unrecognized_keys') {
     const where = i.path.length === 0 ? '' : `${issuePath(i.path)}.`;
@@ -349,7 +361,7 @@ function zodLine(err: z.ZodError, topLevel = 'field'): string {
 
 /** Validate a parsed preset object (a JSON file's content); `source` names it in errors. */
 export function presetFromJson(data: unknown, source = 'preset'): KernelPreset {
-  const r = presetFileSchema.safeParse(data);
+  const r = presetSchemas().presetFileSchema.safeParse(data);
   if (!r.success) throw new InputError(`${source}: ${zodLine(r.error)}`);
   const f = r.data;
   const base = getPreset(f.basedOn, `${source}: basedOn`);
@@ -364,7 +376,7 @@ export function presetFromJson(data: unknown, source = 'preset'): KernelPreset {
 
 /** Validate flag overrides given in code (createKernel's `flags` option). */
 export function validateFlags(flags: Partial<KernelFlags>, source = 'flags'): Partial<KernelFlags> {
-  const r = flagsSchema.partial().safeParse(flags);
+  const r = presetSchemas().flagsSchema.partial().safeParse(flags);
   if (!r.success) throw new InputError(`${source}.${zodLine(r.error, 'flag')}`);
   return r.data;
 }

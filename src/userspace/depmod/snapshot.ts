@@ -9,13 +9,19 @@
  * `symbols` (modules.symbols) and `builtinAliases` (modules.builtin.modinfo's aliases) were added
  * later as optional fields of the same format: a snapshot without them still reads, and then has
  * no symbol: or built-in alias lookups, as a tree without those files.
+ *
+ * A snapshot file is validated with zod (loaded, with the schema, on first use) unless it is a
+ * shipped one whose bytes are those recorded in data/shipped-checksums.json (../shipped.ts):
+ * that one was validated when it was recorded, and is read without zod.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import { InputError } from '../../errors.js';
 import type { Compression, ModuleInfo, ModuleSet, SectionSizeKey, SectionSizes } from '../moduleset.js';
 import { requireRegularFile } from '../files.js';
+import { knownShipped } from '../shipped.js';
 import { dataPath } from './paths.js';
 import { readModulesDir } from './tree.js';
 
@@ -29,34 +35,43 @@ export const SNAPSHOT_FORMAT = 'kmodlab-moduleset/1';
 /** SectionSizes in this key order inside a snapshot tuple */
 const SECTION_KEYS: SectionSizeKey[] = ['text', 'rodata', 'roAfterInit', 'data', 'initText', 'initRodata', 'initData', 'percpu', 'symtab'];
 
-const nonneg = z.number().int().nonnegative();
-const moduleTuple = z.tuple([
-  z.string().min(1), // name
-  z.string().min(1), // path
-  nonneg, // fileSize
-  z.enum(['none', 'gzip', 'xz', 'zstd']),
-  nonneg, // imageSize
-  z.union([z.literal(0), z.literal(1)]), // signed
-  z.array(z.string()), // deps
-  z.array(z.string()), // softdep pre
-  z.array(z.string()), // softdep post
-  z.array(nonneg).length(SECTION_KEYS.length).nullable(), // sections
-]);
-const snapshotSchema = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  release: z.string().min(1),
-  /** where the tree came from (package name and version) */
-  source: z.string(),
-  modules: z.array(moduleTuple),
-  aliases: z.array(z.tuple([z.string(), z.string()])),
-  builtin: z.array(z.string()),
-  order: z.array(z.string()),
-  /** modules.symbols: [symbol:NAME, module] */
-  symbols: z.array(z.tuple([z.string().startsWith('symbol:'), z.string().min(1)])).optional(),
-  /** modules.builtin.modinfo aliases: [pattern, module] in file order */
-  builtinAliases: z.array(z.tuple([z.string().min(1), z.string().min(1)])).optional(),
-});
-export type SnapshotJson = z.infer<typeof snapshotSchema>;
+function buildSchema(z: typeof Zod) {
+  const nonneg = z.number().int().nonnegative();
+  const moduleTuple = z.tuple([
+    z.string().min(1), // name
+    z.string().min(1), // path
+    nonneg, // fileSize
+    z.enum(['none', 'gzip', 'xz', 'zstd']),
+    nonneg, // imageSize
+    z.union([z.literal(0), z.literal(1)]), // signed
+    z.array(z.string()), // deps
+    z.array(z.string()), // softdep pre
+    z.array(z.string()), // softdep post
+    z.array(nonneg).length(SECTION_KEYS.length).nullable(), // sections
+  ]);
+  const snapshotSchema = z.object({
+    format: z.literal(SNAPSHOT_FORMAT),
+    release: z.string().min(1),
+    /** where the tree came from (package name and version) */
+    source: z.string(),
+    modules: z.array(moduleTuple),
+    aliases: z.array(z.tuple([z.string(), z.string()])),
+    builtin: z.array(z.string()),
+    order: z.array(z.string()),
+    /** modules.symbols: [symbol:NAME, module] */
+    symbols: z.array(z.tuple([z.string().startsWith('symbol:'), z.string().min(1)])).optional(),
+    /** modules.builtin.modinfo aliases: [pattern, module] in file order */
+    builtinAliases: z.array(z.tuple([z.string().min(1), z.string().min(1)])).optional(),
+  });
+  return snapshotSchema;
+}
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+function moduleSetSchema(): ReturnType<typeof buildSchema> {
+  return (schema ??= buildSchema((createRequire(import.meta.url)('zod') as { z: typeof Zod }).z));
+}
+
+export type SnapshotJson = Zod.infer<ReturnType<typeof buildSchema>>;
 
 export function toSnapshotJson(set: ModuleSet, source: string): SnapshotJson {
   return {
@@ -84,12 +99,16 @@ export function toSnapshotJson(set: ModuleSet, source: string): SnapshotJson {
 }
 
 export function fromSnapshotJson(json: unknown, file: string): ModuleSet {
-  const r = snapshotSchema.safeParse(json);
+  const r = moduleSetSchema().safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw new InputError(`${file}: not a kmodlab module-set snapshot: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
-  const s = r.data;
+  return moduleSetOf(r.data);
+}
+
+/** the ModuleSet of a valid snapshot (validated here, or a shipped one validated when recorded) */
+function moduleSetOf(s: SnapshotJson): ModuleSet {
   const modules = new Map<string, ModuleInfo>();
   for (const [name, p, fileSize, compression, imageSize, signed, deps, pre, post, sec] of s.modules) {
     let sections: SectionSizes | undefined;
@@ -127,6 +146,8 @@ export function readSnapshotFile(file: string): ModuleSet {
   } catch (err) {
     throw new InputError(`${file}: cannot read snapshot: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  // a shipped snapshot, byte for byte the one validated when data/shipped-checksums.json was written
+  const known = knownShipped(file, raw);
   let text: string;
   try {
     text = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw).toString('utf8') : raw.toString('utf8');
@@ -139,7 +160,21 @@ export function readSnapshotFile(file: string): ModuleSet {
   } catch (err) {
     throw new InputError(`${file}: not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return fromSnapshotJson(json, file);
+  if (known === null) return fromSnapshotJson(json, file);
+  const set = moduleSetOf(json as SnapshotJson);
+  if (known.valueHash !== undefined) recordedHashes.set(set, known.valueHash);
+  return set;
+}
+
+const recordedHashes = new WeakMap<ModuleSet, string>();
+
+/**
+ * The hash of a shipped snapshot's module set as recorded with its checksum (the hash a run
+ * identity takes of it: a 4,000-module set costs ~50 ms to hash in every sweep), or undefined
+ * when the set was not read from a recorded shipped file.
+ */
+export function recordedValueHash(set: ModuleSet): string | undefined {
+  return recordedHashes.get(set);
 }
 
 const cache = new Map<string, ModuleSet>();

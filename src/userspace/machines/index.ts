@@ -1,7 +1,7 @@
 /**
  * DOC: machine profiles: schema, loading, the cpu modalias, the coldplug uevent list, capture.
  */
-export { machineSchema, timingsSchema, X86_VENDORS, type MachineProfile, type MachineProfileInput, type Timings } from './schema.js';
+export { machineSchemas, X86_VENDORS, type MachineProfile, type MachineProfileInput, type Timings } from './schema.js';
 export { CPU_FEATURES, featureNumber } from './cpufeatures.js';
 export { cpuModalias, cpuFeatureNumbers, parseCpuModalias } from './modalias.js';
 export { loadMachine, listMachineNames, parseMachine, forCpus, initDurationNs, initResult, machinesDir, type Machine } from './load.js';

@@ -1,0 +1,58 @@
+/**
+ * What a command loads decides how fast it starts (issue 15): `kmodlab --help`, `kernels` and
+ * `machines` load commander and their own few modules, never zod, the simulator, the reports or
+ * the qemu target; a user's preset or profile file still loads zod to be validated. The modules
+ * a process loads are named by a --import hook (test/fixtures/cli/module-trace.mjs). Timings
+ * are in bench/startup.ts, not here.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bin, root } from './run-cli.js';
+
+const hook = pathToFileURL(path.join(root, 'test/fixtures/cli/module-trace.mjs')).href;
+
+function loaded(args: string[]): { status: number | null; modules: string[]; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', hook, bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  const modules = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('module-trace '))
+    .map((l) => l.slice('module-trace '.length));
+  return { status: r.status, modules, stderr: r.stderr.split('\n').filter((l) => !l.startsWith('module-trace ')).join('\n') };
+}
+
+const packages = (mods: string[]): Set<string> => new Set(mods.flatMap((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m)?.[1] ?? []));
+const ours = (mods: string[], dir: string): string[] => mods.filter((m) => m.includes(`/dist/src/${dir}/`));
+
+for (const args of [['--help'], ['kernels'], ['kernels', 'show', 'v6.1-stable'], ['machines'], ['machines', 'show', 'sr950']]) {
+  test(`kmodlab ${args.join(' ')} loads commander and no zod, simulator, report or qemu code`, () => {
+    const r = loaded(args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual([...packages(r.modules)], ['commander'], 'the only package');
+    for (const dir of ['sim', 'system', 'report', 'experiments', 'selftest', 'targets/qemu/boot.js']) assert.deepEqual(ours(r.modules, dir), [], `nothing of src/${dir}`);
+  });
+}
+
+test('a user preset or profile file is still validated with zod, with its one-line error', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-startup-'));
+  try {
+    const preset = path.join(dir, 'p.json');
+    fs.writeFileSync(preset, JSON.stringify({ name: 'mine', basedOn: 'v6.4', flags: { limiter: 'lifo' } }));
+    const p = loaded(['kernels', '--preset-file', preset]);
+    assert.equal(p.status, 2);
+    assert.match(p.stderr, new RegExp(`^kmodlab: preset file ${preset.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: flags\\.limiter: .*\n?$`));
+    assert.ok(packages(p.modules).has('zod'), 'zod validated the preset file');
+    const machine = path.join(dir, 'm.json');
+    fs.writeFileSync(machine, fs.readFileSync(path.join(root, 'data/machines/kvm-guest.json'), 'utf8').replace('"cpus": 8', '"cpus": 0'));
+    const m = loaded(['machines', 'show', machine]);
+    assert.equal(m.status, 2);
+    assert.equal(m.stderr.trim(), `kmodlab: ${machine}: cpus: Too small: expected number to be >=1`);
+    assert.ok(packages(m.modules).has('zod'), 'zod validated the profile');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
