@@ -13,7 +13,10 @@
  *   storm-8192                ≤ 0.8 s and ≤ 256 MiB: one 8192-CPU boot storm
  * `--root DIR` times another checkout's build (its bin/kmodlab.js), so a before/after pair is
  * measured by the same code back to back. The load average is printed first: on a shared machine
- * every wall figure includes the other processes' share of the cores.
+ * every wall figure includes the other processes' share of the cores. So `--instructions` also
+ * counts the instructions of the start-up cases (help, kernels, machines; once each, under
+ * valgrind's callgrind, node --single-threaded so V8's helper threads do not vary the count): a
+ * figure the other processes on the machine do not change, for a before/after on a busy host.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,18 +30,21 @@ interface Case {
   args: string[];
   wallTargetMs: number;
   rssTargetMiB?: number;
+  /** counted with --instructions (a slow run under valgrind: the short start-up cases only) */
+  instructions?: boolean;
 }
 
 const CASES: Case[] = [
-  { name: 'help', args: ['--help'], wallTargetMs: 120 },
-  { name: 'kernels', args: ['kernels'], wallTargetMs: 120 },
-  { name: 'machines', args: ['machines'], wallTargetMs: 120 },
+  { name: 'help', args: ['--help'], wallTargetMs: 120, instructions: true },
+  { name: 'kernels', args: ['kernels'], wallTargetMs: 120, instructions: true },
+  { name: 'machines', args: ['machines'], wallTargetMs: 120, instructions: true },
   { name: 'selftest', args: ['selftest', '--kernel', 'v6.1-stable'], wallTargetMs: 600 },
   { name: 'storm_255cpu', args: ['storm', '--cpus', '255', '--kernel', 'v6.1-stable'], wallTargetMs: 300 },
   { name: 'storm_8192cpu', args: ['storm', '--cpus', '8192', '--kernel', 'v6.1-stable'], wallTargetMs: 800, rssTargetMiB: 256 },
 ];
 
 const TIME = '/usr/bin/time';
+const VALGRIND = '/usr/bin/valgrind';
 
 interface Sample {
   wallMs: number;
@@ -70,19 +76,33 @@ function runOnce(bin: string, args: string[], scratch: string): Sample {
   return { wallMs, cpuMs: (user + sys) * 1000, rssMiB: maxRssKiB / 1024, status: r.status };
 }
 
+/** instructions of one whole process under callgrind (all threads; V8 kept to one by --single-threaded) */
+function instructionsOnce(bin: string, args: string[], scratch: string): number {
+  const r = spawnSync(VALGRIND, ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', bin, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: scratch,
+  });
+  const m = /Collected : (\d+)/.exec(r.stderr.toString());
+  if (m === null) throw new Error(`bench startup: no instruction count from valgrind for ${args.join(' ')}: ${r.stderr.toString().trim().split('\n').pop()}`);
+  return Number(m[1]);
+}
+
 export function run(args: string[] = []): void {
   let root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
   let runs = 5;
+  let instructions = false;
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--root') root = resolve(args[++i] ?? '.');
     else if (args[i] === '--runs') runs = Number(args[++i]);
+    else if (args[i] === '--instructions') instructions = true;
     else names.push(args[i]);
   }
   const bin = join(root, 'bin', 'kmodlab.js');
   if (!existsSync(bin)) throw new Error(`bench startup: no ${bin} (--root names a checkout with a build)`);
   if (!existsSync(TIME)) throw new Error(`bench startup: needs GNU time at ${TIME} (Debian package time)`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('bench startup: --runs takes a positive integer');
+  if (instructions && !existsSync(VALGRIND)) throw new Error(`bench startup: --instructions needs valgrind at ${VALGRIND} (Debian package valgrind)`);
   const unknown = names.filter((n) => !CASES.some((c) => c.name === n));
   if (unknown.length > 0) throw new Error(`bench startup: no case ${unknown.join(', ')} (cases: ${CASES.map((c) => c.name).join(', ')})`);
   const cases = names.length === 0 ? CASES : CASES.filter((c) => names.includes(c.name));
@@ -107,6 +127,7 @@ export function run(args: string[] = []): void {
       if (statuses.length > 1) process.stdout.write(`# startup: ${c.name}: the exit code differed between runs (${statuses.join(', ')})\n`);
       if (wall > c.wallTargetMs) process.stdout.write(`# startup: ${c.name} is over its ${c.wallTargetMs} ms target\n`);
       if (c.rssTargetMiB !== undefined && rss > c.rssTargetMiB) process.stdout.write(`# startup: ${c.name} is over its ${c.rssTargetMiB} MiB target\n`);
+      if (instructions && c.instructions === true) bench(`${m}_instructions`, instructionsOnce(bin, c.args, scratch), 'instructions');
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });

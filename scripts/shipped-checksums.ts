@@ -4,7 +4,7 @@
  *
  * Every machine profile, module-set snapshot and udev rules set under data/ is validated here
  * with the same zod schemas and one-line errors a user's file gets (a bad one stops the script
- * and nothing is written); its SHA-256 is recorded and, when validation changes the value
+ * and nothing is written); its size and CRC-32 are recorded and, when validation changes the value
  * (defaults, key order), the validated form; for a snapshot, the hash a run identity takes of its
  * module set. Run it after changing or adding any of those files
  * (scripts/snapshot/, scripts/udev-rules/ or by hand); test/userspace/shipped.test.ts fails until
@@ -18,7 +18,7 @@ import { hashValue } from '../src/results/identity.js';
 import { dataPath } from '../src/userspace/depmod/paths.js';
 import { fromSnapshotJson } from '../src/userspace/depmod/snapshot.js';
 import { parseMachine } from '../src/userspace/machines/load.js';
-import { SHIPPED_FORMAT, SHIPPED_MANIFEST, sha256, type ShippedEntry, type ShippedManifest } from '../src/userspace/shipped.js';
+import { checksum, SHIPPED_FORMAT, SHIPPED_MANIFEST, type ShippedEntry, type ShippedManifest } from '../src/userspace/shipped.js';
 import { parseUdevRules } from '../src/userspace/udev-rules/data.js';
 
 /** the shipped files: data/ subdirectory, name suffix, and the validation a reader would do (its value as read) */
@@ -60,7 +60,7 @@ export function computeShippedManifest(): ShippedManifest {
       const file = path.join(dir, name);
       const bytes = fs.readFileSync(file);
       const { value, asRead, valueHash } = k.validate(bytes, file);
-      const entry: ShippedEntry = { sha256: sha256(bytes) };
+      const entry: ShippedEntry = { ...checksum(bytes) };
       if (JSON.stringify(value) !== JSON.stringify(asRead)) entry.validated = value;
       if (valueHash !== undefined) entry.valueHash = valueHash;
       files[`${k.dir}/${name}`] = entry;

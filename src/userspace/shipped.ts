@@ -7,23 +7,29 @@
  * on the same bytes in every process and every worker thread (a snapshot: 56–99 ms; zod's ~95
  * files alone cost more than the rest of `kmodlab machines`). So data/shipped-checksums.json
  * (written by `npm run shipped:update`, scripts/shipped-checksums.ts) records, for each shipped
- * file, the SHA-256 of its bytes as they were validated and, where validation changes the value
- * (defaults applied, keys in schema order), the validated form itself. A reader asks
+ * file, the size and CRC-32 of its bytes as they were validated and, where validation changes the
+ * value (defaults applied, keys in schema order), the validated form itself. A reader asks
  * `knownShipped(file, bytes)`: the recorded entry when the file is under data/ and its bytes are
  * the recorded ones, else null — an edited, new or user file is validated as before, with the
  * same one-line errors. test/userspace/shipped.test.ts fails when the record is out of date.
+ *
+ * CRC-32 (zlib's), not a cryptographic hash: it tells an edited or regenerated file from the
+ * recorded one, which is its whole job — a file forged to match could as well come with its own
+ * record — and node:crypto would cost `kmodlab machines` ~7 ms more to load than zlib does.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { dataPath } from './depmod/paths.js';
 
 export const SHIPPED_MANIFEST = 'shipped-checksums.json';
 export const SHIPPED_FORMAT = 'kmodlab-shipped/1';
 
 export interface ShippedEntry {
-  /** hex SHA-256 of the file's bytes */
-  sha256: string;
+  /** the file's size in bytes */
+  size: number;
+  /** CRC-32 of the file's bytes */
+  crc32: number;
   /** the value validation returned, when it is not the file's JSON as it stands */
   validated?: unknown;
   /** hashValue (src/results/identity.ts) of the value the reader returns, for run identities: a snapshot's module set */
@@ -50,8 +56,10 @@ function readManifest(): ShippedManifest | null {
   return manifest;
 }
 
-export function sha256(bytes: Buffer | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** what is recorded of a file's bytes */
+export function checksum(bytes: Buffer | string): { size: number; crc32: number } {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  return { size: b.length, crc32: zlib.crc32(b) };
 }
 
 /** a file's name under data/ ('machines/kvm-guest.json'), or null when it is elsewhere */
@@ -66,5 +74,7 @@ export function knownShipped(file: string, bytes: Buffer | string): ShippedEntry
   const name = shippedName(file);
   if (name === null) return null;
   const e = readManifest()?.files[name];
-  return e !== undefined && typeof e.sha256 === 'string' && e.sha256 === sha256(bytes) ? e : null;
+  if (e === undefined) return null;
+  const c = checksum(bytes);
+  return e.size === c.size && e.crc32 === c.crc32 ? e : null;
 }
