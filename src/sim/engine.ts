@@ -3,7 +3,9 @@
  *
  * Virtual time is an integer count of nanoseconds. Processes are generator functions; they
  * `yield sim.delay(ns)` to let time pass and `yield*` the wait helpers of the primitives
- * (wait queue, mutex, semaphore, slot counter, completion, CPU pool, join) to block. A blocked
+ * (wait queue, mutex, semaphore, slot counter, completion, CPU pool, join) to block; a call that
+ * takes many steps can be `yield* frame(g)`, which the engine then resumes directly rather than
+ * through the caller's chain of `yield*` (frame.ts). A blocked
  * process is parked on a Waiter that records how it may be woken: by its primitive ("ok"), by its
  * timeout ("timeout"), or by a signal ("signal") — plain (uninterruptible) waits ignore signals,
  * interruptible waits end on any signal, killable waits only on a fatal one. This mirrors the
@@ -18,6 +20,7 @@
  * resumed through %GeneratorPrototype%.next rather than a megamorphic `gen.next` lookup; nothing
  * per process is allocated that most processes never use (signal Set, joiner list).
  */
+import { FrameOp, GEN_NEXT } from './frame.js';
 import { FutureQueue } from './queue.js';
 import { EventLog } from './log.js';
 import { RngStreams } from './rng.js';
@@ -25,15 +28,7 @@ import { Delay, Waiter, type Cmd, type ParkedOp, type Proc, type Signal, type Wa
 
 export { waitResult } from './ops.js';
 export * from './wait.js';
-
-/**
- * %GeneratorPrototype%.next. Every generator function expression gets its own `prototype`, so
- * generator objects of different closures have different hidden classes and `p.gen.next` is a
- * megamorphic property load that misses V8's stub cache once there are thousands of processes.
- * A process whose generator's `next` is this builtin (checked when it is created) is resumed by
- * calling it directly, which is the same call without the lookup.
- */
-const GEN_NEXT = (Object.getPrototypeOf(function* () {}) as { prototype: Proc }).prototype.next as (this: Proc, v: unknown) => IteratorResult<Cmd, unknown>;
+export { frame } from './frame.js';
 
 const EV_RESUME = 0;
 const EV_TIMEOUT = 1;
@@ -50,6 +45,8 @@ export class Process<R = unknown> implements WaitSource {
   /** pending signals; the Set is created on first use (most processes never get one) */
   private sigs: Set<Signal> | null = null;
   private joiners: Waiter[] | null = null;
+  /** @internal the innermost frame the engine runs (frame.ts), or null: the process's own generator */
+  top: FrameOp | null = null;
   /** @internal neighbours in the engine's list of live processes */
   livePrev: Process | null = null;
   /** @internal */
@@ -509,31 +506,67 @@ export class Sim {
         return;
       }
     }
-    let r: IteratorResult<Cmd, unknown>;
-    try {
-      r = p.nativeGen ? GEN_NEXT.call(p.gen, v) : p.gen.next(v);
-    } catch (err) {
-      this.current = prev;
-      if (err instanceof ProcessError) throw err;
-      throw new ProcessError(p.name, this.now, err);
-    }
-    this.current = prev;
-    if (r.done) {
-      this.liveRemove(p);
-      p.finish(r.value);
-      if (this.log.enabled) this.log.emit('exit', { result: r.value }, p);
-      return;
-    }
-    const cmd = r.value;
-    if (cmd instanceof Delay) {
-      this.push(this.now + cmd.ns, EV_RESUME, p, undefined);
-    } else {
-      // a Waiter: the primitive has queued it already
-      p.waiter = cmd;
-      if (cmd.deadline !== Infinity) this.push(Math.max(cmd.deadline, this.now), EV_TIMEOUT, null, cmd);
-      // `yield*` hands the op's result object through unchanged: if it is the one the op made,
-      // the process is suspended inside the op's yield*, and its next resumption goes to the op
-      if (cmd.op !== null && cmd.op.lastYield === r) p.waitOp = cmd.op;
+    // resume the top of the process's stack of frames (frame.ts): its own generator, or the
+    // innermost frame the engine took over; a frame that ends resumes the one below it
+    let top = p.top;
+    for (;;) {
+      let r: IteratorResult<Cmd, unknown>;
+      try {
+        if (top === null) r = p.nativeGen ? GEN_NEXT.call(p.gen, v) : p.gen.next(v);
+        else r = top.native ? GEN_NEXT.call(top.gen as Proc, v) : top.gen.next(v);
+      } catch (err) {
+        if (top !== null) {
+          // the frame's exception surfaces at the caller's yield*, where it may be caught
+          top.threw(err);
+          p.top = top = top.below;
+          v = undefined;
+          continue;
+        }
+        this.current = prev;
+        if (err instanceof ProcessError) throw err;
+        throw new ProcessError(p.name, this.now, err);
+      }
+      if (r.done) {
+        if (top !== null) {
+          top.returned(r.value);
+          p.top = top = top.below;
+          v = undefined;
+          continue;
+        }
+        this.current = prev;
+        this.liveRemove(p);
+        p.finish(r.value);
+        if (this.log.enabled) this.log.emit('exit', { result: r.value }, p);
+        return;
+      }
+      const cmd = r.value as unknown;
+      if (cmd instanceof Delay) {
+        this.current = prev;
+        this.push(this.now + cmd.ns, EV_RESUME, p, undefined);
+        return;
+      }
+      if (cmd instanceof Waiter) {
+        // the primitive has queued it already
+        this.current = prev;
+        p.waiter = cmd;
+        if (cmd.deadline !== Infinity) this.push(Math.max(cmd.deadline, this.now), EV_TIMEOUT, null, cmd);
+        // `yield*` hands the op's result object through unchanged: if it is the one the op made,
+        // the process is suspended inside the op's yield*, and its next resumption goes to the op
+        if (cmd.op !== null && cmd.op.lastYield === r) p.waitOp = cmd.op;
+        return;
+      }
+      // a FrameOp: `yield* frame(g)` handed its op's own result through unchanged, so the chain
+      // is suspended on it and g becomes the top frame; otherwise the op runs g itself when resumed
+      if (!(cmd instanceof FrameOp)) {
+        this.current = prev;
+        throw new ProcessError(p.name, this.now, new TypeError(`yielded ${String(cmd)}: a process yields sim.delay(ns), a wait helper's Waiter or a frame`));
+      }
+      const f: FrameOp = cmd;
+      v = undefined;
+      if (f.lastYield === r && f.accept()) {
+        f.below = top;
+        p.top = top = f;
+      }
     }
   }
 }

@@ -362,3 +362,40 @@ test('mutex, semaphore and slot counter ops keep their hand-off semantics with s
   assert.equal(sem.count, 1);
   assert.equal(slots.free, 1);
 });
+
+test("a woken sleep's pending timeout does not end the process's next sleep, nor a fired one the sleep after it", () => {
+  const sim = new Sim();
+  const a = new WaitQueue(sim, 'a');
+  const b = new Completion(sim, 'b');
+  let ready = false;
+  const seen: string[] = [];
+  sim.spawn('sleeper', (function* () {
+    // woken at 5, its timeout event (due at 10) still queued
+    const r1 = yield* a.waitEvent(() => ready, { timeoutNs: 10 });
+    seen.push(`${r1.status}@${sim.now}`);
+    // two sleeps without a timeout across the first's deadline
+    const r2 = yield* b.wait();
+    seen.push(`${r2.status}@${sim.now}`);
+    const r3 = yield* b.wait();
+    seen.push(`${r3.status}@${sim.now}`);
+    // a sleep that times out, then one with a timeout that ends first
+    const r4 = yield* a.waitEvent(() => false, { timeoutNs: 3 });
+    seen.push(`${r4.status}@${sim.now}`);
+    const r5 = yield* b.wait({ timeoutNs: 100 });
+    seen.push(`${r5.status}@${sim.now}`);
+  })());
+  sim.spawn('waker', (function* () {
+    yield sim.delay(5);
+    ready = true;
+    a.wakeUpAll();
+    yield sim.delay(15);
+    b.complete();
+    yield sim.delay(5);
+    b.complete();
+    yield sim.delay(10);
+    b.complete();
+  })());
+  sim.run();
+  assert.deepEqual(seen, ['ok@5', 'ok@20', 'ok@25', 'timeout@28', 'ok@35']);
+  assert.deepEqual(sim.liveProcesses(), []);
+});
