@@ -35,7 +35,7 @@
  *   'delete_module'   {module, flags, ret}
  *   'printk'          {level, line}
  */
-import { CpuPool, type Proc, type Rng, type Sim } from '../sim/index.js';
+import { CpuPool, frame, type Proc, type Rng, type Sim } from '../sim/index.js';
 import type { Compression, FsTypeRef, KernelUevent, KFile, SysfsModuleView, Task, UsermodeHelperHost } from './api.js';
 import { KmodDups } from './dups.js';
 import { FileSystems } from './filesystems.js';
@@ -208,14 +208,16 @@ export class Kernel implements KernelInternal {
   }
 
   // ---- system calls ----
+  // each runs as its own frame (sim/frame.ts), as a syscall runs on the task's kernel stack: the
+  // load pipeline's many steps do not resume the caller's (userspace's) chain of generators
   finit_module(task: Task, file: KFile | null, args: string, flags: number): Proc<number> {
-    return this.loader.finit_module(task, file, args, flags);
+    return frame(this.loader.finit_module(task, file, args, flags));
   }
   init_module(task: Task, file: KFile, len: number, args: string): Proc<number> {
-    return this.loader.init_module(task, file, len, args);
+    return frame(this.loader.init_module(task, file, len, args));
   }
   delete_module(task: Task, name: string, flags: number): Proc<number> {
-    return this.loader.delete_module(task, name, flags);
+    return frame(this.loader.delete_module(task, name, flags));
   }
 
   // ---- in-kernel entry points ----

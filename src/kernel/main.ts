@@ -31,7 +31,7 @@
  * The kernel's module_mutex is not a simulated lock: every critical section it protects runs
  * without yielding here (look-up and insert are one step), which is the property it provides.
  */
-import { WaitQueue, type Proc, type WaitOptions, type WaitResult } from '../sim/index.js';
+import { frame, WaitQueue, type Proc, type WaitOptions, type WaitResult } from '../sim/index.js';
 import {
   MODULE_INIT_COMPRESSED_FILE,
   MODULE_INIT_IGNORE_MODVERSIONS,
@@ -216,7 +216,7 @@ export class ModuleLoader {
       } else {
         yield* k.cpu.compute(k.cost((len / k.timings.copyFromUserBytesPerSec) * 1e9));
         const info: LoadInfo = { file: f, image: f.image, len, compressedLen: 0, copy: [a], notElf: false, atEnd: [] };
-        ret = yield* this.load_module(task, info, args, 0);
+        ret = yield* frame(this.load_module(task, info, args, 0)); // its own frame (sim/frame.ts), like read_and_load's
       }
     }
     if (ret === -ERESTARTSYS) ret = -EINTR;
@@ -256,7 +256,8 @@ export class ModuleLoader {
       if ((flags & MODULE_INIT_COMPRESSED_FILE) !== 0) ret = yield* this.module_decompress(task, info);
       else if (f.compression !== 'none') info.notElf = true; // a compressed blob is not an ELF image
       else info.len = f.image.imageSize;
-      if (ret === 0) ret = yield* this.load_module(task, info, args, flags);
+      // load_module as its own frame (sim/frame.ts): its many steps resume neither this nor the syscall
+      if (ret === 0) ret = yield* frame(this.load_module(task, info, args, flags));
     }
     return ret;
   }

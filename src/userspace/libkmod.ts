@@ -25,7 +25,7 @@
 import type { KernelApi, KFile, Task } from '../kernel/api.js';
 import { MODULE_INIT_COMPRESSED_FILE } from '../kernel/api.js';
 import { EEXIST, ENOENT, ENOEXEC, ENOSYS, errnoFromText, strerror } from '../kernel/errno.js';
-import type { CpuPool, Proc, Sim } from '../sim/index.js';
+import { frame, type CpuPool, type Proc, type Sim } from '../sim/index.js';
 import { aliasMatches } from './depmod/alias.js';
 import { normaliseName } from './depmod/names.js';
 import { joinPath, type ModuleFs } from './fs.js';
@@ -535,7 +535,12 @@ export class KmodCtx {
    * kernel counts as loaded unless failOnLoaded applies to the requested module; failures of
    * entries that are not required (softdeps) are ignored.
    */
-  *kmod_module_probe_insert_module(task: Task, mod: KmodModule, flags: ProbeFlags = {}, extraOptions = ''): Proc<ProbeResult> {
+  kmod_module_probe_insert_module(task: Task, mod: KmodModule, flags: ProbeFlags = {}, extraOptions = ''): Proc<ProbeResult> {
+    // its own frame (sim/frame.ts): the probe's many steps do not resume the caller's generators
+    return frame(this.probeInsert(task, mod, flags, extraOptions));
+  }
+
+  private *probeInsert(task: Task, mod: KmodModule, flags: ProbeFlags, extraOptions: string): Proc<ProbeResult> {
     const res: ProbeResult = { err: 0, failed: null, inserted: [], blacklisted: false };
     if (yield* this.module_is_inkernel(mod)) {
       if (flags.failOnLoaded) res.err = -EEXIST;
