@@ -257,10 +257,13 @@ export class KmodIndex {
     return this.fsByModule.get(module) ?? [];
   }
 
-  /** absolute path of a module file */
+  /** absolute path of a module file (one string per module: a path looked up again hashes at no cost) */
   pathOf(info: ModuleInfo): string {
-    return joinPath(this.dirname, info.path);
+    let p = this.paths.get(info);
+    if (p === undefined) this.paths.set(info, (p = joinPath(this.dirname, info.path)));
+    return p;
   }
+  private readonly paths = new Map<ModuleInfo, string>();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,6 +387,12 @@ export class KmodCtx {
    * two objects, each with its own visited/required marks in a probe list
    */
   private readonly objects = new Map<string, KmodModule>();
+  /**
+   * the objects found through an alias, by alias then name: the same pool as keyed "NAME\\ALIAS",
+   * without building (and hashing) that string — a cpu modalias is hundreds of characters long —
+   * on every look-up
+   */
+  private readonly aliasObjects = new Map<string, Map<string, KmodModule>>();
   private readonly config: KmodConfig;
   private readonly configAliases: AliasTable | undefined;
   private readonly blacklist: ReadonlySet<string>;
@@ -408,12 +417,17 @@ export class KmodCtx {
    */
   kmod_module_new_from_name(name: string, alias: string | null = null, builtin = false): KmodModule {
     const n = normalise(name);
-    const key = alias === null ? n : `${n}\\${alias}`;
-    let m = this.objects.get(key);
+    let pool = this.objects;
+    if (alias !== null) {
+      let byName = this.aliasObjects.get(alias);
+      if (byName === undefined) this.aliasObjects.set(alias, (byName = new Map()));
+      pool = byName;
+    }
+    let m = pool.get(n);
     if (m === undefined) {
       const info = this.index.dep(n);
       m = { name: n, info, builtin: builtin || (info === undefined && this.index.isBuiltin(n)), alias, install: this.config.install?.get(n), ignorecmd: false };
-      this.objects.set(key, m);
+      pool.set(n, m);
     } else if (builtin) {
       m.builtin = true;
     }

@@ -39,7 +39,7 @@ import { ENODEV, ENOENT, errnoName, strerror } from '../kernel/errno.js';
 import { WaitQueue, type Process, type Proc } from '../sim/index.js';
 import type { Uevent } from './machines/coldplug.js';
 import { KmodCtx, spend, type KmodConfig, type KmodHost, type KmodIndex } from './libkmod.js';
-import { kmodLoadsFor, MODALIAS_ONLY, type RuleDevice, type UdevRules } from './udev-rules/index.js';
+import { kmodLoadsFor, MODALIAS_ONLY, type KmodRule, type RuleDevice, type UdevRules } from './udev-rules/index.js';
 
 /** One "add" uevent carrying a MODALIAS (machines/coldplug.ts makes a profile's list). */
 export type { Uevent };
@@ -248,7 +248,7 @@ export class Udevd {
       yield* spend(this.o.host, this.o.timings.ruleNs);
       // the rules are matched first, their RUN{builtin} loads run afterwards in rule order
       for (const load of this.loadsFor(ev)) {
-        const key = `${load.rule.file}:${load.rule.line}`;
+        const key = ruleKey(load.rule);
         this.st.ruleHits[key] = (this.st.ruleHits[key] ?? 0) + 1;
         if (load.names.length > 0) for (const n of load.names) yield* this.builtinKmodLoad(w.ctx, task, n);
         else if (ev.modalias) yield* this.builtinKmodLoad(w.ctx, task, ev.modalias);
@@ -314,10 +314,26 @@ export class Udevd {
   }
 }
 
-/** the proper ancestors of a devpath, at '/' boundaries */
-function ancestors(p: string): string[] {
-  const out: string[] = [];
-  for (let i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i));
+/** "FILE:LINE" of a rule, made once per rule (ruleHits counts every event that hits it) */
+const ruleKeys = new WeakMap<KmodRule, string>();
+function ruleKey(r: KmodRule): string {
+  let k = ruleKeys.get(r);
+  if (k === undefined) ruleKeys.set(r, (k = `${r.file}:${r.line}`));
+  return k;
+}
+
+/**
+ * the proper ancestors of a devpath, at '/' boundaries; made once per devpath (the main process
+ * asks again for every queued event each time it looks for the next one), never changed
+ */
+const ancestorsOf = new Map<string, readonly string[]>();
+function ancestors(p: string): readonly string[] {
+  let out = ancestorsOf.get(p);
+  if (out !== undefined) return out;
+  const a: string[] = [];
+  for (let i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) a.push(p.slice(0, i));
+  if (ancestorsOf.size >= 100_000) ancestorsOf.clear();
+  ancestorsOf.set(p, (out = a));
   return out;
 }
 

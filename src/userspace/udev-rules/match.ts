@@ -32,11 +32,20 @@ export interface KmodLoad {
   names: string[];
 }
 
+/** a pattern's '|' alternatives, split once per pattern (the rules are matched for every event) */
+const alternatives = new Map<string, readonly string[]>();
+
 function patternMatches(pattern: string, value: string | undefined): boolean {
   // udev: an unset value is the empty string
   const v = value ?? '';
-  return pattern.split('|').some((alt) => aliasMatches(alt, v));
+  let alts = alternatives.get(pattern);
+  if (alts === undefined) alternatives.set(pattern, (alts = pattern.split('|')));
+  for (const alt of alts) if (aliasMatches(alt, v)) return true;
+  return false;
 }
+
+/** the property an ENV{NAME} key reads (null: not an ENV key), parsed once per key */
+const envNames = new Map<string, string | null>();
 
 function keyValue(key: string, dev: RuleDevice): string | undefined {
   switch (key) {
@@ -51,17 +60,27 @@ function keyValue(key: string, dev: RuleDevice): string | undefined {
     case 'DEVPATH':
       return dev.devpath.replace(/^\/sys/, '');
   }
-  const env = /^ENV\{(.+)\}$/.exec(key);
-  return env ? dev.properties[env[1]!] : undefined;
+  let env = envNames.get(key);
+  if (env === undefined) envNames.set(key, (env = /^ENV\{(.+)\}$/.exec(key)?.[1] ?? null));
+  return env !== null ? dev.properties[env] : undefined;
+}
+
+/** the /sys path a TEST value names, worked out once per value */
+const testPaths = new Map<string, string>();
+function testPath(value: string): string {
+  let rel = testPaths.get(value);
+  if (rel === undefined) {
+    // "[SUBSYSTEM/SYSNAME]" names a device by subsystem and name; for module that is /sys/module/NAME
+    const dv = /^\[([^/\]]+)\/([^\]]+)\]$/.exec(value);
+    testPaths.set(value, (rel = dv ? `${dv[1]}/${dv[2]}` : value.replace(/^\/sys\//, '')));
+  }
+  return rel;
 }
 
 function matches(m: RuleMatch, dev: RuleDevice, host: RuleHost): boolean {
   let hit: boolean;
   if (m.key === 'TEST') {
-    // "[SUBSYSTEM/SYSNAME]" names a device by subsystem and name; for module that is /sys/module/NAME
-    const dv = /^\[([^/\]]+)\/([^\]]+)\]$/.exec(m.value);
-    const rel = dv ? `${dv[1]}/${dv[2]}` : m.value.replace(/^\/sys\//, '');
-    hit = host.sysfsExists(rel);
+    hit = host.sysfsExists(testPath(m.value));
   } else {
     hit = patternMatches(m.value, keyValue(m.key, dev));
   }
