@@ -249,7 +249,7 @@ export class ModuleLoader {
       k.stats.mod_stat_bump_kread(0);
       ret = f.size > 0 ? -ENOMEM : -EINVAL;
     } else {
-      if (k.sim.log.enabled) k.sim.log.emit('kernel_read_file', { module: name, bytes: f.size }, task.proc);
+      if (k.sim.log.wants('kernel_read_file')) k.sim.log.emit('kernel_read_file', { module: name, bytes: f.size }, task.proc);
       yield* k.cpu.compute(k.cost((f.size / k.timings.kernelReadBytesPerSec) * 1e9));
       const info: LoadInfo = { file: f, image: f.image, len: f.size, compressedLen: 0, copy: [buf], notElf: false, atEnd: [] };
       ret = 0;
@@ -515,7 +515,7 @@ export class ModuleLoader {
   private *sameNameCheck(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
     const k = this.k;
     const ret = yield* this.policyCheck(0, task, name, reason, info);
-    if (k.sim.log.enabled && (ret !== 0 || this.modules.has(name))) k.sim.log.emit('same_name', { module: name, reason, ret }, task.proc);
+    if (k.sim.log.wants('same_name') && (ret !== 0 || this.modules.has(name))) k.sim.log.emit('same_name', { module: name, reason, ret }, task.proc);
     return ret;
   }
 
@@ -610,9 +610,9 @@ export class ModuleLoader {
 
   private *waitModuleWq(task: Task, name: string, cond: () => boolean): Proc<'ok' | 'signal' | 'timeout'> {
     const sim = this.k.sim;
-    if (sim.log.enabled) sim.log.emit('wait', { on: 'module_wq', name, phase: 'begin' }, task.proc);
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'module_wq', name, phase: 'begin' }, task.proc);
     const r = yield* this.module_wq.q(name).waitEvent(cond, { mode: 'interruptible' });
-    if (sim.log.enabled) sim.log.emit('wait', { on: 'module_wq', name, phase: 'end', status: r.status }, task.proc);
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'module_wq', name, phase: 'end', status: r.status }, task.proc);
     return r.status;
   }
 

@@ -51,8 +51,11 @@ export function simEvents(sink: EventSink): LogListener {
 /** Feed a simulated run's log to `sink` from now on (see the DOC above for what is kept). */
 export function observeSimLog(log: EventLog, sink: EventSink): void {
   if (!log.enabled) log.store = false;
-  log.on(simEvents(sink));
+  log.on(simEvents(sink), SIM_EVENT_KINDS);
 }
+
+/** the log kinds simEvents turns into events (the others it skips) */
+export const SIM_EVENT_KINDS: readonly string[] = ['finit', 'init_module', 'alloc', 'free', 'state'];
 
 /** udevd's coldplug as the harness would time it: trigger start to the last event handled. */
 export function coldplugEvent(st: ColdplugStats): Coldplug {

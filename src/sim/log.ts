@@ -41,14 +41,29 @@ export class EventLog {
     public enabled: boolean,
   ) {}
 
-  on(fn: LogListener): void {
+  /**
+   * the kinds some listener asked for, or null if one listens to every kind; while records are
+   * not stored, records of other kinds are not made at all (a storm's metrics read 5 of its kinds)
+   */
+  private wanted: Set<string> | null = new Set();
+
+  /** listen to the records (of `kinds` only, if given) from now on */
+  on(fn: LogListener, kinds?: readonly string[]): void {
     this.listeners.push(fn);
+    if (kinds === undefined) this.wanted = null;
+    else if (this.wanted !== null) for (const k of kinds) this.wanted.add(k);
     this.enabled = true;
+  }
+
+  /** would a record of this kind be kept or heard? (callers can skip building its fields) */
+  wants(kind: string): boolean {
+    return this.enabled && (this.store || this.wanted === null || this.wanted.has(kind));
   }
 
   /** record an event about process `p` (default: the running process) */
   emit(kind: string, fields: Record<string, unknown> = {}, p: LogSubject | null = this.sim.current): void {
     if (!this.enabled) return;
+    if (!this.store && this.wanted !== null && !this.wanted.has(kind)) return;
     const r: LogRecord = { t: this.sim.now, pid: p?.pid ?? 0, proc: p?.name ?? '', kind, fields };
     if (this.store) this.records.push(r);
     for (const fn of this.listeners) fn(r);
