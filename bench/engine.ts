@@ -3,15 +3,18 @@
  *
  * Processes are paired; in each pair the two take turns: one completes its partner's
  * completion and waits on its own, with a small delay between turns. Reports events per second
- * (target ≥ 2,000,000 on the project's 2-core machine) and heap bytes per process.
+ * (target: a median ≥ 5,000,000 on the project's 2-core machine, issue 15; it was 2,000,000) and
+ * heap bytes per process.
  *
  * Measurement: the scenario is run once small and twice full-size to warm the JIT up, then
  * RUNS times; the best and the median rate are reported (the machine is shared, so single runs
  * are noisy; the best is the headline figure, the median shows the spread). Only `sim.run()` is
- * timed, as before. Memory per process is the heap retained after spawning the processes,
+ * timed, as before; besides its wall time, the process's CPU time over it gives a rate that other
+ * processes on a shared machine disturb less (`engine_cpu_events_per_second_median`). Memory per process is the heap retained after spawning the processes,
  * measured between two full garbage collections (gc is enabled at run time if node was started
  * without --expose-gc).
  */
+import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Completion, Sim } from '../src/sim/index.js';
@@ -20,6 +23,8 @@ import { bench } from './bench-util.js';
 const PROCESSES = 10_000;
 const ROUNDS = 50;
 const RUNS = 5;
+/** issue 15's target, for the median of the runs */
+const TARGET = 5_000_000;
 
 /** a full garbage collection, or null if it cannot be had */
 function getGc(): (() => void) | null {
@@ -65,13 +70,15 @@ function setup(processes: number, rounds: number): Sim {
   return sim;
 }
 
-function pingPong(processes: number, rounds: number): { events: number; ms: number } {
+function pingPong(processes: number, rounds: number): { events: number; ms: number; cpuMs: number } {
   const sim = setup(processes, rounds);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   sim.run();
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
   if (sim.liveProcesses().length !== 0) throw new Error('engine bench: processes left blocked');
-  return { events: sim.eventCount, ms };
+  return { events: sim.eventCount, ms, cpuMs: (c.user + c.system) / 1000 };
 }
 
 /** heap bytes retained per spawned process (NaN without gc) */
@@ -91,15 +98,16 @@ export function run(): void {
   pingPong(PROCESSES, 5);
   pingPong(PROCESSES, ROUNDS);
   pingPong(PROCESSES, ROUNDS);
-  const runs: { events: number; ms: number; eps: number }[] = [];
+  const runs: { events: number; ms: number; cpuMs: number; eps: number; cpuEps: number }[] = [];
   for (let i = 0; i < RUNS; i++) {
     fullGc();
     const r = pingPong(PROCESSES, ROUNDS);
-    runs.push({ ...r, eps: r.events / (r.ms / 1000) });
+    runs.push({ ...r, eps: r.events / (r.ms / 1000), cpuEps: r.events / (r.cpuMs / 1000) });
   }
   const byRate = [...runs].sort((x, y) => y.eps - x.eps);
   const best = byRate[0]!;
   const median = byRate[Math.floor(byRate.length / 2)]!;
+  const cpuMedian = [...runs].sort((x, y) => y.cpuEps - x.cpuEps)[Math.floor(runs.length / 2)]!;
   const bytes = memoryPerProcess(PROCESSES, ROUNDS);
   bench('engine_processes', PROCESSES, 'processes');
   bench('engine_events', best.events, 'events');
@@ -108,9 +116,11 @@ export function run(): void {
   bench('engine_wall_median', median.ms, 'ms');
   bench('engine_events_per_second', Math.round(best.eps), 'events/s');
   bench('engine_events_per_second_median', Math.round(median.eps), 'events/s');
-  bench('engine_events_per_second_target', 2_000_000, 'events/s');
+  bench('engine_events_per_second_target', TARGET, 'events/s');
+  bench('engine_events_per_second_median_target', TARGET, 'events/s');
+  bench('engine_cpu_events_per_second_median', Math.round(cpuMedian.cpuEps), 'events/s');
   if (Number.isNaN(bytes)) process.stdout.write('# engine: no gc available, memory per process not measured\n');
   else bench('engine_memory_per_process', Math.round(bytes), 'bytes');
-  if (best.eps < 2_000_000) process.stdout.write(`# engine: below the 2,000,000 events/s target (best of ${RUNS} runs)\n`);
-  else if (median.eps < 2_000_000) process.stdout.write(`# engine: median of ${RUNS} runs below the 2,000,000 events/s target (machine busy?)\n`);
+  const load = loadavg()[0]!.toFixed(2);
+  if (median.eps < TARGET) process.stdout.write(`# engine: median of ${RUNS} runs below the 5,000,000 events/s target (load average ${load})\n`);
 }
