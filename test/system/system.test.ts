@@ -106,20 +106,11 @@ function sum(r: Record<string, number>): number {
 }
 
 test('kvm-guest coldplug on v6.1-stable: duplicate failed loads are dominated by per-CPU-matched modules and their dependencies', () => {
-  const counts: Record<number, { failed: number; perCpu: number; wasted: number; settleMs: number; wallMs: number }> = {};
-  // warm the snapshot and index caches and the JIT, so the timing below is the simulation's
-  runColdplug(createSystem({ machine: 'kvm-guest', cpus: 255, kernel: 'v6.1-stable' }));
+  // the 255-CPU boot's wall time is a benchmark (bench/storm.ts: storm_255cpu_wall), not asserted here
+  const counts: Record<number, { failed: number; perCpu: number; wasted: number; settleMs: number }> = {};
   for (const cpus of [8, 255]) {
-    let wallMs = Infinity;
-    let s!: System;
-    let st!: ReturnType<typeof runColdplug>;
-    // best of two: the test runner runs files in parallel
-    for (let i = 0; i < 2; i++) {
-      const t0 = Date.now();
-      s = createSystem({ machine: 'kvm-guest', cpus, kernel: 'v6.1-stable' });
-      st = runColdplug(s);
-      wallMs = Math.min(wallMs, Date.now() - t0);
-    }
+    const s: System = createSystem({ machine: 'kvm-guest', cpus, kernel: 'v6.1-stable' });
+    const st = runColdplug(s);
     const per = perCpuModules(s);
     let failed = 0;
     let perCpu = 0;
@@ -128,14 +119,13 @@ test('kvm-guest coldplug on v6.1-stable: duplicate failed loads are dominated by
       if (per.has(m)) perCpu += sum(f);
     }
     const wasted = Number(/Virtual mem wasted bytes\t(\d+)/.exec(s.kernel.statsText())![1]);
-    counts[cpus] = { failed, perCpu, wasted, settleMs: st.settleNs / 1e6, wallMs };
+    counts[cpus] = { failed, perCpu, wasted, settleMs: st.settleNs / 1e6 };
     assert.ok(per.has('kvm_intel') && per.has('kvm') && per.has('irqbypass') && per.has('acpi_cpufreq'));
     // at 8 CPUs the 4 NVMe drives and the virtio devices add their own duplicates (as in Luis' guest)
     assert.ok(perCpu / failed > (cpus === 8 ? 0.75 : 0.95), `${cpus} CPUs: ${perCpu} of ${failed} failures are per-CPU modules`);
     assert.ok(st.loadAttemptsByModule.kvm_intel! > 1, 'kvm_intel loaded by several workers');
     assert.equal(s.kernel.moduleState('kvm_intel'), 'live');
     assert.equal(st.uevents, 2 * cpus + s.machine.devices.length);
-    if (cpus === 255) assert.ok(wallMs < 1000, `255-CPU coldplug took ${wallMs} ms of wall time`);
   }
   assert.ok(counts[255]!.failed > 5 * counts[8]!.failed, JSON.stringify(counts));
   assert.ok(counts[255]!.wasted > counts[8]!.wasted);
