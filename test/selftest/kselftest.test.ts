@@ -138,8 +138,10 @@ test("run_kselftest.sh -c kmod: the settings timeout — kmodlab's own deadline 
   if ('skip' in tools) return;
   let dir = await kselftestTree(tools.testing, { target: 'sim', timeout: '20' });
   try {
+    // 100000 runs of 0009, so only a deadline ends them: 2000 (11.6 s here) ended before the runner's 6 s on a
+    // faster CI machine once the engine got faster, and the SIGTERM never came
     // kmodlab's deadline (a later --timeout wins over the installed one) ends the run before the runner's
-    const own = await runKselftest(dir, '-c 0009 2000 --timeout 3');
+    const own = await runKselftest(dir, '-c 0009 100000 --timeout 3');
     assert.match(own.out, /^# not ok 1 kmod_test_0009 # TIMEOUT --timeout 3 s$/m);
     assert.match(own.out, /^not ok 1 selftests: kmod: kmod\.sh # TIMEOUT 20 seconds$/m);
     assert.ok(own.ms < 15_000, `ended by kmodlab after 3 s (${own.ms} ms)`);
@@ -149,10 +151,12 @@ test("run_kselftest.sh -c kmod: the settings timeout — kmodlab's own deadline 
   dir = await kselftestTree(tools.testing, { target: 'sim', timeout: '6' });
   try {
     // kmodlab's own deadline after the runner's: the runner's timeout(1) sends SIGTERM
-    const killed = await runKselftest(dir, '-c 0009 2000 --timeout 100');
-    assert.match(killed.out, /^# not ok 1 kmod_test_0009 # ERROR interrupted by SIGTERM$/m);
-    assert.match(killed.out, /^# # Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:1$/m);
-    assert.match(killed.out, /^not ok 1 selftests: kmod: kmod\.sh # TIMEOUT 6 seconds$/m);
+    const killed = await runKselftest(dir, '-c 0009 100000 --timeout 100');
+    // on a failure, the end of the output is what tells how the run ended (it is ~0.5 MB long)
+    const end = `exit ${killed.code} after ${killed.ms} ms; the output's last lines:\n${killed.out.slice(-2000)}`;
+    assert.match(killed.out, /^# not ok 1 kmod_test_0009 # ERROR interrupted by SIGTERM$/m, end);
+    assert.match(killed.out, /^# # Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:1$/m, end);
+    assert.match(killed.out, /^not ok 1 selftests: kmod: kmod\.sh # TIMEOUT 6 seconds$/m, end);
     assert.ok(killed.ms < 30_000, `ended by the runner after 6 s, not by kmodlab's 100 s (${killed.ms} ms)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
