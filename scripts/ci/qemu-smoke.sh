@@ -57,21 +57,19 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 # and the console) rather than hidden or allowed to stop everything. A second failure fails.
 step() {
   local name=$1 deadline=$2; shift 2
-  local t0=$SECONDS
+  local t0 rc try f
   LAST_STEP=$name
-  timeout --kill-after=10 "$deadline" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err"
-  local rc=$?
-  echo "  $name: exit $rc ($((SECONDS - t0)) s)"
-  if [ $rc -eq 5 ] || { [ $rc -eq 1 ] && grep -q 'guest-died' "$LOGS/$name.err" "$LOGS/$name.out" 2>/dev/null; }; then
+  for try in first rerun; do
+    t0=$SECONDS
+    timeout --kill-after=10 "$deadline" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err"
+    rc=$?
+    if [ $try = first ]; then echo "  $name: exit $rc ($((SECONDS - t0)) s)"; else echo "  $name (rerun): exit $rc ($((SECONDS - t0)) s)"; break; fi
+    [ $rc -eq 5 ] || { [ $rc -eq 1 ] && grep -q 'guest-died' "$LOGS/$name.err" "$LOGS/$name.out" 2>/dev/null; } || break
     echo "  FLAKY $name: exit $rc; its output and console follow, then one rerun"
     show_step "$name"
     for f in out err; do mv "$LOGS/$name.$f" "$LOGS/$name.first.$f"; done
     [ -d "$LOGS/$name" ] && mv "$LOGS/$name" "$LOGS/$name.first"
-    t0=$SECONDS
-    timeout --kill-after=10 "$deadline" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err"
-    rc=$?
-    echo "  $name (rerun): exit $rc ($((SECONDS - t0)) s)"
-  fi
+  done
   return $rc
 }
 
