@@ -11,6 +11,14 @@ export const DEFAULT_STORM = { machine: 'kvm-guest', cpus: '1,8,32,64,128,255', 
 
 const load = () => import('../commands/storm.js');
 
+/** the report's options, the same on `storm` and `storm merge` */
+function reportOptions(cmd: Command): Command {
+  return cmd
+    .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
+    .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
+    .option('--chart <style>', "the terminal chart (--format text|chart): lines (default), or dumb (gnuplot's dumb terminal look, ASCII, to paste in a mail)");
+}
+
 export function register(program: Command): void {
   const storm = program
     .command('storm')
@@ -26,10 +34,8 @@ export function register(program: Command): void {
     .option('--snapshot <name>', 'a shipped module-set snapshot (debian-6.1, debian-6.12, debian-6.1-dbg, debian-6.12-dbg) or a snapshot file')
     .option('--kmod-version <n>', "userspace kmod version (default: the profile's)")
     .option('--module-area <size>', 'module area size (bytes or K/M/G; default 1008M)')
-    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts) replacing the duplicate handling')
-    .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
-    .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
-    .option('--chart <style>', "the terminal chart (--format text|chart): lines (default), or dumb (gnuplot's dumb terminal look, ASCII, to paste in a mail)")
+    .option('--policy <file>', 'a same-name policy plug-in (.js/.ts) replacing the duplicate handling');
+  reportOptions(storm)
     .option('--out <dir>', 'store one result file per run (atomic); re-running resumes')
     .option('--shard <i/N>', 'run only slice i of N of the sweep')
     .option('--svg <file>', 'also write the charts as SVG')
@@ -55,13 +61,11 @@ export function register(program: Command): void {
     .option('--run-timeout <s>', 'sim: wall-clock seconds one run may take before it counts as hung (default 600)')
     .action(lazy(load, 'stormCommandAction'));
 
-  storm
+  const merge = storm
     .command('merge')
     .description('join result directories (from --out, e.g. one per --shard) and report them')
-    .argument('<dirs...>', 'result directories')
-    .option('--format <fmt>', 'text|table|md|chart|csv|json|jsonl|svg|html', 'text')
-    .option('--categories <mode>', 'waste chart: total|stacked|grouped', 'total')
-    .option('--chart <style>', "the terminal chart (--format text|chart): lines (default), or dumb (gnuplot's dumb terminal look, ASCII, to paste in a mail)")
+    .argument('<dirs...>', 'result directories');
+  reportOptions(merge)
     .option('--module-area <size>', 'module area size for the charts (default 1008M)')
     .option('--svg <file>', 'also write the charts as SVG')
     .option('--html <file>', 'also write a self-contained HTML report')
