@@ -13,7 +13,7 @@ import type { Machine } from '../../userspace/machines/load.js';
 import type { AliasEntry, ModuleInfo, ModuleSet } from '../../userspace/moduleset.js';
 import { InputError } from '../../errors.js';
 import { Choices, type Strategy } from './choices.js';
-import type { Action, Ms, Scenario } from './scenario.js';
+import { INIT_ERRNOS, type Action, type Ms, type Scenario } from './scenario.js';
 
 const MS = 1_000_000;
 /** without a deadline a scenario must quiesce within this much virtual time */
@@ -63,9 +63,8 @@ function ret(n: number): string {
 }
 
 function errnoValue(e: 0 | string): number {
-  if (e === 0) return 0;
-  const names: Record<string, number> = { ENODEV: 19, EEXIST: 17, EBUSY: 16, ENOMEM: 12, EINVAL: 22, ENOENT: 2, EIO: 5, EPERM: 1, ENOEXEC: 8, EAGAIN: 11 };
-  return -(names[e] ?? 5);
+  // the schema admits only the names of INIT_ERRNOS
+  return e === 0 ? 0 : INIT_ERRNOS.get(e)!;
 }
 
 export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunResult {

@@ -4,11 +4,25 @@
  * names an unknown module). Every problem is one InputError line naming the field.
  */
 import { z } from 'zod';
+import { errnoName, isKnownErrno } from '../../kernel/index.js';
 import { InputError } from '../../errors.js';
 
 /** a duration in ms: a number or a [lo, hi] range the explorer draws from */
-const ms = z.union([z.number().nonnegative(), z.tuple([z.number().nonnegative(), z.number().nonnegative()])]);
-const errno = z.union([z.literal(0), z.string().regex(/^E[A-Z]+$/)]);
+const ms = z.union([
+  z.number().nonnegative(),
+  z.tuple([z.number().nonnegative(), z.number().nonnegative()]).refine(([lo, hi]) => lo <= hi, { message: 'a range is [lo, hi] with lo <= hi' }),
+]);
+
+/** errno names an init may return: the model's set (ERESTARTSYS is kernel-internal, not an init's) */
+export const INIT_ERRNOS: ReadonlyMap<string, number> = new Map(
+  Array.from({ length: 511 }, (_, i) => i + 1)
+    .filter(isKnownErrno)
+    .map((n) => [errnoName(n), -n] as const),
+);
+/** an init's result: 0 or an errno name (checked against INIT_ERRNOS after the schema) */
+const errno = z.union([z.literal(0), z.string().regex(/^E[A-Z0-9]+$/)]);
+/** identical processes at most (62 test_kmod threads is the largest built-in) */
+export const MAX_COUNT = 4096;
 
 const action = z.discriminatedUnion('op', [
   z.object({ op: z.literal('finit_module'), module: z.string() }).strict(),
@@ -55,7 +69,7 @@ export const scenarioSchema = z
             name: z.string().min(1),
             kind: z.enum(['udev-worker', 'modprobe', 'insmod', 'test_kmod', 'task']).default('task'),
             /** identical processes; their results are counted together */
-            count: z.number().int().min(1).default(1),
+            count: z.number().int().min(1).max(MAX_COUNT).default(1),
             startMs: ms.default(0),
             actions: z.array(action).min(1),
           })
@@ -77,8 +91,24 @@ export function parseScenario(data: unknown, source: string): Scenario {
     throw new InputError(`${source}: ${i.path.join('.') || '(top)'}: ${i.message}`);
   }
   const s = r.data;
-  const mods = new Set(s.modules.map((m) => m.name));
+  const mods = new Set<string>();
+  s.modules.forEach((m, i) => {
+    if (mods.has(m.name)) throw new InputError(`${source}: modules.${i}.name: module ${m.name} is defined twice`);
+    mods.add(m.name);
+    if (m.initResult !== 0 && !INIT_ERRNOS.has(m.initResult)) throw new InputError(`${source}: modules.${i}.initResult: unknown errno ${m.initResult} (known: ${[...INIT_ERRNOS.keys()].join(', ')})`);
+  });
+  // the names the processes run under: NAME, or NAME-0 … NAME-(count-1) for a group
   const procs = new Set(s.processes.map((p) => p.name));
+  const running = new Map<string, string>();
+  s.processes.forEach((p, i) => {
+    if (s.processes.findIndex((q) => q.name === p.name) !== i) throw new InputError(`${source}: processes.${i}.name: process ${p.name} is defined twice`);
+    for (let k = 0; k < p.count; k++) {
+      const n = p.count > 1 ? `${p.name}-${k}` : p.name;
+      const other = running.get(n);
+      if (other !== undefined) throw new InputError(`${source}: processes.${i}.name: ${n} is also a member of ${other}; the names must differ`);
+      running.set(n, p.name);
+    }
+  });
   s.modules.forEach((m, i) => {
     for (const [f, xs] of [['loads', m.loads], ['deps', m.deps]] as const)
       xs.forEach((x, j) => {

@@ -57,6 +57,20 @@ test('bad scenarios: one line naming the field', () => {
   assert.throws(() => parseScenario({ ...base, processes: [{ name: 'p', actions: [{ op: 'finit_module', module: 'nope' }] }] }, 's'), (e: Error) => e instanceof InputError && /processes\.0\.actions\.0\.module: unknown module nope/.test(e.message));
   assert.throws(() => parseScenario({ ...base, machine: { cpus: 0 } }, 's'), (e: Error) => e instanceof InputError && /machine\.cpus/.test(e.message));
   assert.throws(() => parseScenario({ ...base, processes: [] }, 's'), (e: Error) => e instanceof InputError && /processes/.test(e.message));
+  const line = (data: unknown, want: string): void => assert.throws(() => parseScenario(data, 's'), (e: Error) => e instanceof InputError && e.message === want);
+  // a range the explorer cannot draw from (was: silently the low end)
+  line({ ...base, modules: [{ name: 'm', initMs: [50, 10] }] }, 's: modules.0.initMs: a range is [lo, hi] with lo <= hi');
+  line({ ...base, processes: [{ name: 'p', startMs: [3, 1], actions: [{ op: 'finit_module', module: 'm' }] }] }, 's: processes.0.startMs: a range is [lo, hi] with lo <= hi');
+  // an errno the model does not know (was: silently -EIO); one it knows is that errno
+  assert.throws(() => parseScenario({ ...base, modules: [{ name: 'm', initResult: 'EFOO' }] }, 's'), (e: Error) => e instanceof InputError && /^s: modules\.0\.initResult: unknown errno EFOO \(known: EPERM, /.test(e.message));
+  const etime = parseScenario({ ...base, modules: [{ name: 'm', initResult: 'ETIME' }] }, 's');
+  assert.equal(runSchedule(etime, machine, { kernel: 'newest', strategy: 'random', seed: 1 }).key, 'p: -ETIME · m gone, 1 init · waste: none');
+  // names that would make two parts of a key, two signal targets or two --drop's the same
+  line({ ...base, modules: [{ name: 'm' }, { name: 'm' }] }, 's: modules.1.name: module m is defined twice');
+  line({ ...base, processes: [base.processes[0], base.processes[0]] }, 's: processes.1.name: process p is defined twice');
+  line({ ...base, processes: [{ ...base.processes[0], count: 2 }, { ...base.processes[0], name: 'p-1' }] }, 's: processes.1.name: p-1 is also a member of p; the names must differ');
+  // a count that would exhaust memory (was: a V8 heap crash after minutes)
+  line({ ...base, processes: [{ ...base.processes[0], count: 100_000_000 }] }, 's: processes.0.count: Too big: expected number to be <=4096');
 });
 
 test('a scenario that does not quiesce and has no deadline: one line naming deadlineMs', () => {
