@@ -8,7 +8,7 @@
 import { EXIT_INTERRUPTED, InputError } from '../../errors.js';
 import { parsePath, pathOf, pathText, readableSteps, type Strategy } from '../../experiments/explore/choices.js';
 import { explore, shrinkOutcome, type Exploration } from '../../experiments/explore/explore.js';
-import { formatExploration, formatSideBySide } from '../../experiments/explore/format.js';
+import { explorationJson, formatExploration, formatSideBySide } from '../../experiments/explore/format.js';
 import { runSchedule } from '../../experiments/explore/run.js';
 import { loadStored, saveStored, type StoreKey } from '../../experiments/explore/store.js';
 import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
@@ -130,7 +130,7 @@ export async function exploreAction(name: string, o: Opts): Promise<void> {
   } finally {
     process.off('SIGINT', onInt);
   }
-  if (o.format === 'json') process.stdout.write(JSON.stringify(done, null, 2) + '\n');
+  if (o.format === 'json') process.stdout.write(JSON.stringify(done.map(explorationJson), null, 2) + '\n');
   else {
     process.stdout.write(done.map((e) => formatExploration(e, name)).join('\n'));
     if (done.length > 1) process.stdout.write('\n' + formatSideBySide(done));

@@ -44,6 +44,23 @@ export function formatExploration(e: Exploration, scenarioArg = e.scenario): str
   return lines.join('\n') + '\n';
 }
 
+/** an outcome as `--format json` gives it: the stored row plus its share and 95% (Wilson) interval */
+export interface OutcomeJson extends OutcomeRow {
+  share: number;
+  interval: [number, number];
+}
+
+/** an exploration as `--format json` prints it (the --out file keeps the rows without the derived fields) */
+export function explorationJson(e: Exploration): Omit<Exploration, 'outcomes'> & { outcomes: OutcomeJson[] } {
+  return {
+    ...e,
+    outcomes: e.outcomes.map((r) => {
+      const { key, count, ...rest } = r;
+      return { key, count, share: r.count / e.runs, interval: wilson(r.count, e.runs), ...rest };
+    }),
+  };
+}
+
 /** every outcome of any preset, one row each, with its share (and count) per preset */
 export function formatSideBySide(es: readonly Exploration[]): string {
   const keys: string[] = [];

@@ -131,3 +131,19 @@ test('progress on a long exploration: a line on stderr every 2 s with the schedu
   const n = Number(/^kmod-limit-timeout on v6\.4: (\d+) schedules/m.exec(r.stdout)?.[1]);
   assert.ok(n > 0 && n < 100000, r.stdout);
 });
+
+test('--format json: each outcome has the count, share and 95% interval the text prints, and its first seed', async () => {
+  const args = ['explore', 'initstate-late-arrival', '--kernel', 'v6.5', '--runs', '120', '--no-shrink'];
+  const text = await runCli(args);
+  const json = await runCli([...args, '--format', 'json']);
+  assert.equal(json.status, 0, json.stderr);
+  const [e] = JSON.parse(json.stdout) as { runs: number; outcomes: { key: string; count: number; share: number; interval: [number, number]; firstSeed: number }[] }[];
+  assert.ok(e!.outcomes.length >= 2, json.stdout);
+  const p = (x: number) => `${(100 * x).toFixed(1)}%`;
+  for (const o of e!.outcomes) {
+    assert.equal(o.share, o.count / e!.runs);
+    assert.ok(o.interval[0] < o.share && o.share < o.interval[1], JSON.stringify(o));
+    const row = `${String(o.count).padStart(6)}  ${p(o.share).padStart(6)}  [${p(o.interval[0])}, ${p(o.interval[1])}]  seed ${o.firstSeed}\n      ${o.key}\n`;
+    assert.ok(text.stdout.includes(row), `${row} not in\n${text.stdout}`);
+  }
+});
