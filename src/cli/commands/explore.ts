@@ -67,6 +67,9 @@ export async function exploreAction(name: string, o: Opts): Promise<void> {
 
   if (o.replay !== undefined) {
     const seed = intOption('--replay', o.replay, 0);
+    // one file per option: a second preset would overwrite the first's
+    for (const [opt, file] of [['--trace', o.trace], ['--dmesg', o.dmesg]] as const)
+      if (file !== undefined && kernels.length > 1) throw new InputError(`${opt}: one preset at a time; give --kernel P (scenario ${sc.name} runs on ${kernels.join(', ')})`);
     for (const kernel of kernels) {
       const pathMode = path !== undefined || drop.length > 0;
       const r = runSchedule(sc, machine, { kernel, strategy, seed, depth, points, log: o.trace !== undefined, ...(pathMode ? { path: path ?? [] } : {}), drop });

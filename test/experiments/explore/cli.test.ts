@@ -147,3 +147,31 @@ test('--format json: each outcome has the count, share and 95% interval the text
     assert.ok(text.stdout.includes(row), `${row} not in\n${text.stdout}`);
   }
 });
+
+test('--replay SEED --trace --dmesg: the outcome explore reported for that seed, the same bytes every time; one preset at a time', async () => {
+  const ex = await runCli(['explore', 'initstate-late-arrival', '--kernel', 'v6.5', '--runs', '60', '--format', 'json', '--no-shrink']);
+  const late = (JSON.parse(ex.stdout) as { outcomes: { key: string; firstSeed: number }[] }[])[0]!.outcomes.find((o) => o.key.includes('becoming'))!;
+  assert.ok(late, ex.stdout);
+  const outs = [];
+  for (const i of [1, 2]) {
+    const trace = path.join(tmp, `replay${i}.json`);
+    const dmesg = path.join(tmp, `replay${i}.txt`);
+    const r = await runCli(['explore', 'initstate-late-arrival', '--kernel', 'v6.5', '--replay', String(late.firstSeed), '--trace', trace, '--dmesg', dmesg]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.split('\n')[0], `initstate-late-arrival on v6.5, seed ${late.firstSeed}: ${late.key}`);
+    outs.push([r.stdout, readFileSync(trace, 'utf8'), readFileSync(dmesg, 'utf8')]);
+  }
+  assert.deepEqual(outs[1], outs[0]);
+  const [, trace, dmesg] = outs[0]!;
+  // the trace has both workers' modprobe runs; dmesg is the kernel's log of the schedule
+  const names = (JSON.parse(trace!) as { traceEvents: { name: string; args?: { name?: string } }[] }).traceEvents.filter((ev) => ev.name === 'thread_name').map((ev) => ev.args?.name ?? '');
+  assert.ok(names.some((n) => n.startsWith('udev-a')) && names.some((n) => n.startsWith('udev-b')), names.join(', '));
+  assert.match(dmesg!, /kvm_intel: /);
+  // the scenario's two presets would write one file twice
+  const two = path.join(tmp, 'two.json');
+  const r = await runCli(['explore', 'initstate-late-arrival', '--replay', '1', '--trace', two]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, 'kmodlab: --trace: one preset at a time; give --kernel P (scenario initstate-late-arrival runs on v6.4, v6.5)\n');
+  assert.throws(() => readFileSync(two));
+});
