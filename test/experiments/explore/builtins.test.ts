@@ -22,6 +22,27 @@ test('same-name-failing-init: 4 serialized inits on v5.3, one init and -EBUSY on
   assert.ok(b.outcomes.every((o) => o.key.includes('1 init') && o.key.includes('-EBUSY×3')));
 });
 
+test('same-name-failing-init: on v5.3 the four inits run one after another (the loads are serialized); on v6.2 every caller is back when the one init ends', () => {
+  const sc = loadScenario('same-name-failing-init');
+  for (let seed = 1; seed <= 10; seed++) {
+    const timed = (kernel: string) => {
+      const r = runSchedule(sc, machine, { kernel, strategy: 'random', seed, log: true });
+      const recs = r.system.sim.log.records;
+      const at = (kind: string, f: (x: Record<string, unknown>) => boolean) => recs.filter((x) => x.kind === kind && f(x.fields as Record<string, unknown>)).map((x) => x.t);
+      const initNs = 400e6 + r.choices.decisions[0]!.k;
+      return { starts: at('init', (x) => x['phase'] === 'start'), ends: at('init', (x) => x['phase'] === 'end'), exits: at('finit', (x) => x['phase'] === 'exit'), initNs };
+    };
+    const a = timed('v5.3');
+    assert.equal(a.starts.length, 4);
+    // each init starts after the previous one ended: four inits' time in a row
+    for (let i = 1; i < 4; i++) assert.ok(a.starts[i]! >= a.ends[i - 1]!, `seed ${seed}: init ${i} overlaps`);
+    assert.ok(Math.max(...a.exits) >= 4 * a.initNs, `seed ${seed}: done at ${Math.max(...a.exits)} < 4 × ${a.initNs}`);
+    const b = timed('v6.2');
+    assert.equal(b.starts.length, 1);
+    assert.ok(Math.max(...b.exits) < b.ends[0]! + 50e6, `seed ${seed}: a caller still waits after the init ended`);
+  }
+});
+
 test('same-name-slow-init: -EEXIST up to v6.4, every caller 0 on v6.5', () => {
   assert.ok(keys('same-name-slow-init', 'v6.4').outcomes.every((o) => o.key.startsWith('insmod: -EEXIST×2 0×1')));
   assert.deepEqual(keys('same-name-slow-init', 'v6.5').outcomes.map((o) => o.key), ['insmod: 0×3 · kml_slow live, 1 init · waste: none']);
