@@ -5,8 +5,9 @@
  * interchangeable, so this is "which CPU runs what"), durations within their declared ranges,
  * whether a signal is sent. `random` draws them from the seed (a duration uniformly over its
  * whole range, to the ns); `pct` gives each process a random priority — the highest runs first
- * at a tie and gets the CPU at a hand-over — and lowers the running one at D-1 random change
- * points (probabilistic concurrency testing). Every decision is recorded, so a schedule is
+ * at a tie and gets the CPU at a hand-over — and lowers the running one at D-1 change points
+ * drawn among the run's decisions (probabilistic concurrency testing: the points are uniform
+ * over k, the number of tie and hand-over decisions of the scenario's all-defaults schedule). Every decision is recorded, so a schedule is
  * replayable.
  *
  * A schedule can also be given as a path: the value of each decision in the order they are made
@@ -56,7 +57,8 @@ export interface ChoicesOptions {
   seed: number;
   /** pct: the depth D (D-1 priority change points) */
   depth?: number;
-  /** pct: expected tie decisions in one run (where the change points may fall) */
+  /** pct: expected tie and hand-over decisions in one run (where the change points may fall;
+   * the runner gives the count of the scenario's all-defaults schedule) */
   horizon?: number;
   /** path mode: the decisions' values, in order */
   path?: readonly number[];
@@ -89,8 +91,9 @@ export class Choices implements TieBreak, CpuPlacement {
     this.path = o.path ?? [];
     this.points = Math.max(2, o.points ?? 3);
     this.keepNames = o.names ?? true;
-    const horizon = o.horizon ?? 64;
-    if (o.mode === 'pct') for (let i = 1; i < (o.depth ?? 3); i++) this.changeAt.add(this.rng.int(0, horizon - 1));
+    // D-1 distinct change points among the run's tie and hand-over decisions (fewer if it has fewer)
+    const horizon = Math.max(1, o.horizon ?? 64);
+    if (o.mode === 'pct') while (this.changeAt.size < Math.min((o.depth ?? 3) - 1, horizon)) this.changeAt.add(this.rng.int(0, horizon - 1));
   }
 
   /** path mode: the path's value for the next decision, or the default, kept in [0, n) */

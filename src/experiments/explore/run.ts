@@ -67,9 +67,32 @@ function errnoValue(e: 0 | string): number {
   return e === 0 ? 0 : INIT_ERRNOS.get(e)!;
 }
 
+/** pct's k per scenario, machine, preset and dropped processes (a pure function of them) */
+const horizons = new WeakMap<Scenario, WeakMap<Machine, Map<string, number>>>();
+
+/** the tie and CPU hand-over decisions of the all-defaults schedule: where pct's change points fall */
+export function pctHorizon(sc: Scenario, machine: Machine, kernel: string, drop: readonly string[] = []): number {
+  let byMachine = horizons.get(sc);
+  if (byMachine === undefined) horizons.set(sc, (byMachine = new WeakMap()));
+  let byKey = byMachine.get(machine);
+  if (byKey === undefined) byMachine.set(machine, (byKey = new Map()));
+  const key = `${kernel}\0${[...drop].sort().join(',')}`;
+  let k = byKey.get(key);
+  if (k === undefined) {
+    const r = runSchedule(sc, machine, { kernel, strategy: 'exhaustive', seed: 1, path: [], drop, names: false });
+    k = r.choices.decisions.filter((d) => d.kind === 'tie' || d.kind === 'cpu').length;
+    byKey.set(key, k);
+  }
+  return k;
+}
+
 export function runSchedule(sc: Scenario, machine: Machine, o: RunOptions): RunResult {
   const pathMode = o.path !== undefined || o.strategy === 'exhaustive';
-  const choices = new Choices({ mode: pathMode ? 'path' : o.strategy === 'pct' ? 'pct' : 'random', seed: o.seed, depth: o.depth ?? 3, path: o.path ?? [], points: o.points ?? 3, names: o.names ?? true });
+  const pct = !pathMode && o.strategy === 'pct';
+  const choices = new Choices({
+    mode: pathMode ? 'path' : pct ? 'pct' : 'random', seed: o.seed, depth: o.depth ?? 3, path: o.path ?? [], points: o.points ?? 3, names: o.names ?? true,
+    ...(pct ? { horizon: pctHorizon(sc, machine, o.kernel, o.drop ?? []) } : {}),
+  });
   const draw = (m: Ms, label: string): number => (typeof m === 'number' ? Math.round(m * MS) : choices.duration(Math.round(m[0] * MS), Math.round(m[1] * MS), label));
   const drop = new Set(o.drop ?? []);
   const inits = new Map<string, number>();
