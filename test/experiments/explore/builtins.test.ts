@@ -144,3 +144,46 @@ test('--kernel v5.3,v6.2,v6.5,v6.11 side by side: the failing-init race is one r
     '- - 100.0% (60) 100.0% (60) insmod: -ENODEV×4 · kml_fail gone, 1 init · waste: none',
   ]);
 });
+
+test('random and pct draw a duration anywhere in its range (to the ns), not only at the exhaustive grid', () => {
+  const sc = loadScenario('rmmod-during-load');
+  for (const strategy of ['random', 'pct'] as const) {
+    const drawn = new Set<number>();
+    for (let seed = 1; seed <= 60; seed++) drawn.add(runSchedule(sc, machine, { kernel: 'newest', strategy, seed, depth: 3 }).choices.decisions.find((d) => d.label === 'kml_slow init takes')!.k);
+    // 60 seeds, 60 distinct offsets of the 500 ms range, none of them the grid's 0 / 250 / 500 ms
+    assert.equal(drawn.size, 60, strategy);
+    for (const k of drawn) assert.ok(k > 0 && k < 500e6 && k !== 250e6, `${strategy}: ${k}`);
+    const tenths = new Set([...drawn].map((k) => Math.floor(k / 50e6)));
+    assert.ok(tenths.size >= 8, `${strategy}: offsets in only ${tenths.size} of 10 tenths of the range`);
+  }
+});
+
+test('get_fs_type-alias: on v6.1 the two autoloads each copy the module (a duplicate load\'s bytes are wasted), on newest none; rmmod gives 0, -ENOENT or -EBUSY on both', () => {
+  const parts = (kernel: string) => keys('get_fs_type-alias', kernel, 100).outcomes.map((o) => o.key.split(' · '));
+  for (const kernel of ['v6.1', 'newest']) {
+    const ps = parts(kernel);
+    assert.deepEqual(ps.map((p) => p[1]).sort(), ['rmmod: -EBUSY', 'rmmod: -ENOENT', 'rmmod: 0'], kernel);
+    for (const p of ps) {
+      assert.equal(p[0], 'test_kmod: found×2');
+      assert.equal(p.at(-1), kernel === 'v6.1' ? 'waste: load 389120' : 'waste: none');
+    }
+  }
+});
+
+test('the actions and module fields the issue lists: init_module, request_module, initstate, a module whose init requests another', () => {
+  const sc = parseScenario(
+    {
+      name: 'nested',
+      modules: [{ name: 'ma', initMs: 2, requests: ['mb'] }, { name: 'mb', initMs: 1, deps: [] }, { name: 'mc', initMs: 1, deps: ['mb'] }],
+      processes: [
+        { name: 'x', kind: 'insmod', actions: [{ op: 'init_module', module: 'ma' }, { op: 'initstate', module: 'ma' }, { op: 'delete_module', module: 'ma' }, { op: 'initstate', module: 'ma' }] },
+        { name: 'y', startMs: 100, actions: [{ op: 'request_module', name: 'mc' }, { op: 'initstate', module: 'mc' }, { op: 'init_module', module: 'mc' }] },
+      ],
+    },
+    's',
+  );
+  const r = runSchedule(sc, machine, { kernel: 'newest', strategy: 'random', seed: 1 });
+  // ma's init loads mb through request_module; modprobe mc finds its dependency there and loads mc;
+  // init_module of the live mc is -EEXIST, its copy wasted at the becoming check
+  assert.equal(r.key, 'x: 0,initstate=live,0,initstate=absent · y: 0,initstate=live,-EEXIST · ma.init request_module mb=0 · ma gone, 1 init · mb live, 1 init · mc live, 1 init · waste: becoming 194560');
+});

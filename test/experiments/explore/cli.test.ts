@@ -175,3 +175,18 @@ test('--replay SEED --trace --dmesg: the outcome explore reported for that seed,
   assert.equal(r.stderr, 'kmodlab: --trace: one preset at a time; give --kernel P (scenario initstate-late-arrival runs on v6.4, v6.5)\n');
   assert.throws(() => readFileSync(two));
 });
+
+test('bad scenarios on the command line: one line naming the field, exit 2, nothing on stdout', async () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['never.json', { name: 'never', modules: [], processes: [{ name: 'p', actions: [{ op: 'sleep', ms: 1e8 }] }] }, /^kmodlab: scenario never: deadlineMs: the scenario does not quiesce within 24 h of virtual time; give it a deadline\n$/],
+    ['unknown.json', { name: 'u', modules: [{ name: 'm' }], processes: [{ name: 'p', actions: [{ op: 'delete_module', module: 'zz' }] }] }, /^kmodlab: scenario .*unknown\.json: processes\.0\.actions\.0\.module: unknown module zz\n$/],
+    ['schema.json', { name: 'sc', modules: [{ name: 'm', initMs: -1 }], processes: [{ name: 'p', actions: [{ op: 'finit_module', module: 'm' }] }] }, /^kmodlab: scenario .*schema\.json: modules\.0\.initMs: .*\n$/],
+  ];
+  for (const [file, data, line] of cases) {
+    writeFileSync(path.join(tmp, file), JSON.stringify(data));
+    const r = await runCli(['explore', path.join(tmp, file), '--runs', '3']);
+    assert.equal(r.status, 2, `${file}: ${r.stderr}`);
+    assert.equal(r.stdout, '', file);
+    assert.match(r.stderr, line);
+  }
+});
