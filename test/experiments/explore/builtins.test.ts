@@ -65,6 +65,17 @@ test('initstate-late-arrival: on v6.5 a share of schedules wastes a kread copy a
   assert.ok(lo < late.count / e.runs && late.count / e.runs < hi);
 });
 
+test('--seed S: the schedules are seeds S, S+1, …, each outcome\'s first seed among them', () => {
+  const sc = loadScenario('rmmod-during-load');
+  const e = explore(sc, machine, { kernel: 'newest', strategy: 'random', depth: 3, seed: 500, runs: 30 });
+  for (const o of e.outcomes) {
+    assert.ok(o.firstSeed >= 500 && o.firstSeed < 530);
+    assert.equal(runSchedule(sc, machine, { kernel: 'newest', strategy: 'random', seed: o.firstSeed }).key, o.key);
+    // no earlier seed of the run gave it
+    for (let s = 500; s < o.firstSeed; s++) assert.notEqual(runSchedule(sc, machine, { kernel: 'newest', strategy: 'random', seed: s }).key, o.key);
+  }
+});
+
 test('every reported seed replays to the same outcome (random and pct)', () => {
   for (const strategy of ['random', 'pct'] as const)
     for (const [name, kernel] of [['same-name-slow-init', 'v6.4'], ['initstate-late-arrival', 'v6.5'], ['rmmod-during-load', 'newest']] as const) {
@@ -100,6 +111,11 @@ test('a scenario that does not quiesce and has no deadline: one line naming dead
   // with a deadline the sleeper is simply still running then (a hang), and without the short limit it ends
   assert.equal(runSchedule({ ...sc, deadlineMs: 1000 }, machine, { kernel: 'newest', strategy: 'random', seed: 1 }).key, 'p: hang · waste: none');
   assert.equal(runSchedule(sc, machine, { kernel: 'newest', strategy: 'random', seed: 1 }).key, 'p:  · waste: none');
+  // a process blocked for good when nothing is left to happen is a hang at quiesce, no deadline needed
+  const { deadlineMs: _, ...selfLoad } = loadScenario('self-load');
+  const q = runSchedule({ ...selfLoad, processes: selfLoad.processes.filter((p) => p.name === 'modprobe') }, machine, { kernel: 'v6.5', strategy: 'random', seed: 1 });
+  assert.equal(q.key, 'modprobe: hang · aes_neonbs coming, 1 init · waste: none');
+  assert.ok(q.system.sim.idle());
 });
 
 test('dups-stale-result: the cached result gives NULL only on the dups-enabled preset', () => {
