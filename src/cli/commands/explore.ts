@@ -5,6 +5,7 @@
  * SEED [--path P] [--drop NAMES]` runs one schedule again (with its trace and dmesg); `--out DIR`
  * keeps the exploration on disk and resumes it. Wiring only: the explorer is experiments/explore/.
  */
+import type { Command } from 'commander';
 import { EXIT_INTERRUPTED, InputError } from '../../errors.js';
 import { parsePath, pathOf, pathText, readableSteps, type Strategy } from '../../experiments/explore/choices.js';
 import { explore, shrinkOutcome, type Exploration } from '../../experiments/explore/explore.js';
@@ -39,7 +40,7 @@ interface Opts {
 const SAVE_EVERY_MS = 1000;
 
 /** `kmodlab explore SCENARIO` (declared in ../declare/explore.ts) */
-export async function exploreAction(name: string, o: Opts): Promise<void> {
+export async function exploreAction(name: string, o: Opts, cmd?: Command): Promise<void> {
   // options and output paths first: a bad --trace/--dmesg must not come after the work
   for (const [opt, file] of [['--trace', o.trace], ['--dmesg', o.dmesg]] as const) {
     if (file === undefined) continue;
@@ -82,9 +83,11 @@ export async function exploreAction(name: string, o: Opts): Promise<void> {
     return;
   }
 
-  const runs = intOption('--runs', o.runs, 1);
   const budgetMs = o.budget !== undefined ? Number(/^(\d+)s?$/.exec(o.budget)?.[1] ?? NaN) * 1000 : Infinity;
   if (Number.isNaN(budgetMs)) throw new InputError(`--budget ${o.budget}: want seconds, e.g. 60s`);
+  // --runs N | --budget 60s: a budget given alone is the only limit (not --runs' default 1000)
+  const runsGiven = cmd?.getOptionValueSource('runs') === 'cli';
+  const runs = o.budget !== undefined && !runsGiven ? Infinity : intOption('--runs', o.runs, 1);
   const key = (kernel: string): StoreKey => ({ scenario: sc, kernel, strategy, depth, seed: seed0, points });
   // every stored file is read (and refused if foreign) before any work
   const stored = new Map<string, Exploration | undefined>();
@@ -109,7 +112,7 @@ export async function exploreAction(name: string, o: Opts): Promise<void> {
         const walked = e.strategy === 'exhaustive' && e.cursor === null;
         if (Date.now() - lastProgress > 2000) {
           lastProgress = Date.now();
-          process.stderr.write(`kmodlab explore: ${kernel}: ${e.runs}/${runs} schedules, ${e.outcomes.length} outcomes\n`);
+          process.stderr.write(`kmodlab explore: ${kernel}: ${e.runs}${Number.isFinite(runs) ? `/${runs}` : ''} schedules, ${e.outcomes.length} outcomes\n`);
         }
         if (o.out !== undefined && Date.now() - lastSave > SAVE_EVERY_MS) {
           lastSave = Date.now();

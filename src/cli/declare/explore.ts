@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .argument('<scenario>', 'a built-in scenario name, a JSON file or a .ts/.js module')
     .option('--kernel <p,…>', 'presets, side by side (default: the scenario\'s)')
     .option('--runs <n>', 'schedules per preset (exhaustive: at most)', '1000')
-    .option('--budget <s>', 'wall-clock budget per preset, e.g. 60s')
+    .option('--budget <s>', 'wall-clock budget per preset, e.g. 60s (without --runs: no schedule limit)')
     .option('--strategy <s>', 'random | pct | exhaustive', 'random')
     .option('--depth <d>', 'pct depth; exhaustive: ties run out of FIFO order at most', '3')
     .option('--points <n>', 'exhaustive: values tried per duration range (ends included)', '3')

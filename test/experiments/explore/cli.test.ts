@@ -190,3 +190,16 @@ test('bad scenarios on the command line: one line naming the field, exit 2, noth
     assert.match(r.stderr, line);
   }
 });
+
+test('--budget alone is the only limit: not stopped at --runs\' default 1000, progress without a total', async () => {
+  const tiny = path.join(tmp, 'tiny.json');
+  writeFileSync(tiny, JSON.stringify({ name: 'tiny', modules: [{ name: 'm' }], processes: [{ name: 'p', actions: [{ op: 'initstate', module: 'm' }] }] }));
+  const r = await runCli(['explore', tiny, '--budget', '3s', '--no-shrink']);
+  assert.equal(r.status, 0, r.stderr);
+  const n = Number(/^tiny on newest: (\d+) schedules/.exec(r.stdout)?.[1]);
+  assert.ok(n > 1000, r.stdout);
+  assert.match(r.stderr, /^kmodlab explore: newest: \d+ schedules, 1 outcomes$/m);
+  // with --runs the runs are the limit again
+  const capped = await runCli(['explore', tiny, '--budget', '30s', '--runs', '50', '--no-shrink']);
+  assert.match(capped.stdout, /^tiny on newest: 50 schedules/);
+});
