@@ -74,7 +74,7 @@ export async function exploreAction(name: string, o: Opts, cmd?: Command): Promi
     for (const kernel of kernels) {
       const pathMode = path !== undefined || drop.length > 0;
       const r = runSchedule(sc, machine, { kernel, strategy, seed, depth, points, log: o.trace !== undefined, ...(pathMode ? { path: path ?? [] } : {}), drop });
-      const how = pathMode ? `, path ${pathText(pathOf(r.choices.decisions)) || 'defaults'}${drop.length ? `, without ${drop.join(', ')}` : ''}` : '';
+      const how = pathMode ? `, path ${pathText(pathOf(r.choices.decisions)) || 'defaults'}${drop.length ? `, without ${drop.join(', ')}` : ''}` : strategy === 'pct' ? `, pct depth ${depth}` : '';
       process.stdout.write(`${sc.name} on ${kernel}, seed ${seed}${how}: ${r.key}\n`);
       for (const line of readableSteps(r.choices.decisions)) process.stdout.write(`  ${line}\n`);
       if (o.trace !== undefined) await writeOutputFile('--trace', o.trace, JSON.stringify(toChromeTrace(r.system.sim.log.records, { tool: 'kmodlab explore', scenario: sc.name })));

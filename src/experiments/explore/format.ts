@@ -20,7 +20,9 @@ function header(e: Exploration): string {
   const how =
     e.strategy === 'exhaustive'
       ? `exhaustive, at most ${e.depth} tie${e.depth === 1 ? '' : 's'} out of order, ${e.points ?? 3} points per range, ${e.complete === true ? 'complete' : 'bound reached: not complete'}`
-      : `${e.strategy}${e.strategy === 'pct' ? ` depth ${e.depth}` : ''}, seeds ${e.seed}..${e.seed + e.runs - 1}`;
+      : e.strategy === 'pct'
+        ? `pct depth ${e.depth}, seeds ${e.seed}..${e.seed + e.runs - 1}; a seed replays with --strategy pct --depth ${e.depth} --replay SEED`
+        : `${e.strategy}, seeds ${e.seed}..${e.seed + e.runs - 1}`;
   return `${e.scenario} on ${e.kernel}: ${n} (${how}), ${e.outcomes.length} distinct outcome${e.outcomes.length === 1 ? '' : 's'}`;
 }
 

@@ -203,3 +203,15 @@ test('--budget alone is the only limit: not stopped at --runs\' default 1000, pr
   const capped = await runCli(['explore', tiny, '--budget', '30s', '--runs', '50', '--no-shrink']);
   assert.match(capped.stdout, /^tiny on newest: 50 schedules/);
 });
+
+test('a pct exploration says how its seeds replay, and each first seed so replays to its outcome', async () => {
+  const r = await runCli(['explore', 'self-load', '--kernel', 'v6.11', '--strategy', 'pct', '--depth', '2', '--seed', '7', '--runs', '30', '--no-shrink']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^self-load on v6\.11: 30 schedules \(pct depth 2, seeds 7\.\.36; a seed replays with --strategy pct --depth 2 --replay SEED\), 2 distinct outcomes$/m);
+  const rows = [...r.stdout.matchAll(/ seed (\d+)\n {6}(.*)\n/g)].map((m) => [m[1]!, m[2]!] as const);
+  assert.equal(rows.length, 2);
+  for (const [seed, key] of rows) {
+    const again = await runCli(['explore', 'self-load', '--kernel', 'v6.11', '--strategy', 'pct', '--depth', '2', '--replay', seed]);
+    assert.equal(again.stdout.split('\n')[0], `self-load on v6.11, seed ${seed}, pct depth 2: ${key}`);
+  }
+});
