@@ -19,7 +19,7 @@ function header(e: Exploration): string {
   const n = `${e.runs} schedule${e.runs === 1 ? '' : 's'}`;
   const how =
     e.strategy === 'exhaustive'
-      ? `exhaustive, at most ${e.depth} tie${e.depth === 1 ? '' : 's'} out of order, ${e.points ?? 3} points per range, ${e.complete === true ? 'complete' : 'bound reached: not complete'}`
+      ? `exhaustive, at most ${e.depth} tie${e.depth === 1 ? '' : 's'} out of order, ${e.points ?? 3} points per range, ${e.complete === true ? 'complete' : `bound reached: not complete${(e.level ?? 0) > 0 ? `, every schedule with at most ${e.level! - 1} out of order run` : ''}`}`
       : e.strategy === 'pct'
         ? `pct depth ${e.depth}, seeds ${e.seed}..${e.seed + e.runs - 1}; a seed replays with --strategy pct --depth ${e.depth} --replay SEED`
         : `${e.strategy}, seeds ${e.seed}..${e.seed + e.runs - 1}`;

@@ -135,3 +135,26 @@ test('exhaustive on the built-ins: the races of the presets, each outcome with a
   const again = runSchedule(loadScenario('initstate-late-arrival'), machine, { kernel: 'v6.5', strategy: 'exhaustive', seed: 1, path: parsePath(found.firstPath!)!, points: 9 });
   assert.equal(again.key, found.key);
 });
+
+test('exhaustive deepens its bound: a spent budget has covered the schedules nearest FIFO first; a complete walk counts what one walk at bound D counts', () => {
+  const sc = loadScenario('get_fs_type-alias');
+  const answers = (e: { outcomes: { key: string }[] }) => e.outcomes.map((o) => o.key.split(' · ')[1]).sort();
+  // 1,000 schedules of a 23,757-schedule tree: every rmmod answer (a plain depth-first walk found one)
+  const short = explore(sc, machine, { kernel: 'v6.1', strategy: 'exhaustive', depth: 3, seed: 1, runs: 1000 });
+  assert.equal(short.complete, false);
+  assert.deepEqual(answers(short), ['rmmod: -EBUSY', 'rmmod: -ENOENT', 'rmmod: 0']);
+  assert.ok(short.level! >= 2, `level ${short.level}`);
+  for (const o of short.outcomes) assert.equal(runSchedule(sc, machine, { kernel: 'v6.1', strategy: 'exhaustive', seed: 1, path: parsePath(o.firstPath!)! }).key, o.key);
+  // the same tree at bound 1, deepened and in one plain depth-first walk (an older --out file's way): equal counts
+  const deep = explore(sc, machine, { kernel: 'v6.1', strategy: 'exhaustive', depth: 1, seed: 1, runs: 5000 });
+  const plain = explore(sc, machine, { kernel: 'v6.1', strategy: 'exhaustive', depth: 1, seed: 1, runs: 5000 }, { scenario: sc.name, kernel: 'v6.1', strategy: 'exhaustive', depth: 1, seed: 1, runs: 0, outcomes: [], points: 3, cursor: [], complete: false });
+  assert.ok(deep.complete && plain.complete);
+  assert.equal(deep.runs, plain.runs);
+  const counts = (e: typeof deep) => Object.fromEntries(e.outcomes.map((o) => [o.key, o.count]));
+  assert.deepEqual(counts(deep), counts(plain));
+  // a level where the bound cut nothing has walked the whole tree: complete at once, whatever D
+  const rm = explore(loadScenario('rmmod-during-load'), machine, { kernel: 'newest', strategy: 'exhaustive', depth: 50, seed: 1, runs: 5000 });
+  assert.equal(rm.complete, true);
+  assert.equal(rm.runs, 12);
+  assert.ok(rm.level! < 50);
+});
