@@ -144,7 +144,8 @@ test("run_kselftest.sh -c kmod: the settings timeout — kmodlab's own deadline 
     const own = await runKselftest(dir, '-c 0009 100000 --timeout 3');
     assert.match(own.out, /^# not ok 1 kmod_test_0009 # TIMEOUT --timeout 3 s$/m);
     assert.match(own.out, /^not ok 1 selftests: kmod: kmod\.sh # TIMEOUT 20 seconds$/m);
-    assert.ok(own.ms < 15_000, `ended by kmodlab after 3 s (${own.ms} ms)`);
+    // which deadline ended it is the KTAP's word above, not the wall time: on a loaded host the runner's
+    // line-prefixing of the ~0.5 MB output alone took 24–39 s after kmodlab's 3 s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -157,7 +158,7 @@ test("run_kselftest.sh -c kmod: the settings timeout — kmodlab's own deadline 
     assert.match(killed.out, /^# not ok 1 kmod_test_0009 # ERROR interrupted by SIGTERM$/m, end);
     assert.match(killed.out, /^# # Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:1$/m, end);
     assert.match(killed.out, /^not ok 1 selftests: kmod: kmod\.sh # TIMEOUT 6 seconds$/m, end);
-    assert.ok(killed.ms < 30_000, `ended by the runner after 6 s, not by kmodlab's 100 s (${killed.ms} ms)`);
+    assert.ok(killed.ms < 100_000, `ended by the runner after 6 s, not by kmodlab's 100 s (${killed.ms} ms)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
