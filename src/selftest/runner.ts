@@ -170,29 +170,36 @@ function abortInterruption(signal: AbortSignal): Interruption {
  * trigger of 0009, a modprobe) does not hold a Ctrl-C or a deadline back. The call itself goes
  * on in the target; its late answer is dropped.
  */
-function abortable(target: Target, signal: AbortSignal | undefined): Target {
-  if (!signal) return target;
+function abortable(target: Target, signal: AbortSignal | undefined): { target: Target; dispose(): void } {
+  if (!signal) return { target, dispose: () => {} };
+  // the pending calls' rejecters, in call order; one listener on the signal for all of them (an
+  // AbortSignal listener added and removed per call cost more than the simulated call itself)
+  const pending = new Set<(e: ShellExit) => void>();
+  const onAbort = (): void => {
+    for (const reject of pending) reject(new ShellExit(abortInterruption(signal).exitCode, abortInterruption(signal)));
+    pending.clear();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   const race = <T>(p: Promise<T>): Promise<T> => {
     if (signal.aborted) {
       p.catch(() => {});
       return Promise.reject(new ShellExit(abortInterruption(signal).exitCode, abortInterruption(signal)));
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(new ShellExit(abortInterruption(signal).exitCode, abortInterruption(signal)));
-      signal.addEventListener('abort', onAbort, { once: true });
+      pending.add(reject);
       p.then(
         (v) => {
-          signal.removeEventListener('abort', onAbort);
+          pending.delete(reject);
           resolve(v);
         },
         (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
+          pending.delete(reject);
           reject(e);
         },
       );
     });
   };
-  return new Proxy(target, {
+  const proxy = new Proxy(target, {
     get(obj, prop, recv) {
       const v: unknown = Reflect.get(obj, prop, recv);
       if (typeof v !== 'function' || prop === 'close') return v;
@@ -202,6 +209,7 @@ function abortable(target: Target, signal: AbortSignal | undefined): Target {
       };
     },
   });
+  return { target: proxy, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
 /** one turn of the event loop: lets a signal handler or a deadline timer run between runs on a
@@ -360,6 +368,7 @@ class KmodSh {
   private readonly t: Target;
   /** the target itself, for the EXIT trap, which runs after an abort too */
   private readonly raw: Target;
+  private readonly disposeAbortable: () => void;
   private readonly r: SelftestReporter;
   private readonly era: KmodShEra;
   private readonly tests: KmodTest[];
@@ -374,7 +383,9 @@ class KmodSh {
 
   constructor(private readonly opts: SelftestOptions) {
     this.raw = opts.target;
-    this.t = abortable(opts.target, opts.signal);
+    const a = abortable(opts.target, opts.signal);
+    this.t = a.target;
+    this.disposeAbortable = a.dispose;
     this.r = opts.reporter;
     this.era = opts.era ?? NEWEST_KMOD_SH;
     this.tests = testsForEra(this.era);
@@ -403,6 +414,14 @@ class KmodSh {
   }
 
   async main(): Promise<SelftestResult> {
+    try {
+      return await this.script();
+    } finally {
+      this.disposeAbortable();
+    }
+  }
+
+  private async script(): Promise<SelftestResult> {
     let code = 0;
     let skipped = false;
     let skipReason: string[] = [];

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import {
   KMOD_SH_SCRIPTS,
   KMOD_TESTS,
@@ -285,6 +286,33 @@ test('an abort (Ctrl-C) stops between steps with 130 and still restores the modp
   assert.equal(r.exitCode, 130);
   assert.equal(t.k.modprobePath, '/sbin/modprobe');
   assert.equal(c.lines.at(-1), 'out: Test completed');
+});
+
+test('an abort while a target call is in flight rejects it at once (the late answer is dropped); the run leaves no listener on the signal', async () => {
+  // a modprobe that takes "minutes" (a real kernel under load): the abort must not wait for it
+  class SlowModprobe extends FakeTarget {
+    override async modprobe(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+      this.calls.push(`modprobe ${args.join(' ')}`);
+      return new Promise((resolve) => setTimeout(() => resolve({ exitCode: 0, stdout: '', stderr: '' }), 60_000).unref());
+    }
+  }
+  const t = new SlowModprobe();
+  const ac = new AbortController();
+  const c = capture();
+  setTimeout(() => ac.abort(), 20);
+  const t0 = Date.now();
+  const r = await runSelftest({ target: t, args: ['-s', '0005'], reporter: c.reporter, signal: ac.signal });
+  assert.ok(Date.now() - t0 < 10_000, 'the abort did not wait for the call in flight');
+  assert.equal(r.exitCode, 130);
+  assert.equal(r.interrupted?.reason, 'interrupted');
+  assert.equal(r.tests[0]!.runs[0]!.interrupted?.exitCode, 130);
+  assert.equal(c.lines.at(-1), 'out: Test completed');
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+  // a run that ends by itself leaves none either
+  const ac2 = new AbortController();
+  const r2 = await runSelftest({ target: new FakeTarget(), args: ['-s', '0005'], reporter: capture().reporter, signal: ac2.signal });
+  assert.equal(r2.exitCode, 0);
+  assert.equal(getEventListeners(ac2.signal, 'abort').length, 0);
 });
 
 test('0013 expands sections/.*text like bash: sorted, and an empty .text has no file', async () => {
