@@ -53,6 +53,13 @@ export interface KernelTimings {
   umhQueueDelayNs: number;
   /** free_module bookkeeping in delete_module, ns. Default 50 µs */
   freeModuleNs: number;
+  /**
+   * one kernel TLB shootdown under vmap_purge_lock (a set_memory_*() call's vm_unmap_aliases(),
+   * a vfree of VM_FLUSH_RESET_PERMS module memory), IPIs to every online CPU included, ns.
+   * Default 0: not modelled (a few µs on real hardware; under TCG with many vCPUs on few host
+   * cores, tens of ms — machine profiles set it)
+   */
+  tlbFlushNs: number;
 }
 
 /** Run-time configuration (command line, sysctl, Kconfig choices that are not release-bound). */

@@ -67,6 +67,7 @@ export const DEFAULT_TIMINGS: Readonly<KernelTimings> = Object.freeze({
   workqueueDelayNs: 20_000,
   umhQueueDelayNs: 200_000,
   freeModuleNs: 50_000,
+  tlbFlushNs: 0,
 });
 
 export interface KernelOptions {

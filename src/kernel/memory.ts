@@ -279,9 +279,17 @@ export class KernelMemory {
     return a;
   }
 
+  /**
+   * A vfree'd vmalloc area waits on the lazy purge list (mm/vmalloc.c, free_vmap_area_noflush)
+   * until the next purge flushes the TLB for it: the next vm_unmap_aliases() then has work to do.
+   * Set by every free in the vmalloc area; the kernel's vmap_purge clears it.
+   */
+  lazyPurgePending = false;
+
   free(a: Allocation | null | undefined): void {
     if (a === null || a === undefined || !a.live) return;
     a.live = false;
+    if (a.area === 'vmalloc') this.lazyPurgePending = true;
     const area = this.area(a.area);
     area.used -= a.size;
     if (a.vmap) area.mapped -= a.size;

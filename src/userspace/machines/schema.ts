@@ -65,6 +65,13 @@ function buildSchemas(z: typeof Zod) {
     udevTriggerNs: ns.optional(),
     udevDispatchNs: ns.optional(),
     udevRuleNs: ns.optional(),
+    /**
+     * one kernel TLB shootdown under vmap_purge_lock (each set_memory_*() call of a load's RWX
+     * steps, each vfree of module memory): the fixed part and the part per online CPU (the IPIs).
+     * Unset: not modelled
+     */
+    tlbFlushNs: ns.optional(),
+    tlbFlushPerCpuNs: ns.optional(),
   });
 
   const moduleInitSchema = z.strictObject({
