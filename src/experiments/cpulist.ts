@@ -46,7 +46,9 @@ export function parseCpuList(text: string, option = '--cpus'): number[] {
     const to = cpuNumber(m[2]!, token, option);
     const step = m[3] === undefined ? 1 : Number(m[3]);
     if (from > to) throw new InputError(`${option}: bad range "${token}": start is after end`);
-    if (!Number.isSafeInteger(step) || step < 1) throw new InputError(`${option}: bad range "${token}": step must be at least 1`);
+    if (step < 1) throw new InputError(`${option}: bad range "${token}": step must be at least 1`);
+    // a step past MAX_CPUS is no different from one of MAX_CPUS; a huge one is a typo, not "0"
+    if (!Number.isSafeInteger(step) || step > MAX_CPUS) throw new InputError(`${option}: bad range "${token}": step must be at most ${MAX_CPUS}`);
     for (let n = from; n <= to; n += step) out.add(n);
   }
   return [...out].sort((a, b) => a - b);
@@ -97,6 +99,7 @@ export function seedList(base: number, countText: string | number = 1, option = 
   if (!Number.isSafeInteger(k) || k < 1 || k > 10000 || (typeof countText === 'string' && !NUMBER.test(countText.trim()))) {
     throw new InputError(`${option}: bad seed count "${countText}": expected an integer from 1 to 10000`);
   }
-  if (!Number.isSafeInteger(base + k - 1)) throw new InputError(`${option}: seeds overflow from ${base}`);
+  // base + k - 1 in doubles rounds at 2^53 (MAX_SAFE + 2 - 1 is MAX_SAFE again): compare before adding
+  if (base > Number.MAX_SAFE_INTEGER - (k - 1)) throw new InputError(`${option}: seeds overflow from ${base}`);
   return Array.from({ length: k }, (_, i) => base + i);
 }

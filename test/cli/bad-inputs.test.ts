@@ -141,11 +141,15 @@ storm(['--cpus', ''], /^kmodlab: --cpus: /);
 storm(['--cpus', '1,,2'], /^kmodlab: --cpus: empty item in "1,,2"$/);
 storm(['--cpus', '8-1'], /^kmodlab: --cpus: bad range "8-1": start is after end$/);
 storm(['--cpus', '1-64:0'], /^kmodlab: --cpus: bad range "1-64:0": step must be at least 1$/);
+storm(['--cpus', '1-64:99999999999999999999'], /^kmodlab: --cpus: bad range "1-64:99999999999999999999": step must be at most 8192$/);
 storm(['--cpus', '1-64:x'], /^kmodlab: --cpus: bad (item|range) "1-64:x"/);
 storm(['--kernel', ''], /^kmodlab: --kernel: /);
 storm(['--kernel', 'v6.4,v9'], KNOWN_PRESETS);
 storm(['--seeds', '0'], /^kmodlab: --seeds: bad seed count "0": expected an integer from 1 to 10000$/);
 storm(['--seeds', '10001'], /^kmodlab: --seeds: bad seed count "10001"/);
+// the last seed of --seed N --seeds K must be a safe integer as well (it failed in the worker: "seed: Too big")
+storm(['--seed', '9007199254740991', '--seeds', '2'], /^kmodlab: --seeds: seeds overflow from 9007199254740991$/);
+row(['storm', '--no-progress', '--seed', '9007199254740990', '--seeds', '3'], /^kmodlab: --seeds: seeds overflow from 9007199254740990$/);
 storm(['--seeds', 'x'], /^kmodlab: --seeds: bad seed count "x"/);
 storm(['--module-area', 'abc'], /^kmodlab: --module-area abc: want bytes, or a number with K, M or G$/);
 storm(['--module-area', '0'], /^kmodlab: --module-area 0: out of range$/);

@@ -22,7 +22,10 @@ test('cpu lists: one-line InputError naming the bad token', () => {
     ['0', /"0".*between 1 and/],
     [String(MAX_CPUS + 1), /between 1 and 8192/],
     ['8-4', /"8-4".*start is after end/],
-    ['1-8:0', /"1-8:0".*step/],
+    ['1-8:0', /"1-8:0".*step must be at least 1/],
+    // a step too large for a double's integers is a typo, not "less than 1" (issue 12, item 10)
+    ['1-64:99999999999999999999', /"1-64:99999999999999999999": step must be at most 8192$/],
+    ['1-64:9007199254740993', /step must be at most 8192$/],
     ['1,,2', /empty item/],
     ['', /empty CPU list/],
     ['1-8:x', /"1-8:x"/],
@@ -67,4 +70,11 @@ test('seeds', () => {
   assert.deepEqual(seedList(0), [0]);
   assert.throws(() => seedList(1, '0'), /--seeds: bad seed count "0"/);
   assert.throws(() => seedList(1, 'two'), /--seeds: bad seed count "two"/);
+  // the last seed must be a safe integer too; in doubles MAX_SAFE + 2 - 1 rounds back to MAX_SAFE
+  const max = Number.MAX_SAFE_INTEGER;
+  assert.deepEqual(seedList(max, '1'), [max]);
+  assert.deepEqual(seedList(max - 1, '2'), [max - 1, max]);
+  for (const k of ['2', '3', '10000']) assert.throws(() => seedList(max, k), /^InputError: --seeds: seeds overflow from 9007199254740991$/);
+  assert.throws(() => seedList(max - 1, '3'), /seeds overflow/);
+  for (const s of seedList(max - 9999, '10000')) assert.ok(Number.isSafeInteger(s));
 });
