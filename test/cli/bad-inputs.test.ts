@@ -198,6 +198,22 @@ par(['--modules', 'adir', '--snapshot', 'debian-6.1'], /^kmodlab: --modules: not
 for (const o of ['--snapshot', '--kmod-version'])
   par(['--target', 'qemu:debian-6.1', o, o === '--snapshot' ? 'debian-6.1' : '30'], new RegExp(`^kmodlab: ${o}: with --target qemu:NAME only for the --compare side`));
 
+// an option the chosen storm does not read is refused, never ignored (src/cli/commands/storm-modes.ts)
+storm(['--cpu-model', 'Skylake-Server'], /^kmodlab: --cpu-model: only with --target qemu:NAME \(the real coldplug boot\)$/);
+storm(['--settle-timeout', '30'], /^kmodlab: --settle-timeout: only with --target qemu:NAME \(the real coldplug boot\)$/);
+storm(['--state', 'live'], /^kmodlab: --state: only with --parallel \(the duplicate-load storm\) or --target qemu:NAME$/);
+for (const [o, v] of [['--policy', 'syn.js'], ['--svg', 'x.svg'], ['--seeds', '3'], ['--threads', '2'], ['--out', 'o'], ['--module-area', '2M'], ['--shard', '1/2']] as const)
+  par([o, v], new RegExp(`^kmodlab: ${o}: only on the coldplug storm \\(without --parallel\\)$`));
+par(['--inline'], /^kmodlab: --inline: only on the coldplug storm \(without --parallel\)$/);
+par(['--reuse-logs'], /^kmodlab: --reuse-logs: only with --target qemu:NAME without --parallel \(the real coldplug boot\)$/);
+par(['--target', 'sim:v6.4', '--kernel', 'v6.1-stable'], /^kmodlab: --kernel: not with --target sim:v6\.4 \(the target names the preset\)$/);
+par(['--target', 'qemu:debian-6.1', '--seed', '3'], /^kmodlab: --seed: not with --parallel --target qemu:debian-6\.1 \(a real guest's storm does not read it\)$/);
+par(['--target', 'qemu:debian-6.1', '--machine', 'sr950'], /^kmodlab: --machine: not with --parallel --target qemu:debian-6\.1 /);
+for (const [o, v] of [['--module', 'xfs'], ['--path', 'finit'], ['--state', 'live']] as const)
+  row(['storm', '--target', 'qemu:debian-6.1', o, v], new RegExp(`^kmodlab: ${o}: only with --parallel \\(the duplicate-load storm\\)$`));
+row(['storm', '--target', 'qemu:debian-6.1', '--policy', 'syn.js'], /^kmodlab: --policy: not with --target qemu:debian-6\.1 \(the real coldplug boots/);
+row(['storm', '--target', 'qemu:debian-6.1', '--run-timeout', '5'], /^kmodlab: --run-timeout: only on the simulated coldplug storm \(without --parallel or a qemu target\)$/);
+
 // --- storm merge (its options are its own, checked before the report)
 const merge = (args: string[], line: RegExp): void => row(['storm', 'merge', ...args], line);
 merge(['missing'], /^kmodlab: merge: missing: no such directory$/);

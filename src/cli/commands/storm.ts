@@ -11,6 +11,7 @@ import { stdout } from '../stdio.js';
 import { InputError } from '../../errors.js';
 import { runParallelStorm, type ParallelStormOpts } from './dupstorm.js';
 import { runColdplugCommand, type ColdplugCliOpts } from './coldplug.js';
+import { refuseUnreadStormOptions } from './storm-modes.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
@@ -54,25 +55,6 @@ export interface StormOpts {
   progress?: boolean;
   results?: string;
   runTimeout?: string;
-}
-
-/** options of the duplicate-load storm (`--parallel`) and of real targets: refused on the coldplug storm, where they would be ignored */
-const PARALLEL_ONLY = [
-  ['--module', 'module'],
-  ['--path', 'path'],
-  ['--state', 'state'],
-  ['--compare', 'compare'],
-  ['--mem', 'mem'],
-  ['--timeout', 'timeout'],
-  ['--accel', 'accel'],
-  ['--log-dir', 'logDir'],
-] as const;
-
-function refuseParallelOnly(o: Record<string, unknown>): void {
-  for (const [flag, key] of PARALLEL_ONLY) {
-    if (o[key] !== undefined) throw new InputError(`${flag}: only with --parallel (the duplicate-load storm) or --target qemu:NAME`);
-  }
-  if (o.target !== undefined && o.target !== 'sim') throw new InputError(`--target ${String(o.target)}: without --parallel, want sim or qemu:NAME`);
 }
 
 /** bytes, or a number with a K/M/G suffix (binary units) */
@@ -153,7 +135,6 @@ async function emitPartial(records: readonly StormRunRecord[], params: StormPara
 }
 
 async function stormAction(o: StormOpts, command: string): Promise<void> {
-  refuseParallelOnly(o as unknown as Record<string, unknown>);
   checkReportOptions(o);
   const runTimeoutMs = o.runTimeout !== undefined ? intOption('--run-timeout', o.runTimeout, 1) * 1000 : DEFAULT_RUN_TIMEOUT_MS;
   if (o.out !== undefined) checkOutputDir('--out', o.out);
@@ -238,17 +219,15 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
 
 /** `kmodlab storm` (declared in ../declare/storm.ts): the coldplug sweep, or with --parallel / --target qemu:NAME the others */
 export async function stormCommandAction(o: StormOpts & ParallelStormOpts & Pick<ColdplugCliOpts, 'cpuModel' | 'machineType' | 'settleTimeout' | 'reuseLogs'>, cmd: Command): Promise<void> {
-  if (o.runTimeout !== undefined && (o.parallel !== undefined || o.target?.startsWith('qemu:') === true))
-    throw new InputError('--run-timeout: only on the simulated coldplug storm (without --parallel or a qemu target)');
+  // an option the chosen storm does not read is refused, never ignored (storm-modes.ts)
+  refuseUnreadStormOptions(o, cmd);
   // duplicate-load storms (sim or a real guest) live in dupstorm.ts
   if (o.parallel !== undefined) return void (process.exitCode = await runParallelStorm(o, cmd));
   // without --parallel, a real kernel's storm is a real coldplug boot
   if (o.target?.startsWith('qemu:') === true) {
-    // what the simulator alone reads is an error here, never ignored
-    for (const k of ['machine', 'kernel', 'policy', 'modules', 'snapshot', 'kmodVersion', 'moduleArea', 'inline', 'threads'])
-      if (cmd.getOptionValueSource(k) === 'cli') throw new InputError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not with --target ${o.target} (the real coldplug boots the kernel's own module tree on the guest it captures)`);
     return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
   }
+  if (o.target !== undefined && o.target !== 'sim') throw new InputError(`--target ${o.target}: without --parallel, want sim or qemu:NAME`);
   await stormAction(o, ['kmodlab', ...process.argv.slice(2)].join(' '));
 }
 
