@@ -7,7 +7,9 @@
  * removing a probe, which is the only test that is right on /proc, read-only mounts and for
  * root alike), an existing target must not be a directory or a FIFO (a FIFO with no reader
  * would hang the write). Writes that still fail (disk full) say `--svg FILE: what`, not Node's
- * text about write-file-atomic's temporary file.
+ * text about write-file-atomic's temporary file. `-` is refused here (a user means stdout by it,
+ * and would otherwise get a file named `-`): a command with a free stdout takes it first
+ * (`trace --out -`, `machines capture --out -`).
  */
 import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -48,6 +50,8 @@ function probeDir(option: string, shown: string, dir: string): void {
 /** Check an output file's path before any work: `--svg FILE`, `--html FILE`, `--dmesg FILE`. */
 export function checkOutputFile(option: string, file: string): void {
   if (file === '') throw new InputError(`${option}: empty path`);
+  // '-' is stdout to a user; a command whose stdout is free handles it before calling this
+  if (file === '-') throw new InputError(`${option} -: stdout already holds this command's output; give a file name (./- for a file named -)`);
   let st: Stats | null;
   try {
     st = statOrNull(file);
@@ -74,6 +78,7 @@ export function checkOutputFile(option: string, file: string): void {
 /** Check an output directory before any work (`--out DIR`): it, or its nearest existing parent, must take new entries. */
 export function checkOutputDir(option: string, dir: string): void {
   if (dir === '') throw new InputError(`${option}: empty path`);
+  if (dir === '-') throw new InputError(`${option} -: wants a directory, not stdout; give a directory name (./- for one named -)`);
   let p = path.resolve(dir);
   for (;;) {
     let st: Stats | null;

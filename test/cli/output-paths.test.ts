@@ -32,6 +32,14 @@ const cases: [string[], RegExp][] = [
   [['selftest', '--dmesg', adir], /^kmodlab: --dmesg \S+adir: is a directory$/],
   [['trace', '--out', adir], /^kmodlab: --out \S+adir: is a directory$/],
   [['trace', '--out', path.join(tmp, 't.json'), '--svg', '/proc/t.svg'], /^kmodlab: --svg \/proc\/t\.svg: cannot create files in \/proc/],
+  // '-' is stdout to a user: refused where stdout holds the command's own output (it wrote a file named '-')
+  [['storm', '--svg', '-'], /^kmodlab: --svg -: stdout already holds this command's output; give a file name \(\.\/- for a file named -\)$/],
+  [['storm', '--html', '-'], /^kmodlab: --html -: stdout already holds/],
+  [['storm', '--out', '-'], /^kmodlab: --out -: wants a directory, not stdout; give a directory name \(\.\/- for one named -\)$/],
+  [['selftest', '--dmesg', '-'], /^kmodlab: --dmesg -: stdout already holds/],
+  [['explore', 'self-load', '--replay', '1', '--trace', '-'], /^kmodlab: --trace -: stdout already holds/],
+  [['explore', 'self-load', '--out', '-'], /^kmodlab: --out -: wants a directory, not stdout/],
+  [['trace', '--out', '-', '--svg', '-'], /^kmodlab: --svg -: --out - writes the trace to stdout already; give the picture a file name$/],
 ];
 
 for (const [args, re] of cases) {
@@ -85,4 +93,17 @@ test('a --dmesg that cannot be written after the suite keeps its verdict and say
   assert.match(out, /kmod_test_0001_driver: OK!/);
   assert.match(err, /^kmodlab: --dmesg \S+dmesg\.txt: no such file or directory\n$/);
   assert.equal(code, 2);
+});
+
+test("trace: '-' is stdout for --out or for --svg (the other to its file), never a file named '-'", async () => {
+  const dir = mkdtempSync(path.join(tmp, 'dash-'));
+  const json = await runCli(['trace', '--cpus', '2', '--out', '-', '--svg', 'p.svg'], { cwd: dir });
+  assert.equal(json.status, 0, json.stderr);
+  assert.ok(JSON.parse(json.stdout).traceEvents.length > 0, 'the trace on stdout');
+  assert.equal(json.stderr, 'kmodlab: wrote stdout (1548 events, 2050 log records)\nkmodlab: wrote p.svg\n');
+  const svg = await runCli(['trace', '--cpus', '2', '--out', 't.json', '--svg', '-'], { cwd: dir });
+  assert.equal(svg.status, 0, svg.stderr);
+  assert.match(svg.stdout, /^<svg [^]*<\/svg>\n$/);
+  assert.match(svg.stderr, /^kmodlab: wrote t\.json \(\d+ events, \d+ log records\)\nkmodlab: wrote stdout\n$/);
+  assert.deepEqual(readdirSync(dir).sort(), ['p.svg', 't.json']);
 });

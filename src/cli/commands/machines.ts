@@ -37,7 +37,9 @@ export function showAction(name: string, opts: { cpus?: number }): void {
 }
 
 /** `kmodlab machines capture [--out F] [--name N]` */
-export async function captureAction(opts: { out?: string; name?: string }): Promise<void> {
+export async function captureAction(o: { out?: string; name?: string }): Promise<void> {
+  // `--out -` is stdout, where the profile goes without --out
+  const opts = o.out === '-' ? { ...(o.name !== undefined ? { name: o.name } : {}) } : o;
   // capturing needs the udev rules, write-file-atomic and zod: not loaded for list and show
   const [{ checkOutputFile }, { captureHost, writeProfile }] = await Promise.all([import('../../io/output.js'), import('../../userspace/machines/capture.js')]);
   if (opts.out) checkOutputFile('--out', opts.out);
