@@ -54,6 +54,8 @@ export interface StormPoint extends RunPoint {
   preset?: KernelPreset;
   /** the ES module of a same-name policy plug-in (io/policy.ts; a .ts one compiled) replacing the preset's duplicate handling */
   policyFile?: string;
+  /** the plug-in as the user named it (`--policy FILE`): what its messages say, whichever thread runs it (default policyFile) */
+  policyShown?: string;
   /** the preset to run when `kernel` is a label such as "v6.4+fail-fast" */
   presetName?: string;
   /** virtual-time deadline of the boot, ns (default VIRTUAL_DEADLINE_NS) */
@@ -89,21 +91,40 @@ export function presetOfPoint(p: StormPoint): KernelPreset {
 
 const policies = new Map<string, SameNamePolicy>();
 
-async function policyFor(file: string): Promise<SameNamePolicy> {
+async function policyFor(file: string, shown: string): Promise<SameNamePolicy> {
   let pol = policies.get(file);
   if (pol === undefined) {
     // a policy (functions) cannot be posted to a worker thread: each imports the module itself
-    pol = policyOfModule((await import(pathToFileURL(file).href)) as Record<string, unknown>, file);
+    pol = policyOfModule((await import(pathToFileURL(file).href)) as Record<string, unknown>, shown);
     policies.set(file, pol);
   }
   return pol;
+}
+
+/**
+ * Whether a simulated process's exception was thrown by the plug-in's own code: the first frame
+ * of its stack that is a file is the plug-in's module (a `throw` of the policy, or a built-in it
+ * called, such as JSON.parse); a frame of kmodlab's first means kmodlab's code threw, under the
+ * policy or not. Returns the plug-in's line when it is its source as written (a .js plug-in).
+ */
+function thrownByPolicy(err: unknown, module: string): { line: number | null } | null {
+  const stack = (err as { stack?: unknown } | null)?.stack;
+  if (typeof stack !== 'string') return null;
+  const url = pathToFileURL(module).href;
+  for (const frame of stack.split('\n').slice(1)) {
+    const at = /\(?((?:file:\/\/|\/)[^():]+(?::[^():]+)*?):(\d+):\d+\)?\s*$/.exec(frame);
+    if (at === null) continue; // <anonymous>, node:internal
+    if (at[1] !== url && at[1] !== module) return null;
+    return { line: Number(at[2]) };
+  }
+  return null;
 }
 
 /** The machine of a run, assembled but not booted: every input of the point read and checked. */
 async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ system: System; preset: KernelPreset }> {
   const preset = presetOfPoint(p);
   const modules = await moduleSetFor(p);
-  const policy = p.policyFile !== undefined ? await policyFor(p.policyFile) : undefined;
+  const policy = p.policyFile !== undefined ? await policyFor(p.policyFile, p.policyShown ?? p.policyFile) : undefined;
   const system = createSystem({
     machine: p.machine,
     cpus: p.cpus,
@@ -206,6 +227,15 @@ export async function runStorm(p: StormPoint, opts: { log?: boolean } = {}): Pro
   } catch (err) {
     // bad input met inside a simulated process (a policy's answer): the same one line, with the run that met it
     if (err instanceof ProcessError && err.cause instanceof InputError) throw new InputError(`run ${runKey(p)} (seed ${p.seed}): ${err.cause.message}`, err.cause.exitCode);
+    // the plug-in's code threw: a fault of the plug-in (an input), named like its bad answers are
+    const thrown = err instanceof ProcessError && p.policyFile !== undefined ? thrownByPolicy(err.cause, p.policyFile) : null;
+    if (thrown !== null) {
+      const shown = p.policyShown ?? p.policyFile!;
+      const where = thrown.line !== null && /\.m?js$/.test(shown) ? `${shown}:${thrown.line}` : shown;
+      const e = (err as ProcessError).cause;
+      const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
+      throw new InputError(`run ${runKey(p)} (seed ${p.seed}): policy ${where}: threw ${what} (in process ${(err as ProcessError).procName})`);
+    }
     throw err;
   }
   if (outOfTime) throw hangError(p, system, coldplug, `its wall-clock budget of ${Math.round(budgetMs / 1000)} s ran out`);

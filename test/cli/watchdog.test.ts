@@ -18,7 +18,7 @@ import { bin, runCli } from './run-cli.js';
 
 /** the line of a run whose policy never returns to the simulator, whichever path ran it */
 const LOOPS_LINE =
-  /^kmodlab: run run_kvm-guest_c8_v6\.4(%2Bloops)?_s1 \(seed 1\) did not settle: its wall-clock budget of 1 s ran out while systemd-udevd-worker-\d+ had not returned to the simulator \(stopped after 2 s: a policy that loops\?\); 39 of 39 uevents unfinished at t=\d+ns; \d+ processes still waiting: /;
+  /^kmodlab: run run_kvm-guest_c8_v6\.4%2Bloops_s1 \(seed 1\) did not settle: its wall-clock budget of 1 s ran out while systemd-udevd-worker-\d+ had not returned to the simulator \(stopped after 2 s: a policy that loops\?\); 39 of 39 uevents unfinished at t=\d+ns; \d+ processes still waiting: /;
 const LOOPS = "export default { name: 'loops', *check(ctx) { try { for (;;) {} } catch { return 0; } } };\n";
 
 const policies: { name: string; check: string; line: RegExp; timeout: string }[] = [
@@ -92,6 +92,27 @@ for (const c of inProcess) {
       assert.match(r.stderr, LOOPS_LINE);
       assert.ok(s < 60, `ended after ${s} s`);
       assert.deepEqual(readdirSync(tmp), ['loops.mjs'], 'no output file of the run that did not happen');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+  // the runs that never settle while returning to the simulator: the same line as in a worker thread
+  test(`${c.name}: policies that wait forever, sleep forever or spin in steps end with exit 124 and the worker's line`, async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'kmodlab-watchdog-'));
+    try {
+      for (const p of policies.filter((x) => x.name !== 'loops')) {
+        const file = path.join(tmp, `${p.name}.mjs`);
+        writeFileSync(file, `export default { name: '${p.name}', *check(ctx) { ${p.check} } };\n`);
+        const started = Date.now();
+        const r = await runCli([...c.args(tmp), '--policy', file, '--run-timeout', p.timeout]);
+        const s = (Date.now() - started) / 1000;
+        assert.equal(r.status, EXIT_TIMEOUT, `${p.name}: ${r.stderr}`);
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderr.split('\n').length, 2, `${p.name}, one line: ${r.stderr}`);
+        assert.match(r.stderr, p.line, p.name);
+        assert.ok(s < 60, `${p.name} ended after ${s} s`);
+      }
+      assert.deepEqual(readdirSync(tmp).sort(), ['sleeps.mjs', 'spins.mjs', 'waits.mjs'], 'no output file of a run that did not happen');
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

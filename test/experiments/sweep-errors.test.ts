@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,38 @@ for (const [what, args] of bad) {
       assert.deepEqual(readdirSync(out), [], 'the result directory was not even made');
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+}
+
+// a plug-in's bad answer or its own exception, met inside a run: one line naming the run and the
+// plug-in as the user named it (not the compiled module a worker imports), the same on every path
+const plugins: [string, string, string, RegExp][] = [
+  ['a .ts plug-in answering "banana"', 'banana.ts', "export default { name: 'banana', *check(ctx: unknown): Generator<unknown, unknown> { return 'banana'; } };\n", /^kmodlab: run run_kvm-guest_c2_v6\.4%2Bbanana_s1 \(seed 1\): policy banana\.ts: check returned "banana": want 0 or a negative errno/],
+  ['a .js plug-in that throws', 'throws.js', "export default {\n  name: 'throws',\n  *check(ctx) { throw new TypeError('no such field'); },\n};\n", /^kmodlab: run run_kvm-guest_c2_v6\.4%2Bthrows_s1 \(seed 1\): policy throws\.js:3: threw TypeError: no such field \(in process systemd-udevd-worker-\d+\)\n$/],
+  ['a plug-in whose built-in call throws', 'parse.mjs', "export default { name: 'parse', *check(ctx) { return JSON.parse('{'); } };\n", /^kmodlab: run run_kvm-guest_c2_v6\.4%2Bparse_s1 \(seed 1\): policy parse\.mjs:1: threw SyntaxError: /],
+];
+for (const [what, name, source, line] of plugins) {
+  test(`${what}: exit 2, the same line from the pool, --inline, stats and trace`, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kmodlab-werr-'));
+    try {
+      writeFileSync(path.join(dir, name), source);
+      const runs = await Promise.all([
+        runCli(['storm', '--cpus', '2', '--kernel', 'v6.4', '--no-progress', '--policy', name], { cwd: dir }),
+        runCli(['storm', '--cpus', '2', '--kernel', 'v6.4', '--no-progress', '--inline', '--policy', name], { cwd: dir }),
+        runCli(['stats', '--cpus', '2', '--kernel', 'v6.4', '--policy', name], { cwd: dir }),
+        runCli(['trace', '--cpus', '2', '--kernel', 'v6.4', '--policy', name, '--out', 't.json'], { cwd: dir }),
+      ]);
+      for (const r of runs) {
+        assert.equal(r.status, 2, r.stderr);
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, line);
+        assert.equal(r.stderr, runs[0]!.stderr, 'the same line on every path');
+        assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+      }
+      assert.deepEqual(readdirSync(dir), [name], 'no output of the failed run');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 }

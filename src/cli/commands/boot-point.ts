@@ -37,7 +37,18 @@ export async function bootPoint(o: BootPointOpts): Promise<{ point: StormPoint; 
     ...(o.kmodVersion !== undefined ? { kmodVersion: intOption('--kmod-version', o.kmodVersion, 1) } : {}),
     ...(o.runTimeout !== undefined ? { runTimeoutMs: intOption('--run-timeout', o.runTimeout, 1) * 1000 } : {}),
   };
-  if (o.kernel.endsWith('.json')) point.preset = loadPresetFile(o.kernel);
-  if (o.policy !== undefined) point.policyFile = (await loadPolicyPlugin(o.policy)).module;
+  // the run is named as storm names it (a preset file by its preset's name, PRESET+POLICY with a
+  // plug-in), so the same run gives the same line in stats, trace and a storm sweep
+  if (o.kernel.endsWith('.json')) {
+    point.preset = loadPresetFile(o.kernel);
+    point.kernel = point.preset.name;
+  }
+  if (o.policy !== undefined) {
+    const plugin = await loadPolicyPlugin(o.policy);
+    point.policyFile = plugin.module;
+    point.policyShown = o.policy;
+    point.presetName = point.kernel;
+    point.kernel = `${point.kernel}+${plugin.policy.name}`;
+  }
   return { point, machineName: profile.name };
 }

@@ -168,7 +168,7 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     machine: machineArg,
     ...shared,
     ...(presetFiles.has(presetOf.get(p.kernel)!) ? { preset: presetFiles.get(presetOf.get(p.kernel)!)! } : {}),
-    ...(plugin !== undefined ? { policyFile: plugin.module, presetName: presetOf.get(p.kernel)! } : {}),
+    ...(plugin !== undefined ? { policyFile: plugin.module, policyShown: o.policy!, presetName: presetOf.get(p.kernel)! } : {}),
   }));
   // every input the runs share is checked here, before the first run starts; what decides each
   // kernel's results is hashed into the run identities the store keeps (resume recomputes others)
