@@ -32,9 +32,34 @@ async function compileTs(file: string, shown: string): Promise<string> {
     missing: `policy ${file}: a .ts plug-in needs the 'typescript' package; compile it to .js or install typescript`,
     shown: `policy ${shown}`,
   });
-  // the workers import the compiled module while this process lives; it goes when it ends
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  removeWhenDone(dir);
   return module;
+}
+
+/** the signals that end kmodlab (by their default action, or through a command's own handler) */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/**
+ * The workers import the compiled module while this process lives: it goes when the process
+ * ends — at 'exit', and also on a signal that would end it without one (Ctrl-C while a report is
+ * written, a SIGTERM before a sweep starts), which left /tmp/kmodlab-policy-* behind. While a
+ * command listens for the signal itself (a sweep stopping cleanly), the choice is the command's and
+ * 'exit' removes the directory; alone, the directory goes and the signal is raised again with its
+ * default action, so the process ends as it would have.
+ */
+function removeWhenDone(dir: string): void {
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', remove);
+  const handlers = ENDING_SIGNALS.map((sig) => {
+    const h = (): void => {
+      if (process.listenerCount(sig) > 1) return;
+      remove();
+      for (const [s, f] of handlers) process.off(s, f);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
 }
 
 /** the line of a .js plug-in's SyntaxError: Node's message has none, so parse it again with typescript's parser when installed */

@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../../src/errors.js';
@@ -49,3 +51,23 @@ test('the plug-in module a worker thread imports: the .js itself, or the .mjs a 
   const again = policyOfModule((await import(pathToFileURL(ts.module).href)) as Record<string, unknown>, ts.module);
   assert.equal(again, ts.policy);
 });
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
+  test(`a .ts plug-in's compiled module goes on ${sig} too, and the process still ends by the signal`, async () => {
+    const loader = path.join(root, 'dist/src/io/policy.js');
+    const code = `
+      const { loadPolicyPlugin } = await import(${JSON.stringify(loader)});
+      const p = await loadPolicyPlugin(${JSON.stringify(fixture('policy-fail-fast.ts'))});
+      process.stdout.write(p.module + '\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const module = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    assert.match(module, /kmodlab-policy-[^/]*\/policy-fail-fast\.mjs$/);
+    assert.ok(existsSync(module));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (c, s) => resolve({ code: c, signal: s })));
+    child.kill(sig);
+    assert.deepEqual(await exit, { code: null, signal: sig }, 'ended by the signal, as without the clean-up');
+    assert.equal(existsSync(path.dirname(module)), false, 'the compiled module\'s directory is gone');
+  });
+}
