@@ -30,7 +30,7 @@
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { InputError, ioError } from '../errors.js';
+import { errnoText, InputError, ioError } from '../errors.js';
 import { recordJson } from './json.js';
 import { changedInputs, hashValue, recordChecksum, type RunIdentity } from './identity.js';
 import { kernelOrder, paramsFromRecords, pointComparator } from './order.js';
@@ -107,7 +107,7 @@ async function readManifest(dir: string): Promise<Manifest | null> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
+    throw new InputError(`${file}: cannot read: ${errnoText(err)}`);
   }
   let value: unknown;
   try {
@@ -127,6 +127,16 @@ async function readManifest(dir: string): Promise<Manifest | null> {
     throw new InputError(`${file}: bad inputs index`);
   }
   return v as Manifest;
+}
+
+/**
+ * A file of the store that could not be written: the option, the user's directory and the file
+ * in it (`--out res: res/run_….json: is a directory`); "--out res: is a directory" would blame
+ * the directory, which is one.
+ */
+function fileError(dir: string, file: string, err: unknown): InputError {
+  if (err instanceof InputError) return err;
+  return new InputError(`--out ${dir}: ${path.join(dir, path.basename(file))}: ${errnoText(err)}`);
 }
 
 /**
@@ -152,7 +162,7 @@ export async function openStore(dir: string, params: StormParams): Promise<void>
   try {
     await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   } catch (err) {
-    throw ioError('--out', dir, err);
+    throw fileError(dir, MANIFEST_FILE, err);
   }
 }
 
@@ -162,7 +172,7 @@ export async function writeRecord(dir: string, record: StormRunRecord, identity?
   try {
     await writeFileAtomic(file, recordJson(record, 2) + '\n');
   } catch (err) {
-    throw ioError('--out', dir, err);
+    throw fileError(dir, file, err);
   }
   await indexRun(dir, runKey(record), identity, recordChecksum(recordJson(record), identity));
   return file;
@@ -214,7 +224,7 @@ async function flushIndex(dir: string, q: PendingIndex): Promise<void> {
       }
       for (const w of waiters) w.resolve();
     } catch (err) {
-      const e = ioError('--out', dir, err);
+      const e = fileError(dir, MANIFEST_FILE, err);
       for (const w of waiters) w.reject(e);
     }
   }

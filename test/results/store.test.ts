@@ -131,3 +131,28 @@ test('merge: bad inputs are one-line errors', async () => {
   assert.deepEqual(records, []);
   await rm(empty, { recursive: true });
 });
+
+test('a store file that cannot be written or read names the option, the directory and that file, never Node\'s text', async () => {
+  const dir = await tmp();
+  const params = fakeParams({ cpus: [1, 8], kernels: ['v6.1'] });
+  await openStore(dir, params);
+  const [a, b] = fakeRecords(params);
+  // a directory where a record goes: the record is the culprit, not --out (which is a directory)
+  await mkdir(path.join(dir, runFileName(b!)));
+  await writeRecord(dir, a!);
+  await assert.rejects(writeRecord(dir, b!), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.equal(e.message, `--out ${dir}: ${path.join(dir, runFileName(b!))}: is a directory`);
+    return true;
+  });
+  // a manifest that is a directory: its path and what is wrong, where Node said "EISDIR: illegal operation on a directory, read"
+  const other = await tmp();
+  await mkdir(path.join(other, MANIFEST_FILE));
+  await assert.rejects(openStore(other, params), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.equal(e.message, `${path.join(other, MANIFEST_FILE)}: cannot read: is a directory`);
+    return true;
+  });
+  await rm(dir, { recursive: true });
+  await rm(other, { recursive: true });
+});
