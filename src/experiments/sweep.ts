@@ -20,6 +20,9 @@
  * - every run in the pool has a wall-clock watchdog: a worker thread that does not answer in
  *   time (a policy looping without ever returning to the simulator) is stopped, and the sweep
  *   fails with an error naming the run and its seed (exit 124) instead of hanging;
+ * - a failed run fails the sweep, and the failure reported is the first in the order the runs
+ *   are started (the one `--inline` meets), whatever the threads' timing: the runs before it
+ *   finish (and are stored), those after it are abandoned;
  * - the records come back in the order of the given points, whatever order they finished in;
  * - a progress bar is shown on an interactive stderr outside CI; elsewhere (logs, pipes) one
  *   progress line every 10 s of a long sweep. The ETA weighs each run by its CPU count (the
@@ -252,7 +255,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   const mode = opts.mode ?? 'pool';
   const url = workerUrl(opts.worker);
   let pool: Piscina | null = null;
-  let runOne: (p: P) => Promise<StormRunRecord>;
+  let runOne: (p: P, signal: AbortSignal) => Promise<StormRunRecord>;
   let concurrency: number;
   try {
     if (mode === 'pool') {
@@ -262,12 +265,13 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
       pool = new Piscina({ filename: new URL('./sweep-worker.js', import.meta.url).href, name: 'runTask', minThreads: 0, maxThreads: concurrency, idleTimeout: 1000 });
       const p0 = pool;
       const watchdogMs = opts.watchdogMs;
-      runOne = async (p) => {
+      runOne = async (p, signal) => {
         const task: SweepTask = { url, exportName, point: p };
-        // each run's own controller: the sweep's stop aborts them all, the watchdog only this one
+        // each run's own controller: the sweep's stop (or a failure of an earlier run) aborts it through `signal`, the watchdog only this one
         const mine = new AbortController();
         const onStop = () => mine.abort();
-        abort.signal.addEventListener('abort', onStop, { once: true });
+        if (signal.aborted) mine.abort();
+        signal.addEventListener('abort', onStop, { once: true });
         let fired = false;
         const timer =
           watchdogMs !== undefined
@@ -289,7 +293,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
           throw err;
         } finally {
           if (timer !== null) clearTimeout(timer);
-          abort.signal.removeEventListener('abort', onStop);
+          signal.removeEventListener('abort', onStop);
         }
       };
     } else {
@@ -313,8 +317,20 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
 
   bar?.start(total, skipped, { weighted_eta: '?' });
   const inflight = new Set<Promise<void>>();
-  const launch = (p: P) => {
-    const task: Promise<void> = runOne(p)
+  // each running run's controller, by its place in `todo`
+  const running = new Map<number, AbortController>();
+  abort.signal.addEventListener('abort', () => {
+    for (const c of running.values()) c.abort();
+  });
+  // The failure reported is the first in `todo` order, as --inline meets it: once a run fails
+  // nothing new starts, the runs after it are abandoned, and those before it (all started
+  // already, the order being todo's) run to their end — one of them may fail first. Which
+  // failure a sweep reports then does not depend on the timing of the threads.
+  let failedAt: number | undefined;
+  const launch = (p: P, at: number) => {
+    const ctl = new AbortController();
+    running.set(at, ctl);
+    const task: Promise<void> = runOne(p, ctl.signal)
       .then(async (record) => {
         if (!record || typeof record !== 'object' || !sameRun(record, p)) {
           throw new Error(`the worker returned a record for another run (${record ? runKey(record) : String(record)})`);
@@ -331,11 +347,15 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
         opts.onRecord?.(record, results.size, total);
       })
       .catch((err: unknown) => {
-        if (stopping && isAbort(err)) return;
-        if (!failure) failure = runError(err, p);
-        stop();
+        if ((stopping || (failedAt !== undefined && at > failedAt)) && isAbort(err)) return;
+        if (failedAt === undefined || at < failedAt) {
+          failedAt = at;
+          failure = runError(err, p);
+        }
+        for (const [i, c] of running) if (i > failedAt) c.abort();
       })
       .finally(() => {
+        running.delete(at);
         inflight.delete(task);
       });
     inflight.add(task);
@@ -344,7 +364,10 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   try {
     let next = 0;
     while (true) {
-      while (!stopping && inflight.size < concurrency && next < todo.length) launch(todo[next++]!);
+      while (!stopping && failedAt === undefined && inflight.size < concurrency && next < todo.length) {
+        launch(todo[next]!, next);
+        next++;
+      }
       if (inflight.size === 0) break;
       await Promise.race(inflight);
     }

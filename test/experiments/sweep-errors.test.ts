@@ -39,6 +39,27 @@ for (const mode of ['pool', 'inline'] as const) {
   });
 }
 
+test('the failure reported is the first in run order, as --inline meets it, not the first to happen', async () => {
+  // largest CPU counts run first: c4 (fails after 400 ms), c2 (fine), then c1 (fails at once) —
+  // with two threads c1 fails long before c4 does
+  const timed = runPoints(params).map((p) => ({ ...p, ...(p.cpus === 4 ? { delayMs: 400, fail: true } : p.cpus === 1 ? { inputFail: 2 } : {}) }));
+  for (const mode of ['pool', 'inline'] as const) {
+    const out = mkdtempSync(path.join(tmpdir(), 'kmodlab-werr-'));
+    try {
+      const sweep = { points: timed, worker, mode, threads: 2, progress: false, handleSigint: false, outDir: out, params: { ...params, cpus: [1, 2, 4], seeds: [1] } };
+      await assert.rejects(runSweep(sweep), (err: unknown) => {
+        assert.ok(!(err instanceof InputError), `${mode}: ${String(err)}`);
+        assert.match((err as Error).message, /^run run_kvm-guest_c4_v6\.4_s1 \(machine kvm-guest, cpus 4, kernel v6\.4, seed 1\) failed: simulated failure$/, mode);
+        return true;
+      });
+      // in the pool, the run that started beside the failing one finished and is kept; inline stopped at c4
+      assert.deepEqual(readdirSync(out).sort(), mode === 'pool' ? ['manifest.json', 'run_kvm-guest_c2_v6.4_s1.json'] : ['manifest.json'], mode);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+});
+
 test('a task error survives a structured clone with its kind', async () => {
   const e = errorOfTask(structuredClone(taskError(new InputError('x: bad', 4))));
   assert.ok(e instanceof InputError);
