@@ -121,6 +121,37 @@ function runWeight(p: RunPoint): number {
   return p.cpus + 8;
 }
 
+/** What the ETA is made from: the sweep's weights (runWeight) and the runs timed so far. */
+export interface EtaState {
+  elapsedMs: number;
+  weightTotal: number;
+  weightDone: number;
+  /** runs that were not a thread's first: their weight and their own run time, summed */
+  warmWeight: number;
+  warmMs: number;
+  /** threads, and runs not finished */
+  threads: number;
+  runsLeft: number;
+}
+
+/**
+ * The time left. A thread's first run also pays for the thread's start (importing the model,
+ * reading the module set: about a second, more than a whole run of a few hundred CPUs), so
+ * elapsed time over work done — the first estimate, and the only one until a run that was not a
+ * thread's first has finished — overestimates a wide sweep by several times at its start
+ * (45 s left said after 6 s of a sweep that ended 8 s later), so it is given only after 30 s
+ * (the ETA is `?` before). Once such runs are timed, the
+ * weight they did per millisecond of their own, on as many threads as there are runs left,
+ * gives the rest.
+ */
+export function etaMs(s: EtaState): number | null {
+  if (s.weightDone === 0) return null;
+  const left = Math.max(0, s.weightTotal - s.weightDone);
+  // before that, elapsed time over work done only once the threads' start is a small part of it
+  if (s.warmWeight === 0 || s.warmMs <= 0) return s.elapsedMs >= 30_000 ? (s.elapsedMs * left) / s.weightDone : null;
+  return left / ((s.warmWeight / s.warmMs) * Math.max(1, Math.min(s.threads, s.runsLeft)));
+}
+
 /** Whether to draw a progress bar here: an interactive stderr, and not a CI log. */
 export function progressWanted(env: NodeJS.ProcessEnv = process.env, stream: { isTTY?: boolean } = process.stderr): boolean {
   return Boolean(stream.isTTY) && !env.CI;
@@ -236,7 +267,11 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   const started = Date.now();
   const weightTotal = todo.reduce((a, p) => a + runWeight(p), 0);
   let weightDone = 0;
-  const eta = (): number | null => (weightDone === 0 ? null : ((Date.now() - started) * (weightTotal - weightDone)) / weightDone);
+  let warmWeight = 0;
+  let warmMs = 0;
+  let threads = 1;
+  const eta = (): number | null =>
+    etaMs({ elapsedMs: Date.now() - started, weightTotal, weightDone, warmWeight, warmMs, threads, runsLeft: total - skipped - ran });
   const lineTimer = showLines
     ? setInterval(() => process.stderr.write(progressLine(skipped + ran, total, Date.now() - started, eta())), progressIntervalMs()).unref()
     : null;
@@ -327,7 +362,9 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   // already, the order being todo's) run to their end — one of them may fail first. Which
   // failure a sweep reports then does not depend on the timing of the threads.
   let failedAt: number | undefined;
+  threads = concurrency;
   const launch = (p: P, at: number) => {
+    const launched = Date.now();
     const ctl = new AbortController();
     running.set(at, ctl);
     const task: Promise<void> = runOne(p, ctl.signal)
@@ -342,6 +379,11 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
         results.set(runKey(p), record);
         ran++;
         weightDone += runWeight(p);
+        // a thread's first run also started the thread: only the later ones time a run
+        if (at >= concurrency) {
+          warmWeight += runWeight(p);
+          warmMs += Date.now() - launched;
+        }
         const e = eta();
         bar?.increment(1, { weighted_eta: e === null ? '?' : duration(e) });
         opts.onRecord?.(record, results.size, total);

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { progressWanted, runSweep, SIGINT_EXIT_CODE } from '../../src/experiments/sweep.js';
+import { etaMs, progressWanted, runSweep, SIGINT_EXIT_CODE } from '../../src/experiments/sweep.js';
 import { runPoints } from '../../src/experiments/points.js';
 import { listDone, runFileName, runKey } from '../../src/results/store.js';
 import { fakeParams, fakeRecord } from '../fixtures/report/records.js';
@@ -183,4 +183,54 @@ test('a record breaking the contract (fractional bytes) is refused before it is 
   );
   assert.equal((await listDone(dir)).size, 0);
   await rm(dir, { recursive: true });
+});
+
+test('ETA: a thread\'s start-up is not taken for the speed of the runs (wide sweeps were off several times over)', () => {
+  // a sweep 1-255:16 × 2 kernels on 2 threads, runs cost their weight (cpus + 8) in ms × 3, and
+  // each thread's first run pays 1500 ms more to start it — the shape measured on this project
+  const weights = [1, 17, 33, 49, 65, 81, 97, 113, 129, 145, 161, 177, 193, 209, 225, 241]
+    .flatMap((c) => [c + 8, c + 8])
+    .sort((a, b) => b - a);
+  const threads = 2;
+  const cost = (w: number, first: boolean) => w * 3 + (first ? 1500 : 0);
+  const free = Array.from({ length: threads }, () => 0);
+  const ends: { t: number; w: number; first: boolean; ms: number }[] = [];
+  weights.forEach((w, i) => {
+    const th = free.indexOf(Math.min(...free));
+    const first = i < threads;
+    const ms = cost(w, first);
+    free[th]! += ms;
+    ends.push({ t: free[th]!, w, first, ms });
+  });
+  ends.sort((a, b) => a.t - b.t);
+  const finish = Math.max(...free);
+  const weightTotal = weights.reduce((a, b) => a + b, 0);
+  let weightDone = 0;
+  let warmWeight = 0;
+  let warmMs = 0;
+  let checked = 0;
+  ends.forEach((e, k) => {
+    weightDone += e.w;
+    if (!e.first) {
+      warmWeight += e.w;
+      warmMs += e.ms;
+    }
+    const left = finish - e.t;
+    const state = { elapsedMs: e.t, weightTotal, weightDone, warmWeight, warmMs, threads, runsLeft: weights.length - k - 1 };
+    const eta = etaMs(state)!;
+    if (warmWeight > 0 && left > finish * 0.2) {
+      checked++;
+      assert.ok(Math.abs(eta - left) <= 0.25 * left, `after ${k + 1} runs: ETA ${Math.round(eta)} ms, ${Math.round(left)} ms left`);
+    }
+    // what elapsed time over work done said at the first runs without the thread's start
+    if (k === threads) {
+      const naive = (e.t * (weightTotal - weightDone)) / weightDone;
+      assert.equal(etaMs({ ...state, warmWeight: 0, warmMs: 0 }), null, 'no guess from the threads\' first runs alone, this early');
+      assert.ok(naive > 2 * left, `the estimate this replaces: ${Math.round(naive)} ms for ${Math.round(left)} ms`);
+    }
+  });
+  assert.ok(checked >= 10, `${checked} estimates checked`);
+  assert.equal(etaMs({ elapsedMs: 10, weightTotal: 10, weightDone: 0, warmWeight: 0, warmMs: 0, threads: 1, runsLeft: 3 }), null);
+  // a long sweep of first runs only: elapsed over work done, once the start-up is small beside it
+  assert.equal(etaMs({ elapsedMs: 60_000, weightTotal: 30, weightDone: 10, warmWeight: 0, warmMs: 0, threads: 2, runsLeft: 2 }), 120_000);
 });
