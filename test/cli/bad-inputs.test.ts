@@ -214,6 +214,12 @@ for (const [o, v] of [['--module', 'xfs'], ['--path', 'finit'], ['--state', 'liv
 row(['storm', '--target', 'qemu:debian-6.1', '--policy', 'syn.js'], /^kmodlab: --policy: not with --target qemu:debian-6\.1 \(the real coldplug boots/);
 row(['storm', '--target', 'qemu:debian-6.1', '--run-timeout', '5'], /^kmodlab: --run-timeout: only on the simulated coldplug storm \(without --parallel or a qemu target\)$/);
 
+// a time option past Node's timers (2^31 - 1 ms) fired at once: every run "hung", the suite "timed out"
+storm(['--run-timeout', '3000000'], /^kmodlab: --run-timeout 3000000: want at most 1000000 \(seconds\)$/);
+row(['stats', '--run-timeout', '3000000'], /^kmodlab: --run-timeout 3000000: want at most 1000000 \(seconds\)$/);
+row(['selftest', '--timeout', '3000000'], /^kmodlab: --timeout 3000000: want at most 1000000 \(seconds\)$/);
+par(['--target', 'qemu:debian-6.1', '--timeout', '99999999'], /^kmodlab: --timeout 99999999: want at most 1000000 \(seconds\)$/);
+
 // --- storm merge (its options are its own, checked before the report)
 const merge = (args: string[], line: RegExp): void => row(['storm', 'merge', ...args], line);
 merge(['missing'], /^kmodlab: merge: missing: no such directory$/);

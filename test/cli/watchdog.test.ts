@@ -139,3 +139,11 @@ test('storm --inline: Ctrl-C stops a policy that loops at once (exit 130), long 
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('the largest --run-timeout is a budget, not a timer that fires at once (Node\'s timers end at 2^31 - 1 ms)', async () => {
+  for (const args of [['storm', '--cpus', '1,2', '--kernel', 'v6.4', '--no-progress', '--format', 'csv'], ['stats', '--cpus', '2']]) {
+    const r = await runCli([...args, '--run-timeout', '1000000']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning|did not finish/);
+  }
+});

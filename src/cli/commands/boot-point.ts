@@ -9,7 +9,7 @@ import type { StormPoint } from '../../experiments/storm.js';
 import { loadPolicyPlugin } from '../../io/policy.js';
 import { loadPresetFile } from '../../io/presets.js';
 import { loadMachine } from '../../userspace/machines/load.js';
-import { intOption } from '../options.js';
+import { intOption, secondsOption } from '../options.js';
 
 export interface BootPointOpts {
   machine: string;
@@ -35,7 +35,7 @@ export async function bootPoint(o: BootPointOpts): Promise<{ point: StormPoint; 
     ...(o.modules !== undefined ? { modulesDir: o.modules } : {}),
     ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
     ...(o.kmodVersion !== undefined ? { kmodVersion: intOption('--kmod-version', o.kmodVersion, 1) } : {}),
-    ...(o.runTimeout !== undefined ? { runTimeoutMs: intOption('--run-timeout', o.runTimeout, 1) * 1000 } : {}),
+    ...(o.runTimeout !== undefined ? { runTimeoutMs: secondsOption('--run-timeout', o.runTimeout, 1) * 1000 } : {}),
   };
   // the run is named as storm names it (a preset file by its preset's name, PRESET+POLICY with a
   // plug-in), so the same run gives the same line in stats, trace and a storm sweep

@@ -25,7 +25,7 @@ import type { StormParams, StormRunRecord } from '../../results/record.js';
 import { listDone, openStore, writeRecord } from '../../results/store.js';
 import { loadMachine, parseMachine } from '../../userspace/machines/load.js';
 import type { MachineProfile } from '../../userspace/machines/schema.js';
-import { intOption } from '../options.js';
+import { intOption, secondsOption } from '../options.js';
 import { kmodlabVersion, runCommand } from '../results-option.js';
 import { PendingRun } from '../../results/results-dir.js';
 import { stdout } from '../stdio.js';
@@ -218,8 +218,8 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
     ...(o.machineType !== undefined ? { machineType: o.machineType } : {}),
     ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' } : {}),
     ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
-    ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 1) } : {}),
-    ...(o.settleTimeout !== undefined ? { settleTimeoutS: intOption('--settle-timeout', o.settleTimeout, 1) } : {}),
+    ...(o.timeout !== undefined ? { timeoutS: secondsOption('--timeout', o.timeout, 1) } : {}),
+    ...(o.settleTimeout !== undefined ? { settleTimeoutS: secondsOption('--settle-timeout', o.settleTimeout, 1) } : {}),
     ...(o.cache !== undefined ? { cache: o.cache } : {}),
     ...(o.reuseLogs === true ? { reuseLogs: true } : {}),
     ...(only !== undefined ? { only } : {}),

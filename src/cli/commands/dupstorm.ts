@@ -32,7 +32,7 @@ import { presetNames } from '../../kernel/presets.js';
 import type { DupStormRow } from '../../results/dupstorm.js';
 import type { GuestStormResult } from '../../targets/qemu/storm.js';
 import type { QemuTarget } from '../../targets/qemu/target.js';
-import { intOption } from '../options.js';
+import { intOption, secondsOption } from '../options.js';
 import { runCommand } from '../results-option.js';
 import { PendingRun, simRelease } from '../../results/results-dir.js';
 
@@ -148,7 +148,7 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
     t = await q.createQemuTarget(name, {
       cpus,
       ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
-      ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 0) } : {}),
+      ...(o.timeout !== undefined ? { timeoutS: secondsOption('--timeout', o.timeout, 0) } : {}),
       ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
       ...(logDir !== undefined ? { logDir } : {}),
       ...(o.cache !== undefined ? { cache: o.cache } : {}),

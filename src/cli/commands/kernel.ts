@@ -27,7 +27,7 @@ import { GuestSessionError } from '../../targets/qemu/session.js';
 import { guestDupStormTarget } from '../../targets/qemu/storm.js';
 import { QemuTarget } from '../../targets/qemu/target.js';
 import { fromBuildKernel, fromBuildKernels } from '../../targets/qemu/user-kernels.js';
-import { intOption } from '../options.js';
+import { intOption, secondsOption } from '../options.js';
 import { logRow } from './dupstorm.js';
 
 export interface PrepareOpts {
@@ -56,7 +56,7 @@ function bootOpts(o: VmOpts) {
     cache: o.cache,
     cpus: intOption('--cpus', o.cpus, 1),
     memMiB: intOption('--mem', o.mem, 256),
-    timeoutS: intOption('--timeout', o.timeout, 0),
+    timeoutS: secondsOption('--timeout', o.timeout, 0),
     accel: o.accel as Accel,
   };
 }

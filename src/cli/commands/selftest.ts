@@ -27,7 +27,7 @@ import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, runSt
 import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
 import { MODPROBE_SYSCTL, restoreFromState, stateFileFor, SysfsTarget } from '../../targets/sysfs.js';
 import type { Target } from '../../selftest/target.js';
-import { intOption } from '../options.js';
+import { intOption, secondsOption } from '../options.js';
 import { captureSelftestText, runCommand, teeReporter } from '../results-option.js';
 import { PendingRun, simRelease } from '../../results/results-dir.js';
 
@@ -99,7 +99,7 @@ async function runQemuCli(
       keepKernelLog: o.compare ?? false,
       ...(o.cpus !== undefined ? { cpus: intOption('--cpus', o.cpus, 1) } : {}),
       ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
-      ...(o.timeout !== undefined ? { timeoutS: intOption('--timeout', o.timeout, 0) } : {}),
+      ...(o.timeout !== undefined ? { timeoutS: secondsOption('--timeout', o.timeout, 0) } : {}),
       ...(o.accel !== undefined ? { accel: o.accel as 'tcg' | 'kvm' | 'auto' } : {}),
     },
     io,
@@ -170,7 +170,7 @@ export async function runSelftestCli(
   // the module set is read (and a bad name refused) before the suite starts
   if (o.snapshot !== undefined) loadSnapshot(o.snapshot);
   const watchRounds = o.watchRounds === undefined ? undefined : intOption('--watch-rounds', o.watchRounds, 1);
-  const timeoutS = o.timeout === undefined ? undefined : intOption('--timeout', o.timeout, 1);
+  const timeoutS = o.timeout === undefined ? undefined : secondsOption('--timeout', o.timeout, 1);
   let testModules: TestModuleBuild | undefined;
   if (o.testModules !== undefined) {
     if (o.testModules !== 'in-tree' && o.testModules !== 'out-of-tree') throw new InputError(`--test-modules ${o.testModules}: want in-tree or out-of-tree`);

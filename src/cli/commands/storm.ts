@@ -27,7 +27,7 @@ import { presetNames, type KernelPreset } from '../../kernel/presets.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
 import { parseCategoryMode, parseChartStyle, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
-import { intOption } from '../options.js';
+import { intOption, secondsOption } from '../options.js';
 import { kmodlabVersion, runCommand } from '../results-option.js';
 import { PendingRun, simRelease } from '../../results/results-dir.js';
 
@@ -136,7 +136,7 @@ async function emitPartial(records: readonly StormRunRecord[], params: StormPara
 
 async function stormAction(o: StormOpts, command: string): Promise<void> {
   checkReportOptions(o);
-  const runTimeoutMs = o.runTimeout !== undefined ? intOption('--run-timeout', o.runTimeout, 1) * 1000 : DEFAULT_RUN_TIMEOUT_MS;
+  const runTimeoutMs = o.runTimeout !== undefined ? secondsOption('--run-timeout', o.runTimeout, 1) * 1000 : DEFAULT_RUN_TIMEOUT_MS;
   if (o.out !== undefined) checkOutputDir('--out', o.out);
   const profile = loadMachine(o.machine);
   const { kernels: presets, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
