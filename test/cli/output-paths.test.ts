@@ -107,3 +107,27 @@ test("trace: '-' is stdout for --out or for --svg (the other to its file), never
   assert.match(svg.stderr, /^kmodlab: wrote t\.json \(\d+ events, \d+ log records\)\nkmodlab: wrote stdout\n$/);
   assert.deepEqual(readdirSync(dir).sort(), ['p.svg', 't.json']);
 });
+
+// the real-kernel commands' directories, checked before any boot (Node's recursive mkdir spins
+// forever under /proc; they were made at the boot or after the session). An empty cache: nothing
+// is prepared, so no row can boot a guest even if its check were missing.
+const beforeBoot: [string[], RegExp][] = [
+  [['storm', '--target', 'qemu:debian-6.1', '--log-dir', '/proc/x'], /^kmodlab: --log-dir \/proc\/x: cannot create a directory in \/proc/],
+  [['storm', '--target', 'qemu:debian-6.1', '--out', '/proc/x'], /^kmodlab: --out \/proc\/x: cannot create a directory in \/proc/],
+  [['storm', '--target', 'qemu:debian-6.1', '--log-dir', afile], /^kmodlab: --log-dir \S+afile: not a directory$/],
+  [['storm', '--target', 'qemu:debian-6.1', '--parallel', '1', '--log-dir', '/proc/x'], /^kmodlab: --log-dir \/proc\/x: cannot create a directory in \/proc/],
+  [['selftest', '--target', 'qemu:debian-6.1', '--log-dir', '/proc/x'], /^kmodlab: --log-dir \/proc\/x: cannot create a directory in \/proc/],
+  [['selftest', '--target', 'qemu:debian-6.1', '--log-dir', '-'], /^kmodlab: --log-dir -: wants a directory, not stdout/],
+  [['kernel', 'boot', 'debian-6.1', '--log-dir', '/proc/x'], /^kmodlab: --log-dir \/proc\/x: cannot create a directory in \/proc/],
+  [['kernel', 'storm', 'debian-6.1', '--parallel', '1', '--log-dir', '/proc/x'], /^kmodlab: --log-dir \/proc\/x: cannot create a directory in \/proc/],
+];
+for (const [args, re] of beforeBoot) {
+  test(`checked before any boot: kmodlab ${args.join(' ')}`, async () => {
+    const cache = path.join(tmp, 'empty-cache');
+    const r = await runCli(args, { env: { KMODLAB_CACHE: cache } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+    assert.match(r.stderr.trimEnd(), re);
+    assert.equal(r.stdout, '');
+  });
+}

@@ -19,7 +19,7 @@ import { parseCpuList, parseSeed, seedList } from '../../experiments/cpulist.js'
 import { runSweep } from '../../experiments/sweep.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import type { StormPoint } from '../../experiments/storm.js';
-import { checkOutputFile, writeOutputFile } from '../../io/output.js';
+import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { parseCategoryMode, parseChartStyle, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
 import { listDone, openStore, writeRecord } from '../../results/store.js';
@@ -201,6 +201,9 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   const chart = o.chart !== undefined ? parseChartStyle(o.chart) : undefined;
   if (o.svg !== undefined) checkOutputFile('--svg', o.svg);
   if (o.html !== undefined) checkOutputFile('--html', o.html);
+  // before any boot: directories that cannot be made fail now (Node's recursive mkdir spins forever under /proc)
+  if (o.out !== undefined) checkOutputDir('--out', o.out);
+  if (o.logDir !== undefined) checkOutputDir('--log-dir', o.logDir);
   if (o.accel !== undefined && o.accel !== 'tcg' && o.accel !== 'kvm') throw new InputError(`--accel ${o.accel}: want tcg or kvm`);
   const cpus = parseCpuList(o.cpus);
   const seeds = seedList(parseSeed(o.seed), o.seeds);

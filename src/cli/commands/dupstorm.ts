@@ -33,6 +33,7 @@ import type { DupStormRow } from '../../results/dupstorm.js';
 import type { GuestStormResult } from '../../targets/qemu/storm.js';
 import type { QemuTarget } from '../../targets/qemu/target.js';
 import { intOption, secondsOption } from '../options.js';
+import { checkOutputDir } from '../../io/output.js';
 import { runCommand } from '../results-option.js';
 import { PendingRun, simRelease } from '../../results/results-dir.js';
 
@@ -141,6 +142,8 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
       if (v !== undefined) throw new InputError(`${flag}: with --target qemu:NAME only for the --compare side (the real guest has its own modules and kmod)`);
   const overrides = await simOverrides(o);
   if (o.results !== undefined && o.logDir !== undefined) throw new InputError('--log-dir: not with --results (the run directory keeps the guest logs)');
+  // before the boot: a directory that cannot be made fails now (Node's recursive mkdir spins forever under /proc)
+  if (o.logDir !== undefined) checkOutputDir('--log-dir', o.logDir);
   const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
   const logDir = pending ? pending.tmp : o.logDir;
   let t: QemuTarget;

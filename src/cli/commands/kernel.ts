@@ -28,6 +28,7 @@ import { guestDupStormTarget } from '../../targets/qemu/storm.js';
 import { QemuTarget } from '../../targets/qemu/target.js';
 import { fromBuildKernel, fromBuildKernels } from '../../targets/qemu/user-kernels.js';
 import { intOption, secondsOption } from '../options.js';
+import { checkOutputDir } from '../../io/output.js';
 import { logRow } from './dupstorm.js';
 
 export interface PrepareOpts {
@@ -52,6 +53,8 @@ export interface VmOpts {
 
 function bootOpts(o: VmOpts) {
   if (!['tcg', 'kvm', 'auto'].includes(o.accel)) throw new InputError(`--accel ${o.accel}: want tcg, kvm or auto`);
+  // before the boot: a directory that cannot be made fails now, and Node's recursive mkdir spins forever under /proc
+  if (o.logDir !== undefined) checkOutputDir('--log-dir', o.logDir);
   return {
     cache: o.cache,
     cpus: intOption('--cpus', o.cpus, 1),

@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stdout } from '../stdio.js';
 import { errorLine, EXIT_USAGE, InputError } from '../../errors.js';
-import { checkOutputFile, writeOutputFile } from '../../io/output.js';
+import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { resolvePreset } from '../../kernel/presets.js';
 import { loadSnapshot } from '../../userspace/depmod/snapshot.js';
 import { loadPresetFile } from '../../io/presets.js';
@@ -83,6 +83,8 @@ async function runQemuCli(
   const q = await import('../../targets/qemu/index.js');
   const keepGoing = o.keepGoing ?? false;
   if (o.results !== undefined && o.logDir !== undefined) throw new InputError('--log-dir: not with --results (the run directory keeps the guest logs)');
+  // before the boot: a directory that cannot be made fails now (Node's recursive mkdir spins forever under /proc)
+  if (o.logDir !== undefined) checkOutputDir('--log-dir', o.logDir);
   const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
   const text = pending ? captureSelftestText() : null;
   const run = await q.runQemuSelftest(
