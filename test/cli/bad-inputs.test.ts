@@ -218,7 +218,6 @@ row(['storm', '--target', 'qemu:debian-6.1', '--run-timeout', '5'], /^kmodlab: -
 storm(['--run-timeout', '3000000'], /^kmodlab: --run-timeout 3000000: want at most 1000000 \(seconds\)$/);
 row(['stats', '--run-timeout', '3000000'], /^kmodlab: --run-timeout 3000000: want at most 1000000 \(seconds\)$/);
 row(['selftest', '--timeout', '3000000'], /^kmodlab: --timeout 3000000: want at most 1000000 \(seconds\)$/);
-par(['--target', 'qemu:debian-6.1', '--timeout', '99999999'], /^kmodlab: --timeout 99999999: want at most 1000000 \(seconds\)$/);
 
 // --- storm merge (its options are its own, checked before the report)
 const merge = (args: string[], line: RegExp): void => row(['storm', 'merge', ...args], line);

@@ -120,6 +120,9 @@ const beforeBoot: [string[], RegExp][] = [
   [['selftest', '--target', 'qemu:debian-6.1', '--log-dir', '-'], /^kmodlab: --log-dir -: wants a directory, not stdout/],
   [['kernel', 'boot', 'debian-6.1', '--log-dir', '/proc/x'], /^kmodlab: --log-dir \/proc\/x: cannot create a directory in \/proc/],
   [['kernel', 'storm', 'debian-6.1', '--parallel', '1', '--log-dir', '/proc/x'], /^kmodlab: --log-dir \/proc\/x: cannot create a directory in \/proc/],
+  // a time past Node's timers (2^31 - 1 ms) would fire at once
+  [['storm', '--target', 'qemu:debian-6.1', '--parallel', '1', '--timeout', '99999999'], /^kmodlab: --timeout 99999999: want at most 1000000 \(seconds\)$/],
+  [['kernel', 'boot', 'debian-6.1', '--timeout', '99999999'], /^kmodlab: --timeout 99999999: want at most 1000000 \(seconds\)$/],
 ];
 for (const [args, re] of beforeBoot) {
   test(`checked before any boot: kmodlab ${args.join(' ')}`, async () => {
