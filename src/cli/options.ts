@@ -6,7 +6,9 @@ import { InputError } from '../errors.js';
 /** a decimal integer ≥ min, or a one-line error naming the option ("--cpus 0: want an integer >= 1") */
 export function intOption(name: string, v: string, min: number): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
+  // digits past 2^53 are a number, just not one a double holds: ">= 1" would read as nonsense
+  if (/^\d+$/.test(v) && !Number.isSafeInteger(n)) throw new InputError(`${name} ${v}: want an integer >= ${min}, at most ${Number.MAX_SAFE_INTEGER}`);
+  if (!/^\d+$/.test(v) || n < min) throw new InputError(`${name} ${v}: want an integer >= ${min}`);
   return n;
 }
 

@@ -130,6 +130,7 @@ for (const cmd of ['stats', 'trace']) {
   const extra = cmd === 'trace' ? ['--out', 'never.json'] : [];
   for (const v of ['0', 'x', '1,2', '-4', '2.5']) row([cmd, ...extra, '--cpus', v], new RegExp(`^kmodlab: --cpus ${v.replace('.', '\\.')}: want an integer >= 1$`));
   row([cmd, ...extra, '--kernel', 'v6.4,v6.1'], /^kmodlab: --kernel v6\.4,v6\.1: one preset here$/);
+  row([cmd, ...extra, '--cpus', '9007199254740993'], /^kmodlab: --cpus 9007199254740993: want an integer >= 1, at most 9007199254740991$/);
 }
 
 // --- storm's own options
