@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root, runCli } from './run-cli.js';
@@ -72,6 +72,36 @@ test('--out resume: a changed input recomputes; an unchanged one reuses', async 
     r = await runCli([...base, ...withFiles, '--out', mOut]);
     assert.equal(r.stderr, `kmodlab: --out ${mOut}: recomputing 1 stored run (a record edited by hand (checksum mismatch))\n`);
     assert.equal(r.stdout, await fresh(withFiles, tmp));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('--out resume: a --modules tree whose module file changed under the same path recomputes', async () => {
+  const { buildKo, DEFAULT_SECTIONS } = await import('../fixtures/modules/build-ko.js');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kmodlab-resume-'));
+  const tree = path.join(tmp, 'tree');
+  const write = (textSize: number): void => {
+    mkdirSync(path.join(tree, 'kernel'), { recursive: true });
+    writeFileSync(path.join(tree, 'kernel/foo.ko'), buildKo(DEFAULT_SECTIONS.map((s) => (s.name === '.text' ? { ...s, size: textSize } : s))));
+    writeFileSync(path.join(tree, 'modules.dep'), 'kernel/foo.ko:\n');
+    // every CPU's modalias matches: each cpu uevent loads foo, so duplicates happen
+    writeFileSync(path.join(tree, 'modules.alias'), 'alias cpu:type:x86,ven*fam*mod*:feature:* foo\n');
+  };
+  try {
+    const args = [...base, '--kernel', 'v6.4', '--modules', tree, '--out', path.join(tmp, 'out')];
+    write(100);
+    const first = await runCli(args);
+    assert.equal(first.status, 0, first.stderr);
+    const again = await runCli(args);
+    assert.equal(again.stderr, '', 'the same tree: nothing recomputed');
+    assert.equal(again.stdout, first.stdout);
+    write(5000);
+    const changed = await runCli(args);
+    assert.equal(changed.status, 0, changed.stderr);
+    assert.equal(changed.stderr, `kmodlab: --out ${path.join(tmp, 'out')}: recomputing 2 stored runs (changed since they were stored: the module set)\n`);
+    assert.notEqual(changed.stdout, first.stdout, 'a bigger module wastes more');
+    assert.equal(changed.stdout, await fresh(['--kernel', 'v6.4', '--modules', tree], tmp));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
