@@ -34,7 +34,7 @@ import { errnoText, InputError, ioError } from '../errors.js';
 import { recordJson } from './json.js';
 import { changedInputs, hashValue, recordChecksum, type RunIdentity } from './identity.js';
 import { kernelOrder, paramsFromRecords, pointComparator } from './order.js';
-import { firstIssue, stormParamsSchema, validateRecord, type StormParams, type StormRunRecord } from './record.js';
+import { firstIssue, recordSchemas, validateRecord, type StormParams, type StormRunRecord } from './record.js';
 
 /** The run a record belongs to, and what its file is keyed by. Extra fields (a worker's options) may ride along. */
 export interface RunPoint {
@@ -117,7 +117,7 @@ async function readManifest(dir: string): Promise<Manifest | null> {
   }
   const v = value as Partial<Manifest>;
   if (v?.format !== MANIFEST_FORMAT || v.version !== 1) throw new InputError(`${file}: not a kmodlab storm manifest`);
-  const p = stormParamsSchema.safeParse(v.params);
+  const p = recordSchemas().stormParamsSchema.safeParse(v.params);
   if (!p.success) throw new InputError(`${file}: bad params (${firstIssue(p.error)})`);
   const isMap = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
   if (v.runs !== undefined && (!isMap(v.runs) || !Object.values(v.runs).every((e) => isMap(e) && typeof e.checksum === 'string'))) {
