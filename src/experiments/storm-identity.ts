@@ -18,8 +18,8 @@
  *   by another version of the model are recomputed, never mixed in. It changes with any edit of
  *   that code, comments included: recomputing is cheap, a stale result is not.
  *
- * Everything here is read once per sweep in the main thread (the machine of each preset is
- * assembled by checkStormInputs anyway); worker threads never compute identities.
+ * Everything here is read once per sweep in the main thread (checkStormInputs reads each
+ * preset's inputs anyway); worker threads never compute identities.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +29,7 @@ import { runKey } from '../results/store.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../kernel/memory.js';
 import { recordedValueHash } from '../userspace/depmod/snapshot.js';
 import { loadMachine } from '../userspace/machines/load.js';
-import type { System } from '../system/index.js';
+import type { ModuleSet } from '../userspace/moduleset.js';
 import type { KernelPreset } from '../kernel/presets.js';
 
 /** the parts of a storm point (experiments/storm.ts's StormPoint) an identity reads */
@@ -79,12 +79,13 @@ export function modelVersion(): string {
 
 const moduleSetHashes = new WeakMap<object, string>();
 
-function moduleSetHash(system: System): string {
-  let h = moduleSetHashes.get(system.moduleSet);
+/** the hash of a module set a run boots with (what the identity's `modules` part is) */
+export function moduleSetHash(set: ModuleSet): string {
+  let h = moduleSetHashes.get(set);
   if (h === undefined) {
     // a shipped snapshot's hash was taken when its checksum was recorded (data/shipped-checksums.json)
-    h = recordedValueHash(system.moduleSet) ?? hashValue(system.moduleSet);
-    moduleSetHashes.set(system.moduleSet, h);
+    h = recordedValueHash(set) ?? hashValue(set);
+    moduleSetHashes.set(set, h);
   }
   return h;
 }
@@ -100,15 +101,18 @@ function machineHash(machine: string): string {
   return h;
 }
 
-/** The input parts of one kernel label's runs, from a point of it and the machine assembled for it. */
-export function stormInputs(p: IdentityPoint, system: System, preset: KernelPreset): Record<string, string> {
+/**
+ * The input parts of one kernel label's runs, from a point of it, the hash of the module set it
+ * boots with (moduleSetHash, or a shipped snapshot's recorded one) and its kmod version.
+ */
+export function stormInputs(p: IdentityPoint, read: { moduleSetHash: string; kmodVersion: number }, preset: KernelPreset): Record<string, string> {
   return {
     model: modelVersion(),
     preset: hashValue(preset),
     machine: machineHash(p.machine),
-    modules: moduleSetHash(system),
+    modules: read.moduleSetHash,
     policy: p.policyFile !== undefined ? sha256(readFileSync(p.policyFile)) : 'none',
-    kmod: hashValue(system.kmodVersion),
+    kmod: hashValue(read.kmodVersion),
     moduleArea: hashValue(p.moduleAreaBytes ?? DEFAULT_MODULE_AREA_BYTES),
   };
 }

@@ -26,13 +26,15 @@ import { createSystem, type System } from '../system/index.js';
 import { getPreset, type KernelPreset } from '../kernel/presets.js';
 import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
 import { loadModuleSet } from '../userspace/depmod/index.js';
+import { loadSnapshot, shippedSnapshotHash } from '../userspace/depmod/snapshot.js';
+import { forCpus, loadMachine } from '../userspace/machines/load.js';
 import type { ModuleSet } from '../userspace/moduleset.js';
 import type { ColdplugStats, Udevd } from '../userspace/udevd.js';
 import type { StormRunRecord } from '../results/record.js';
 import { runKey, type RunPoint } from '../results/store.js';
 import { InputError, RunHangError } from '../errors.js';
 import { ProcessError } from '../sim/index.js';
-import { stormInputs } from './storm-identity.js';
+import { moduleSetHash, stormInputs } from './storm-identity.js';
 import { redeliverSigint, runWithin } from './wall-clock.js';
 
 /** Virtual time a coldplug boot may take before it counts as hung: one hour (udevd's event timeout is 180 s). */
@@ -142,11 +144,31 @@ async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ 
 }
 
 /**
+ * What a sweep's main thread needs of a point's inputs, read and checked as assemble() reads
+ * them — the preset, the module set (tree or snapshot), the policy, the machine profile at the
+ * point's CPU count, the kmod version, in that order, so the first bad one is the same error —
+ * without assembling a machine from them. A shipped snapshot with its recorded bytes is not even
+ * read into a module set: its recorded hash is all the identity needs (snapshot.ts).
+ */
+async function readInputs(p: StormPoint): Promise<{ preset: KernelPreset; moduleSetHash: string; kmodVersion: number }> {
+  const preset = presetOfPoint(p);
+  const modules = await moduleSetFor(p);
+  if (p.policyFile !== undefined) await policyFor(p.policyFile);
+  // what createSystem reads before it builds anything (it throws nothing after these for a valid point)
+  const machine = forCpus(loadMachine(p.machine), p.cpus);
+  const kmodVersion = p.kmodVersion ?? machine.kmod.version;
+  if (typeof modules === 'object') return { preset, moduleSetHash: moduleSetHash(modules), kmodVersion };
+  const name = modules ?? machine.moduleSet;
+  return { preset, moduleSetHash: shippedSnapshotHash(name) ?? moduleSetHash(loadSnapshot(name)), kmodVersion };
+}
+
+/**
  * Check what a sweep's runs share before any of them starts: the machine, each preset, the
- * module set (snapshot or tree), the kmod version, the policy. One machine per preset is
- * assembled (the smallest CPU count), not run; a bad input is its one InputError line here
- * instead of a failed run in a worker thread. Returns each kernel label's input hashes (what
- * decides its results), from which the sweep's run identities are made.
+ * module set (snapshot or tree), the kmod version, the policy — for each preset at the smallest
+ * CPU count, read and checked as a run reads them (no machine is assembled: readInputs); a bad
+ * input is its one InputError line here instead of a failed run in a worker thread. Returns each
+ * kernel label's input hashes (what decides its results), from which the sweep's run identities
+ * are made.
  */
 export async function checkStormInputs(points: readonly StormPoint[]): Promise<Map<string, Record<string, string>>> {
   const first = new Map<string, StormPoint>();
@@ -157,8 +179,8 @@ export async function checkStormInputs(points: readonly StormPoint[]): Promise<M
   // what decides each label's results, for the store's run identities (storm-identity.ts)
   const inputs = new Map<string, Record<string, string>>();
   for (const [kernel, p] of first) {
-    const { system, preset } = await assemble(p);
-    inputs.set(kernel, stormInputs(p, system, preset));
+    const { preset, moduleSetHash, kmodVersion } = await readInputs(p);
+    inputs.set(kernel, stormInputs(p, { moduleSetHash, kmodVersion }, preset));
   }
   return inputs;
 }
