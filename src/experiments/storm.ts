@@ -22,7 +22,7 @@
 import { pathToFileURL } from 'node:url';
 import { coldplugEvent, moduleStatsSnapshot, observeSimLog } from '../metrics/sim.js';
 import { StormMetrics } from '../metrics/storm.js';
-import { createSystem, type System } from '../system/index.js';
+import type { System } from '../system/index.js';
 import { getPreset, type KernelPreset } from '../kernel/presets.js';
 import { policyOfModule, type SameNamePolicy } from '../kernel/policy.js';
 import { loadModuleSet } from '../userspace/depmod/index.js';
@@ -127,6 +127,9 @@ async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ 
   const preset = presetOfPoint(p);
   const modules = await moduleSetFor(p);
   const policy = p.policyFile !== undefined ? await policyFor(p.policyFile, p.policyShown ?? p.policyFile) : undefined;
+  // the simulator is loaded by the first run, not with this module: a sweep's main thread, which
+  // only checks the inputs (checkStormInputs), never loads it (~90 ms of CPU)
+  const { createSystem } = await import('../system/index.js');
   const system = createSystem({
     machine: p.machine,
     cpus: p.cpus,
