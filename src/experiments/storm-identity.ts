@@ -25,7 +25,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashValue, runIdentity, sha256, type RunIdentity } from '../results/identity.js';
-import { runKey } from '../results/store.js';
+import { runKey } from '../results/run-key.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../kernel/memory.js';
 import { recordedValueHash } from '../userspace/depmod/snapshot.js';
 import { loadMachine } from '../userspace/machines/load.js';

@@ -31,7 +31,7 @@ import { forCpus, loadMachine } from '../userspace/machines/load.js';
 import type { ModuleSet } from '../userspace/moduleset.js';
 import type { ColdplugStats, Udevd } from '../userspace/udevd.js';
 import type { StormRunRecord } from '../results/record.js';
-import { runKey, type RunPoint } from '../results/store.js';
+import { runKey, type RunPoint } from '../results/run-key.js';
 import { InputError, RunHangError } from '../errors.js';
 import { ProcessError } from '../sim/index.js';
 import { moduleSetHash, stormInputs } from './storm-identity.js';

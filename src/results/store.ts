@@ -35,14 +35,9 @@ import { recordJson } from './json.js';
 import { changedInputs, hashValue, recordChecksum, type RunIdentity } from './identity.js';
 import { kernelOrder, paramsFromRecords, pointComparator } from './order.js';
 import { firstIssue, recordSchemas, validateRecord, type StormParams, type StormRunRecord } from './record.js';
+import { runFileName, runKey, type RunPoint } from './run-key.js';
 
-/** The run a record belongs to, and what its file is keyed by. Extra fields (a worker's options) may ride along. */
-export interface RunPoint {
-  machine: string;
-  cpus: number;
-  kernel: string;
-  seed: number;
-}
+export { runFileName, runKey, type RunPoint };
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'kmodlab-storm-results';
@@ -72,25 +67,6 @@ const TEMP_FILE = /^(run_.*|manifest)\.json\.\d+$/;
 const RUN_FILE = /^run_.*\.json$/;
 /** A temp file older than this belongs to a dead writer (a live one renames within ms). */
 const STALE_TEMP_MS = 60_000;
-
-/** Percent-encode all but [A-Za-z0-9.-]: `_` never appears inside a field, so names are unique. */
-function encodeField(s: string): string {
-  return Array.from(Buffer.from(s, 'utf8'))
-    .map((b) => {
-      const c = String.fromCharCode(b);
-      return /[A-Za-z0-9.-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-    })
-    .join('');
-}
-
-/** The stable key of a run point (also its file name without `.json`). */
-export function runKey(p: RunPoint): string {
-  return `run_${encodeField(p.machine)}_c${p.cpus}_${encodeField(p.kernel)}_s${p.seed}`;
-}
-
-export function runFileName(p: RunPoint): string {
-  return `${runKey(p)}.json`;
-}
 
 // ---- writing ----------------------------------------------------------------------------------
 
