@@ -34,7 +34,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import cliProgress from 'cli-progress';
 import type { Piscina } from 'piscina';
 import { EXIT_INTERRUPTED, InputError, RunHangError, signalExitCode } from '../errors.js';
 import { changedInputs, type RunIdentity } from '../results/identity.js';
@@ -275,7 +274,9 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   const lineTimer = showLines
     ? setInterval(() => process.stderr.write(progressLine(skipped + ran, total, Date.now() - started, eta())), progressIntervalMs()).unref()
     : null;
-  const bar = showBar
+  // the bar's package only when a bar is drawn (a sweep in a pipe or a log has none)
+  const cliProgress = showBar ? (await import('cli-progress')).default : null;
+  const bar = cliProgress !== null
     ? new cliProgress.SingleBar(
         {
           format: 'storm |{bar}| {value}/{total} runs | {percentage}% | {duration_formatted} elapsed, ETA {weighted_eta}',
