@@ -61,17 +61,17 @@ export class KmodDups {
     if (e === undefined) {
       if (!wait) return NOT_DUP; // a nowait first request is never tracked
       this.entries.set(name, { name, first_req_done: new Completion(sim, `dup:${name}`), dup_ret: 0, completePending: false, deletePending: false });
-      if (sim.log.enabled) sim.log.emit('dup', { name, action: 'track' }, task.proc);
+      if (sim.log.wants('dup')) sim.log.emit('dup', { name, action: 'track' }, task.proc);
       return NOT_DUP;
     }
     const msg = `module-autoload: duplicate request for module ${name}`;
     if (this.enable_dups_trace) k.printk.warnSplat(msg, 'kernel/module/dups.c kmod_dup_request_exists_wait', task.proc.pid);
     else k.printk.warn(msg);
     if (!wait) {
-      if (sim.log.enabled) sim.log.emit('dup', { name, action: 'duplicate', wait, ret: 0 }, task.proc);
+      if (sim.log.wants('dup')) sim.log.emit('dup', { name, action: 'duplicate', wait, ret: 0 }, task.proc);
       return { dup: true, ret: 0 };
     }
-    if (sim.log.enabled) sim.log.emit('wait', { on: 'dups', name, phase: 'begin' }, task.proc);
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'dups', name, phase: 'begin' }, task.proc);
     const r = yield* e.first_req_done.wait({ mode: 'killable' });
     const ret = r.status === 'ok' ? e.dup_ret : -ERESTARTSYS;
     if (sim.log.enabled) {
@@ -87,7 +87,7 @@ export class KmodDups {
     if (e === undefined) return;
     const k = this.k;
     e.dup_ret = ret;
-    if (k.sim.log.enabled) k.sim.log.emit('dup', { name, action: 'announce', ret });
+    if (k.sim.log.wants('dup')) k.sim.log.emit('dup', { name, action: 'announce', ret });
     if (e.completePending) return; // queue_work on a pending work is a no-op
     e.completePending = true;
     k.sim.at(k.sim.now + k.timings.workqueueDelayNs, () => this.complete_work(e));
@@ -97,7 +97,7 @@ export class KmodDups {
     const k = this.k;
     e.completePending = false;
     e.first_req_done.completeAll();
-    if (k.sim.log.enabled) k.sim.log.emit('dup', { name: e.name, action: 'complete', ret: e.dup_ret }, null);
+    if (k.sim.log.wants('dup')) k.sim.log.emit('dup', { name: e.name, action: 'complete', ret: e.dup_ret }, null);
     if (e.deletePending) return;
     e.deletePending = true;
     k.sim.at(k.sim.now + k.preset.constants.dupsDeleteDelayS * 1e9, () => this.delete_work(e));
@@ -106,6 +106,6 @@ export class KmodDups {
   private delete_work(e: DupEntry): void {
     // unlink (the synchronize_rcu only delays the kfree, which nobody can observe)
     if (this.entries.get(e.name) === e) this.entries.delete(e.name);
-    if (this.k.sim.log.enabled) this.k.sim.log.emit('dup', { name: e.name, action: 'delete' }, null);
+    if (this.k.sim.log.wants('dup')) this.k.sim.log.emit('dup', { name: e.name, action: 'delete' }, null);
   }
 }

@@ -38,13 +38,13 @@ export class FileSystems {
     if (name === '' || name.includes('.')) return -EINVAL;
     if (this.types.has(name)) return -EBUSY;
     this.types.set(name, { name, owner, hasSubtype });
-    if (this.k.sim.log.enabled) this.k.sim.log.emit('fs', { action: 'register', name, owner });
+    if (this.k.sim.log.wants('fs')) this.k.sim.log.emit('fs', { action: 'register', name, owner });
     return 0;
   }
 
   unregister_filesystem(name: string): number {
     if (!this.types.delete(name)) return -EINVAL;
-    if (this.k.sim.log.enabled) this.k.sim.log.emit('fs', { action: 'unregister', name });
+    if (this.k.sim.log.wants('fs')) this.k.sim.log.emit('fs', { action: 'unregister', name });
     return 0;
   }
 
@@ -94,7 +94,7 @@ export class FileSystems {
       if (fs.owner !== null) k.loader.module_put(fs.owner);
       fs = null;
     }
-    if (k.sim.log.enabled) k.sim.log.emit('get_fs_type', { name, found: fs !== null, request: req }, task.proc);
+    if (k.sim.log.wants('get_fs_type')) k.sim.log.emit('get_fs_type', { name, found: fs !== null, request: req }, task.proc);
     return fs === null ? null : { name: fs.name, owner: fs.owner };
   }
 

@@ -55,7 +55,7 @@ export class IdempotentTable {
     if (e === undefined) {
       const mine: IdemEntry = { cookie, waiters: [], wq: new WaitQueue(sim, `idempotent:${cookie}`) };
       this.table.set(cookie, mine);
-      if (sim.log.enabled) sim.log.emit('idempotent', { inode: cookie, role: 'winner', module: f.image.name }, task.proc);
+      if (sim.log.wants('idempotent')) sim.log.emit('idempotent', { inode: cookie, role: 'winner', module: f.image.name }, task.proc);
       let ret: number;
       try {
         ret = yield* load();
@@ -69,13 +69,13 @@ export class IdempotentTable {
       }
       mine.waiters.length = 0;
       mine.wq.wakeUpAll();
-      if (sim.log.enabled) sim.log.emit('idempotent', { inode: cookie, role: 'winner-done', module: f.image.name, ret }, task.proc);
+      if (sim.log.wants('idempotent')) sim.log.emit('idempotent', { inode: cookie, role: 'winner-done', module: f.image.name, ret }, task.proc);
       return ret;
     }
     const me: IdemWaiter = { ret: -EINTR, done: false };
     e.waiters.push(me);
     const mode = k.preset.flags.idempotentFinit === 'interruptible' ? 'interruptible' : 'uninterruptible';
-    if (sim.log.enabled) sim.log.emit('wait', { on: 'idempotent', inode: cookie, name: f.image.name, phase: 'begin', mode }, task.proc);
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'idempotent', inode: cookie, name: f.image.name, phase: 'begin', mode }, task.proc);
     const r = yield* e.wq.waitEvent(() => me.done, { mode });
     if (r.status !== 'ok') {
       const i = e.waiters.indexOf(me);
@@ -83,7 +83,7 @@ export class IdempotentTable {
     } else {
       this.waitersServed++;
     }
-    if (sim.log.enabled) sim.log.emit('wait', { on: 'idempotent', inode: cookie, name: f.image.name, phase: 'end', status: r.status, ret: me.ret }, task.proc);
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'idempotent', inode: cookie, name: f.image.name, phase: 'end', status: r.status, ret: me.ret }, task.proc);
     return me.ret;
   }
 }

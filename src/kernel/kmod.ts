@@ -64,9 +64,9 @@ export class Kmod {
     const k = this.k;
     const sim = k.sim;
     const c = k.preset.constants;
-    if (sim.log.enabled) sim.log.emit('request_module', { name, wait, phase: 'start' }, task.proc);
+    if (sim.log.wants('request_module')) sim.log.emit('request_module', { name, wait, phase: 'start' }, task.proc);
     const ret = yield* this.request(task, name, wait, c.moduleNameLen);
-    if (sim.log.enabled) sim.log.emit('request_module', { name, wait, phase: 'end', ret }, task.proc);
+    if (sim.log.wants('request_module')) sim.log.emit('request_module', { name, wait, phase: 'end', ret }, task.proc);
     return ret;
   }
 
@@ -122,7 +122,7 @@ export class Kmod {
             this.runawayPrinted++;
             k.printk.printk(`request_module: runaway loop modprobe ${name}`, 'err');
           }
-          if (sim.log.enabled) sim.log.emit('limiter', { name, action: 'fail', ret: -ENOMEM }, task.proc);
+          if (sim.log.wants('limiter')) sim.log.emit('limiter', { name, action: 'fail', ret: -ENOMEM }, task.proc);
           return -ENOMEM;
         }
         return 0;
@@ -132,9 +132,9 @@ export class Kmod {
         if (slots.tryTake()) return 0;
         k.printk.ratelimited('kmod-throttle', '__request_module',
           `request_module: kmod_concurrent_max (${slots.free}) close to 0 (max_modprobes: ${c.maxKmodConcurrent}), for module ${name}, throttling...`);
-        if (sim.log.enabled) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
+        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
         const r = yield* slots.acquire({ mode: 'killable', timeoutNs });
-        if (sim.log.enabled) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r.status }, task.proc);
+        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r.status }, task.proc);
         if (r.status === 'ok') return 0;
         if (r.status === 'timeout') {
           k.printk.ratelimited('kmod-busy', '__request_module',
@@ -147,9 +147,9 @@ export class Kmod {
       case 'fifo-semaphore': {
         const sem = this.sem!;
         if (sem.tryDown()) return 0;
-        if (sim.log.enabled) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
+        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
         const r = yield* sem.down({ mode: 'uninterruptible', timeoutNs });
-        if (sim.log.enabled) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r }, task.proc);
+        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r }, task.proc);
         if (r === 'ok') return 0;
         k.printk.ratelimited('kmod-busy', '__request_module',
           `request_module: modprobe ${name} cannot be processed, kmod busy with ${c.maxKmodConcurrent} threads for more than ${c.kmodAllBusyTimeoutS} seconds now`);

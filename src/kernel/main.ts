@@ -290,7 +290,7 @@ export class ModuleLoader {
       k.memory.free(kread);
       info.copy = [];
       k.stats.mod_stat_bump_decompress(f.size);
-      if (k.sim.log.enabled) k.sim.log.emit('decompress', { module: f.image.name, ok: false, ret: err }, task.proc);
+      if (k.sim.log.wants('decompress')) k.sim.log.emit('decompress', { module: f.image.name, ok: false, ret: err }, task.proc);
       return err;
     };
     // without CONFIG_MODULE_DECOMPRESS, module_decompress() is a stub that says "not supported"
@@ -318,7 +318,7 @@ export class ModuleLoader {
     k.memory.free(kread);
     info.copy = [pages];
     info.len = f.image.imageSize;
-    if (k.sim.log.enabled) k.sim.log.emit('decompress', { module: f.image.name, ok: true, bytes: info.len }, task.proc);
+    if (k.sim.log.wants('decompress')) k.sim.log.emit('decompress', { module: f.image.name, ok: true, bytes: info.len }, task.proc);
     return 0;
   }
 
@@ -510,9 +510,9 @@ export class ModuleLoader {
     };
     let s = status();
     if (s === -EBUSY) {
-      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'begin' }, task.proc);
+      if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'begin' }, task.proc);
       const r = yield* this.module_wq.wait(dep, () => status() !== -EBUSY, { mode: 'uninterruptible', timeoutNs: k.preset.constants.resolveSymbolTimeoutS * 1e9 });
-      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'end', status: r.status }, task.proc);
+      if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'end', status: r.status }, task.proc);
       s = status();
       if (s === -EBUSY) {
         k.printk.printk(`${mod.name}: gave up waiting for init of module ${dep}.`, 'warn');
@@ -663,9 +663,9 @@ export class ModuleLoader {
   private *do_init_module(task: Task, mod: Module): Proc<number> {
     const k = this.k;
     const sim = k.sim;
-    if (sim.log.enabled) sim.log.emit('init', { module: mod.name, phase: 'start' }, task.proc);
+    if (sim.log.wants('init')) sim.log.emit('init', { module: mod.name, phase: 'start' }, task.proc);
     let ret = yield* this.runInit(task, mod);
-    if (sim.log.enabled) sim.log.emit('init', { module: mod.name, phase: 'end', ret }, task.proc);
+    if (sim.log.wants('init')) sim.log.emit('init', { module: mod.name, phase: 'end', ret }, task.proc);
     if (ret < 0) {
       // v7.1: -EEXIST is what [f]init_module tells userspace for "a module of this name is
       // already loaded" (modprobe then reports success), so an init's own -EEXIST is turned into
@@ -692,7 +692,7 @@ export class ModuleLoader {
       ret = 0;
     }
     this.setState(mod, 'live');
-    if (sim.log.enabled) sim.log.emit('uevent', { module: mod.name, action: 'add', kobj: `/module/${mod.name}` }, task.proc);
+    if (sim.log.wants('uevent')) sim.log.emit('uevent', { module: mod.name, action: 'add', kobj: `/module/${mod.name}` }, task.proc);
     // module_enable_ro(mod, true) runs after the LIVE transition and before wake_up_all: a
     // newcomer already reads "live" while the same-name waiters still sleep
     yield* this.vm_unmap_aliases(SET_MEMORY_CALLS_AFTER_INIT);
@@ -766,7 +766,7 @@ export class ModuleLoader {
   *delete_module(task: Task, name: string, flags: number): Proc<number> {
     const k = this.k;
     const ret = yield* this.delete(task, name, flags);
-    if (k.sim.log.enabled) k.sim.log.emit('delete_module', { module: name, flags, ret }, task.proc);
+    if (k.sim.log.wants('delete_module')) k.sim.log.emit('delete_module', { module: name, flags, ret }, task.proc);
     return ret;
   }
 
@@ -784,7 +784,7 @@ export class ModuleLoader {
     }
     this.setState(mod, 'going');
     yield* k.cpu.compute(k.cost(mod.image.behaviour.exitCpuNs ?? 0));
-    if (k.sim.log.enabled) k.sim.log.emit('uevent', { module: name, action: 'remove', kobj: `/module/${name}` }, task.proc);
+    if (k.sim.log.wants('uevent')) k.sim.log.emit('uevent', { module: name, action: 'remove', kobj: `/module/${name}` }, task.proc);
     yield* k.cpu.compute(k.cost(k.timings.freeModuleNs));
     yield* this.vmap_purge(mod.coreAllocs.length + mod.initAllocs.length);
     this.free_module(mod);

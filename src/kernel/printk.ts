@@ -64,7 +64,7 @@ export class Printk {
     const line = timestamp(this.sim.now) + msg;
     this.lines.push(line);
     if (this.echo !== null) this.echo(line);
-    if (this.sim.log.enabled) this.sim.log.emit('printk', { level, line: msg });
+    if (this.sim.log.wants('printk')) this.sim.log.emit('printk', { level, line: msg });
   }
 
   warn(msg: string): void {

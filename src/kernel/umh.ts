@@ -48,20 +48,20 @@ export class UsermodeHelper {
     sim.spawn(`kworker/u:umh-${argv[argv.length - 1] ?? ''}`, (function* (): Proc<void> {
       if (delay > 0) yield sim.delay(delay);
       const r = host === null ? -ENOENT : host.exec(path, argv, envp);
-      if (sim.log.enabled) sim.log.emit('umh', { path, argv, phase: 'exec', ret: typeof r === 'number' ? r : 0, pid: typeof r === 'number' ? 0 : r.pid });
+      if (sim.log.wants('umh')) sim.log.emit('umh', { path, argv, phase: 'exec', ret: typeof r === 'number' ? r : 0, pid: typeof r === 'number' ? 0 : r.pid });
       if (typeof r === 'number') {
         info.retval = r;
       } else if (waitProc) {
         const status = yield* r.join();
         // kernel_wait() only overwrites retval when the wait status is non-zero
         if (status !== undefined && status !== 0) info.retval = status;
-        if (sim.log.enabled) sim.log.emit('umh', { path, argv, phase: 'exit', ret: info.retval });
+        if (sim.log.wants('umh')) sim.log.emit('umh', { path, argv, phase: 'exit', ret: info.retval });
       }
       done.complete();
     })());
-    if (sim.log.enabled) sim.log.emit('wait', { on: 'umh', name: argv[argv.length - 1], phase: 'begin' }, task.proc);
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'umh', name: argv[argv.length - 1], phase: 'begin' }, task.proc);
     const r = yield* done.wait({ mode: 'killable' });
-    if (sim.log.enabled) sim.log.emit('wait', { on: 'umh', name: argv[argv.length - 1], phase: 'end', status: r.status }, task.proc);
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'umh', name: argv[argv.length - 1], phase: 'end', status: r.status }, task.proc);
     if (r.status !== 'ok') return -ERESTARTSYS;
     return info.retval;
   }

@@ -202,7 +202,7 @@ export class Sim {
     const p = new Process<R>(this, this.nextPid++, name, gen);
     this.liveAdd(p as Process);
     this.push(this.now, EV_RESUME, p as Process, undefined);
-    if (this.log.enabled) this.log.emit('spawn', { pid: p.pid }, p as Process);
+    if (this.log.wants('spawn')) this.log.emit('spawn', { pid: p.pid }, p as Process);
     return p;
   }
 
@@ -463,7 +463,7 @@ export class Sim {
   private deliver(p: Process, sig: Signal): void {
     if (p.done) return;
     p.pendingSignals.add(sig);
-    if (this.log.enabled) this.log.emit('signal', { sig }, p);
+    if (this.log.wants('signal')) this.log.emit('signal', { sig }, p);
     const w = p.waiter;
     if (w !== null && w.active && p.interruptedIn(w.mode)) this.endWait(w, 'signal');
   }
@@ -536,7 +536,7 @@ export class Sim {
         this.current = prev;
         this.liveRemove(p);
         p.finish(r.value);
-        if (this.log.enabled) this.log.emit('exit', { result: r.value }, p);
+        if (this.log.wants('exit')) this.log.emit('exit', { result: r.value }, p);
         return;
       }
       const cmd = r.value as unknown;

@@ -40,9 +40,9 @@ export function mergeSameName(k: KernelInternal): SameNamePolicy {
         wq = new WaitQueue(k.sim, `merge:${name}`);
         wqs.set(name, wq);
       }
-      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'merge', name, phase: 'begin' }, ctx.task.proc);
+      if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'merge', name, phase: 'begin' }, ctx.task.proc);
       const r = yield* wq.waitEvent(() => att.done, { mode: 'interruptible' });
-      if (k.sim.log.enabled) k.sim.log.emit('wait', { on: 'merge', name, phase: 'end', status: r.status }, ctx.task.proc);
+      if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'merge', name, phase: 'end', status: r.status }, ctx.task.proc);
       if (r.status !== 'ok') return -ERESTARTSYS;
       ctx.recordDuplicate();
       return att.ok ? -EEXIST : -EBUSY;
