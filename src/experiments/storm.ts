@@ -156,7 +156,7 @@ async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ 
 async function readInputs(p: StormPoint): Promise<{ preset: KernelPreset; moduleSetHash: string; kmodVersion: number }> {
   const preset = presetOfPoint(p);
   const modules = await moduleSetFor(p);
-  if (p.policyFile !== undefined) await policyFor(p.policyFile);
+  if (p.policyFile !== undefined) await policyFor(p.policyFile, p.policyShown ?? p.policyFile);
   // what createSystem reads before it builds anything (it throws nothing after these for a valid point)
   const machine = forCpus(loadMachine(p.machine), p.cpus);
   const kmodVersion = p.kmodVersion ?? machine.kmod.version;
