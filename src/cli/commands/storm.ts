@@ -9,8 +9,10 @@
 import type { Command } from 'commander';
 import { stdout } from '../stdio.js';
 import { InputError } from '../../errors.js';
-import { runParallelStorm, type ParallelStormOpts } from './dupstorm.js';
-import { runColdplugCommand, type ColdplugCliOpts } from './coldplug.js';
+// the duplicate-load storms and the real coldplug are imported when chosen: they bring the
+// simulator, the selftest and the qemu code, which a simulated coldplug's main thread never uses
+import type { ParallelStormOpts } from './dupstorm.js';
+import type { ColdplugCliOpts } from './coldplug.js';
 import { refuseUnreadStormOptions } from './storm-modes.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
@@ -222,9 +224,13 @@ export async function stormCommandAction(o: StormOpts & ParallelStormOpts & Pick
   // an option the chosen storm does not read is refused, never ignored (storm-modes.ts)
   refuseUnreadStormOptions(o, cmd);
   // duplicate-load storms (sim or a real guest) live in dupstorm.ts
-  if (o.parallel !== undefined) return void (process.exitCode = await runParallelStorm(o, cmd));
+  if (o.parallel !== undefined) {
+    const { runParallelStorm } = await import('./dupstorm.js');
+    return void (process.exitCode = await runParallelStorm(o, cmd));
+  }
   // without --parallel, a real kernel's storm is a real coldplug boot
   if (o.target?.startsWith('qemu:') === true) {
+    const { runColdplugCommand } = await import('./coldplug.js');
     return void (process.exitCode = await runColdplugCommand({ ...o, target: o.target, cpus: cmd.getOptionValueSource('cpus') === 'default' ? '2' : o.cpus }, ['kmodlab', ...process.argv.slice(2)].join(' ')));
   }
   if (o.target !== undefined && o.target !== 'sim') throw new InputError(`--target ${o.target}: without --parallel, want sim or qemu:NAME`);
