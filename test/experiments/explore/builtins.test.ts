@@ -39,7 +39,9 @@ test('same-name-failing-init: on v5.3 the four inits run one after another (the 
     assert.ok(Math.max(...a.exits) >= 4 * a.initNs, `seed ${seed}: done at ${Math.max(...a.exits)} < 4 × ${a.initNs}`);
     const b = timed('v6.2');
     assert.equal(b.starts.length, 1);
-    assert.ok(Math.max(...b.exits) < b.ends[0]! + 50e6, `seed ${seed}: a caller still waits after the init ended`);
+    // back before a second init could have run (not exactly at the end: on qemu-tcg at 4 vCPUs each
+    // duplicate's module-memory frees then queue on vmap_purge_lock, tens of ms one after another)
+    assert.ok(Math.max(...b.exits) < b.ends[0]! + b.initNs, `seed ${seed}: a caller still waits after the init ended (${Math.max(...b.exits)} ≥ ${b.ends[0]} + ${b.initNs})`);
   }
 });
 
