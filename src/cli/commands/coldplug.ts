@@ -8,7 +8,8 @@
  * simulator runs the kernel's matching preset (src/targets/qemu/kernels.ts) on the machine the
  * guest captured of itself — its CPU model and features, every device's modalias, RAM, its udev
  * and kmod versions — with the timings of the kernel's sim machine profile, at the same vCPU
- * counts and as many seeds; both sides go into one report and a side-by-side table with the
+ * counts (each on the guest booted at that count: sim-profile-cN.json in the log directory;
+ * sim-profile.json is the first count's) and as many seeds; both sides go into one report and a side-by-side table with the
  * ratio per figure and the modules found on one side only.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -195,6 +196,23 @@ export function simProfileFrom(captured: MachineProfile, base: MachineProfile, o
   return parseMachine(p, 'captured guest profile');
 }
 
+/**
+ * The sim machine of each vCPU count: the guest booted at that count (its first run), not the
+ * first boot of the command. The guest's RAM grows with its vCPUs (coldplugMemMiB) and current
+ * udev's children_max is RAM / 128 MiB: debian-trixie's 4-vCPU capture (2018 MiB) gave the
+ * 16-vCPU sim 15 udev workers for its 16 cpu uevents where the 16-vCPU guest (2703 MiB) had 21.
+ */
+export function simProfilesByCpus(
+  runs: readonly { cpus: number; profile: MachineProfile; udevVersion: number }[],
+  base: MachineProfile,
+  o: { snapshot: string; kmodVersion: number },
+): Map<number, MachineProfile> {
+  const out = new Map<number, MachineProfile>();
+  for (const r of runs)
+    if (!out.has(r.cpus)) out.set(r.cpus, simProfileFrom(r.profile, base, { snapshot: o.snapshot, kmodVersion: o.kmodVersion, udevVersion: r.udevVersion }));
+  return out;
+}
+
 export async function runColdplugCommand(o: ColdplugCliOpts, command: string): Promise<number> {
   const format = parseFormat(o.format);
   const categories = parseCategoryMode(o.categories);
@@ -262,12 +280,16 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   const real = runs.map((r) => r.record);
   let sim: StormRunRecord[] = [];
   if (o.compare === true) {
-    const first = runs[0]!;
-    const profile = simProfileFrom(first.profile, loadMachine(spec.sim.machine), { snapshot: spec.sim.snapshot, kmodVersion: spec.sim.kmodVersion, udevVersion: first.udevVersion });
-    const file = join(logDir, 'sim-profile.json');
-    writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
+    const profiles = simProfilesByCpus(runs.map((r) => ({ cpus: r.record.cpus, profile: r.profile, udevVersion: r.udevVersion })), loadMachine(spec.sim.machine), spec.sim);
+    writeFileSync(join(logDir, 'sim-profile.json'), JSON.stringify(profiles.get(runs[0]!.record.cpus), null, 2) + '\n');
+    const machineFile = new Map<number, string>();
+    for (const [c, profile] of profiles) {
+      const file = join(logDir, `sim-profile-c${c}.json`);
+      writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
+      machineFile.set(c, file);
+    }
     const points: StormPoint[] = [];
-    for (const c of cpus) for (const s of seeds) if (only === undefined || only(c, s)) points.push({ machine: file, cpus: c, kernel: spec.sim.preset, seed: s });
+    for (const c of cpus) for (const s of seeds) if (only === undefined || only(c, s)) points.push({ machine: machineFile.get(c)!, cpus: c, kernel: spec.sim.preset, seed: s });
     // the sim side is seconds of work: run whole each time, and stored under the guest's name
     const res = await runSweep({ points, worker: new URL('../../experiments/storm.js', import.meta.url), ...(o.progress === false ? { progress: false } : {}) });
     // the same machine on both sides (the sim ran on its capture): the reports' series are then
