@@ -279,6 +279,22 @@ export class Sim {
     return new Waiter(p, mode, deadline, source);
   }
 
+  /** @internal a TieBreak orders the events due together (the explorer's): no event may be skipped */
+  get choosesTies(): boolean {
+    return this.tieBreak !== null;
+  }
+
+  /**
+   * @internal Park `p` on `w`, the Waiter its wait op `op` parks on next, from outside p's own step
+   * (a CPU pool's preemption timer running the steps of the processes it switches): what step()
+   * does when an op's recheck returns a Waiter.
+   */
+  parkOp(p: Process, op: ParkedOp, w: Waiter): void {
+    p.waitOp = op;
+    p.waiter = w;
+    if (w.deadline !== Infinity) this.push(Math.max(w.deadline, this.now), EV_TIMEOUT, null, w);
+  }
+
   /** wake a parked waiter with status "ok" (resumes at the current time, in schedule order) */
   wake(w: Waiter): boolean {
     if (!w.active) return false;
