@@ -16,7 +16,11 @@
  * engine drives itself (ops.ts): a CPU handed over, or a preempted burst queueing again, does not
  * resume the caller's chain of `yield*` frames; only the end of the work does. The bursts on the
  * CPUs are a list in start order (a burst is added when it starts, at the current time), so the
- * longest-running one is its head and a burst leaves it in O(1).
+ * longest-running one is its head and a burst leaves it in O(1). A preemption by the timer when
+ * nothing else is due at that instant runs the preempted burst's step and the step of the one
+ * it hands the CPU to inside the timer's event (switchNow), in the order their two wake-up events
+ * would have run them: one event per time slice instead of three, the same schedule (not under
+ * the explorer's TieBreak or CpuPlacement, which see those events as choices).
  *
  * Which of several queued processes gets a freed CPU is FIFO unless a CpuPlacement (the
  * explorer's chooser) picks: the CPUs are interchangeable here, so the order in which runnable
@@ -68,11 +72,12 @@ const NO_ERR = Symbol('no error');
 class ComputeOp {
   /** @internal the result object of every yield (one per op, reused: the engine checks it came through yield*) */
   declare lastYield: IteratorResult<Cmd, void> | null;
-  declare private state: number;
-  /** work left, ns */
-  declare private left: number;
+  /** @internal S_START .. S_CLOSED */
+  declare state: number;
   /** @internal the running burst's start and waiter, and its neighbours in the pool's running list */
   declare start: number;
+  /** @internal what is left of the work (ns) */
+  declare left: number;
   declare w: Waiter | null;
   declare runPrev: ComputeOp | null;
   declare runNext: ComputeOp | null;
@@ -217,6 +222,11 @@ export class CpuPool implements WaitSource {
   private runTail: ComputeOp | null = null;
   /** time of the pending preemption check, if one is scheduled */
   private preemptAt = Infinity;
+  /** the preemption timer may run the switch's steps itself (no explorer choosing orders or CPUs) */
+  private readonly switchInline: boolean;
+  /** set while the timer runs a preempted burst's steps: handOver() hands the CPU to `handed` without a wake-up */
+  private deferHand = false;
+  private handed: Waiter | null = null;
   free: number;
   /** total CPU time handed out, ns */
   busyNs = 0;
@@ -235,6 +245,7 @@ export class CpuPool implements WaitSource {
     this.sliceNs = opts.sliceNs ?? Infinity;
     this.placement = opts.placement ?? null;
     if (!(this.sliceNs > 0)) throw new RangeError(`time slice must be positive, got ${this.sliceNs}`);
+    this.switchInline = this.placement === null && !sim.choosesTies;
   }
 
   get queued(): number {
@@ -278,6 +289,15 @@ export class CpuPool implements WaitSource {
     } else {
       this.qHead = h + 1;
     }
+    if (this.deferHand) {
+      // the preemption timer runs next's step itself, right after the preempted one's: what
+      // wake() does, without the event
+      this.deferHand = false;
+      next.active = false;
+      if (next.proc.waiter === next) next.proc.waiter = null;
+      this.handed = next;
+      return;
+    }
     this.sim.wake(next);
   }
 
@@ -304,12 +324,13 @@ export class CpuPool implements WaitSource {
   }
 
   /** @internal preempt the longest-running burst once it has had its slice, while anyone is queued */
-  schedulePreemption(): void {
+  schedulePreemption(fromTimer = false): void {
     const oldest = this.runHead;
     if (this.sliceNs === Infinity || this.queued === 0 || oldest === null) return;
     const due = oldest.start + this.sliceNs;
     if (due <= this.sim.now) {
       this.preemptions++;
+      if (fromTimer && this.switchInline && this.switchNow(oldest)) return;
       this.sim.wake(oldest.w!);
       return;
     }
@@ -318,8 +339,55 @@ export class CpuPool implements WaitSource {
     this.sim.at(due, () => {
       if (this.preemptAt !== due) return;
       this.preemptAt = Infinity;
-      this.schedulePreemption();
+      this.schedulePreemption(true);
     });
+  }
+
+  /**
+   * The preemption timer preempts `a`: when nothing else is due at this instant, the wake-up of
+   * `a` would be the next event and the one of the first queued process, which `a`'s step hands
+   * the CPU to, the one after it; so run both steps here, in that order, exactly as those two
+   * events would (the same pushes in the same order: the run is the same, two events shorter).
+   * False (nothing done) when an event is due now, or a process is not one the engine's fast
+   * path drives (its compute is not yielded straight through yield*): then the wake-ups happen.
+   */
+  private switchNow(a: ComputeOp): boolean {
+    const sim = this.sim;
+    const now = sim.now;
+    if (sim.nextEventTime() <= now) return false;
+    const wa = a.w!;
+    const pa = wa.proc as Process;
+    // the burst's end is later (so its step queues it again rather than resuming its code)
+    if (!wa.active || pa.waitOp !== a || pa.waiter !== wa || !(wa.deadline > now)) return false;
+    const wb = this.queue[this.qHead]!;
+    const b = wb.op as ComputeOp | null;
+    const pb = wb.proc as Process;
+    // b's step starts a burst of what it has left (which it must be able to)
+    if (b === null || !(b instanceof ComputeOp) || b.state !== S_QUEUED || pb.waitOp !== b || pb.waiter !== wb) return false;
+    if (!Number.isSafeInteger(b.left) || b.left < 0) return false;
+    const prev = sim.current;
+    // a's wake-up and step
+    wa.active = false;
+    pa.waiter = null;
+    pa.waitOp = null;
+    sim.current = pa;
+    this.deferHand = true;
+    const wa2 = a.recheck('ok');
+    this.deferHand = false;
+    sim.current = prev;
+    if (wa2 === null) throw new Error('CPU pool: a preempted burst ended at its preemption');
+    sim.parkOp(pa, a, wa2);
+    const handed = this.handed;
+    this.handed = null;
+    if (handed !== wb) throw new Error('CPU pool: a preempted burst handed its CPU to another than the first queued');
+    // the step of the one the CPU went to (wb, by FIFO)
+    pb.waitOp = null;
+    sim.current = pb;
+    const wb2 = b.recheck('ok');
+    sim.current = prev;
+    if (wb2 === null) throw new Error('CPU pool: a burst handed a CPU did not start');
+    sim.parkOp(pb, b, wb2);
+    return true;
   }
 
   cancelWait(w: Waiter): void {

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Completion, Mutex, Semaphore, Sim, SlotCounter, WaitQueue, type Cmd, type Proc, type WaitResult } from '../../src/sim/index.js';
+import fc from 'fast-check';
+import { Completion, CpuPool, Mutex, Semaphore, Sim, SlotCounter, WaitQueue, type Cmd, type Proc, type WaitResult, type WaitSource, type Waiter } from '../../src/sim/index.js';
 
 test('a wake-up whose condition is false does not run the process; the condition runs as the process', () => {
   const sim = new Sim({ log: true });
@@ -398,4 +399,149 @@ test("a woken sleep's pending timeout does not end the process's next sleep, nor
   sim.run();
   assert.deepEqual(seen, ['ok@5', 'ok@20', 'ok@25', 'timeout@28', 'ok@35']);
   assert.deepEqual(sim.liveProcesses(), []);
+});
+
+/**
+ * The round-robin CPU pool as the plain generator its doc describes (cpu.ts): FIFO queue,
+ * preempt the longest-running burst once it has had its slice while anyone queues. The
+ * reference for the pool's fast paths (the engine driving compute, and the preemption timer
+ * switching bursts itself when nothing else is due).
+ */
+class ReferencePool implements WaitSource {
+  private readonly queue: Waiter[] = [];
+  private readonly running: { start: number; w: Waiter }[] = [];
+  private preemptAt = Infinity;
+  private free: number;
+  preemptions = 0;
+  busyNs = 0;
+  constructor(
+    private readonly sim: Sim,
+    cpus: number,
+    private readonly sliceNs: number,
+  ) {
+    this.free = cpus;
+  }
+  cancelWait(w: Waiter): void {
+    const i = this.queue.indexOf(w);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+  *compute(ns: number): Proc<void> {
+    const sim = this.sim;
+    let left = Math.round(ns);
+    while (left > 0) {
+      if (this.free > 0 && this.queue.length === 0) this.free--;
+      else {
+        const w = sim.park({}, this)!;
+        this.queue.push(w);
+        this.schedule();
+        yield w;
+      }
+      const start = sim.now;
+      const w = sim.park({ timeoutNs: left }, { cancelWait: () => {} })!;
+      const r = { start, w };
+      this.running.push(r);
+      if (this.queue.length > 0) this.schedule();
+      const status = yield w;
+      this.running.splice(this.running.indexOf(r), 1);
+      this.busyNs += sim.now - start;
+      left = status === 'timeout' ? 0 : left - (sim.now - start);
+      if (this.queue.length > 0) sim.wake(this.queue.shift()!);
+      else this.free++;
+    }
+  }
+  private schedule(): void {
+    const oldest = this.running[0];
+    if (this.queue.length === 0 || oldest === undefined) return;
+    const due = oldest.start + this.sliceNs;
+    if (due <= this.sim.now) {
+      this.preemptions++;
+      this.sim.wake(oldest.w);
+      return;
+    }
+    if (due >= this.preemptAt) return;
+    this.preemptAt = due;
+    this.sim.at(due, () => {
+      if (this.preemptAt !== due) return;
+      this.preemptAt = Infinity;
+      this.schedule();
+    });
+  }
+}
+
+type CpuStep = { s: 'delay'; ns: number } | { s: 'cpu'; ns: number; byHand: boolean } | { s: 'wait' } | { s: 'wake' };
+const cpuStepArb: fc.Arbitrary<CpuStep> = fc.oneof(
+  fc.record({ s: fc.constant('delay' as const), ns: fc.integer({ min: 0, max: 12 }) }),
+  fc.record({ s: fc.constant('cpu' as const), ns: fc.integer({ min: 0, max: 40 }), byHand: fc.boolean() }),
+  fc.record({ s: fc.constant('wait' as const) }),
+  fc.record({ s: fc.constant('wake' as const) }),
+);
+
+/** every process's steps, with the time each ends at; the pool's counters and the end state */
+function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool: 'fast' | 'zero-tiebreak' | 'reference'): string[] {
+  const sim = new Sim({ seed: 3, ...(pool === 'zero-tiebreak' ? { tieBreak: { choose: () => 0 } } : {}) });
+  const fast = pool === 'reference' ? null : new CpuPool(sim, cpus, { sliceNs });
+  const ref = pool === 'reference' ? new ReferencePool(sim, cpus, sliceNs) : null;
+  const wq = new WaitQueue(sim, 'wq');
+  const out: string[] = [];
+  /** drives a compute by hand: the engine cannot run its steps itself */
+  function* byHand(it: Proc<void>): Proc<void> {
+    let r = it.next();
+    while (!r.done) r = it.next(yield r.value);
+  }
+  procs.forEach((steps, i) =>
+    sim.spawn(`p${i}`, (function* () {
+      for (const [j, st] of steps.entries()) {
+        if (st.s === 'delay') yield sim.delay(st.ns);
+        else if (st.s === 'cpu') {
+          const c = fast !== null ? fast.compute(st.ns) : ref!.compute(st.ns);
+          yield* st.byHand ? byHand(c) : c;
+        } else if (st.s === 'wait') yield* wq.waitEvent(() => false, { timeoutNs: 7 });
+        else wq.wakeUpAll();
+        out.push(`${sim.now} p${i}.${j} ${st.s}`);
+      }
+    })()),
+  );
+  sim.run();
+  const counters = fast ?? ref!;
+  out.push(`end ${sim.now} busy ${counters.busyNs} preempted ${counters.preemptions} live ${sim.liveProcesses().length}`);
+  return out;
+}
+
+test('CPU pool with a time slice: the same schedule as the plain round-robin generator and as under a tie-break (random workloads)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(cpuStepArb, { maxLength: 8 }), { minLength: 1, maxLength: 8 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 9 }),
+      (procs, cpus, sliceNs) => {
+        const fast = runCpuWorkload(procs, cpus, sliceNs, 'fast');
+        assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'reference'));
+        assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'zero-tiebreak'));
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+test('CPU pool: a preemption with nothing else due switches the bursts at the timer, without the two wake-up events', () => {
+  const events = (tieBreak: boolean): { ends: string[]; events: number; preemptions: number } => {
+    const sim = new Sim(tieBreak ? { tieBreak: { choose: () => 0 } } : {});
+    const pool = new CpuPool(sim, 1, { sliceNs: 10 });
+    const ends: string[] = [];
+    for (const name of ['a', 'b']) sim.spawn(name, (function* () {
+      yield* pool.compute(35);
+      ends.push(`${name}@${sim.now}`);
+    })());
+    sim.run();
+    return { ends, events: sim.eventCount, preemptions: pool.preemptions };
+  };
+  const fast = events(false);
+  const plain = events(true);
+  // a 0-10, b 10-20, a 20-30, b 30-40, a 40-50, b 50-60, a 60-65 (done), b 65-70 (done)
+  assert.deepEqual(fast.ends, ['a@65', 'b@70']);
+  assert.deepEqual(plain.ends, fast.ends);
+  assert.equal(fast.preemptions, 6);
+  assert.equal(plain.preemptions, 6);
+  // each of the 6 preemptions: the timer and two wake-ups, or the timer alone
+  assert.equal(plain.events - fast.events, 6 * 2);
 });
