@@ -336,12 +336,18 @@ export class CpuPool implements WaitSource {
     }
     if (due >= this.preemptAt) return;
     this.preemptAt = due;
-    this.sim.at(due, () => {
-      if (this.preemptAt !== due) return;
-      this.preemptAt = Infinity;
-      this.schedulePreemption(true);
-    });
+    this.sim.at(due, this.onTimer);
   }
+
+  /**
+   * The preemption timer, one function for all (no closure per time slice): it runs at its due
+   * time, so `now` is the `due` it was set for; one superseded by an earlier check does nothing.
+   */
+  private readonly onTimer = (): void => {
+    if (this.preemptAt !== this.sim.now) return;
+    this.preemptAt = Infinity;
+    this.schedulePreemption(true);
+  };
 
   /**
    * The preemption timer preempts `a`: when nothing else is due at this instant, the wake-up of
