@@ -285,9 +285,9 @@ export class Sim {
   }
 
   /**
-   * @internal Park `p` on `w`, the Waiter its wait op `op` parks on next, from outside p's own step
-   * (a CPU pool's preemption timer running the steps of the processes it switches): what step()
-   * does when an op's recheck returns a Waiter.
+   * @internal Park `p` on `w`, the Waiter its wait op `op` parks on next: what step() does when an
+   * op's recheck returns a Waiter, and what a CPU pool's preemption timer does for the processes
+   * whose steps it runs itself.
    */
   parkOp(p: Process, op: ParkedOp, w: Waiter): void {
     p.waitOp = op;
@@ -516,9 +516,7 @@ export class Sim {
       const w = op.recheck(v as WaitStatus);
       if (w !== null) {
         this.current = prev;
-        p.waitOp = op;
-        p.waiter = w;
-        if (w.deadline !== Infinity) this.push(Math.max(w.deadline, this.now), EV_TIMEOUT, null, w);
+        this.parkOp(p, op, w);
         return;
       }
     }
