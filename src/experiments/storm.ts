@@ -122,11 +122,17 @@ function thrownByPolicy(err: unknown, module: string): { line: number | null } |
   return null;
 }
 
-/** The machine of a run, assembled but not booted: every input of the point read and checked. */
-async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ system: System; preset: KernelPreset }> {
+/** A point's own inputs, read and checked in the order a run meets them: its preset, its module set, its policy. */
+async function pointInputs(p: StormPoint): Promise<{ preset: KernelPreset; modules: ModuleSet | string | undefined; policy: SameNamePolicy | undefined }> {
   const preset = presetOfPoint(p);
   const modules = await moduleSetFor(p);
   const policy = p.policyFile !== undefined ? await policyFor(p.policyFile, p.policyShown ?? p.policyFile) : undefined;
+  return { preset, modules, policy };
+}
+
+/** The machine of a run, assembled but not booted: every input of the point read and checked. */
+async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ system: System; preset: KernelPreset }> {
+  const { preset, modules, policy } = await pointInputs(p);
   // the simulator is loaded by the first run, not with this module: a sweep's main thread, which
   // only checks the inputs (checkStormInputs), never loads it (~90 ms of CPU)
   const { createSystem } = await import('../system/index.js');
@@ -154,9 +160,7 @@ async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ 
  * read into a module set: its recorded hash is all the identity needs (snapshot.ts).
  */
 async function readInputs(p: StormPoint): Promise<{ preset: KernelPreset; moduleSetHash: string; kmodVersion: number }> {
-  const preset = presetOfPoint(p);
-  const modules = await moduleSetFor(p);
-  if (p.policyFile !== undefined) await policyFor(p.policyFile, p.policyShown ?? p.policyFile);
+  const { preset, modules } = await pointInputs(p);
   // what createSystem reads before it builds anything (it throws nothing after these for a valid point)
   const machine = forCpus(loadMachine(p.machine), p.cpus);
   const kmodVersion = p.kmodVersion ?? machine.kmod.version;
