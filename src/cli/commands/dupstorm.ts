@@ -94,7 +94,6 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
   const cpus = o.cpus !== undefined && given('cpus') ? intOption('--cpus', o.cpus, 1) : 2;
   const format = o.format !== undefined && given('format') ? o.format : 'text';
   if (format !== 'text' && format !== 'json') throw new InputError(`--format ${format}: --parallel storms print text or json`);
-  if (cmd !== undefined && cmd.getOptionValueSource('chart') === 'cli') throw new InputError('--chart: --parallel storms draw no chart (only the coldplug storm)');
   const out = (s: string) => stdout(s);
   const target = o.target ?? 'sim';
 
@@ -105,9 +104,6 @@ export async function runParallelStorm(o: ParallelStormOpts, cmd?: Command): Pro
     else if (target === 'sim') kernels = (o.kernel ?? 'newest').split(',');
     else throw new InputError(`--target ${target}: want sim, sim:PRESET or qemu:NAME`);
     for (const k of kernels) if (!presetNames().includes(k)) throw new InputError(`kernel ${k}: unknown preset`);
-    if (o.compare) throw new InputError('--compare: only with --target qemu:NAME (it compares a real kernel with its sim model)');
-    for (const [flag, v] of [['--mem', o.mem], ['--timeout', o.timeout], ['--accel', o.accel], ['--log-dir', o.logDir]] as const)
-      if (v !== undefined) throw new InputError(`${flag}: only with --target qemu:NAME`);
     const seed = o.seed !== undefined ? intOption('--seed', o.seed, 0) : undefined;
     const overrides = await simOverrides(o);
     const pending = new Map(o.results !== undefined ? kernels.map((k) => [k, PendingRun.open(o.results!)] as const) : []);
