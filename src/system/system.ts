@@ -137,6 +137,7 @@ export function kernelTimingsOf(m: Machine): NonNullable<KernelOptions['timings'
     relocationNsPerKiB: Math.max(1, Math.round(1024e9 / t.relocBytesPerSec)),
     umhQueueDelayNs: t.umhSpawnNs,
     tlbFlushNs: Math.round((t.tlbFlushNs ?? 0) + (t.tlbFlushPerCpuNs ?? 0) * m.cpus),
+    ...(t.rcuGracePeriodNs !== undefined ? { rcuGracePeriodNs: t.rcuGracePeriodNs } : {}),
   };
 }
 

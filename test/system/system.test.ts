@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { Task } from '../../src/kernel/api.js';
 import { EEXIST, ENOENT } from '../../src/kernel/errno.js';
 import type { Proc } from '../../src/sim/index.js';
-import { createSystem, type System } from '../../src/system/index.js';
-import { loadMachine } from '../../src/userspace/machines/load.js';
+import { createSystem, kernelTimingsOf, type System } from '../../src/system/index.js';
+import { forCpus, loadMachine } from '../../src/userspace/machines/load.js';
 import { LoadCounter } from '../../src/metrics/loads.js';
 import { observeSimLog } from '../../src/metrics/sim.js';
 import { isUdevWorker } from '../../src/metrics/storm.js';
@@ -204,4 +204,13 @@ test('hostCpus: the kernel and udev see every vCPU, the CPU pool has the capacit
   assert.equal(b.uevents, a.uevents);
   // the same work on a quarter of the capacity takes longer to settle
   assert.ok(b.settleNs > a.settleNs * 1.5, `settle ${b.settleNs} vs ${a.settleNs}`);
+});
+
+test('rcuGracePeriodNs: a profile that states the grace period gives it to the kernel, per CPU count; unset, the kernel default', () => {
+  const base = loadMachine('qemu-tcg');
+  assert.equal(kernelTimingsOf(base).rcuGracePeriodNs, undefined);
+  assert.equal(createSystem({ machine: 'qemu-tcg', cpus: 16, kernel: 'v6.1-stable' }).kernel.timings.rcuGracePeriodNs, 10_000_000);
+  const measured = { ...base, cpuTimingOverrides: [...base.cpuTimingOverrides, { minCpus: 16, timings: { rcuGracePeriodNs: 481_000_000 }, moduleInit: {} }] };
+  assert.equal(kernelTimingsOf(forCpus(measured, 8)).rcuGracePeriodNs, undefined);
+  assert.equal(kernelTimingsOf(forCpus(measured, 16)).rcuGracePeriodNs, 481_000_000);
 });

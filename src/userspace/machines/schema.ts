@@ -72,6 +72,11 @@ function buildSchemas(z: typeof Zod) {
      */
     tlbFlushNs: ns.optional(),
     tlbFlushPerCpuNs: ns.optional(),
+    /**
+     * one synchronize_rcu() grace period (a failed init's wait in GOING before module_free, the
+     * free of init memory). Unset: the kernel's default
+     */
+    rcuGracePeriodNs: ns.optional(),
   });
 
   const moduleInitSchema = z.strictObject({
