@@ -78,6 +78,12 @@ class ComputeOp {
   declare start: number;
   /** @internal what is left of the work (ns) */
   declare left: number;
+  /** @internal when the running burst ends unless preempted */
+  declare endAt: number;
+  /** @internal the sequence number reserved for the running burst's end-of-burst timeout (armed only if needed), or -1 */
+  declare timerSeq: number;
+  /** @internal next() is called by a wrapper, not through the engine: the engine pushes what the waiter it sees asks */
+  declare byHand: boolean;
   declare w: Waiter | null;
   declare runPrev: ComputeOp | null;
   declare runNext: ComputeOp | null;
@@ -90,6 +96,9 @@ class ComputeOp {
     this.state = S_START;
     this.left = 0;
     this.start = 0;
+    this.endAt = 0;
+    this.timerSeq = -1;
+    this.byHand = false;
     this.w = null;
     this.runPrev = null;
     this.runNext = null;
@@ -109,6 +118,7 @@ class ComputeOp {
       case S_QUEUED:
       case S_RUNNING: {
         // driven by hand (not through the engine's fast path): the same steps, inline
+        this.byHand = true;
         const w = this.recheck(v as WaitStatus);
         if (w !== null) return this.yieldCmd(w);
         return this.end();
@@ -178,11 +188,21 @@ class ComputeOp {
     if (sim.current === null) throw new Error('park() outside a process');
     if (!Number.isSafeInteger(left) || left < 0) throw new RangeError(`timeout must be a non-negative integer ns, got ${left}`);
     this.start = sim.now;
-    const w = sim.parkUntil('uninterruptible', sim.now + left, RUNNING)!;
+    this.endAt = sim.now + left;
+    pool.runAdd(this);
+    let seq = -1;
+    if (pool.queued > 0) {
+      pool.schedulePreemption();
+      // with someone queued, a burst longer than a slice is preempted before its end unless the
+      // chain of preemptions breaks (CpuPool.checkChain): its end-of-burst timeout is only reserved
+      if (left > pool.sliceNs && pool.switchInline && !this.byHand) seq = sim.reserveTimeout(this.endAt);
+    }
+    // the engine pushes the timeout of a waiter with a deadline; a reserved one the pool arms
+    const w = sim.parkUntil('uninterruptible', seq >= 0 ? Infinity : this.endAt, RUNNING)!;
     w.op = this;
     this.w = w;
-    pool.runAdd(this);
-    if (pool.queued > 0) pool.schedulePreemption();
+    this.timerSeq = seq;
+    if (seq >= 0) pool.deferred++;
     this.state = S_RUNNING;
     return w;
   }
@@ -198,12 +218,23 @@ class ComputeOp {
       const pool = this.pool;
       pool.runRemove(this);
       this.w = null;
+      if (this.timerSeq >= 0) {
+        // preempted before its end: the reserved timeout is never needed
+        this.timerSeq = -1;
+        pool.deferred--;
+      }
+      // a preemption's wake-up (switchNow runs the step without one, and checks the chain itself)
+      const woken = status === 'ok' && !pool.switching;
       const ran = pool.sim.now - this.start;
       pool.busyNs += ran;
       this.left = status === 'timeout' ? 0 : this.left - ran;
       pool.handOver();
       // preempted: loop and queue again behind whoever was waiting
       const w = this.acquire();
+      if (woken) {
+        pool.pendingPreempt--;
+        pool.checkChain();
+      }
       if (w !== null) return w;
     } catch (e) {
       this.err = e;
@@ -223,9 +254,15 @@ export class CpuPool implements WaitSource {
   /** time of the pending preemption check, if one is scheduled */
   private preemptAt = Infinity;
   /** the preemption timer may run the switch's steps itself (no explorer choosing orders or CPUs) */
-  private readonly switchInline: boolean;
+  readonly switchInline: boolean;
+  /** @internal running bursts whose end-of-burst timeout is only reserved (ComputeOp.timerSeq) */
+  deferred = 0;
+  /** @internal preempted bursts woken whose step has not run yet */
+  pendingPreempt = 0;
   /** set while the timer runs a preempted burst's steps: handOver() hands the CPU to `handed` without a wake-up */
   private deferHand = false;
+  /** @internal set while the timer runs a preempted burst's steps (switchNow) */
+  switching = false;
   private handed: Waiter | null = null;
   free: number;
   /** total CPU time handed out, ns */
@@ -331,12 +368,33 @@ export class CpuPool implements WaitSource {
     if (due <= this.sim.now) {
       this.preemptions++;
       if (fromTimer && this.switchInline && this.switchNow(oldest)) return;
-      this.sim.wake(oldest.w!);
+      if (this.sim.wake(oldest.w!)) this.pendingPreempt++;
       return;
     }
     if (due >= this.preemptAt) return;
     this.preemptAt = due;
     this.sim.at(due, this.onTimer);
+  }
+
+  /**
+   * @internal The chain of preemptions broke (no timer armed, no preempted burst about to step):
+   * the bursts run on, so the timeouts they only reserved are armed now, in their reserved
+   * places. Until now each of them was sure to be preempted before its end: it was longer than a
+   * slice and started with someone queued, and while the timer is armed or a preemption is
+   * under way, the pool preempts every burst when its slice is over, the oldest first; the chain
+   * breaks only where a timer or a preempted burst's step finds nobody to hand over to, which
+   * calls this. So now is at most a slice after each one's start: before its end.
+   */
+  checkChain(): void {
+    if (this.deferred === 0 || this.preemptAt !== Infinity || this.pendingPreempt > 0) return;
+    const sim = this.sim;
+    for (let op = this.runHead; op !== null; op = op.runNext) {
+      if (op.timerSeq < 0) continue;
+      const w = op.w!;
+      if (w.active) sim.armTimeout(w, op.endAt, op.timerSeq);
+      op.timerSeq = -1;
+    }
+    this.deferred = 0;
   }
 
   /**
@@ -347,6 +405,7 @@ export class CpuPool implements WaitSource {
     if (this.preemptAt !== this.sim.now) return;
     this.preemptAt = Infinity;
     this.schedulePreemption(true);
+    this.checkChain();
   };
 
   /**
@@ -364,7 +423,7 @@ export class CpuPool implements WaitSource {
     const wa = a.w!;
     const pa = wa.proc as Process;
     // the burst's end is later (so its step queues it again rather than resuming its code)
-    if (!wa.active || pa.waitOp !== a || pa.waiter !== wa || !(wa.deadline > now)) return false;
+    if (!wa.active || pa.waitOp !== a || pa.waiter !== wa || !(a.endAt > now)) return false;
     const wb = this.queue[this.qHead]!;
     const b = wb.op as ComputeOp | null;
     const pb = wb.proc as Process;
@@ -372,6 +431,7 @@ export class CpuPool implements WaitSource {
     if (b === null || !(b instanceof ComputeOp) || b.state !== S_QUEUED || pb.waitOp !== b || pb.waiter !== wb) return false;
     if (!Number.isSafeInteger(b.left) || b.left < 0) return false;
     const prev = sim.current;
+    this.switching = true;
     // a's wake-up and step
     wa.active = false;
     pa.waiter = null;
@@ -380,6 +440,7 @@ export class CpuPool implements WaitSource {
     this.deferHand = true;
     const wa2 = a.recheck('ok');
     this.deferHand = false;
+    this.switching = false;
     sim.current = prev;
     if (wa2 === null) throw new Error('CPU pool: a preempted burst ended at its preemption');
     sim.parkOp(pa, a, wa2);

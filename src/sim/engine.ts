@@ -295,6 +295,22 @@ export class Sim {
     if (w.deadline !== Infinity) this.push(Math.max(w.deadline, this.now), EV_TIMEOUT, null, w);
   }
 
+  /**
+   * @internal Reserve the place in the event order of a timeout at `t` that may be armed later
+   * (armTimeout), or that may never be needed: the sequence number a push now would get, or -1
+   * when such an event cannot be pushed later in the same order (it would not go to the heap).
+   */
+  reserveTimeout(t: number): number {
+    if (!(t > this.now) || !this.future.goesToHeap(this.now, t)) return -1;
+    return this.seq++;
+  }
+
+  /** @internal push the timeout of `w` at `t` with the sequence number reserveTimeout gave */
+  armTimeout(w: Waiter, t: number, seq: number): void {
+    if (!(t > this.now)) throw new Error(`engine: a reserved timeout armed too late (t=${t}, now=${this.now})`);
+    this.future.pushHeap(t, seq, EV_TIMEOUT, null, w);
+  }
+
   /** wake a parked waiter with status "ok" (resumes at the current time, in schedule order) */
   wake(w: Waiter): boolean {
     if (!w.active) return false;

@@ -60,6 +60,20 @@ export class FutureQueue<T> {
     return this.wheelCount + this.heap.size;
   }
 
+  /**
+   * Would an event at `t` pushed at `now` go to the heap? Then it may be pushed later with the
+   * sequence number it would have had now (pushHeap): among events of its time the heap orders
+   * by sequence, and a wheel event of that time is pushed later than `now` (see the DOC above).
+   */
+  goesToHeap(now: number, t: number): boolean {
+    return !(t - now < WHEEL && Math.floor(t) === t && Math.floor(now) === now);
+  }
+
+  /** push an event to the heap with a sequence number reserved earlier (see goesToHeap) */
+  pushHeap(t: number, seq: number, kind: number, target: T | null, val: unknown): void {
+    this.heap.push(t, seq, kind, target, val);
+  }
+
   /** schedule an event at `t` > now; `seq` orders it among events of the same time */
   push(now: number, t: number, seq: number, kind: number, target: T | null, val: unknown): void {
     if (t - now < WHEEL && Math.floor(t) === t && Math.floor(now) === now) {

@@ -476,11 +476,14 @@ const cpuStepArb: fc.Arbitrary<CpuStep> = fc.oneof(
   fc.record({ s: fc.constant('wake' as const) }),
 );
 
-/** every process's steps, with the time each ends at; the pool's counters and the end state */
-function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool: 'fast' | 'zero-tiebreak' | 'reference'): string[] {
+/**
+ * every process's steps, with the time each ends at; the pool's counters and the end state
+ * (`scale` multiplies every duration: at 1000 the slices and bursts reach the event heap)
+ */
+function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool: 'fast' | 'zero-tiebreak' | 'reference', scale = 1): string[] {
   const sim = new Sim({ seed: 3, ...(pool === 'zero-tiebreak' ? { tieBreak: { choose: () => 0 } } : {}) });
-  const fast = pool === 'reference' ? null : new CpuPool(sim, cpus, { sliceNs });
-  const ref = pool === 'reference' ? new ReferencePool(sim, cpus, sliceNs) : null;
+  const fast = pool === 'reference' ? null : new CpuPool(sim, cpus, { sliceNs: sliceNs * scale });
+  const ref = pool === 'reference' ? new ReferencePool(sim, cpus, sliceNs * scale) : null;
   const wq = new WaitQueue(sim, 'wq');
   const out: string[] = [];
   /** drives a compute by hand: the engine cannot run its steps itself */
@@ -491,11 +494,11 @@ function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool:
   procs.forEach((steps, i) =>
     sim.spawn(`p${i}`, (function* () {
       for (const [j, st] of steps.entries()) {
-        if (st.s === 'delay') yield sim.delay(st.ns);
+        if (st.s === 'delay') yield sim.delay(st.ns * scale);
         else if (st.s === 'cpu') {
-          const c = fast !== null ? fast.compute(st.ns) : ref!.compute(st.ns);
+          const c = fast !== null ? fast.compute(st.ns * scale) : ref!.compute(st.ns * scale);
           yield* st.byHand ? byHand(c) : c;
-        } else if (st.s === 'wait') yield* wq.waitEvent(() => false, { timeoutNs: 7 });
+        } else if (st.s === 'wait') yield* wq.waitEvent(() => false, { timeoutNs: 7 * scale });
         else wq.wakeUpAll();
         out.push(`${sim.now} p${i}.${j} ${st.s}`);
       }
@@ -544,4 +547,41 @@ test('CPU pool: a preemption with nothing else due switches the bursts at the ti
   assert.equal(plain.preemptions, 6);
   // each of the 6 preemptions: the timer and two wake-ups, or the timer alone
   assert.equal(plain.events - fast.events, 6 * 2);
+});
+
+test('CPU pool with slices and bursts in the event heap: the same schedule as the plain round-robin generator and as under a tie-break (random workloads)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(cpuStepArb, { maxLength: 8 }), { minLength: 1, maxLength: 8 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 9 }),
+      (procs, cpus, sliceNs) => {
+        const fast = runCpuWorkload(procs, cpus, sliceNs, 'fast', 1000);
+        assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'reference', 1000));
+        assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'zero-tiebreak', 1000));
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+test('CPU pool: a burst preempted before its end leaves no dead end-of-burst timeout in the event heap', () => {
+  const events = (tieBreak: boolean): { ends: string[]; events: number } => {
+    const sim = new Sim(tieBreak ? { tieBreak: { choose: () => 0 } } : {});
+    const pool = new CpuPool(sim, 1, { sliceNs: 10_000 });
+    const ends: string[] = [];
+    for (const name of ['a', 'b']) sim.spawn(name, (function* () {
+      yield* pool.compute(35_000);
+      ends.push(`${name}@${sim.now}`);
+    })());
+    sim.run();
+    return { ends, events: sim.eventCount };
+  };
+  const fast = events(false);
+  const plain = events(true);
+  assert.deepEqual(fast.ends, ['a@65000', 'b@70000']);
+  assert.deepEqual(plain.ends, fast.ends);
+  // 6 preemptions (two wake-ups each on the plain path); of the 8 bursts, the 5 started with the
+  // other queued and more than a slice of work left end-of-burst timeouts that would die unfired
+  assert.equal(plain.events - fast.events, 6 * 2 + 5);
 });
