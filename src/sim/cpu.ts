@@ -195,7 +195,7 @@ class ComputeOp {
       pool.schedulePreemption();
       // with someone queued, a burst longer than a slice is preempted before its end unless the
       // chain of preemptions breaks (CpuPool.checkChain): its end-of-burst timeout is only reserved
-      if (left > pool.sliceNs && pool.switchInline && !this.byHand) seq = sim.reserveTimeout(this.endAt);
+      if (left > pool.sliceNs && pool.switchInline && !this.byHand) seq = sim.reserveSeq(this.endAt);
     }
     // the engine pushes the timeout of a waiter with a deadline; a reserved one the pool arms
     const w = sim.parkUntil('uninterruptible', seq >= 0 ? Infinity : this.endAt, RUNNING)!;
@@ -263,6 +263,10 @@ export class CpuPool implements WaitSource {
   private deferHand = false;
   /** @internal set while the timer runs a preempted burst's steps (switchNow) */
   switching = false;
+  /** set while the timer's work runs: the next timer it arms is held back (heldDue, heldSeq) */
+  private inTimer = false;
+  private heldDue = Infinity;
+  private heldSeq = -1;
   private handed: Waiter | null = null;
   free: number;
   /** total CPU time handed out, ns */
@@ -373,6 +377,15 @@ export class CpuPool implements WaitSource {
     }
     if (due >= this.preemptAt) return;
     this.preemptAt = due;
+    if (this.inTimer && this.heldDue === Infinity) {
+      // the timer's own work arms the next one: hold it back, it may be run in place (onTimer)
+      const seq = this.sim.reserveSeq(due);
+      if (seq >= 0) {
+        this.heldDue = due;
+        this.heldSeq = seq;
+        return;
+      }
+    }
     this.sim.at(due, this.onTimer);
   }
 
@@ -400,12 +413,27 @@ export class CpuPool implements WaitSource {
   /**
    * The preemption timer, one function for all (no closure per time slice): it runs at its due
    * time, so `now` is the `due` it was set for; one superseded by an earlier check does nothing.
+   * The next timer its work arms is held back (its place in the event order reserved): when
+   * that timer would be the very next event, the engine moves time on to it (advanceTo) and its
+   * work runs here in turn — round-robin slices while nothing else happens cost no events;
+   * otherwise it is pushed in its reserved place.
    */
   private readonly onTimer = (): void => {
-    if (this.preemptAt !== this.sim.now) return;
-    this.preemptAt = Infinity;
-    this.schedulePreemption(true);
-    this.checkChain();
+    const sim = this.sim;
+    if (this.preemptAt !== sim.now) return;
+    for (;;) {
+      this.preemptAt = Infinity;
+      this.inTimer = this.switchInline;
+      this.schedulePreemption(true);
+      this.inTimer = false;
+      this.checkChain();
+      const due = this.heldDue;
+      if (due === Infinity) return;
+      this.heldDue = Infinity;
+      if (this.preemptAt === due && sim.advanceTo(due)) continue;
+      sim.atReserved(due, this.heldSeq, this.onTimer);
+      return;
+    }
   };
 
   /**

@@ -189,6 +189,11 @@ export class Sim {
   eventCount = 0;
   /** the explorer's chooser, or null (FIFO: the fast path) */
   private readonly tieBreak: TieBreak | null;
+  /** the running loop's time limit and condition (advanceTo) */
+  private runLimit = -Infinity;
+  private runCont: (() => boolean) | null = null;
+  /** advanceTo asked the condition, which said stop: the loop stops before its next event */
+  private halted = false;
 
   constructor(opts: SimOptions = {}) {
     this.seed = opts.seed ?? 1;
@@ -296,19 +301,44 @@ export class Sim {
   }
 
   /**
-   * @internal Reserve the place in the event order of a timeout at `t` that may be armed later
-   * (armTimeout), or that may never be needed: the sequence number a push now would get, or -1
-   * when such an event cannot be pushed later in the same order (it would not go to the heap).
+   * @internal Reserve the place in the event order of an event at `t` pushed later (armTimeout,
+   * atReserved), or never: the sequence number a push now would get, or -1 when such an event
+   * cannot be pushed later in the same order (it would not go to the heap).
    */
-  reserveTimeout(t: number): number {
+  reserveSeq(t: number): number {
     if (!(t > this.now) || !this.future.goesToHeap(this.now, t)) return -1;
     return this.seq++;
   }
 
-  /** @internal push the timeout of `w` at `t` with the sequence number reserveTimeout gave */
+  /** @internal push the timeout of `w` at `t` with the sequence number reserveSeq gave */
   armTimeout(w: Waiter, t: number, seq: number): void {
-    if (!(t > this.now)) throw new Error(`engine: a reserved timeout armed too late (t=${t}, now=${this.now})`);
+    if (!(t > this.now)) throw new Error(`engine: a reserved event pushed too late (t=${t}, now=${this.now})`);
     this.future.pushHeap(t, seq, EV_TIMEOUT, null, w);
+  }
+
+  /** @internal at(t, fn) with the sequence number reserveSeq gave */
+  atReserved(t: number, seq: number, fn: () => void): void {
+    if (!(t > this.now)) throw new Error(`engine: a reserved event pushed too late (t=${t}, now=${this.now})`);
+    this.future.pushHeap(t, seq, EV_CALL, null, fn);
+  }
+
+  /**
+   * @internal Inside a plain callback (an at() event): move virtual time on to `t` when the
+   * event loop's next event would be the caller's own at `t` (reserved, not pushed) — nothing
+   * else is due until then, the run goes on past `t`, and its condition, asked now as the loop
+   * would ask it before that event, says go on. The caller then runs that event's work in place.
+   * False (nothing changed) otherwise; under a TieBreak always (every event is a choice there).
+   */
+  advanceTo(t: number): boolean {
+    if (this.tieBreak !== null || !(t > this.now) || !(t <= this.runLimit) || this.nextEventTime() <= t) return false;
+    const cont = this.runCont;
+    if (cont !== null && !cont()) {
+      // the loop stops before the caller's event, without asking again
+      this.halted = true;
+      return false;
+    }
+    this.now = t;
+    return true;
   }
 
   /** wake a parked waiter with status "ok" (resumes at the current time, in schedule order) */
@@ -353,8 +383,13 @@ export class Sim {
     const nowKind = this.nowKind;
     const nowProc = this.nowProc;
     const nowVal = this.nowVal;
+    this.runLimit = untilNs;
+    this.runCont = cont;
     for (;;) {
-      if (cont !== null && !cont()) break;
+      if (cont !== null && (this.halted || !cont())) {
+        this.halted = false;
+        break;
+      }
       let kind: number;
       let proc: Process | null;
       let val: unknown;

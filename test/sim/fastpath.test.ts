@@ -480,7 +480,7 @@ const cpuStepArb: fc.Arbitrary<CpuStep> = fc.oneof(
  * every process's steps, with the time each ends at; the pool's counters and the end state
  * (`scale` multiplies every duration: at 1000 the slices and bursts reach the event heap)
  */
-function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool: 'fast' | 'zero-tiebreak' | 'reference', scale = 1): string[] {
+function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool: 'fast' | 'zero-tiebreak' | 'reference', scale = 1, chunkNs = 0): string[] {
   const sim = new Sim({ seed: 3, ...(pool === 'zero-tiebreak' ? { tieBreak: { choose: () => 0 } } : {}) });
   const fast = pool === 'reference' ? null : new CpuPool(sim, cpus, { sliceNs: sliceNs * scale });
   const ref = pool === 'reference' ? new ReferencePool(sim, cpus, sliceNs * scale) : null;
@@ -504,8 +504,14 @@ function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool:
       }
     })()),
   );
-  sim.run();
   const counters = fast ?? ref!;
+  if (chunkNs > 0) {
+    // run(untilNs) in steps: each stop sees the same clock and counters
+    for (let t = chunkNs; !sim.idle(); t += chunkNs) {
+      sim.run(t);
+      out.push(`stop ${sim.now} busy ${counters.busyNs} preempted ${counters.preemptions}`);
+    }
+  } else sim.run();
   out.push(`end ${sim.now} busy ${counters.busyNs} preempted ${counters.preemptions} live ${sim.liveProcesses().length}`);
   return out;
 }
@@ -555,17 +561,20 @@ test('CPU pool with slices and bursts in the event heap: the same schedule as th
       fc.array(fc.array(cpuStepArb, { maxLength: 8 }), { minLength: 1, maxLength: 8 }),
       fc.integer({ min: 1, max: 3 }),
       fc.integer({ min: 1, max: 9 }),
-      (procs, cpus, sliceNs) => {
+      fc.integer({ min: 1, max: 40 }),
+      (procs, cpus, sliceNs, chunkNs) => {
         const fast = runCpuWorkload(procs, cpus, sliceNs, 'fast', 1000);
         assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'reference', 1000));
         assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'zero-tiebreak', 1000));
+        const chunk = chunkNs * 500;
+        assert.deepEqual(runCpuWorkload(procs, cpus, sliceNs, 'fast', 1000, chunk), runCpuWorkload(procs, cpus, sliceNs, 'reference', 1000, chunk));
       },
     ),
     { numRuns: 400 },
   );
 });
 
-test('CPU pool: a burst preempted before its end leaves no dead end-of-burst timeout in the event heap', () => {
+test('CPU pool: a burst preempted before its end leaves no dead end-of-burst timeout in the event heap, and a slice with nothing else due costs no event', () => {
   const events = (tieBreak: boolean): { ends: string[]; events: number } => {
     const sim = new Sim(tieBreak ? { tieBreak: { choose: () => 0 } } : {});
     const pool = new CpuPool(sim, 1, { sliceNs: 10_000 });
@@ -582,6 +591,8 @@ test('CPU pool: a burst preempted before its end leaves no dead end-of-burst tim
   assert.deepEqual(fast.ends, ['a@65000', 'b@70000']);
   assert.deepEqual(plain.ends, fast.ends);
   // 6 preemptions (two wake-ups each on the plain path); of the 8 bursts, the 5 started with the
-  // other queued and more than a slice of work left end-of-burst timeouts that would die unfired
-  assert.equal(plain.events - fast.events, 6 * 2 + 5);
+  // other queued and more than a slice of work left end-of-burst timeouts that would die unfired;
+  // the timers at 20, 30, 50 and 60 µs run in the one before (the first burst's dead timeout at
+  // 35 µs, and a's end at 65 µs, come between the others)
+  assert.equal(plain.events - fast.events, 6 * 2 + 5 + 4);
 });
