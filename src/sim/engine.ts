@@ -191,7 +191,7 @@ export class Sim {
   private readonly tieBreak: TieBreak | null;
   /** the running loop's time limit and condition (advanceTo) */
   private runLimit = -Infinity;
-  private runCont: (() => boolean) | null = null;
+  private runDone: (() => boolean) | null = null;
   /** advanceTo asked the condition, which said stop: the loop stops before its next event */
   private halted = false;
 
@@ -331,8 +331,8 @@ export class Sim {
    */
   advanceTo(t: number): boolean {
     if (this.tieBreak !== null || !(t > this.now) || !(t <= this.runLimit) || this.nextEventTime() <= t) return false;
-    const cont = this.runCont;
-    if (cont !== null && !cont()) {
+    const done = this.runDone;
+    if (done !== null && done()) {
       // the loop stops before the caller's event, without asking again
       this.halted = true;
       return false;
@@ -358,7 +358,7 @@ export class Sim {
   /** run until `done()` is true (checked after every event); false if the events ran out first */
   runUntil(done: () => boolean, untilNs = Infinity): boolean {
     if (done()) return true;
-    this.runWhile(() => !done(), untilNs);
+    this.runWhile(done, untilNs);
     return done();
   }
 
@@ -373,10 +373,10 @@ export class Sim {
     return this.future.topT(this.now);
   }
 
-  /** the event loop; `cont` (null = always) is checked before every event, as before */
-  private runWhile(cont: (() => boolean) | null, untilNs: number): void {
+  /** the event loop; `done` (null = never) is checked before every event: true stops it */
+  private runWhile(done: (() => boolean) | null, untilNs: number): void {
     if (this.tieBreak !== null) {
-      this.runChosen(this.tieBreak, cont, untilNs);
+      this.runChosen(this.tieBreak, done, untilNs);
       return;
     }
     const future = this.future;
@@ -384,9 +384,9 @@ export class Sim {
     const nowProc = this.nowProc;
     const nowVal = this.nowVal;
     this.runLimit = untilNs;
-    this.runCont = cont;
+    this.runDone = done;
     for (;;) {
-      if (cont !== null && (this.halted || !cont())) {
+      if (done !== null && (this.halted || done())) {
         this.halted = false;
         break;
       }
@@ -437,7 +437,7 @@ export class Sim {
         (val as () => void)();
       }
     }
-    if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && (cont === null || cont())) this.now = untilNs;
+    if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && (done === null || !done())) this.now = untilNs;
   }
 
   /**
@@ -446,7 +446,7 @@ export class Sim {
    * event due now, in the order the FIFO loop would run them; the chooser picks one of them, the
    * others keep their order. A chooser that always answers 0 runs exactly what runWhile runs.
    */
-  private runChosen(tb: TieBreak, cont: (() => boolean) | null, untilNs: number): void {
+  private runChosen(tb: TieBreak, done: (() => boolean) | null, untilNs: number): void {
     const future = this.future;
     const nowKind = this.nowKind;
     const nowProc = this.nowProc;
@@ -457,7 +457,7 @@ export class Sim {
       return nowProc[j] ?? null;
     };
     for (;;) {
-      if (cont !== null && !cont()) break;
+      if (done !== null && done()) break;
       if (this.nowHead === this.nowTail) {
         const t = future.topT(this.now);
         if (t > untilNs || (t === Infinity && future.size === 0)) break;
@@ -510,7 +510,7 @@ export class Sim {
       }
       this.dispatch(kind, proc, val);
     }
-    if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && (cont === null || cont())) this.now = untilNs;
+    if (untilNs !== Infinity && this.now < untilNs && this.nextEventTime() > untilNs && (done === null || !done())) this.now = untilNs;
   }
 
   private dispatch(kind: number, proc: Process | null, val: unknown): void {
