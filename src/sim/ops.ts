@@ -36,12 +36,6 @@ const FOREVER: Record<WaitStatus, WaitResult> = {
   signal: Object.freeze({ status: 'signal', remainingNs: Infinity }),
 };
 
-/**
- * The last step of a wait that ended "ok" without a timeout, one object for all: `yield*` only
- * reads it (same shape as every other result a WaitEventOp hands out, so not frozen).
- */
-const DONE_OK: IteratorResult<Cmd, WaitResult> = { done: true, value: FOREVER.ok };
-
 const S_START = 0;
 const S_PARKED = 1;
 /** the engine finished the wait; next() hands out the result (or throws the condition's error) */
@@ -207,10 +201,6 @@ export class WaitEventOp {
       this.err = NO_ERR;
       this.finish(undefined);
       throw e;
-    }
-    if (this.value === FOREVER.ok) {
-      this.state = S_CLOSED;
-      return DONE_OK;
     }
     return this.finish(this.value);
   }
