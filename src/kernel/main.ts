@@ -24,9 +24,14 @@
  * The same-name check asks the policies first (policy.ts: a user's plug-in, then the what-ifs of
  * kernel/whatif/ the preset turns on), each wrapping the next, the preset's own check last.
  *
- * module_wq is modelled as one wait queue per module name: every sleeper's condition depends
- * only on the state of one name, so waking just that name's sleepers gives the same outcomes as
- * the kernel's single wake_up_all, without the O(waiters) re-checks per event.
+ * module_wq is one wait queue in the kernel: every wake_up_all, whichever module it is for, lets
+ * every sleeper re-check. Each sleeper's condition here depends only on the record of one name
+ * (finished_loading, resolve_symbol's COMING test), so the model keeps one queue per name and a
+ * wake_up_all wakes that name's sleepers and those of every name whose record changed since its
+ * sleepers last checked: the others would re-check a condition whose answer cannot have moved.
+ * Those changes happen before their own module's wake: a failed init is GOING through its
+ * synchronize_rcu, a successful one LIVE through module_enable_ro; another module's wake in that
+ * window ends its sleepers' wait (what a real 16-vCPU trace shows, calibration/coldplug-debian-6.1.md).
  *
  * The kernel's module_mutex is not a simulated lock: every critical section it protects runs
  * without yielding here (look-up and insert are one step), which is the property it provides.
@@ -112,9 +117,11 @@ interface LoadInfo {
   atEnd: ((ok: boolean) => void)[];
 }
 
-/** module_wq, one queue per name (see DOC). */
+/** module_wq, one queue per name, woken as the kernel's single queue (see DOC). */
 class ModuleWq {
   private qs = new Map<string, WaitQueue>();
+  /** names whose record changed while they had sleepers, not woken since */
+  private changed = new Set<string>();
   constructor(private readonly k: KernelInternal) {}
   q(name: string): WaitQueue {
     let q = this.qs.get(name);
@@ -127,9 +134,15 @@ class ModuleWq {
   *wait(name: string, cond: () => boolean, opts: WaitOptions): Proc<WaitResult> {
     return yield* this.q(name).waitEvent(cond, opts);
   }
+  /** the record of `name` changed (setState): its sleepers re-check at the next wake_up_all */
+  stateChanged(name: string): void {
+    if ((this.qs.get(name)?.waiting ?? 0) > 0) this.changed.add(name);
+  }
   wake_up_all(name: string): void {
-    const q = this.qs.get(name);
-    if (q !== undefined) q.wakeUpAll();
+    this.qs.get(name)?.wakeUpAll();
+    if (this.changed.size === 0) return;
+    for (const n of this.changed) if (n !== name) this.qs.get(n)!.wakeUpAll();
+    this.changed.clear();
   }
   get sleepers(): number {
     let n = 0;
@@ -190,6 +203,7 @@ export class ModuleLoader {
   private setState(m: Module, to: ModuleState | 'gone'): void {
     const from = m.state;
     if (to !== 'gone') m.state = to;
+    this.module_wq.stateChanged(m.name);
     if (this.k.sim.log.enabled) this.k.sim.log.emit('state', { module: m.name, from, to });
   }
 

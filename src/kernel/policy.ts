@@ -48,7 +48,8 @@ export interface SameNameCheckContext {
   /** state of the module record with this name (any state, like find_module_all), or null */
   state(): ModuleStateName | null;
   /**
-   * Sleep on module_wq until `cond()` holds (re-checked on every wake-up of this name).
+   * Sleep on module_wq until `cond()` holds (re-checked at the wake-ups of this name, and at
+   * any module's once this name's record has changed).
    * Default condition: finished_loading as in v6.2+ (no record, LIVE or GOING).
    */
   waitFinished(opts?: { mode?: WaitMode; timeoutNs?: number; cond?: () => boolean }): Proc<'ok' | 'signal' | 'timeout'>;
