@@ -79,7 +79,9 @@ export class Kmod {
       const r = lsm(name);
       if (r !== 0) return r;
     }
-    const got = yield* this.acquire(task, name);
+    // a free slot (the common case) is taken without a generator of its own
+    const now = this.acquireNow(task, name);
+    const got = now !== null ? now : yield* this.acquire(task, name);
     if (got !== 0) {
       this.limiterFailures++;
       return got;
@@ -108,54 +110,65 @@ export class Kmod {
     return ret;
   }
 
-  private *acquire(task: Task, name: string): Proc<number> {
+  /**
+   * The limiter's answer when it needs no sleep: the fail-fast counter's (0 or -ENOMEM), or 0 for a
+   * free slot of the other two; null when the caller has to wait (acquire()).
+   */
+  private acquireNow(task: Task, name: string): number | null {
     const k = this.k;
-    const sim = k.sim;
-    const c = k.preset.constants;
-    const timeoutNs = c.kmodAllBusyTimeoutS * 1e9;
     switch (k.preset.flags.limiter) {
       case 'fail-fast': {
         this.kmod_concurrent++;
         if (this.kmod_concurrent > this.max_modprobes) {
           this.kmod_concurrent--;
+          const c = k.preset.constants;
           if (this.runawayPrinted < c.runawayLoopPrints) {
             this.runawayPrinted++;
             k.printk.printk(`request_module: runaway loop modprobe ${name}`, 'err');
           }
-          if (sim.log.wants('limiter')) sim.log.emit('limiter', { name, action: 'fail', ret: -ENOMEM }, task.proc);
+          if (k.sim.log.wants('limiter')) k.sim.log.emit('limiter', { name, action: 'fail', ret: -ENOMEM }, task.proc);
           return -ENOMEM;
         }
         return 0;
       }
-      case 'killable-wake-all': {
-        const slots = this.slots!;
-        if (slots.tryTake()) return 0;
-        k.printk.ratelimited('kmod-throttle', '__request_module',
-          `request_module: kmod_concurrent_max (${slots.free}) close to 0 (max_modprobes: ${c.maxKmodConcurrent}), for module ${name}, throttling...`);
-        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
-        const r = yield* slots.acquire({ mode: 'killable', timeoutNs });
-        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r.status }, task.proc);
-        if (r.status === 'ok') return 0;
-        if (r.status === 'timeout') {
-          k.printk.ratelimited('kmod-busy', '__request_module',
-            `request_module: modprobe ${name} cannot be processed, kmod busy with ${c.maxKmodConcurrent} threads for more than ${c.kmodAllBusyTimeoutS} seconds now`);
-          return -ETIME;
-        }
-        k.printk.ratelimited('kmod-sigkill', '__request_module', `request_module: sigkill sent for modprobe ${name}, giving up`);
-        return -ERESTARTSYS;
-      }
-      case 'fifo-semaphore': {
-        const sem = this.sem!;
-        if (sem.tryDown()) return 0;
-        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
-        const r = yield* sem.down({ mode: 'uninterruptible', timeoutNs });
-        if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r }, task.proc);
-        if (r === 'ok') return 0;
+      case 'killable-wake-all':
+        return this.slots!.tryTake() ? 0 : null;
+      case 'fifo-semaphore':
+        return this.sem!.tryDown() ? 0 : null;
+    }
+  }
+
+  /** no free slot (acquireNow() said null): sleep for one, as the preset's limiter does */
+  private *acquire(task: Task, name: string): Proc<number> {
+    const k = this.k;
+    const sim = k.sim;
+    const c = k.preset.constants;
+    const timeoutNs = c.kmodAllBusyTimeoutS * 1e9;
+    if (k.preset.flags.limiter === 'killable-wake-all') {
+      const slots = this.slots!;
+      k.printk.ratelimited('kmod-throttle', '__request_module',
+        `request_module: kmod_concurrent_max (${slots.free}) close to 0 (max_modprobes: ${c.maxKmodConcurrent}), for module ${name}, throttling...`);
+      if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
+      const r = yield* slots.acquire({ mode: 'killable', timeoutNs });
+      if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r.status }, task.proc);
+      if (r.status === 'ok') return 0;
+      if (r.status === 'timeout') {
         k.printk.ratelimited('kmod-busy', '__request_module',
           `request_module: modprobe ${name} cannot be processed, kmod busy with ${c.maxKmodConcurrent} threads for more than ${c.kmodAllBusyTimeoutS} seconds now`);
         return -ETIME;
       }
+      k.printk.ratelimited('kmod-sigkill', '__request_module', `request_module: sigkill sent for modprobe ${name}, giving up`);
+      return -ERESTARTSYS;
     }
+    // 'fifo-semaphore' ('fail-fast' never sleeps)
+    const sem = this.sem!;
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'begin' }, task.proc);
+    const r = yield* sem.down({ mode: 'uninterruptible', timeoutNs });
+    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r }, task.proc);
+    if (r === 'ok') return 0;
+    k.printk.ratelimited('kmod-busy', '__request_module',
+      `request_module: modprobe ${name} cannot be processed, kmod busy with ${c.maxKmodConcurrent} threads for more than ${c.kmodAllBusyTimeoutS} seconds now`);
+    return -ETIME;
   }
 
   private release(): void {

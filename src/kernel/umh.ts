@@ -13,7 +13,7 @@
  * The program itself is userspace's business: a UsermodeHelperHost (api.ts) starts it as a
  * simulated process. Until a host is set, every exec fails with -ENOENT.
  */
-import { Completion, type Proc } from '../sim/index.js';
+import { Completion, type Proc, type WaitOptions } from '../sim/index.js';
 import type { Task, UsermodeHelperHost } from './api.js';
 import { EBUSY, ENOENT, ERESTARTSYS } from './errno.js';
 import type { KernelInternal } from './internal.js';
@@ -23,6 +23,9 @@ export const UMH_NO_WAIT = 0;
 export const UMH_WAIT_EXEC = 1;
 export const UMH_WAIT_PROC = 2;
 export const UMH_KILLABLE = 4;
+
+/** the caller's sleep (made once: the engine only reads a wait's options) */
+const KILLABLE: WaitOptions = { mode: 'killable' };
 
 export class UsermodeHelper {
   /** usermodehelper_enable() has run (false: every call returns -EBUSY) */
@@ -60,7 +63,7 @@ export class UsermodeHelper {
       done.complete();
     })());
     if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'umh', name: argv[argv.length - 1], phase: 'begin' }, task.proc);
-    const r = yield* done.wait({ mode: 'killable' });
+    const r = yield* done.wait(KILLABLE);
     if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'umh', name: argv[argv.length - 1], phase: 'end', status: r.status }, task.proc);
     if (r.status !== 'ok') return -ERESTARTSYS;
     return info.retval;

@@ -68,6 +68,16 @@ interface Args {
   options: string;
 }
 
+/** the flag options (made once: every request_module runs a modprobe) */
+const LONGS: Readonly<Record<string, keyof Args>> = {
+  '--remove': 'remove', '--quiet': 'quiet', '--first-time': 'firstTime', '--all': 'all', '--dry-run': 'dryRun', '--show': 'dryRun',
+  '--ignore-install': 'ignoreInstall', '--use-blacklist': 'useBlacklist', '--verbose': 'verbose',
+  '--resolve-alias': 'resolveAlias', '--show-depends': 'showDepends',
+};
+const SHORTS: Readonly<Record<string, keyof Args>> = {
+  r: 'remove', q: 'quiet', a: 'all', n: 'dryRun', i: 'ignoreInstall', b: 'useBlacklist', v: 'verbose', R: 'resolveAlias', D: 'showDepends',
+};
+
 function parseArgs(argv: readonly string[], io: ModprobeIo): Args | number {
   const a: Args = { remove: false, quiet: false, firstTime: false, all: false, dryRun: false, ignoreInstall: false, useBlacklist: false, verbose: false, resolveAlias: false, showDepends: false, names: [], options: '' };
   const rest: string[] = [];
@@ -79,13 +89,8 @@ function parseArgs(argv: readonly string[], io: ModprobeIo): Args | number {
       break;
     }
     if (!s.startsWith('-') || s === '-') break;
-    const longs: Record<string, keyof Args> = {
-      '--remove': 'remove', '--quiet': 'quiet', '--first-time': 'firstTime', '--all': 'all', '--dry-run': 'dryRun', '--show': 'dryRun',
-      '--ignore-install': 'ignoreInstall', '--use-blacklist': 'useBlacklist', '--verbose': 'verbose',
-      '--resolve-alias': 'resolveAlias', '--show-depends': 'showDepends',
-    };
     if (s.startsWith('--')) {
-      const k = longs[s];
+      const k = LONGS[s];
       if (k === undefined) {
         io.stderr.push(`modprobe: unrecognized option '${s}'`);
         return 1;
@@ -93,11 +98,8 @@ function parseArgs(argv: readonly string[], io: ModprobeIo): Args | number {
       (a[k] as boolean) = true;
       continue;
     }
-    const shorts: Record<string, keyof Args> = {
-      r: 'remove', q: 'quiet', a: 'all', n: 'dryRun', i: 'ignoreInstall', b: 'useBlacklist', v: 'verbose', R: 'resolveAlias', D: 'showDepends',
-    };
     for (const c of s.slice(1)) {
-      const k = shorts[c];
+      const k = SHORTS[c];
       if (k === undefined) {
         io.stderr.push(`modprobe: invalid option -- '${c}'`);
         return 1;
