@@ -19,17 +19,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stdout } from '../stdio.js';
 import { errorLine, EXIT_USAGE, InputError } from '../../errors.js';
-import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { resolvePreset } from '../../kernel/presets.js';
 import { loadSnapshot } from '../../userspace/depmod/snapshot.js';
 import { loadPresetFile } from '../../io/presets.js';
 import { KmodShReporter, KtapReporter, NEWEST_KMOD_SH, isEra, runSelftest, runStop, type KmodShEra, type SelftestReporter } from '../../selftest/index.js';
 import { createSimTarget, type TestModuleBuild } from '../../targets/sim.js';
-import { MODPROBE_SYSCTL, restoreFromState, stateFileFor, SysfsTarget } from '../../targets/sysfs.js';
 import type { Target } from '../../selftest/target.js';
 import { intOption, secondsOption } from '../options.js';
-import { captureSelftestText, runCommand, teeReporter } from '../results-option.js';
-import { PendingRun, simRelease } from '../../results/results-dir.js';
+
+/*
+ * Loaded only when an option needs them (a plain simulator run is a whole process that should
+ * start fast): the output-file checks (write-file-atomic), --results (node:crypto and
+ * node:child_process through results-dir and results-option), the sysfs target.
+ */
+const outputFiles = () => import('../../io/output.js');
+const resultsDir = async () => ({ ...(await import('../../results/results-dir.js')), ...(await import('../results-option.js')) });
 
 export interface SelftestOpts {
   target: string;
@@ -84,9 +88,10 @@ async function runQemuCli(
   const keepGoing = o.keepGoing ?? false;
   if (o.results !== undefined && o.logDir !== undefined) throw new InputError('--log-dir: not with --results (the run directory keeps the guest logs)');
   // before the boot: a directory that cannot be made fails now (Node's recursive mkdir spins forever under /proc)
-  if (o.logDir !== undefined) checkOutputDir('--log-dir', o.logDir);
-  const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
-  const text = pending ? captureSelftestText() : null;
+  if (o.logDir !== undefined) (await outputFiles()).checkOutputDir('--log-dir', o.logDir);
+  const res = o.results !== undefined ? await resultsDir() : null;
+  const pending = res !== null ? res.PendingRun.open(o.results!) : null;
+  const text = res !== null ? res.captureSelftestText() : null;
   const run = await q.runQemuSelftest(
     {
       spec: o.target,
@@ -97,7 +102,7 @@ async function runQemuCli(
       ...(o.watchRounds !== undefined ? { watchRounds: intOption('--watch-rounds', o.watchRounds, 1) } : {}),
       ...(o.dmesg !== undefined ? { dmesg: o.dmesg } : {}),
       ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
-      ...(pending ? { logDir: pending.tmp, wrapReporter: (r) => teeReporter(r, ...text!.reporters) } : {}),
+      ...(pending ? { logDir: pending.tmp, wrapReporter: (r) => res!.teeReporter(r, ...text!.reporters) } : {}),
       keepKernelLog: o.compare ?? false,
       ...(o.cpus !== undefined ? { cpus: intOption('--cpus', o.cpus, 1) } : {}),
       ...(o.mem !== undefined ? { memMiB: intOption('--mem', o.mem, 256) } : {}),
@@ -117,7 +122,7 @@ async function runQemuCli(
     } else {
       pending.write('ktap.txt', text!.ktap());
       pending.write('kmod.sh.txt', text!.kmodSh());
-      const dir = pending.commit(runCommand('selftest', run.report.kernel, o.target, io.env), run.report, undefined);
+      const dir = pending.commit(res!.runCommand('selftest', run.report.kernel, o.target, io.env), run.report, undefined);
       io.stderr(`kmodlab: results in ${dir}\n`);
     }
   }
@@ -147,7 +152,7 @@ export async function runSelftestCli(
   const isWatch = kmodShArgs[0] === '-w';
   if (o.restore === true && o.target !== 'sysfs') throw new InputError(`--restore: only for --target sysfs (got --target ${o.target})`);
   // output paths are checked before the suite runs: a bad one must not cost the results
-  if (o.dmesg !== undefined) checkOutputFile('--dmesg', o.dmesg);
+  if (o.dmesg !== undefined) (await outputFiles()).checkOutputFile('--dmesg', o.dmesg);
   if (o.target.startsWith('qemu:') && o.target.length > 5) return runQemuCli(kmodShArgs, o, io);
   for (const [name, v] of [['--mem', o.mem], ['--accel', o.accel], ['--log-dir', o.logDir], ['--compare', o.compare]] as const)
     if (v !== undefined) throw new InputError(`${name}: only for --target qemu:NAME (got --target ${o.target})`);
@@ -205,6 +210,7 @@ export async function runSelftestCli(
       ...(io.env.KMODLAB_SYSFS_MODPROBE ? { modprobeSysctl: io.env.KMODLAB_SYSFS_MODPROBE } : {}),
       ...(io.env.KMODLAB_SYSFS_STATE ? { stateFile: io.env.KMODLAB_SYSFS_STATE } : {}),
     };
+    const { MODPROBE_SYSCTL, restoreFromState, stateFileFor, SysfsTarget } = await import('../../targets/sysfs.js');
     if (o.restore === true) {
       if (kmodShArgs.length > 0) throw new InputError(`--restore: takes no kmod.sh arguments (got ${kmodShArgs.join(' ')})`);
       const line = restoreFromState({ ...(where.modprobeSysctl ? { sysctl: where.modprobeSysctl } : {}), ...(where.stateFile ? { stateFile: where.stateFile } : {}) });
@@ -219,9 +225,10 @@ export async function runSelftestCli(
 
   const shown: SelftestReporter = o.ktap ? new KtapReporter(io.stdout) : new KmodShReporter(io.stdout, io.stderr);
   if (o.results !== undefined && t !== 'sim') throw new InputError(`--results: for --target sim or qemu:NAME (got --target ${t})`);
-  const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
-  const text = pending ? captureSelftestText() : null;
-  const reporter = text ? teeReporter(shown, ...text.reporters) : shown;
+  const res = o.results !== undefined ? await resultsDir() : null;
+  const pending = res !== null ? res.PendingRun.open(o.results!) : null;
+  const text = res !== null ? res.captureSelftestText() : null;
+  const reporter = text ? res!.teeReporter(shown, ...text.reporters) : shown;
   // SIGINT, SIGTERM and --timeout stop the run with every open KTAP level closed (and the
   // modprobe path restored on a real target)
   const stop = runStop(timeoutS !== undefined ? { timeoutS } : {});
@@ -238,17 +245,17 @@ export async function runSelftestCli(
     });
     if (r.interrupted !== null) io.stderr(`kmodlab: ${t}: stopped, ${r.interrupted.reason} (exit ${r.exitCode})\n`);
     if (pending && r.interrupted === null) {
-      const release = simRelease(simPresetName);
+      const release = res!.simRelease(simPresetName);
       pending.write('ktap.txt', text!.ktap());
       pending.write('kmod.sh.txt', text!.kmodSh());
       pending.write('dmesg.txt', await target.kernelLog());
       const { testRecords } = await import('../../targets/qemu/selftest.js');
       const record = { target: 'sim', kernel: release, exitCode: r.exitCode, tests: testRecords(r, new Map()) };
-      io.stderr(`kmodlab: results in ${pending.commit(runCommand('selftest', release, 'sim', io.env), record, seed ?? 1)}\n`);
+      io.stderr(`kmodlab: results in ${pending.commit(res!.runCommand('selftest', release, 'sim', io.env), record, seed ?? 1)}\n`);
     }
     if (o.dmesg !== undefined) {
       try {
-        await writeOutputFile('--dmesg', o.dmesg, await target.kernelLog());
+        await (await outputFiles()).writeOutputFile('--dmesg', o.dmesg, await target.kernelLog());
       } catch (err) {
         // the suite's verdict stands; the lost log is said in one line (and is a failure if it passed)
         io.stderr(`kmodlab: ${errorLine(err)}\n`);
