@@ -70,10 +70,12 @@ class AliasTable {
   private readonly modules: string[];
   /** per entry: the rank its value has in the index (smaller first); made on first use */
   private rankOf: number[] | null = null;
-  /** made after SCANNED_LOOKUPS look-ups: a run that looks up a handful of strings never pays for it */
+  /** made once scans have cost SCAN_BUDGET: a run that looks up a handful of names never pays for it */
   private byPrefix: Map<string, number[]> | null = null;
   private maxPrefix = 0;
-  private scans = 0;
+  private scanBudget = SCAN_BUDGET;
+  /** per entry: its pattern's first character (a scan skips most patterns on it) */
+  private readonly firstChar: Uint16Array;
   private readonly cache = new Map<string, readonly string[]>();
 
   constructor(
@@ -82,8 +84,11 @@ class AliasTable {
   ) {
     this.patterns = [];
     this.modules = [];
+    this.firstChar = new Uint16Array(entries.length);
     for (const a of entries) {
-      this.patterns.push(normalise(a.pattern));
+      const p = normalise(a.pattern);
+      this.firstChar[this.patterns.length] = p.length === 0 ? GLOB_STAR : p.charCodeAt(0);
+      this.patterns.push(p);
       this.modules.push(a.module);
     }
   }
@@ -117,11 +122,20 @@ class AliasTable {
     const hit = this.cache.get(s);
     if (hit !== undefined) return hit;
     const cand: number[] = [];
-    if (this.byPrefix === null && this.scans < SCANNED_LOOKUPS) {
+    if (this.byPrefix === null && this.scanBudget > 0) {
       // the same candidates as the buckets give (the order does not matter: the sort decides)
-      this.scans++;
       const ps = this.patterns;
-      for (let i = 0; i < ps.length; i++) if (literalPrefixOf(ps[i]!, s)) cand.push(i);
+      const first = this.firstChar;
+      // an empty pattern stands as '*' here: its (empty) literal prefix is a prefix of every string
+      const s0 = s.length === 0 ? -1 : s.charCodeAt(0);
+      let checked = 0;
+      for (let i = 0; i < ps.length; i++) {
+        const c = first[i]!;
+        if (c !== s0 && c !== GLOB_STAR && c !== 0x3f && c !== 0x5b && c !== 0x5c) continue;
+        checked++;
+        if (literalPrefixOf(ps[i]!, s)) cand.push(i);
+      }
+      this.scanBudget -= SCAN_COST + checked;
     } else {
       const byPrefix = (this.byPrefix ??= this.buckets());
       const n = Math.min(s.length, this.maxPrefix);
@@ -195,6 +209,8 @@ function literalPrefix(p: string): string {
   return i < 0 ? p : p.slice(0, i);
 }
 
+const GLOB_STAR = 0x2a;
+
 /** literalPrefix(p) is a prefix of s (without making the prefix) */
 function literalPrefixOf(p: string, s: string): boolean {
   for (let i = 0; i < p.length; i++) {
@@ -206,12 +222,14 @@ function literalPrefixOf(p: string, s: string): boolean {
 }
 
 /**
- * Look-ups an alias table answers by scanning every pattern before it builds its prefix buckets:
- * a kmod.sh run looks up 6 distinct strings, a coldplug thousands. Building the buckets of Debian
- * 6.1's 26,000 patterns cost ~175 M instructions in a fresh process; the first scan ~30 M, later
- * ones (compiled) far less.
+ * What an alias table's scans may cost before it builds its prefix buckets, in patterns checked
+ * past their first character (plus SCAN_COST a scan): a kmod.sh run looks up 6 names (fs-xfs,
+ * crc32c, …: a few hundred checks each) and never builds them — Debian 6.1's 26,000 patterns cost
+ * ~120 M instructions to bucket in a fresh process —, a coldplug's first pci or cpu modalias
+ * checks thousands and the buckets are built at once.
  */
-const SCANNED_LOOKUPS = 16;
+const SCAN_BUDGET = 20_000;
+const SCAN_COST = 1_000;
 
 /**
  * '-' → '_' outside brackets (depmod/names.ts's normaliseName), with a fast path for the

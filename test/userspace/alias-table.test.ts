@@ -6,20 +6,16 @@ import { coldplugDevices } from '../../src/userspace/machines/coldplug.js';
 import { loadMachine } from '../../src/userspace/machines/load.js';
 
 // An alias table answers its first look-ups by scanning every pattern and builds its prefix
-// buckets later (libkmod.ts, SCANNED_LOOKUPS): both ways must give the same list, in the same
-// order, repeats kept.
+// buckets once the scans have cost enough (libkmod.ts, SCAN_BUDGET): both ways must give the same
+// list, in the same order, repeats kept.
 
 /** distinct strings no pattern of the set is likely to match, to use up a table's scans */
 const fillers = (n: number) => Array.from({ length: n }, (_, i) => `zz_no_such_alias_${i}`);
 
-/** each answer from a scan: a fresh index for every 16 probes (a table scans its first 16 look-ups) */
+/** each answer from a scan: a fresh index for every probe (its first look-up always scans) */
 function scannedAnswers(ps: string[], look: (idx: KmodIndex, p: string) => readonly string[]): string[][] {
   const set = loadSnapshot('debian-6.1');
-  let idx = new KmodIndex(set);
-  return ps.map((p, i) => {
-    if (i % 16 === 0) idx = new KmodIndex(set);
-    return [...look(idx, p)];
-  });
+  return ps.map((p) => [...look(new KmodIndex(set), p)]);
 }
 
 function probes(): string[] {
