@@ -445,6 +445,10 @@ export interface ProbeResult {
   blacklisted: boolean;
 }
 
+/** the soft dependencies of a module that has none, by name and as objects (shared, never written to) */
+const NO_SOFTDEPS: { pre: string[]; post: string[] } = Object.freeze({ pre: Object.freeze([]) as unknown as string[], post: Object.freeze([]) as unknown as string[] });
+const NO_SOFTDEP_MODULES: { pre: KmodModule[]; post: KmodModule[] } = Object.freeze({ pre: Object.freeze([]) as unknown as KmodModule[], post: Object.freeze([]) as unknown as KmodModule[] });
+
 export class KmodCtx {
   /**
    * the context's module pool, keyed as libkmod keys it: a module found by name under its name,
@@ -531,7 +535,21 @@ export class KmodCtx {
    */
   *kmod_module_get_initstate(m: KmodModule): Proc<KmodInitstate | number> {
     if (m.builtin) return 'builtin';
-    yield* spend(this.host, this.host.timings.initstateReadNs);
+    yield* this.initstateRead();
+    return this.initstateOf(m);
+  }
+
+  /**
+   * The two halves of kmod_module_get_initstate for a module not built in, for the hot callers
+   * (udev's builtin kmod, the probe) to write `yield* ctx.initstateRead(); ctx.initstateOf(m)`
+   * inline: the same CPU time at the same moment, one generator less per look.
+   */
+  initstateRead(): Proc<void> {
+    return spend(this.host, this.host.timings.initstateReadNs);
+  }
+
+  /** what /sys/module/NAME says now (the read's answer; see initstateRead) */
+  initstateOf(m: KmodModule): KmodInitstate | number {
     const v = this.host.kernel.sysfsModule(m.name);
     if (v.initstate !== null) return v.initstate;
     if (v.dir) return this.kmod.missingInitstateIsBuiltin ? 'builtin' : 'coming';
@@ -540,7 +558,13 @@ export class KmodCtx {
 
   /** module_is_inkernel: LIVE or BUILTIN (kmod < 6 also counted COMING) */
   *module_is_inkernel(m: KmodModule): Proc<boolean> {
-    const s = yield* this.kmod_module_get_initstate(m);
+    if (m.builtin) return true;
+    yield* this.initstateRead();
+    return this.inKernel(this.initstateOf(m));
+  }
+
+  /** module_is_inkernel's answer from an initstate */
+  private inKernel(s: KmodInitstate | number): boolean {
     if (s === 'live' || s === 'builtin') return true;
     return s === 'coming' && this.kmod.comingIsInKernel;
   }
@@ -555,11 +579,18 @@ export class KmodCtx {
    * before modules.softdep's, as /etc/modprobe.d/*.conf files named below "modules.softdep" do.
    */
   softdepsOf(m: KmodModule): { pre: string[]; post: string[] } {
-    return this.config.softdeps?.get(m.name) ?? m.info?.softdeps ?? { pre: [], post: [] };
+    return this.config.softdeps?.get(m.name) ?? m.info?.softdeps ?? NO_SOFTDEPS;
+  }
+
+  private hasSoftdeps(m: KmodModule): boolean {
+    const sd = this.softdepsOf(m);
+    return sd.pre.length > 0 || sd.post.length > 0;
   }
 
   /** the soft dependencies as module objects (each name looked up; one that resolves to nothing is dropped) */
   private softdepModules(m: KmodModule): { pre: KmodModule[]; post: KmodModule[] } {
+    // most modules have none: nothing to look up, and no lists to make
+    if (!this.hasSoftdeps(m)) return NO_SOFTDEP_MODULES;
     const sd = this.softdepsOf(m);
     const look = (l: string[]): KmodModule[] => l.flatMap((n) => this.kmod_module_new_from_lookup(n));
     return { pre: look(sd.pre), post: look(sd.post) };
@@ -574,6 +605,12 @@ export class KmodCtx {
    * appears twice (Debian's crc-t10dif lists crct10dif_common three times).
    */
   probeList(mod: KmodModule, ignoreCommand: boolean): ProbeEntry[] {
+    // the common case, a module without dependencies or soft dependencies: the walk below would
+    // list it alone, required, with ignorecmd = -i
+    if ((mod.info === undefined || mod.info.deps.length === 0) && !this.hasSoftdeps(mod)) {
+      mod.ignorecmd = ignoreCommand;
+      return [{ m: mod, soft: false }];
+    }
     const list: KmodModule[] = [];
     const visited = new Set<KmodModule>();
     const required = new Set<KmodModule>();
@@ -621,7 +658,13 @@ export class KmodCtx {
 
   private *probeInsert(task: Task, mod: KmodModule, flags: ProbeFlags, extraOptions: string): Proc<ProbeResult> {
     const res: ProbeResult = { err: 0, failed: null, inserted: [], blacklisted: false };
-    if (yield* this.module_is_inkernel(mod)) {
+    // module_is_inkernel(mod), written out here and below: one generator less per look
+    let loaded = mod.builtin;
+    if (!loaded) {
+      yield* this.initstateRead();
+      loaded = this.inKernel(this.initstateOf(mod));
+    }
+    if (loaded) {
       if (flags.failOnLoaded) res.err = -EEXIST;
       return res;
     }
@@ -632,7 +675,12 @@ export class KmodCtx {
 
     for (const { m, soft } of this.probeList(mod, flags.ignoreCommand ?? false)) {
       let err: number;
-      if (yield* this.module_is_inkernel(m)) {
+      let inKernel = m.builtin;
+      if (!inKernel) {
+        yield* this.initstateRead();
+        inKernel = this.inKernel(this.initstateOf(m));
+      }
+      if (inKernel) {
         err = -EEXIST;
       } else if (m.install !== undefined && !m.ignorecmd) {
         if (!flags.dryRun) yield* spend(this.host, this.host.timings.forkExecNs);
@@ -640,7 +688,7 @@ export class KmodCtx {
       } else if (m.builtin) {
         err = 0;
       } else {
-        const opts = [this.config.options?.get(m.name) ?? '', m === mod ? extraOptions : ''].filter((s) => s !== '').join(' ');
+        const opts = this.optionsOf(m, m === mod ? extraOptions : '');
         err = flags.dryRun ? 0 : yield* this.kmod_module_insert_module(task, m, opts);
         if (err === 0 && !flags.dryRun) res.inserted.push(m.name);
       }
@@ -661,6 +709,13 @@ export class KmodCtx {
     return res;
   }
 
+  /** a module's options: the configuration's `options` line, then the command line's, space-separated */
+  private optionsOf(m: KmodModule, extra: string): string {
+    const conf = this.config.options?.get(m.name) ?? '';
+    if (conf === '') return extra;
+    return extra === '' ? conf : `${conf} ${extra}`;
+  }
+
   /**
    * What `modprobe --show-depends` prints for one module of a lookup (a dry run that ignores what
    * is loaded): its probe list as "insmod PATH OPTIONS", "install COMMAND OPTIONS" or "builtin
@@ -671,7 +726,7 @@ export class KmodCtx {
     if ((flags.applyBlacklist || (flags.applyBlacklistAliasOnly && mod.alias !== null)) && this.isBlacklisted(mod)) return [];
     const out: string[] = [];
     for (const { m } of this.probeList(mod, flags.ignoreCommand ?? false)) {
-      const opts = [this.config.options?.get(m.name) ?? '', m === mod ? extraOptions : ''].filter((s) => s !== '').join(' ');
+      const opts = this.optionsOf(m, m === mod ? extraOptions : '');
       if (m.install !== undefined && !m.ignorecmd) out.push(`install ${m.install.command} ${opts}`);
       else if (m.info !== undefined) out.push(`insmod ${this.index.pathOf(m.info)} ${opts}`);
       else if (m.builtin) out.push(`builtin ${m.name}`);

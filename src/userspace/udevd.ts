@@ -38,8 +38,8 @@ import type { KernelUevent, Task } from '../kernel/api.js';
 import { ENODEV, ENOENT, errnoName, strerror } from '../kernel/errno.js';
 import { WaitQueue, type Process, type Proc } from '../sim/index.js';
 import type { Uevent } from './machines/coldplug.js';
-import { KmodCtx, spend, type KmodConfig, type KmodHost, type KmodIndex } from './libkmod.js';
-import { kmodLoadsFor, MODALIAS_ONLY, type KmodRule, type RuleDevice, type UdevRules } from './udev-rules/index.js';
+import { KmodCtx, spend, type KmodConfig, type KmodHost, type KmodIndex, type KmodInitstate } from './libkmod.js';
+import { kmodLoadsFor, MODALIAS_ONLY, type KmodRule, type RuleDevice, type RuleHost, type UdevRules } from './udev-rules/index.js';
 
 /** One "add" uevent carrying a MODALIAS (machines/coldplug.ts makes a profile's list). */
 export type { Uevent };
@@ -116,7 +116,7 @@ interface Worker {
 }
 
 export class Udevd {
-  private readonly queue: Uevent[] = [];
+  private readonly queue = new EventQueue();
   private readonly idle: Worker[] = [];
   private readonly workers: Worker[] = [];
   private readonly mainWq: WaitQueue;
@@ -190,7 +190,7 @@ export class Udevd {
         return next >= 0;
       });
       if (this.settled) break;
-      const ev = this.queue.splice(next, 1)[0]!;
+      const ev = this.queue.take(next);
       this.markBusy(ev.devpath, 1);
       yield* spend(this.o.host, this.o.timings.dispatchNs);
       const w = this.idle.shift();
@@ -226,7 +226,7 @@ export class Udevd {
     let exact: Map<string, number> | null = null;
     let anc: Map<string, number> | null = null;
     for (let i = 0; i < this.queue.length; i++) {
-      const e = this.queue[i]!;
+      const e = this.queue.at(i);
       if (!isBlocked(e.devpath, this.busyExact, this.busyAnc) && (exact === null || !isBlocked(e.devpath, exact, anc!))) return i;
       exact ??= new Map();
       anc ??= new Map();
@@ -271,14 +271,16 @@ export class Udevd {
     if (ev.devtype) props.DEVTYPE = ev.devtype;
     const dev: RuleDevice = { action: 'add', devpath: ev.devpath, subsystem: ev.subsystem, properties: props };
     if (ev.driver !== undefined) dev.driver = ev.driver;
-    const { kernel } = this.o.host;
-    return kmodLoadsFor((this.o.rules ?? MODALIAS_ONLY).rules, dev, {
-      sysfsExists: (rel) => {
-        const m = /^module\/([^/]+)$/.exec(rel);
-        return m !== null && kernel.sysfsModule(m[1]!).dir;
-      },
-    });
+    return kmodLoadsFor((this.o.rules ?? MODALIAS_ONLY).rules, dev, this.ruleHost);
   }
+
+  /** what the rules' TEST keys see: /sys/module/NAME exists now (one object for all events) */
+  private readonly ruleHost: RuleHost = {
+    sysfsExists: (rel) => {
+      const m = /^module\/([^/]+)$/.exec(rel);
+      return m !== null && this.o.host.kernel.sysfsModule(m[1]!).dir;
+    },
+  };
 
   /** udev's builtin `kmod load MODALIAS` (module_load_and_warn for each module the alias resolves to) */
   private *builtinKmodLoad(ctx: KmodCtx, task: Task, modalias: string): Proc<void> {
@@ -288,7 +290,12 @@ export class Udevd {
       return;
     }
     for (const mod of list) {
-      const state = yield* ctx.kmod_module_get_initstate(mod);
+      // kmod_module_get_initstate, written out (one generator less per module looked at)
+      let state: KmodInitstate | number = 'builtin';
+      if (!mod.builtin) {
+        yield* ctx.initstateRead();
+        state = ctx.initstateOf(mod);
+      }
       if (state === 'builtin') {
         this.st.alreadyLoaded++;
         this.journal(`Module '${mod.name}' is built in`);
@@ -311,6 +318,43 @@ export class Udevd {
 
   private journal(line: string): void {
     if (this.o.keepJournal) this.st.journal.push(line);
+  }
+}
+
+/**
+ * udevd's event queue, in arrival order: events are taken from anywhere (the first one nothing
+ * blocks), nearly always the first. An array with a head index, so taking the first of the
+ * 16,000 events a large machine's trigger queues does not move the rest (Array.prototype.splice
+ * did, for every dispatch).
+ */
+class EventQueue {
+  private items: (Uevent | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(ev: Uevent): void {
+    this.items.push(ev);
+  }
+
+  /** the i-th queued event (0 = the oldest) */
+  at(i: number): Uevent {
+    return this.items[this.head + i]!;
+  }
+
+  /** remove and return the i-th queued event */
+  take(i: number): Uevent {
+    if (i !== 0) return this.items.splice(this.head + i, 1)[0]!;
+    const ev = this.items[this.head]!;
+    this.items[this.head++] = undefined;
+    // drop the taken slots now and then (amortised O(1) per event)
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return ev;
   }
 }
 
