@@ -34,6 +34,8 @@ interface Compiled {
   tokens: Token[];
   /** literal text before the first wildcard: a cheap first filter */
   prefix: string;
+  /** what follows the prefix: nothing (a literal pattern), one '*' (PREFIX*), or more */
+  rest: 'none' | 'star' | 'more';
 }
 
 const compiledCache = new Map<string, Compiled>();
@@ -72,11 +74,14 @@ function compile(pattern: string): Compiled {
     }
   }
   let prefix = '';
+  let lits = 0;
   for (const tk of tokens) {
     if (tk.t !== 'lit') break;
     prefix += tk.c;
+    lits++;
   }
-  const compiled = { tokens, prefix };
+  const rest = lits === tokens.length ? 'none' : lits === tokens.length - 1 && tokens[lits]!.t === 'star' ? 'star' : 'more';
+  const compiled: Compiled = { tokens, prefix, rest };
   if (compiledCache.size > 200_000) compiledCache.clear();
   compiledCache.set(pattern, compiled);
   return compiled;
@@ -139,27 +144,43 @@ function tokenMatches(tk: Token, ch: string): boolean {
   }
 }
 
+/** the UTF-16 units of the character (code point) at index i of s: 2 for a surrogate pair, else 1 */
+function charWidth(s: string, i: number): number {
+  const u = s.charCodeAt(i);
+  if (u < 0xd800 || u > 0xdbff || i + 1 >= s.length) return 1;
+  const v = s.charCodeAt(i + 1);
+  return v >= 0xdc00 && v <= 0xdfff ? 2 : 1;
+}
+
 /** fnmatch(pattern, s, 0) === 0 */
 export function aliasMatches(pattern: string, s: string): boolean {
-  const { tokens, prefix } = compile(pattern);
+  const { tokens, prefix, rest } = compile(pattern);
   if (!s.startsWith(prefix)) return false;
-  const str = [...s];
-  // Greedy match with backtracking to the last star: linear in practice, never exponential.
+  // a literal pattern is the string itself; PREFIX* is any string it starts
+  if (rest === 'none') return s.length === prefix.length;
+  if (rest === 'star') return true;
+  // Greedy match with backtracking to the last star: linear in practice, never exponential. It
+  // walks s by characters (code points, as [...s] splits it) without making that array: a cpu
+  // modalias is hundreds of characters, and udev's MODALIAS=="?*" is matched for every event.
   let ti = 0;
   let si = 0;
   let starTi = -1;
   let starSi = 0;
-  while (si < str.length) {
+  while (si < s.length) {
     const tk = tokens[ti];
     if (tk && tk.t === 'star') {
       starTi = ti++;
       starSi = si;
-    } else if (tk && tokenMatches(tk, str[si]!)) {
+      continue;
+    }
+    const w = charWidth(s, si);
+    if (tk && tokenMatches(tk, w === 1 ? s[si]! : s.slice(si, si + 2))) {
       ti++;
-      si++;
+      si += w;
     } else if (starTi >= 0) {
       ti = starTi + 1;
-      si = ++starSi;
+      starSi += charWidth(s, starSi);
+      si = starSi;
     } else {
       return false;
     }
