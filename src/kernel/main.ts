@@ -69,6 +69,31 @@ export type ModuleState = ModuleStateName;
 const SET_MEMORY_CALLS_FORMATION = 11;
 const SET_MEMORY_CALLS_AFTER_INIT = 5;
 
+/**
+ * A step that returns `v` at once: `yield* returns(v)` is `v`. It never yields, so it makes no
+ * engine event; NOTHING and ZERO are shared ones for the steps that, on this machine or preset,
+ * have nothing to do (no generator object made for them on every load).
+ */
+function returns<T>(v: T): Proc<T> {
+  const end: IteratorResult<never, T> = Object.freeze({ done: true, value: v });
+  return Object.freeze({
+    next: () => end,
+    return: () => end,
+    throw: (e: unknown): never => {
+      throw e;
+    },
+    [Symbol.iterator]() {
+      return this;
+    },
+  }) as unknown as Proc<T>;
+}
+
+const NOTHING = returns<void>(undefined);
+const ZERO = returns(0);
+
+/** module_wq waits of the same-name checks (only read) */
+const INTERRUPTIBLE: WaitOptions = Object.freeze({ mode: 'interruptible' });
+
 /** ELF header size (init_module rejects shorter buffers) */
 const ELF_HDR_SIZE = 64;
 
@@ -113,8 +138,8 @@ interface LoadInfo {
   copy: Allocation[];
   /** the buffer is not an ELF image (a compressed file passed without the flag) */
   notElf: boolean;
-  /** told when the attempt ends (SameNameCheckContext.atLoadEnd) */
-  atEnd: ((ok: boolean) => void)[];
+  /** told when the attempt ends (SameNameCheckContext.atLoadEnd); null until someone asks */
+  atEnd: ((ok: boolean) => void)[] | null;
 }
 
 /** module_wq, one queue per name, woken as the kernel's single queue (see DOC). */
@@ -131,8 +156,8 @@ class ModuleWq {
     }
     return q;
   }
-  *wait(name: string, cond: () => boolean, opts: WaitOptions): Proc<WaitResult> {
-    return yield* this.q(name).waitEvent(cond, opts);
+  wait(name: string, cond: () => boolean, opts: WaitOptions): Proc<WaitResult> {
+    return this.q(name).waitEvent(cond, opts);
   }
   /** the record of `name` changed (setState): its sleepers re-check at the next wake_up_all */
   stateChanged(name: string): void {
@@ -244,7 +269,7 @@ export class ModuleLoader {
         ret = -ENOMEM;
       } else {
         yield* k.cpu.compute(k.cost((len / k.timings.copyFromUserBytesPerSec) * 1e9));
-        const info: LoadInfo = { file: f, image: f.image, len, compressedLen: 0, copy: [a], notElf: false, atEnd: [] };
+        const info: LoadInfo = { file: f, image: f.image, len, compressedLen: 0, copy: [a], notElf: false, atEnd: null };
         ret = yield* frame(this.load_module(task, info, args, 0)); // its own frame (sim/frame.ts), like read_and_load's
       }
     }
@@ -280,7 +305,7 @@ export class ModuleLoader {
     } else {
       if (k.sim.log.wants('kernel_read_file')) k.sim.log.emit('kernel_read_file', { module: name, bytes: f.size }, task.proc);
       yield* k.cpu.compute(k.cost((f.size / k.timings.kernelReadBytesPerSec) * 1e9));
-      const info: LoadInfo = { file: f, image: f.image, len: f.size, compressedLen: 0, copy: [buf], notElf: false, atEnd: [] };
+      const info: LoadInfo = { file: f, image: f.image, len: f.size, compressedLen: 0, copy: [buf], notElf: false, atEnd: null };
       ret = 0;
       if ((flags & MODULE_INIT_COMPRESSED_FILE) !== 0) ret = yield* this.module_decompress(task, info);
       else if (f.compression !== 'none') info.notElf = true; // a compressed blob is not an ELF image
@@ -343,13 +368,6 @@ export class ModuleLoader {
     const t = k.timings;
     const image = info.image;
     const name = image.name;
-    const becoming = (err: number): number => {
-      k.memory.freeAll(info.copy);
-      info.copy = [];
-      k.stats.mod_stat_bump_becoming(info.len, info.compressedLen);
-      this.loadEnded(info, false);
-      return err;
-    };
 
     // module_sig_check(): a signed module is verified (hash + signature); mangled = unsigned
     const mangled = (flags & (MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC)) !== 0;
@@ -357,14 +375,14 @@ export class ModuleLoader {
     if (image.signed && !info.notElf) yield* k.cpu.compute(k.cost(t.sigVerifyNs + (info.len / t.sigHashBytesPerSec) * 1e9));
     if (!sigOk && k.config.sig_enforce) {
       k.printk.printk(`Loading of ${mangled ? 'module with unavailable key' : 'unsigned module'} is rejected`, 'err');
-      return becoming(-EKEYREJECTED);
+      return this.failBecoming(info, -EKEYREJECTED);
     }
 
     // elf_validity_cache_copy / setup_load_info (the CPU time covers early_mod_check's checks too)
     yield* k.cpu.compute(k.cost(t.elfCheckNs));
-    if (info.notElf || image.imageSize < ELF_HDR_SIZE) return becoming(-ENOEXEC);
+    if (info.notElf || image.imageSize < ELF_HDR_SIZE) return this.failBecoming(info, -ENOEXEC);
     let err = yield* this.early_mod_check(task, info);
-    if (err !== 0) return becoming(err);
+    if (err !== 0) return this.failBecoming(info, err);
 
     // layout_and_allocate(): layout_sections (cheap), the module memory in the module area, then
     // move_module copies the sections into it — so the memory is held while the copy runs (a
@@ -378,26 +396,17 @@ export class ModuleLoader {
       if (a === null) {
         k.memory.freeAll(core);
         k.memory.freeAll(init);
-        return becoming(-ENOMEM);
+        return this.failBecoming(info, -ENOMEM);
       }
       (r.init ? init : core).push(a);
     }
     yield* k.cpu.compute(k.cost(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
-    const invalid = (e: number): number => {
-      k.memory.freeAll(core);
-      k.memory.freeAll(init);
-      k.memory.freeAll(info.copy);
-      info.copy = [];
-      k.stats.mod_stat_bump_invalid(info.len, info.compressedLen);
-      this.loadEnded(info, false);
-      return e;
-    };
 
     const mod = yield* this.add_unformed_module(task, info, layout, args, core, init);
     if (typeof mod === 'number') {
       // module_deallocate(): each region is a VM_FLUSH_RESET_PERMS vfree
       yield* this.vmap_purge(core.length + init.length);
-      return invalid(mod);
+      return this.failInvalid(info, core, init, mod);
     }
 
     // percpu, taint
@@ -424,7 +433,7 @@ export class ModuleLoader {
       if (err !== 0) {
         yield* this.unlinkFailed(mod);
         yield* this.vmap_purge(core.length + init.length);
-        return invalid(err);
+        return this.failInvalid(info, core, init, err);
       }
     }
     // apply_relocations + post_relocation
@@ -443,6 +452,28 @@ export class ModuleLoader {
     const ret = yield* this.do_init_module(task, mod);
     this.loadEnded(info, ret === 0);
     return ret;
+  }
+
+  /** a load that failed before its module memory was allocated (MODULE_STATS "becoming") */
+  private failBecoming(info: LoadInfo, err: number): number {
+    const k = this.k;
+    k.memory.freeAll(info.copy);
+    info.copy = [];
+    k.stats.mod_stat_bump_becoming(info.len, info.compressedLen);
+    this.loadEnded(info, false);
+    return err;
+  }
+
+  /** a load that failed holding its module memory (MODULE_STATS "invalid"): free it and the copy */
+  private failInvalid(info: LoadInfo, core: Allocation[], init: Allocation[], err: number): number {
+    const k = this.k;
+    k.memory.freeAll(core);
+    k.memory.freeAll(init);
+    k.memory.freeAll(info.copy);
+    info.copy = [];
+    k.stats.mod_stat_bump_invalid(info.len, info.compressedLen);
+    this.loadEnded(info, false);
+    return err;
   }
 
   /**
@@ -465,9 +496,9 @@ export class ModuleLoader {
 
   /** the load attempt is over: tell whoever asked (SameNameCheckContext.atLoadEnd), once */
   private loadEnded(info: LoadInfo, ok: boolean): void {
-    if (info.atEnd.length === 0) return;
     const fns = info.atEnd;
-    info.atEnd = [];
+    if (fns === null) return;
+    info.atEnd = null;
     for (const fn of fns) fn(ok);
   }
 
@@ -478,18 +509,19 @@ export class ModuleLoader {
    * before layout_and_allocate, so a duplicate waits or fails holding only its copy of the file
    * (MODULE_STATS counts it as "Becoming"). Without K15 only the policies are asked here.
    */
-  private *early_mod_check(task: Task, info: LoadInfo): Proc<number> {
+  private early_mod_check(task: Task, info: LoadInfo): Proc<number> {
+    // not a generator of its own: its checks run as the caller's yield* starts it
     const k = this.k;
     const name = info.image.name;
     if (k.config.module_blacklist.includes(name)) {
       k.printk.printk(`Module ${name} is blacklisted`, 'err');
-      return -EPERM;
+      return returns(-EPERM);
     }
     if (info.image.badModinfo === true) {
       k.printk.printk(`${name}: version magic mismatch`, 'err');
-      return -ENOEXEC;
+      return returns(-ENOEXEC);
     }
-    return yield* this.sameNameCheck(task, name, 'becoming', info);
+    return this.sameNameCheck(task, name, 'becoming', info);
   }
 
   /** the failure path after add_unformed_module: unlink, wake, synchronize_rcu, (caller frees) */
@@ -548,11 +580,25 @@ export class ModuleLoader {
 
   // ---- the same-name check -----------------------------------------------------------------
 
-  private *sameNameCheck(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
-    const k = this.k;
+  private sameNameCheck(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
+    // no policy and no early check of the preset: 'becoming' passes at once (no generator for it)
+    if (reason === 'becoming' && this.k.policies.length === 0 && !this.k.preset.flags.earlySameNameCheck) {
+      this.sameNameChecked(task, name, reason, 0);
+      return ZERO;
+    }
+    return this.sameNameCheckWith(task, name, reason, info);
+  }
+
+  private *sameNameCheckWith(task: Task, name: string, reason: SameNameReason, info: LoadInfo): Proc<number> {
     const ret = yield* this.policyCheck(0, task, name, reason, info);
-    if (k.sim.log.wants('same_name') && (ret !== 0 || this.modules.has(name))) k.sim.log.emit('same_name', { module: name, reason, ret }, task.proc);
+    this.sameNameChecked(task, name, reason, ret);
     return ret;
+  }
+
+  /** the log's record of a check that refused, or passed while a record of the name exists */
+  private sameNameChecked(task: Task, name: string, reason: SameNameReason, ret: number): void {
+    const k = this.k;
+    if (k.sim.log.wants('same_name') && (ret !== 0 || this.modules.has(name))) k.sim.log.emit('same_name', { module: name, reason, ret }, task.proc);
   }
 
   /** policy i's check, whose ctx.builtin() is policy i+1's; after the last, the preset's own */
@@ -582,24 +628,25 @@ export class ModuleLoader {
       recordDuplicate: () => k.stats.try_add_failed_module(name, reason),
       builtin,
       atLoadEnd: (fn) => {
-        info.atEnd.push(fn);
+        (info.atEnd ??= []).push(fn);
       },
     };
   }
 
   /** the preset's own check: K15's early one at 'becoming', the release's variant at 'load' */
-  private *builtinSameNameCheck(task: Task, name: string, reason: SameNameReason): Proc<number> {
+  private builtinSameNameCheck(task: Task, name: string, reason: SameNameReason): Proc<number> {
+    // not a generator of its own: it picks the check, which runs as the caller's yield* starts it
     const fl = this.k.preset.flags;
     if (reason === 'becoming') {
-      if (!fl.earlySameNameCheck) return 0;
-      return yield* this.module_patient_check_exists(task, name, 'becoming');
+      if (!fl.earlySameNameCheck) return ZERO;
+      return this.module_patient_check_exists(task, name, 'becoming');
     }
     switch (fl.sameNameCheck) {
       case 'no-retry':
-        return yield* this.module_patient_check_exists(task, name, 'load');
+        return this.module_patient_check_exists(task, name, 'load');
       case 'v4.9':
       case 'wait-going-retry':
-        return yield* this.add_unformed_module_retry(task, name, fl.sameNameCheck);
+        return this.add_unformed_module_retry(task, name, fl.sameNameCheck);
     }
   }
 
@@ -626,7 +673,7 @@ export class ModuleLoader {
         return -EEXIST;
       }
       const r = yield* this.waitModuleWq(task, name, () => this.finished_loading(name, variant));
-      if (r !== 'ok') return -ERESTARTSYS;
+      if (r.status !== 'ok') return -ERESTARTSYS;
     }
   }
 
@@ -637,19 +684,25 @@ export class ModuleLoader {
     if (old === undefined) return 0;
     if (old.state === 'coming' || old.state === 'unformed') {
       const r = yield* this.waitModuleWq(task, name, () => this.finished_loading(name, 'no-retry'));
-      if (r !== 'ok') return -ERESTARTSYS;
+      if (r.status !== 'ok') return -ERESTARTSYS;
       old = this.modules.get(name); // it might have gone in the meantime
     }
     k.stats.try_add_failed_module(name, reason);
     return old !== undefined && old.state === 'live' ? -EEXIST : -EBUSY;
   }
 
-  private *waitModuleWq(task: Task, name: string, cond: () => boolean): Proc<'ok' | 'signal' | 'timeout'> {
+  private waitModuleWq(task: Task, name: string, cond: () => boolean): Proc<WaitResult> {
+    // a log that wants no 'wait' records: the wait op itself, without a generator around it
+    if (!this.k.sim.log.wants('wait')) return this.module_wq.q(name).waitEvent(cond, INTERRUPTIBLE);
+    return this.waitModuleWqLogged(task, name, cond);
+  }
+
+  private *waitModuleWqLogged(task: Task, name: string, cond: () => boolean): Proc<WaitResult> {
     const sim = this.k.sim;
-    if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'module_wq', name, phase: 'begin' }, task.proc);
-    const r = yield* this.module_wq.q(name).waitEvent(cond, { mode: 'interruptible' });
+    sim.log.emit('wait', { on: 'module_wq', name, phase: 'begin' }, task.proc);
+    const r = yield* this.module_wq.q(name).waitEvent(cond, INTERRUPTIBLE);
     if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'module_wq', name, phase: 'end', status: r.status }, task.proc);
-    return r.status;
+    return r;
   }
 
   // ---- init --------------------------------------------------------------------------------
@@ -732,12 +785,17 @@ export class ModuleLoader {
    * the loads beside them queue up one behind another. One flush costs timings.tlbFlushNs (the
    * per-CPU IPIs included); 0 = not modelled, and the mutex is not taken at all.
    */
-  private *vmap_purge(n: number): Proc<void> {
-    if (n > 0) yield* this.purgeLocked(n);
+  private vmap_purge(n: number): Proc<void> {
+    // with the flush not modelled there is nothing to do: no generator made for it
+    return n > 0 && this.k.timings.tlbFlushNs > 0 ? this.purgeLocked(n) : NOTHING;
   }
 
   /** `n` vm_unmap_aliases() calls (set_memory_*()): each takes the lock, flushes if one is due */
-  private *vm_unmap_aliases(n: number): Proc<void> {
+  private vm_unmap_aliases(n: number): Proc<void> {
+    return n > 0 && this.k.timings.tlbFlushNs > 0 ? this.unmapAliases(n) : NOTHING;
+  }
+
+  private *unmapAliases(n: number): Proc<void> {
     for (let i = 0; i < n; i++) yield* this.purgeLocked(0);
   }
 

@@ -256,16 +256,20 @@ export class KernelMemory {
    * vmalloc()/module_alloc()/vmap(): page-round, add the guard page, take it from the area.
    * Returns null (and prints the kernel's vmap failure line) when it does not fit.
    */
-  alloc(areaName: AreaName, kind: AllocKind, bytes: number, module: string, opts: { vmap?: boolean } = {}): Allocation | null {
+  alloc(areaName: AreaName, kind: AllocKind, bytes: number, module: string, opts?: { vmap?: boolean }): Allocation | null {
     const area = this.area(areaName);
-    const vmap = opts.vmap === true;
+    const vmap = opts?.vmap === true;
     const size = areaName === 'percpu' ? bytes : pageAlign(Math.max(1, bytes)) + PAGE_SIZE;
     const log = this.sim.log.enabled;
     if (area.used + size > area.size) {
       area.failures++;
       this.failedModules.add(module);
       this.printk.ratelimited('vmap', 'alloc_vmap_area', `vmap allocation for size ${size} failed: use vmalloc=<size> to increase size`);
-      if (log) this.sim.log.emit('alloc', { id: 0, area: areaName, kind, bytes, size, module, ok: false, ...(vmap ? { vmap } : {}) });
+      if (log) {
+        const fields: Record<string, unknown> = { id: 0, area: areaName, kind, bytes, size, module, ok: false };
+        if (vmap) fields.vmap = vmap;
+        this.sim.log.emit('alloc', fields);
+      }
       return null;
     }
     area.used += size;
@@ -275,7 +279,11 @@ export class KernelMemory {
     const a: Allocation = { id: this.nextId++, area: areaName, kind, bytes, size, module, t: this.sim.now, live: true, offset: area.nextOffset(size), vmap };
     this.live.set(a.id, a);
     this.allocCount++;
-    if (log) this.sim.log.emit('alloc', { id: a.id, area: areaName, kind, bytes, size, module, ok: true, used: area.used, ...(vmap ? { vmap } : {}) });
+    if (log) {
+      const fields: Record<string, unknown> = { id: a.id, area: areaName, kind, bytes, size, module, ok: true, used: area.used };
+      if (vmap) fields.vmap = vmap;
+      this.sim.log.emit('alloc', fields);
+    }
     return a;
   }
 
