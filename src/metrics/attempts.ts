@@ -16,7 +16,7 @@
  * Per-CPU allocations are left out: a real trace of the vmalloc/module allocators does not see
  * them, and they are small; comparing like with like matters more than the last few KiB.
  */
-import type { Allocation, LoadCall, MetricEvent } from './events.js';
+import type { LoadCall, MetricEvent } from './events.js';
 
 const FILE_KINDS = new Set(['kread', 'init_module_copy', 'decompress']);
 /** the decompressed image's pages (vmap) */
@@ -24,11 +24,27 @@ const VMAP_KIND = 'decompress';
 /** the decompressor's vmalloc'ed working memory */
 const WORKSPACE_KIND = 'decompress_workspace';
 
+/** what an allocation counts as (kept per pending allocation instead of the event) */
+const AS_WORKSPACE = 0;
+const AS_FILE = 1;
+const AS_VMAP = 2;
+const AS_MODULE = 3;
+
+function countsAs(kind: string): number {
+  if (kind === WORKSPACE_KIND) return AS_WORKSPACE;
+  if (FILE_KINDS.has(kind)) return kind === VMAP_KIND ? AS_VMAP : AS_FILE;
+  return AS_MODULE;
+}
+
 export class FailedAttempts {
   /** bytes failing attempts allocated, by kind (`vmap` is part of `file`; see the DOC) */
   readonly bytes = { file: 0, module: 0, workspace: 0, vmap: 0 };
-  /** allocations not yet matched with their call, by pid */
-  private readonly pending = new Map<number, Allocation[]>();
+  /**
+   * allocations not yet matched with their call, by pid: (time, bytes, countsAs) triples in one
+   * flat list per process, emptied (not dropped) at each call's end — the storm's allocations
+   * wait there while their loads sleep, so they are kept as three numbers, not as events
+   */
+  private readonly pending = new Map<number, number[]>();
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
 
@@ -39,7 +55,7 @@ export class FailedAttempts {
       if (!e.ok || e.pid === undefined || e.area === 'percpu') return;
       let list = this.pending.get(e.pid);
       if (list === undefined) this.pending.set(e.pid, (list = []));
-      list.push(e);
+      list.push(e.t, e.bytes, countsAs(e.kind ?? ''));
     } else if (e.type === 'load') {
       this.call(e);
     }
@@ -47,19 +63,40 @@ export class FailedAttempts {
 
   private call(e: LoadCall): void {
     const allocs = this.pending.get(e.pid);
-    this.pending.delete(e.pid);
-    if (!this.callers(e.caller)) return;
-    this.starts.push(e.start);
-    this.ends.push(e.end);
-    if (e.ret >= 0 || allocs === undefined) return;
-    for (const a of allocs) {
-      if (a.t < e.start || a.t > e.end) continue;
-      const kind = a.kind ?? '';
-      if (kind === WORKSPACE_KIND) this.bytes.workspace += a.bytes;
-      else if (FILE_KINDS.has(kind)) {
-        this.bytes.file += a.bytes;
-        if (kind === VMAP_KIND) this.bytes.vmap += a.bytes;
-      } else this.bytes.module += a.bytes;
+    if (allocs === undefined) {
+      if (!this.callers(e.caller)) return;
+      this.starts.push(e.start);
+      this.ends.push(e.end);
+      return;
+    }
+    if (this.callers(e.caller)) {
+      this.starts.push(e.start);
+      this.ends.push(e.end);
+      if (e.ret < 0) this.add(allocs, e.start, e.end);
+    }
+    allocs.length = 0;
+  }
+
+  /** a failing call's allocations: those made between its entry and its return */
+  private add(allocs: readonly number[], start: number, end: number): void {
+    for (let i = 0; i < allocs.length; i += 3) {
+      const t = allocs[i]!;
+      if (t < start || t > end) continue;
+      const bytes = allocs[i + 1]!;
+      switch (allocs[i + 2]) {
+        case AS_WORKSPACE:
+          this.bytes.workspace += bytes;
+          break;
+        case AS_FILE:
+          this.bytes.file += bytes;
+          break;
+        case AS_VMAP:
+          this.bytes.file += bytes;
+          this.bytes.vmap += bytes;
+          break;
+        default:
+          this.bytes.module += bytes;
+      }
     }
   }
 

@@ -16,23 +16,43 @@ import type { EventLog, LogListener, LogRecord } from '../sim/index.js';
 import type { ColdplugStats } from '../userspace/udevd.js';
 import type { Coldplug, EventSink, ModuleStatsSnapshot, StateChange } from './events.js';
 
+/** a finit_module/init_module call seen entering (simEvents) */
+interface OpenCall {
+  open: boolean;
+  syscall: 'finit_module' | 'init_module';
+  module: string;
+  start: number;
+}
+
 /** A log listener that turns the simulator's records into events for `sink`. */
 export function simEvents(sink: EventSink): LogListener {
-  /** the syscall each process is inside, by pid */
-  const open = new Map<number, { syscall: 'finit_module' | 'init_module'; module: string; start: number }>();
+  /**
+   * the syscall each process is inside, by pid: one entry per process, reused for its next call
+   * (`open` false between calls), since a udev worker makes one call after another
+   */
+  const calls = new Map<number, OpenCall>();
   return (r: LogRecord) => {
     const f = r.fields;
     switch (r.kind) {
       case 'finit':
       case 'init_module': {
         if (f.phase === 'enter') {
-          open.set(r.pid, { syscall: r.kind === 'finit' ? 'finit_module' : 'init_module', module: String(f.module ?? ''), start: r.t });
+          const syscall = r.kind === 'finit' ? 'finit_module' : 'init_module';
+          const module = String(f.module ?? '');
+          const call = calls.get(r.pid);
+          if (call === undefined) calls.set(r.pid, { open: true, syscall, module, start: r.t });
+          else {
+            call.open = true;
+            call.syscall = syscall;
+            call.module = module;
+            call.start = r.t;
+          }
           return;
         }
-        const call = open.get(r.pid);
-        if (call === undefined) return; // an exit without its entry: the log was switched on mid-call
-        open.delete(r.pid);
-        sink({ type: 'load', ...call, pid: r.pid, caller: r.proc, ret: f.ret as number, end: r.t });
+        const call = calls.get(r.pid);
+        if (call === undefined || !call.open) return; // an exit without its entry: the log was switched on mid-call
+        call.open = false;
+        sink({ type: 'load', syscall: call.syscall, module: call.module, start: call.start, pid: r.pid, caller: r.proc, ret: f.ret as number, end: r.t });
         return;
       }
       case 'alloc':
