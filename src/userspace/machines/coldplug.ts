@@ -45,12 +45,31 @@ function processorParent(profile: Machine): string {
  * ("memory1" < "memory10" < "memory2", "LNXSYBUS:00/ACPI0010:00" < "LNXSYBUS:01").
  */
 export function devpathCompare(a: string, b: string): number {
-  const x = a.split('/').filter(Boolean);
-  const y = b.split('/').filter(Boolean);
+  return componentsCompare(components(a), components(b));
+}
+
+/** a devpath's components, as path_compare walks them */
+function components(p: string): string[] {
+  return p.split('/').filter(Boolean);
+}
+
+function componentsCompare(x: readonly string[], y: readonly string[]): number {
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
     if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
   }
   return x.length - y.length;
+}
+
+/**
+ * Events sorted by devpath (devpathCompare), stably: each devpath split once, not at every
+ * comparison (a machine with 8,192 CPUs has 16,000 events to sort).
+ */
+function sortedByDevpath(events: readonly Uevent[]): Uevent[] {
+  const keys = events.map((e) => components(e.devpath));
+  const order = events.map((_, i) => i);
+  // Array.prototype.sort is stable: equal devpaths keep the given order
+  order.sort((a, b) => componentsCompare(keys[a]!, keys[b]!));
+  return order.map((i) => events[i]!);
 }
 
 function deviceEvent(profile: Machine, i: number): Uevent & { createdBy?: string } {
@@ -89,10 +108,10 @@ export function coldplugDevices(profile: Machine, cpus: number = profile.cpus): 
     if (createdBy === undefined) devices.push(ev);
   }
   for (const e of profile.trigger?.devices ?? []) devices.push(...plainEvents(e, cpus));
-  // Array.prototype.sort is stable: equal devpaths keep the profile's order
-  devices.sort((a, b) => devpathCompare(a.devpath, b.devpath));
+  // equal devpaths keep the profile's order
+  const sorted = sortedByDevpath(devices);
   const subsystems = (profile.trigger?.subsystems ?? []).flatMap((e) => plainEvents(e, cpus));
-  return [...subsystems, ...devices];
+  return [...subsystems, ...sorted];
 }
 
 /** The devices each module's init creates (the profile's createdBy), as the uevents it sends. */
