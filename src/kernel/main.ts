@@ -402,7 +402,10 @@ export class ModuleLoader {
     }
     yield* k.cpu.compute(k.cost(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
 
-    const mod = yield* this.add_unformed_module(task, info, layout, args, core, init);
+    // add_unformed_module(): its same-name check (and the wait in it) runs on this frame
+    const checked = yield* this.policyCheck(0, task, name, 'load', info);
+    this.sameNameChecked(task, name, 'load', checked);
+    const mod = this.add_unformed_module(info, layout, args, core, init, checked);
     if (typeof mod === 'number') {
       // module_deallocate(): each region is a VM_FLUSH_RESET_PERMS vfree
       yield* this.vmap_purge(core.length + init.length);
@@ -477,13 +480,14 @@ export class ModuleLoader {
   }
 
   /**
-   * add_unformed_module(): the release's same-name check (reason LOAD: after layout_and_allocate,
-   * so a duplicate rejected here has allocated its module memory), then the record goes into the
-   * list as UNFORMED. The new record, or the errno.
+   * add_unformed_module(): after the release's same-name check (reason LOAD: after
+   * layout_and_allocate, so a duplicate rejected here has allocated its module memory; the
+   * caller ran it, `checked` is its answer), the record goes into the list as UNFORMED. The new
+   * record, or the errno.
    */
-  private *add_unformed_module(task: Task, info: LoadInfo, layout: ModuleLayout, args: string, core: Allocation[], init: Allocation[]): Proc<Module | number> {
+  private add_unformed_module(info: LoadInfo, layout: ModuleLayout, args: string, core: Allocation[], init: Allocation[], checked: number): Module | number {
     const name = info.image.name;
-    let err = yield* this.sameNameCheck(task, name, 'load', info);
+    let err = checked;
     if (err === 0 && this.modules.has(name)) err = -EEXIST; // a plug-in said 0 while a record exists
     if (err !== 0) return err;
     const mod = new Module(name, info.image, info.file, layout, args, this.k.sim.now);

@@ -121,6 +121,9 @@ export class ModuleFs {
 
   /** open(2) of a module file for reading: the KFile (fresh object per open, shared inode) or -errno. */
   open(path: string): KFile | number {
+    // a module file that is already materialised, by its own name: the common case, looked up once
+    const n = this.nodes.get(path);
+    if (n !== undefined && n.kind === 'file' && path !== '') return toKFile(path, n);
     const r = this.resolve(path);
     if (typeof r === 'number') return r;
     if (r.node.kind !== 'file') return -EACCES;
@@ -164,5 +167,7 @@ export class ModuleFs {
 }
 
 function toKFile(path: string, n: FileNode): KFile {
-  return { path, inode: n.inode, size: n.size, compression: n.compression, ...(n.compressionWindow !== undefined ? { compressionWindow: n.compressionWindow } : {}), image: n.image };
+  // two literals rather than a spread: a udev worker opens a module file for every load
+  if (n.compressionWindow === undefined) return { path, inode: n.inode, size: n.size, compression: n.compression, image: n.image };
+  return { path, inode: n.inode, size: n.size, compression: n.compression, compressionWindow: n.compressionWindow, image: n.image };
 }
