@@ -38,7 +38,7 @@ import type { KernelUevent, Task } from '../kernel/api.js';
 import { ENODEV, ENOENT, errnoName, strerror } from '../kernel/errno.js';
 import { WaitQueue, type Process, type Proc } from '../sim/index.js';
 import type { Uevent } from './machines/coldplug.js';
-import { KmodCtx, spend, type KmodConfig, type KmodHost, type KmodIndex, type KmodInitstate } from './libkmod.js';
+import { KmodCtx, spend, type KmodConfig, type KmodHost, type KmodIndex, type KmodInitstate, type ProbeFlags } from './libkmod.js';
 import { kmodLoadsFor, MODALIAS_ONLY, type KmodRule, type RuleDevice, type RuleHost, type UdevRules } from './udev-rules/index.js';
 
 /** One "add" uevent carrying a MODALIAS (machines/coldplug.ts makes a profile's list). */
@@ -47,6 +47,9 @@ export type { Uevent };
 export type UdevFlavour = 'old' | 'current';
 
 const MIB = 1024 * 1024;
+/** module_load_and_warn's probe: the blacklist applies whatever way the module was found (only read) */
+const UDEV_PROBE_FLAGS: ProbeFlags = Object.freeze({ applyBlacklist: true });
+
 /** systemd's upper bound on workers (UDEV_WORKER_MAX) */
 export const UDEV_WORKER_MAX = 2048;
 
@@ -284,9 +287,11 @@ export class Udevd {
 
   /** udev's builtin `kmod load MODALIAS` (module_load_and_warn for each module the alias resolves to) */
   private *builtinKmodLoad(ctx: KmodCtx, task: Task, modalias: string): Proc<void> {
+    // the journal's lines are made only when they are kept (one per module looked at)
+    const keep = this.o.keepJournal === true;
     const list = ctx.kmod_module_new_from_lookup(modalias);
     if (list.length === 0) {
-      this.journal(`No module matches '${modalias}'`);
+      if (keep) this.journal(`No module matches '${modalias}'`);
       return;
     }
     for (const mod of list) {
@@ -298,20 +303,20 @@ export class Udevd {
       }
       if (state === 'builtin') {
         this.st.alreadyLoaded++;
-        this.journal(`Module '${mod.name}' is built in`);
+        if (keep) this.journal(`Module '${mod.name}' is built in`);
         continue;
       }
       if (state === 'live') {
         this.st.alreadyLoaded++;
-        this.journal(`Module '${mod.name}' is already loaded`);
+        if (keep) this.journal(`Module '${mod.name}' is already loaded`);
         continue;
       }
-      const r = yield* ctx.kmod_module_probe_insert_module(task, mod, { applyBlacklist: true });
+      const r = yield* ctx.kmod_module_probe_insert_module(task, mod, UDEV_PROBE_FLAGS);
+      if (r.err === 0 && !r.blacklisted) this.st.insertedByModule[mod.name] = (this.st.insertedByModule[mod.name] ?? 0) + 1;
+      if (!keep) continue;
       if (r.blacklisted) this.journal(`Module '${mod.name}' is deny-listed`);
-      else if (r.err === 0) {
-        this.st.insertedByModule[mod.name] = (this.st.insertedByModule[mod.name] ?? 0) + 1;
-        this.journal(`Inserted module '${mod.name}'`);
-      } else if (r.err === -ENODEV || r.err === -ENOENT) this.journal(`Failed to insert module '${mod.name}': ${strerror(r.err)}`);
+      else if (r.err === 0) this.journal(`Inserted module '${mod.name}'`);
+      else if (r.err === -ENODEV || r.err === -ENOENT) this.journal(`Failed to insert module '${mod.name}': ${strerror(r.err)}`);
       else this.journal(`Failed to insert module '${mod.name}': ${strerror(r.err)} (${errnoName(r.err)})`);
     }
   }
