@@ -34,8 +34,12 @@ interface Compiled {
   tokens: Token[];
   /** literal text before the first wildcard: a cheap first filter */
   prefix: string;
-  /** what follows the prefix: nothing (a literal pattern), one '*' (PREFIX*), or more */
-  rest: 'none' | 'star' | 'more';
+  /**
+   * what follows the prefix: nothing (a literal pattern), one '*' (PREFIX*), `anys` '?' then one
+   * '*' (udev's "?*": at least that many characters), or more
+   */
+  rest: 'none' | 'star' | 'anystar' | 'more';
+  anys: number;
 }
 
 const compiledCache = new Map<string, Compiled>();
@@ -80,8 +84,11 @@ function compile(pattern: string): Compiled {
     prefix += tk.c;
     lits++;
   }
-  const rest = lits === tokens.length ? 'none' : lits === tokens.length - 1 && tokens[lits]!.t === 'star' ? 'star' : 'more';
-  const compiled: Compiled = { tokens, prefix, rest };
+  let anys = 0;
+  while (tokens[lits + anys]?.t === 'any') anys++;
+  const starLast = lits + anys === tokens.length - 1 && tokens[lits + anys]!.t === 'star';
+  const rest = lits === tokens.length ? 'none' : starLast ? (anys === 0 ? 'star' : 'anystar') : 'more';
+  const compiled: Compiled = { tokens, prefix, rest, anys };
   if (compiledCache.size > 200_000) compiledCache.clear();
   compiledCache.set(pattern, compiled);
   return compiled;
@@ -154,11 +161,21 @@ function charWidth(s: string, i: number): number {
 
 /** fnmatch(pattern, s, 0) === 0 */
 export function aliasMatches(pattern: string, s: string): boolean {
-  const { tokens, prefix, rest } = compile(pattern);
+  const c = compile(pattern);
+  const { tokens, prefix, rest } = c;
   if (!s.startsWith(prefix)) return false;
   // a literal pattern is the string itself; PREFIX* is any string it starts
   if (rest === 'none') return s.length === prefix.length;
   if (rest === 'star') return true;
+  if (rest === 'anystar') {
+    // PREFIX?…?*: at least `anys` characters after the prefix
+    let i = prefix.length;
+    for (let k = 0; k < c.anys; k++) {
+      if (i >= s.length) return false;
+      i += charWidth(s, i);
+    }
+    return true;
+  }
   // Greedy match with backtracking to the last star: linear in practice, never exponential. It
   // walks s by characters (code points, as [...s] splits it) without making that array: a cpu
   // modalias is hundreds of characters, and udev's MODALIAS=="?*" is matched for every event.
