@@ -29,7 +29,9 @@
  *   largest go first and take longest), not by an average over the first, slowest runs.
  *
  * The largest CPU counts are scheduled first (they take longest), so the pool does not end with
- * one long run on one thread while the others idle.
+ * one long run on one thread while the others idle; the pool starts the smallest run of each
+ * kernel label before them, so that a fresh thread's JIT has seen every preset before it
+ * optimises (startOrder).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -118,6 +120,27 @@ function progressIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
 /** what a run costs, roughly: the simulation's work grows with the CPUs (devices, workers, racers) */
 function runWeight(p: RunPoint): number {
   return p.cpus + 8;
+}
+
+/**
+ * The order the pool starts the runs of `todo` (largest CPU counts first) in, as places in it:
+ * first the smallest run of each kernel label, then the rest in `todo`'s order. A fresh thread's
+ * JIT optimises the model for the shapes its first runs show it; when those are one preset's at
+ * 512 CPUs, each next preset and CPU count undoes some of it (a deoptimisation and another
+ * compile of the large generator functions, in every thread). After a small run of every preset
+ * a thread met half as many deoptimisations and compiled a quarter less code over the sweep,
+ * on 1 thread and on 2 (`npm run bench -- storm`; README "Benchmarks"). The small runs cost
+ * little, and the largest still go first among the others, so the threads end together.
+ */
+export function startOrder(todo: readonly RunPoint[]): number[] {
+  const smallest = new Map<string, number>();
+  todo.forEach((p, i) => {
+    const j = smallest.get(p.kernel);
+    if (j === undefined || p.cpus < todo[j]!.cpus) smallest.set(p.kernel, i);
+  });
+  const first = [...smallest.values()].sort((a, b) => a - b);
+  const firstSet = new Set(first);
+  return [...first, ...todo.map((_, i) => i).filter((i) => !firstSet.has(i))];
 }
 
 /** What the ETA is made from: the sweep's weights (runWeight) and the runs timed so far. */
@@ -219,7 +242,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   }
   if (stale > 0) opts.onStale?.(stale, [...reasons]);
   const skipped = results.size;
-  // Largest CPU counts first; stable otherwise.
+  // Largest CPU counts first; stable otherwise. A failure's rank is its place here (see launch).
   const todo = points
     .map((p, i) => ({ p, i }))
     .filter(({ p }) => !results.has(runKey(p)))
@@ -358,13 +381,15 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
   abort.signal.addEventListener('abort', () => {
     for (const c of running.values()) c.abort();
   });
-  // The failure reported is the first in `todo` order, as --inline meets it: once a run fails
-  // nothing new starts, the runs after it are abandoned, and those before it (all started
-  // already, the order being todo's) run to their end — one of them may fail first. Which
-  // failure a sweep reports then does not depend on the timing of the threads.
+  // The failure reported is the first in `todo` order, as --inline meets it, whatever order the
+  // pool starts the runs in (startOrder): once a run fails, the runs after it in `todo` are
+  // abandoned or never started, and those before it run to their end (those not started yet
+  // still start) — one of them may fail first. Which failure a sweep reports then does not
+  // depend on the timing of the threads, nor on the order they took the runs in.
   let failedAt: number | undefined;
   threads = concurrency;
-  const launch = (p: P, at: number) => {
+  // `at`: the run's place in `todo`; `nth`: how many runs were started before it
+  const launch = (p: P, at: number, nth: number) => {
     const launched = Date.now();
     const ctl = new AbortController();
     running.set(at, ctl);
@@ -381,7 +406,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
         ran++;
         weightDone += runWeight(p);
         // a thread's first run also started the thread: only the later ones time a run
-        if (at >= concurrency) {
+        if (nth >= concurrency) {
           warmWeight += runWeight(p);
           warmMs += Date.now() - launched;
         }
@@ -404,12 +429,15 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
     inflight.add(task);
   };
 
+  const order = mode === 'pool' ? startOrder(todo) : todo.map((_, i) => i);
   try {
     let next = 0;
+    let started = 0;
     while (true) {
-      while (!stopping && failedAt === undefined && inflight.size < concurrency && next < todo.length) {
-        launch(todo[next]!, next);
-        next++;
+      while (!stopping && inflight.size < concurrency && next < order.length) {
+        const at = order[next++]!;
+        if (failedAt !== undefined && at > failedAt) continue; // after the failure: never started
+        launch(todo[at]!, at, started++);
       }
       if (inflight.size === 0) break;
       await Promise.race(inflight);

@@ -40,8 +40,8 @@ for (const mode of ['pool', 'inline'] as const) {
 }
 
 test('the failure reported is the first in run order, as --inline meets it, not the first to happen', async () => {
-  // largest CPU counts run first: c4 (fails after 400 ms), c2 (fine), then c1 (fails at once) —
-  // with two threads c1 fails long before c4 does
+  // the run order is largest CPU counts first: c4 (fails after 400 ms), c2 (fine), then c1 (fails
+  // at once) — the pool starts c1 first (startOrder) and it fails long before c4 does; c2 still runs
   const timed = runPoints(params).map((p) => ({ ...p, ...(p.cpus === 4 ? { delayMs: 400, fail: true } : p.cpus === 1 ? { inputFail: 2 } : {}) }));
   for (const mode of ['pool', 'inline'] as const) {
     const out = mkdtempSync(path.join(tmpdir(), 'kmodlab-werr-'));

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { etaMs, progressWanted, runSweep, SIGINT_EXIT_CODE } from '../../src/experiments/sweep.js';
+import { etaMs, progressWanted, runSweep, SIGINT_EXIT_CODE, startOrder } from '../../src/experiments/sweep.js';
 import { runPoints } from '../../src/experiments/points.js';
 import { listDone, runFileName, runKey } from '../../src/results/store.js';
 import { fakeParams, fakeRecord } from '../fixtures/report/records.js';
@@ -43,6 +43,47 @@ for (const mode of ['inline', 'pool'] as const) {
     assert.equal(again.skipped, points.length);
     assert.deepEqual(again.records, res.records);
     await rm(dir, { recursive: true });
+  });
+}
+
+test('the pool starts the smallest run of each kernel first, then the largest CPU counts first', () => {
+  const points = runPoints(fakeParams({ cpus: [1, 8, 64], kernels: ['v6.4', 'v6.1'], seeds: [1, 2] }));
+  // the sweep's run list, largest CPU counts first (stable): what a failure is ranked by
+  const todo = [...points].sort((a, b) => b.cpus - a.cpus);
+  const order = startOrder(todo);
+  assert.deepEqual([...order].sort((a, b) => a - b), todo.map((_, i) => i), 'every run once');
+  const started = order.map((i) => `c${todo[i]!.cpus} ${todo[i]!.kernel} s${todo[i]!.seed}`);
+  assert.deepEqual(started, [
+    'c1 v6.4 s1',
+    'c1 v6.1 s1',
+    'c64 v6.4 s1',
+    'c64 v6.4 s2',
+    'c64 v6.1 s1',
+    'c64 v6.1 s2',
+    'c8 v6.4 s1',
+    'c8 v6.4 s2',
+    'c8 v6.1 s1',
+    'c8 v6.1 s2',
+    'c1 v6.4 s2',
+    'c1 v6.1 s2',
+  ]);
+  assert.deepEqual(startOrder([]), []);
+});
+
+for (const mode of ['inline', 'pool'] as const) {
+  test(`${mode}: the records do not depend on the order the runs were started in`, async () => {
+    // the same sweep, resumed from different halves: each order of execution, the same records in run-list order
+    const points = runPoints(params);
+    const all = await runSweep({ points, worker, mode, threads: 2, progress: false, handleSigint: false });
+    for (const half of [points.filter((_, i) => i % 2 === 0), points.filter((p) => p.cpus >= 64)]) {
+      const dir = await tmp();
+      await runSweep({ points: half, worker, mode, outDir: dir, params, threads: 2, progress: false, handleSigint: false });
+      const rest = await runSweep({ points, worker, mode, outDir: dir, params, threads: 2, progress: false, handleSigint: false });
+      assert.equal(rest.skipped, half.length);
+      assert.equal(rest.ran, points.length - half.length);
+      assert.deepEqual(rest.records, all.records);
+      await rm(dir, { recursive: true });
+    }
   });
 }
 
