@@ -128,9 +128,10 @@ function runWeight(p: RunPoint): number {
  * JIT optimises the model for the shapes its first runs show it; when those are one preset's at
  * 512 CPUs, each next preset and CPU count undoes some of it (a deoptimisation and another
  * compile of the large generator functions, in every thread). After a small run of every preset
- * a thread met half as many deoptimisations and compiled a quarter less code over the sweep,
- * on 1 thread and on 2 (`npm run bench -- storm`; README "Benchmarks"). The small runs cost
- * little, and the largest still go first among the others, so the threads end together.
+ * first, the 102-run bench sweep met about half the deoptimisations and a quarter fewer
+ * compilations, on 1 thread and on 2, and V8's compiler threads used ~40 % less CPU with 2
+ * (`npm run bench -- storm`). The small runs cost little, and the largest still go first among
+ * the others, so the threads end together.
  */
 export function startOrder(todo: readonly RunPoint[]): number[] {
   const smallest = new Map<string, number>();
