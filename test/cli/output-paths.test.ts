@@ -100,7 +100,7 @@ test("trace: '-' is stdout for --out or for --svg (the other to its file), never
   const json = await runCli(['trace', '--cpus', '2', '--out', '-', '--svg', 'p.svg'], { cwd: dir });
   assert.equal(json.status, 0, json.stderr);
   assert.ok(JSON.parse(json.stdout).traceEvents.length > 0, 'the trace on stdout');
-  assert.equal(json.stderr, 'kmodlab: wrote stdout (1548 events, 2050 log records)\nkmodlab: wrote p.svg\n');
+  assert.equal(json.stderr, 'kmodlab: wrote stdout (1554 events, 2052 log records)\nkmodlab: wrote p.svg\n');
   const svg = await runCli(['trace', '--cpus', '2', '--out', 't.json', '--svg', '-'], { cwd: dir });
   assert.equal(svg.status, 0, svg.stderr);
   assert.match(svg.stdout, /^<svg [^]*<\/svg>\n$/);
