@@ -138,7 +138,9 @@ export async function bootColdplug(prepared: PreparedKernel, initramfs: string, 
     '-smp', String(o.cpus), '-m', String(memMiB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-kernel', prepared.vmlinuz, '-initrd', initramfs,
-    '-append', `console=ttyS0,115200 panic=1 quiet no_timer_check rdinit=/init kml.settle=${settle}`,
+    // kml.spans: the init's do_one_initcall/synchronize_rcu probes, for calibration only (arming
+    // them once hung a 2-vCPU guest; scripts/coldplug/init)
+    '-append', `console=ttyS0,115200 panic=1 quiet no_timer_check rdinit=/init kml.settle=${settle}${process.env.KMODLAB_COLDPLUG_SPANS === '1' ? ' kml.spans=1' : ''}`,
     '-serial', `file:${consoleLog}`, '-serial', `file:${dataLog}`,
     '-drive', `file=${disk},format=raw,if=virtio,cache=unsafe`,
     '-netdev', 'user,id=n0,restrict=on', '-device', 'virtio-net-pci,netdev=n0',
