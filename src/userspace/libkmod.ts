@@ -131,7 +131,7 @@ class AliasTable {
       let checked = 0;
       for (let i = 0; i < ps.length; i++) {
         const c = first[i]!;
-        if (c !== s0 && c !== GLOB_STAR && c !== 0x3f && c !== 0x5b && c !== 0x5c) continue;
+        if (c !== s0 && !isGlobChar(c)) continue;
         checked++;
         if (literalPrefixOf(ps[i]!, s)) cand.push(i);
       }
@@ -211,11 +211,16 @@ function literalPrefix(p: string): string {
 
 const GLOB_STAR = 0x2a;
 
+/** the character code is one of GLOB_CHAR's: * ? [ \ */
+function isGlobChar(c: number): boolean {
+  return c === GLOB_STAR || c === 0x3f || c === 0x5b || c === 0x5c;
+}
+
 /** literalPrefix(p) is a prefix of s (without making the prefix) */
 function literalPrefixOf(p: string, s: string): boolean {
   for (let i = 0; i < p.length; i++) {
     const c = p.charCodeAt(i);
-    if (c === 0x2a || c === 0x3f || c === 0x5b || c === 0x5c) return true; // * ? [ \
+    if (isGlobChar(c)) return true;
     if (s.charCodeAt(i) !== c) return false;
   }
   return true;
@@ -449,6 +454,10 @@ export interface ProbeResult {
 const NO_SOFTDEPS: { pre: string[]; post: string[] } = Object.freeze({ pre: Object.freeze([]) as unknown as string[], post: Object.freeze([]) as unknown as string[] });
 const NO_SOFTDEP_MODULES: { pre: KmodModule[]; post: KmodModule[] } = Object.freeze({ pre: Object.freeze([]) as unknown as KmodModule[], post: Object.freeze([]) as unknown as KmodModule[] });
 
+function noSoftdeps(sd: { pre: readonly string[]; post: readonly string[] }): boolean {
+  return sd.pre.length === 0 && sd.post.length === 0;
+}
+
 export class KmodCtx {
   /**
    * the context's module pool, keyed as libkmod keys it: a module found by name under its name,
@@ -556,14 +565,10 @@ export class KmodCtx {
     return -ENOENT;
   }
 
-  /** module_is_inkernel: LIVE or BUILTIN (kmod < 6 also counted COMING) */
-  *module_is_inkernel(m: KmodModule): Proc<boolean> {
-    if (m.builtin) return true;
-    yield* this.initstateRead();
-    return this.inKernel(this.initstateOf(m));
-  }
-
-  /** module_is_inkernel's answer from an initstate */
+  /**
+   * module_is_inkernel's answer from an initstate: LIVE or BUILTIN (kmod < 6 also counted
+   * COMING). Its read (kmod_module_get_initstate) is written out where it is called (probeInsert).
+   */
   private inKernel(s: KmodInitstate | number): boolean {
     if (s === 'live' || s === 'builtin') return true;
     return s === 'coming' && this.kmod.comingIsInKernel;
@@ -583,15 +588,14 @@ export class KmodCtx {
   }
 
   private hasSoftdeps(m: KmodModule): boolean {
-    const sd = this.softdepsOf(m);
-    return sd.pre.length > 0 || sd.post.length > 0;
+    return !noSoftdeps(this.softdepsOf(m));
   }
 
   /** the soft dependencies as module objects (each name looked up; one that resolves to nothing is dropped) */
   private softdepModules(m: KmodModule): { pre: KmodModule[]; post: KmodModule[] } {
-    // most modules have none: nothing to look up, and no lists to make
-    if (!this.hasSoftdeps(m)) return NO_SOFTDEP_MODULES;
     const sd = this.softdepsOf(m);
+    // most modules have none: nothing to look up, and no lists to make
+    if (noSoftdeps(sd)) return NO_SOFTDEP_MODULES;
     const look = (l: string[]): KmodModule[] => l.flatMap((n) => this.kmod_module_new_from_lookup(n));
     return { pre: look(sd.pre), post: look(sd.post) };
   }
