@@ -63,18 +63,12 @@ export class FailedAttempts {
 
   private call(e: LoadCall): void {
     const allocs = this.pending.get(e.pid);
-    if (allocs === undefined) {
-      if (!this.callers(e.caller)) return;
-      this.starts.push(e.start);
-      this.ends.push(e.end);
-      return;
-    }
     if (this.callers(e.caller)) {
       this.starts.push(e.start);
       this.ends.push(e.end);
-      if (e.ret < 0) this.add(allocs, e.start, e.end);
+      if (e.ret < 0 && allocs !== undefined) this.add(allocs, e.start, e.end);
     }
-    allocs.length = 0;
+    if (allocs !== undefined) allocs.length = 0;
   }
 
   /** a failing call's allocations: those made between its entry and its return */
