@@ -152,11 +152,7 @@ export class Kmod {
       const r = yield* slots.acquire({ mode: 'killable', timeoutNs });
       if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r.status }, task.proc);
       if (r.status === 'ok') return 0;
-      if (r.status === 'timeout') {
-        k.printk.ratelimited('kmod-busy', '__request_module',
-          `request_module: modprobe ${name} cannot be processed, kmod busy with ${c.maxKmodConcurrent} threads for more than ${c.kmodAllBusyTimeoutS} seconds now`);
-        return -ETIME;
-      }
+      if (r.status === 'timeout') return this.kmodBusy(name);
       k.printk.ratelimited('kmod-sigkill', '__request_module', `request_module: sigkill sent for modprobe ${name}, giving up`);
       return -ERESTARTSYS;
     }
@@ -166,7 +162,13 @@ export class Kmod {
     const r = yield* sem.down({ mode: 'uninterruptible', timeoutNs });
     if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'kmod_limiter', name, phase: 'end', status: r }, task.proc);
     if (r === 'ok') return 0;
-    k.printk.ratelimited('kmod-busy', '__request_module',
+    return this.kmodBusy(name);
+  }
+
+  /** a limiter wait that timed out (both sleeping limiters say it the same way): -ETIME */
+  private kmodBusy(name: string): number {
+    const c = this.k.preset.constants;
+    this.k.printk.ratelimited('kmod-busy', '__request_module',
       `request_module: modprobe ${name} cannot be processed, kmod busy with ${c.maxKmodConcurrent} threads for more than ${c.kmodAllBusyTimeoutS} seconds now`);
     return -ETIME;
   }
