@@ -532,20 +532,26 @@ test('CPU pool with a time slice: the same schedule as the plain round-robin gen
   );
 });
 
+/**
+ * Two processes computing `workNs` each on one CPU with `sliceNs` slices, on the fast path or under
+ * a tie-break that always picks the first (the plain path): when each ended, the engine's events,
+ * the preemptions.
+ */
+function twoBursts(tieBreak: boolean, sliceNs: number, workNs: number): { ends: string[]; events: number; preemptions: number } {
+  const sim = new Sim(tieBreak ? { tieBreak: { choose: () => 0 } } : {});
+  const pool = new CpuPool(sim, 1, { sliceNs });
+  const ends: string[] = [];
+  for (const name of ['a', 'b']) sim.spawn(name, (function* () {
+    yield* pool.compute(workNs);
+    ends.push(`${name}@${sim.now}`);
+  })());
+  sim.run();
+  return { ends, events: sim.eventCount, preemptions: pool.preemptions };
+}
+
 test('CPU pool: a preemption with nothing else due switches the bursts at the timer, without the two wake-up events', () => {
-  const events = (tieBreak: boolean): { ends: string[]; events: number; preemptions: number } => {
-    const sim = new Sim(tieBreak ? { tieBreak: { choose: () => 0 } } : {});
-    const pool = new CpuPool(sim, 1, { sliceNs: 10 });
-    const ends: string[] = [];
-    for (const name of ['a', 'b']) sim.spawn(name, (function* () {
-      yield* pool.compute(35);
-      ends.push(`${name}@${sim.now}`);
-    })());
-    sim.run();
-    return { ends, events: sim.eventCount, preemptions: pool.preemptions };
-  };
-  const fast = events(false);
-  const plain = events(true);
+  const fast = twoBursts(false, 10, 35);
+  const plain = twoBursts(true, 10, 35);
   // a 0-10, b 10-20, a 20-30, b 30-40, a 40-50, b 50-60, a 60-65 (done), b 65-70 (done)
   assert.deepEqual(fast.ends, ['a@65', 'b@70']);
   assert.deepEqual(plain.ends, fast.ends);
@@ -575,19 +581,8 @@ test('CPU pool with slices and bursts in the event heap: the same schedule as th
 });
 
 test('CPU pool: a burst preempted before its end leaves no dead end-of-burst timeout in the event heap, and a slice with nothing else due costs no event', () => {
-  const events = (tieBreak: boolean): { ends: string[]; events: number } => {
-    const sim = new Sim(tieBreak ? { tieBreak: { choose: () => 0 } } : {});
-    const pool = new CpuPool(sim, 1, { sliceNs: 10_000 });
-    const ends: string[] = [];
-    for (const name of ['a', 'b']) sim.spawn(name, (function* () {
-      yield* pool.compute(35_000);
-      ends.push(`${name}@${sim.now}`);
-    })());
-    sim.run();
-    return { ends, events: sim.eventCount };
-  };
-  const fast = events(false);
-  const plain = events(true);
+  const fast = twoBursts(false, 10_000, 35_000);
+  const plain = twoBursts(true, 10_000, 35_000);
   assert.deepEqual(fast.ends, ['a@65000', 'b@70000']);
   assert.deepEqual(plain.ends, fast.ends);
   // 6 preemptions (two wake-ups each on the plain path); of the 8 bursts, the 5 started with the
