@@ -51,12 +51,16 @@ test('module table: a module tried once per vCPU on one side only is named so; o
 test('the sim machine is the guest as captured with the base profile\'s timings and the init results the guest showed', () => {
   const captured = captureProfile(data.sections.get('capture')!, { name: 'g', release: '6.1.0-50-amd64', date: 'd', cpus: 2 });
   captured.moduleInit.intel_cstate = { baseNs: 0, perCpuNs: 0, result: -19 };
+  captured.moduleInit.nfit = { baseNs: 0, perCpuNs: 0, result: -19 };
   const base = loadMachine('qemu-tcg');
   const p = simProfileFrom(captured, base, { snapshot: 'debian-6.1', kmodVersion: 30, udevVersion: 252 });
   assert.deepEqual(p.cpu, captured.cpu);
   assert.deepEqual(p.devices, captured.devices);
   assert.deepEqual(p.timings, base.timings);
   assert.equal(p.moduleInit.intel_cstate?.result, -19);
-  assert.equal(p.moduleInit.intel_cstate?.baseNs, base.timings.initDefaultNs);
+  // the init's duration is the base profile's where it states one (qemu-tcg: measured), else its default
+  assert.equal(p.moduleInit.intel_cstate?.baseNs, base.moduleInit.intel_cstate!.baseNs);
+  assert.equal(p.moduleInit.nfit?.result, -19);
+  assert.equal(p.moduleInit.nfit?.baseNs, base.timings.initDefaultNs);
   assert.equal(p.udev.systemdVersion, 252);
 });

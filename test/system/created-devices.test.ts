@@ -50,12 +50,15 @@ function coldplug(profile: MachineProfile, cpus: number) {
   return { st, loads, initStart, firstFinit };
 }
 
-test('intel_rapl_msr\'s device comes from intel_rapl_common\'s init: its load follows that init, and every cpu worker tries intel_rapl_common', () => {
+test('intel_rapl_msr\'s device comes from intel_rapl_common\'s init: its load follows that init, and the cpu workers try intel_rapl_common', () => {
   const profile = guest();
   const { st, loads, initStart, firstFinit } = coldplug(profile, 8);
   assert.ok(firstFinit.get('intel_rapl_msr')! > initStart.get('intel_rapl_common')!, 'intel_rapl_msr is loaded after intel_rapl_common\'s init began');
-  assert.equal(loads.attempts.intel_rapl_common, 8, 'one try per cpu worker');
-  assert.deepEqual(loads.failures.intel_rapl_common, { EEXIST: 7 });
+  // the cpu workers reach it, not one platform-device worker (real 8-vCPU boots: 1, 5, 6, 7, 5 tries):
+  // those that arrive while the first load runs get -EEXIST, the others find it LIVE
+  const tries = loads.attempts.intel_rapl_common!;
+  assert.ok(tries > 1 && tries <= 8, `tries ${tries}`);
+  assert.deepEqual(loads.failures.intel_rapl_common, { EEXIST: tries - 1 });
   assert.equal(loads.attempts.intel_rapl_msr, 1);
   // lpc_ich's watchdog cell: iTCO_wdt only once lpc_ich's init ran
   assert.ok(firstFinit.get('iTCO_wdt')! > initStart.get('lpc_ich')!);
