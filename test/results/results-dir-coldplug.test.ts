@@ -74,3 +74,22 @@ test('storm --target qemu:debian-6.1 --results: a bad DIR is one line before any
   assert.equal(r.stderr.split('\n').length, 2, r.stderr);
   assert.match(r.stderr, /^kmodlab: --results \/proc\/kmodlab-x: /);
 });
+
+test('storm --target qemu:debian-6.1 --reuse-logs: a --log-dir with none of the runs\' traces is one line, before any boot or file', async (t) => {
+  if (readPrepared('debian-6.1') === null) return void t.skip('debian-6.1 not prepared');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kmodlab-reuse-none-'));
+  try {
+    const logs = path.join(tmp, 'logs');
+    mkdirSync(path.join(logs, 'c2-s1'), { recursive: true });
+    // an incomplete copy: the trace of a boot that never finished its settle
+    writeFileSync(path.join(logs, 'c2-s1', 'data.log'), 'KML-FACT release 6.1.0\n');
+    const out = path.join(tmp, 'out');
+    const r = await runCli(['storm', '--target', 'qemu:debian-6.1', '--cpus', '2,4', '--seeds', '2', '--reuse-logs', '--log-dir', logs, '--out', out]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `kmodlab: --reuse-logs: ${logs} holds no finished trace of c2-s1, c2-s2, c4-s1, c4-s2; without --reuse-logs they boot\n`);
+    assert.deepEqual(readdirSync(tmp).sort(), ['logs'], 'no --out store was made');
+    // one kept run is enough: the others boot, as --reuse-logs's help says (not run here)
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

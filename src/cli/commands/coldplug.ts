@@ -23,7 +23,7 @@ import type { StormPoint } from '../../experiments/storm.js';
 import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
 import { parseCategoryMode, parseChartStyle, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
-import { listDone, openStore, writeRecord } from '../../results/store.js';
+import { listDone, MANIFEST_FILE, openStore, writeRecord } from '../../results/store.js';
 import { loadMachine, parseMachine } from '../../userspace/machines/load.js';
 import type { MachineProfile } from '../../userspace/machines/schema.js';
 import { intOption, secondsOption } from '../options.js';
@@ -249,6 +249,17 @@ export async function runColdplugCommand(o: ColdplugCliOpts, command: string): P
   mkdirSync(logDir, { recursive: true });
   // --results: one run directory for the command, renamed into place once every boot is done
   const pending = o.results !== undefined ? PendingRun.open(o.results) : null;
+  // before --out's store is made: a run already stored needs no trace
+  if (o.reuseLogs === true) {
+    const inStore = o.out !== undefined && existsSync(join(o.out, MANIFEST_FILE)) ? await listDone(o.out) : new Map<string, StormRunRecord>();
+    const keys = new Set([...inStore.values()].map((r) => `${r.kernel}/${r.cpus}/${r.seed}`));
+    try {
+      cp.checkReuseLogs(opts, (c, s) => keys.has(`${name}/${c}/${s}`));
+    } catch (e) {
+      pending?.discard();
+      throw e;
+    }
+  }
   const params: StormParams = { machine: cp.machineName(name, o.machineType, o.cpuModel), cpus, kernels: o.compare === true ? [name, spec.sim.preset] : [name], seeds, command };
   // --out: a store like the simulator's; runs already in it are not booted again
   const stored = new Map<string, StormRunRecord>();

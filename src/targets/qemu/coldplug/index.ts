@@ -71,6 +71,26 @@ function keptBoot(dir: string): { data: string; wallMs: number } | undefined {
   return { data, wallMs };
 }
 
+/**
+ * --reuse-logs promises no boot for a kept run; a directory holding none of the runs asked for
+ * (a typo, an incomplete copy) would boot every one of them, minutes each: one line instead.
+ * Where some are kept, the missing ones boot as the option's help says.
+ */
+export function checkReuseLogs(o: Pick<ColdplugOptions, 'cpus' | 'seeds' | 'logDir' | 'only'>, stored: (cpus: number, seed: number) => boolean = () => false): void {
+  const asked: string[] = [];
+  for (const cpus of o.cpus)
+    for (const seed of o.seeds) {
+      if (o.only !== undefined && !o.only(cpus, seed)) continue;
+      if (stored(cpus, seed)) continue;
+      const run = `c${cpus}-s${seed}`;
+      if (keptBoot(join(o.logDir, run)) !== undefined) return;
+      asked.push(run);
+    }
+  if (asked.length === 0) return;
+  const shown = asked.length > 4 ? `${asked.slice(0, 4).join(', ')}, …` : asked.join(', ');
+  throw new InputError(`--reuse-logs: ${o.logDir} holds no finished trace of ${shown}; without --reuse-logs they boot`);
+}
+
 /** The records' machine: the guest as booted, e.g. debian-6.1-q35-cascadelake-server. */
 export function machineName(name: string, machineType = DEFAULT_MACHINE_TYPE, cpuModel = DEFAULT_CPU_MODEL): string {
   return `${name}-${machineType}-${cpuModel}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
@@ -96,6 +116,7 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
   const sizes = treeSizes(moduleTree(prepared), prepared.release);
   const cpuModel = o.cpuModel ?? DEFAULT_CPU_MODEL;
   const machineType = o.machineType ?? DEFAULT_MACHINE_TYPE;
+  if (o.reuseLogs === true) checkReuseLogs(o, (c, s) => o.done?.(c, s) !== undefined);
   const runs: ColdplugRun[] = [];
   for (const cpus of o.cpus)
     for (const seed of o.seeds) {
