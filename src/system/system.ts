@@ -16,7 +16,7 @@ import { createKernel, type Kernel, type KernelFlags, type KernelOptions, type K
 import { CpuPool, Sim, type CpuPlacement, type Proc, type Process, type TieBreak } from '../sim/index.js';
 import { testKmodModule, type TestKmodModule, type TestKmodModuleOptions } from '../testkmod/module.js';
 import { behaviourFactory, PlatformState } from '../userspace/behaviour.js';
-import { loadSnapshot } from '../userspace/depmod/snapshot.js';
+import { loadSnapshot, SNAPSHOT_NAMES } from '../userspace/depmod/snapshot.js';
 import { joinPath, ModuleFs } from '../userspace/fs.js';
 import { KmodIndex, type KmodConfig, type KmodHost } from '../userspace/libkmod.js';
 import { coldplugDevices } from '../userspace/machines/coldplug.js';
@@ -25,6 +25,7 @@ import type { MachineProfile } from '../userspace/machines/schema.js';
 import { modprobeProgram, runModprobe, type ModprobeEnv, type ModprobeResult } from '../userspace/modprobe.js';
 import type { AliasEntry, ModuleInfo, ModuleSet } from '../userspace/moduleset.js';
 import { udevRulesFor, type UdevRules } from '../userspace/udev-rules/index.js';
+import { loadModuleSlice, SlicedKmodIndex } from './module-slice.js';
 import { children_max, Udevd, type ColdplugStats, type UdevFlavour, type UdevTimings, type Uevent } from '../userspace/udevd.js';
 
 export interface SystemOptions {
@@ -39,6 +40,11 @@ export interface SystemOptions {
   kernelOptions?: Omit<KernelOptions, 'preset' | 'flags' | 'cpu' | 'umh'>;
   /** module set object, or snapshot name/path (default the profile's moduleSet) */
   modules?: ModuleSet | string;
+  /**
+   * a shipped snapshot is read only when something looks up a name its shipped slice does not
+   * answer (./module-slice.ts: the kmod.sh defaults' names); the answers are the same (default false)
+   */
+  moduleSlice?: boolean;
   seed?: number;
   /** keep the typed event log */
   log?: boolean;
@@ -163,7 +169,9 @@ export const CPU_SLICE_NS = 3_000_000;
 export function createSystem(o: SystemOptions = {}): System {
   const base: MachineProfile = typeof o.machine === 'object' ? o.machine : loadMachine(o.machine ?? 'qemu-tcg');
   const machine = forCpus(base, o.cpus ?? base.cpus);
-  const set = typeof o.modules === 'object' ? o.modules : loadSnapshot(o.modules ?? machine.moduleSet);
+  const snapshotName = typeof o.modules === 'object' ? null : (o.modules ?? machine.moduleSet);
+  const slice = o.moduleSlice === true && snapshotName !== null && (SNAPSHOT_NAMES as readonly string[]).includes(snapshotName) && o.extraAliases === undefined ? loadModuleSlice(snapshotName) : null;
+  const set = slice !== null ? null : typeof o.modules === 'object' ? o.modules : loadSnapshot(snapshotName!);
   const kmodVersion = o.kmodVersion ?? machine.kmod.version;
 
   const sim = new Sim({ seed: o.seed ?? 1, log: o.log ?? false, ...(o.tieBreak ? { tieBreak: o.tieBreak } : {}) });
@@ -181,7 +189,19 @@ export function createSystem(o: SystemOptions = {}): System {
   });
 
   const extra = [...(o.testModules === false ? [] : TEST_MODULES), ...(o.extraModules ?? [])];
-  const index = KmodIndex.forSet(set, { extra, extraAliases: o.extraAliases });
+  const fs = new ModuleFs();
+  let index: KmodIndex;
+  if (slice !== null) {
+    // the files of the slice's modules now, the rest once something needs the full index
+    const sliced = new SlicedKmodIndex(slice, { extra }, (full) => {
+      const have = new Set<string>();
+      for (const m of sliced.slicedModules()) have.add(m.name);
+      fs.addModuleTree(full.dirname, [...full.allModules()].filter((m) => !have.has(m.name)), imageFor);
+    });
+    index = sliced;
+  } else {
+    index = KmodIndex.forSet(set!, { extra, extraAliases: o.extraAliases });
+  }
   // kthread_run = kthreadd forking a thread, as CPU work on this machine's CPUs
   const kthreadCreateNs = machine.timings.kthreadCreateNs ?? Math.round(machine.timings.forkExecNs / 10);
   // the driver of the kernel's release: its show format (K3) and where its start defaults come from (v6.16)
@@ -204,8 +224,7 @@ export function createSystem(o: SystemOptions = {}): System {
     return img;
   };
 
-  const fs = new ModuleFs();
-  fs.addModuleTree(index.dirname, index.allModules(), imageFor);
+  fs.addModuleTree(index.dirname, index instanceof SlicedKmodIndex ? index.slicedModules() : index.allModules(), imageFor);
   const t = machine.timings;
   const host: KmodHost = {
     sim,
@@ -240,7 +259,10 @@ export function createSystem(o: SystemOptions = {}): System {
   const childrenMax = children_max(o.udev?.flavour ?? machine.udev.flavour, machine.cpus, machine.ramBytes, o.udev?.childrenMax ?? machine.udev.childrenMax);
 
   const system: System = {
-    sim, cpu, kernel, fs, index, machine, moduleSet: set, platform, kmodVersion, modprobeEnv, umh, testKmod, udevTimings, childrenMax,
+    sim, cpu, kernel, fs, index, machine, platform,
+    get moduleSet(): ModuleSet {
+      return set ?? loadSnapshot(snapshotName!);
+    }, kmodVersion, modprobeEnv, umh, testKmod, udevTimings, childrenMax,
     modprobe: (args) => sim.spawn(`modprobe ${args.join(' ')}`, runModprobe(modprobeEnv, args)),
     runModprobe: (args) => runModprobe(modprobeEnv, args),
     uevents: () => coldplugDevices(machine, machine.cpus),

@@ -251,6 +251,8 @@ export function createSimTarget(opts: CreateSimTargetOptions = {}): SimTarget {
     ...(opts.cpus !== undefined ? { cpus: opts.cpus } : {}),
     seed: opts.seed ?? 1,
     ...(opts.modules !== undefined ? { modules: opts.modules } : {}),
+    // kmod.sh looks up a handful of names: a shipped snapshot is read only if it asks for another
+    moduleSlice: true,
     ...(opts.kmodVersion !== undefined ? { kmodVersion: opts.kmodVersion } : {}),
     testKmodOptions: { legacyShow: preset.flags.testKmodLegacyShow },
   });

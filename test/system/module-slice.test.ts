@@ -1,0 +1,55 @@
+/**
+ * The module-set slices (src/system/module-slice.ts): each shipped one is what the snapshot gives
+ * now, a sliced index answers every name as the full index does (reading the full one only for a
+ * name outside the slice), and a machine built on a slice loads the same modules as one built on
+ * the whole snapshot.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { sliceText } from '../../scripts/snapshot/selftest-slice.js';
+import { createSystem, TEST_MODULES, type System } from '../../src/system/index.js';
+import { loadModuleSlice, sliceFile, SlicedKmodIndex } from '../../src/system/module-slice.js';
+import { KmodIndex } from '../../src/userspace/libkmod.js';
+import { loadSnapshot, SNAPSHOT_NAMES } from '../../src/userspace/depmod/snapshot.js';
+
+for (const name of SNAPSHOT_NAMES) {
+  test(`the shipped slice of ${name} is up to date (node dist/scripts/snapshot/selftest-slice.js writes it)`, () => {
+    assert.equal(fs.readFileSync(sliceFile(name), 'utf8'), sliceText(name));
+    assert.notEqual(loadModuleSlice(name), null, 'it matches the snapshot bytes');
+  });
+}
+
+function answers(ix: KmodIndex, n: string): unknown {
+  return { dep: ix.dep(n), alias: [...ix.alias(n)], builtinAlias: [...ix.builtinAlias(n)], builtin: ix.isBuiltin(n), symbol: ix.symbol(n), fs: ix.filesystemsOf(n) };
+}
+
+test('a sliced index answers as the full index: its own names from the slice, any other after reading the full index once', () => {
+  const slice = loadModuleSlice('debian-6.1')!;
+  const opts = { extra: TEST_MODULES };
+  const full = KmodIndex.forSet(loadSnapshot('debian-6.1'), opts);
+  const told: KmodIndex[] = [];
+  const sliced = new SlicedKmodIndex(slice, opts, (f) => told.push(f));
+  for (const n of Object.keys(slice.names)) assert.deepEqual(answers(sliced, n), answers(full, n), n);
+  assert.equal(told.length, 0, 'the slice answered its names alone');
+  assert.ok(Object.keys(slice.names).includes('fs_xfs') && slice.names.crc32c!.alias.length === 2, 'fs-xfs and libcrc32c\'s softdep crc32c are in it');
+  for (const n of ['btrfs', 'fs_btrfs', 'symbol:crc32c', 'pci:v00008086d00001234sv*', 'nope']) assert.deepEqual(answers(sliced, n), answers(full, n), n);
+  assert.deepEqual(told, [full], 'read once, the shared full index');
+  assert.equal([...sliced.allModules()].length, [...full.allModules()].length);
+});
+
+function modprobe(s: System, args: string[]): { exitCode: number; stderr: string } {
+  const p = s.modprobe(args);
+  s.sim.runUntil(() => p.done);
+  return p.result!;
+}
+
+test('a machine on the slice loads what one on the whole snapshot loads, modules outside the slice included', () => {
+  const runs = [true, false].map((moduleSlice) => {
+    const s = createSystem({ machine: 'qemu-tcg', kernel: 'v6.1-stable', moduleSlice });
+    const r = [['xfs'], ['test_kmod'], ['btrfs'], ['fs-vfat'], ['-r', 'btrfs'], ['nope']].map((a) => modprobe(s, a));
+    return { r, modules: s.kernel.procModules(true), now: s.sim.now, size: s.moduleSet.modules.size };
+  });
+  assert.deepEqual(runs[0], runs[1]);
+  assert.match(runs[0]!.modules, /^btrfs |^vfat /m, 'a module outside the slice was loaded from its file');
+});
