@@ -152,3 +152,24 @@ test('N concurrent modprobes of one module (v6.1-stable same-name check): kernel
     assert.deepEqual(results, [0, ...Array(n - 1).fill(-EEXIST)]);
   }
 });
+
+test('the command line: getopt errors, -- ends the flags, clustered short flags, a lone "-" is a name', () => {
+  const b = bench();
+  assert.deepEqual(modprobe(b, '--bogus', 'xfs'), { exitCode: 1, stdout: '', stderr: "modprobe: unrecognized option '--bogus'\n" });
+  assert.deepEqual(modprobe(b, '-qx', 'xfs'), { exitCode: 1, stdout: '', stderr: "modprobe: invalid option -- 'x'\n" });
+  // an unknown flag is named by its whole character, not half of a surrogate pair
+  assert.deepEqual(modprobe(b, '-q\u{1F600}', 'xfs'), { exitCode: 1, stdout: '', stderr: "modprobe: invalid option -- '\u{1F600}'\n" });
+  assert.deepEqual(modprobe(b, '-q'), { exitCode: 1, stdout: '', stderr: 'modprobe: ERROR: missing parameters. See -h.\n' });
+  assert.deepEqual(modprobe(b, '-q', '--'), { exitCode: 1, stdout: '', stderr: 'modprobe: ERROR: missing parameters. See -h.\n' });
+  assert.deepEqual(b.kernel.calls, [], 'nothing was loaded');
+  // after --, "-r" is a module name (not found, silently with -q); "-" is a name without --
+  assert.deepEqual(modprobe(b, '-q', '--', '-r'), { exitCode: 1, stdout: '', stderr: '' });
+  assert.deepEqual(modprobe(b, '-'), { exitCode: 1, stdout: '', stderr: 'modprobe: FATAL: Module - not found in directory /lib/modules/6.1.0-test\n' });
+  // -qR in one cluster: both flags
+  assert.deepEqual(modprobe(b, '-qR', 'fs-xfs'), { exitCode: 0, stdout: 'xfs\n', stderr: '' });
+  // -a takes every name; without it the rest are the first one's parameters (not names)
+  assert.equal(modprobe(b, '-a', 'xfs', 'nope').exitCode, 1);
+  assert.deepEqual(calls(b), ['finit crc32c_intel 0', 'finit crc32c_generic 0', 'finit libcrc32c 0', 'finit xfs 0']);
+  assert.equal(modprobe(b, 'foo-bar', 'nope', 'x=1').exitCode, 0);
+  assert.deepEqual(calls(b).slice(4), ['finit foo_bar 0']);
+});
