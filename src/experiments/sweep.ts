@@ -3,7 +3,8 @@
  *
  * A storm sweep is hundreds of independent, deterministic simulations (one per CPU count ×
  * preset × seed). This runs them over a worker-thread pool (piscina, one thread per available
- * CPU) or, for tests and small sweeps, in-process; it knows nothing about what a run does: the
+ * CPU) or, for tests and small sweeps, in-process (and a sweep of one run, when the caller says
+ * its runs bound their own time: oneRunInline); it knows nothing about what a run does: the
  * caller names a worker module whose export turns one point into a StormRunRecord.
  *
  * Guarantees, because a sweep can take long and be stopped at any moment:
@@ -78,6 +79,13 @@ export interface SweepOptions<P extends RunPoint> {
   onStale?: (count: number, reasons: readonly string[]) => void;
   /** pool: wall-clock ms a run may take before its worker thread is stopped (default: none) */
   watchdogMs?: number;
+  /**
+   * pool: when only one run is left to compute, compute it on this thread as `inline` does. A
+   * thread's start, its own imports and its JIT's warm-up are paid for nothing by a sweep of one
+   * run (about a fifth of a 255-CPU storm). Only for a worker whose runs bound their own
+   * wall-clock time (storm.ts: wall-clock.ts), since the watchdog can stop only a thread.
+   */
+  oneRunInline?: boolean;
 }
 
 
@@ -312,7 +320,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
       )
     : null;
 
-  const mode = opts.mode ?? 'pool';
+  const mode = opts.mode === 'inline' || (opts.oneRunInline === true && todo.length === 1) ? 'inline' : 'pool';
   const url = workerUrl(opts.worker);
   let pool: Piscina | null = null;
   let runOne: (p: P, signal: AbortSignal) => Promise<StormRunRecord>;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { etaMs, progressWanted, runSweep, SIGINT_EXIT_CODE, startOrder } from '../../src/experiments/sweep.js';
 import { runPoints } from '../../src/experiments/points.js';
 import { listDone, runFileName, runKey } from '../../src/results/store.js';
@@ -139,6 +139,27 @@ test('an AbortSignal stops the sweep like SIGINT: finished runs kept, the rest r
   assert.equal(res.records.length + res.missing.length, points.length);
   assert.equal((await listDone(dir)).size, res.records.length);
   await rm(dir, { recursive: true });
+});
+
+test('oneRunInline: a sweep with one run left to compute computes it on this thread; with more, the pool does', async () => {
+  const here = (await import(pathToFileURL(worker).href)) as { mainThreadRuns: number };
+  const points = runPoints(params).slice(0, 2);
+  const count = async (opts: Partial<Parameters<typeof runSweep>[0]>): Promise<number> => {
+    const before = here.mainThreadRuns;
+    const res = await runSweep({ points: points.slice(0, 1), worker, mode: 'pool', progress: false, handleSigint: false, ...opts });
+    assert.equal(res.ran + res.skipped, res.total);
+    return here.mainThreadRuns - before;
+  };
+  assert.equal(await count({ oneRunInline: true }), 1);
+  assert.equal(await count({}), 0, 'without it, in a worker thread as before');
+  assert.equal(await count({ points, oneRunInline: true }), 0, 'two runs: the pool');
+  const dir = await tmp();
+  try {
+    await runSweep({ points: points.slice(0, 1), worker, mode: 'pool', outDir: dir, params, progress: false, handleSigint: false });
+    assert.equal(await count({ points, outDir: dir, params, oneRunInline: true }), 1, 'resumed with one run left');
+  } finally {
+    await rm(dir, { recursive: true });
+  }
 });
 
 test('progress bar only on a TTY outside CI', () => {

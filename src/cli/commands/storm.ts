@@ -182,6 +182,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     worker: new URL('../../experiments/storm.js', import.meta.url),
     ...(o.out !== undefined ? { outDir: o.out, params } : {}),
     mode: o.inline === true ? 'inline' : 'pool',
+    // a sweep of one run needs no thread: the run bounds its own wall-clock time (wall-clock.ts)
+    oneRunInline: true,
     ...(o.threads !== undefined ? { threads: intOption('--threads', o.threads, 1) } : {}),
     ...(o.progress === false ? { progress: false } : {}),
     identity: identityOfPoints(inputs),
