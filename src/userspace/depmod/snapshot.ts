@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import type { z as Zod } from 'zod';
 import { InputError } from '../../errors.js';
-import type { Compression, ModuleInfo, ModuleSet, SectionSizeKey, SectionSizes } from '../moduleset.js';
+import type { AliasEntry, Compression, ModuleInfo, ModuleSet, SectionSizeKey, SectionSizes } from '../moduleset.js';
 import { requireRegularFile } from '../files.js';
 import { knownShipped } from '../shipped.js';
 import { dataPath } from './paths.js';
@@ -109,26 +109,42 @@ export function fromSnapshotJson(json: unknown, file: string): ModuleSet {
 
 /** the ModuleSet of a valid snapshot (validated here, or a shipped one validated when recorded) */
 function moduleSetOf(s: SnapshotJson): ModuleSet {
+  // indexed reads, not destructuring: this runs once per process, before the JIT has compiled
+  // it, and array destructuring walks the iterator protocol in the interpreter (~17,000
+  // instructions a module, ~70 M for a 4,000-module set)
   const modules = new Map<string, ModuleInfo>();
-  for (const [name, p, fileSize, compression, imageSize, signed, deps, pre, post, sec] of s.modules) {
-    let sections: SectionSizes | undefined;
-    if (sec) {
-      sections = {} as SectionSizes;
-      SECTION_KEYS.forEach((k, i) => (sections![k] = sec[i]!));
-    }
-    const info: ModuleInfo = { name, path: p, fileSize, compression: compression as Compression, imageSize, signed: signed === 1, deps, softdeps: { pre, post } };
-    if (sections) info.sections = sections;
+  const tuples = s.modules;
+  for (let i = 0; i < tuples.length; i++) {
+    const t = tuples[i]!;
+    const name = t[0];
+    const info: ModuleInfo = { name, path: t[1], fileSize: t[2], compression: t[3] as Compression, imageSize: t[4], signed: t[5] === 1, deps: t[6], softdeps: { pre: t[7], post: t[8] } };
+    const sec = t[9];
+    if (sec) info.sections = sectionsOf(sec);
     modules.set(name, info);
   }
   return {
     release: s.release,
     modules,
-    aliases: s.aliases.map(([pattern, module]) => ({ pattern, module })),
+    aliases: aliasEntries(s.aliases),
     builtin: new Set(s.builtin),
     order: s.order,
     ...(s.symbols ? { symbols: new Map(s.symbols) } : {}),
-    ...(s.builtinAliases ? { builtinAliases: s.builtinAliases.map(([pattern, module]) => ({ pattern, module })) } : {}),
+    ...(s.builtinAliases ? { builtinAliases: aliasEntries(s.builtinAliases) } : {}),
   };
+}
+
+/** a snapshot's section tuple as SectionSizes, keys in SECTION_KEYS order */
+function sectionsOf(sec: readonly number[]): SectionSizes {
+  return { text: sec[0]!, rodata: sec[1]!, roAfterInit: sec[2]!, data: sec[3]!, initText: sec[4]!, initRodata: sec[5]!, initData: sec[6]!, percpu: sec[7]!, symtab: sec[8]! };
+}
+
+function aliasEntries(pairs: readonly (readonly [string, string])[]): AliasEntry[] {
+  const out: AliasEntry[] = new Array<AliasEntry>(pairs.length);
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i]!;
+    out[i] = { pattern: p[0], module: p[1] };
+  }
+  return out;
 }
 
 export function writeSnapshotFile(set: ModuleSet, source: string, file: string): Buffer {
