@@ -3,9 +3,9 @@
  *
  * A storm sweep is hundreds of independent, deterministic simulations (one per CPU count ×
  * preset × seed). This runs them over a worker-thread pool (piscina, one thread per available
- * CPU) or, for tests and small sweeps, in-process (and a sweep of one run, when the caller says
- * its runs bound their own time: oneRunInline); it knows nothing about what a run does: the
- * caller names a worker module whose export turns one point into a StormRunRecord.
+ * CPU) or, for tests and small sweeps, in-process (and a sweep of one run the caller names:
+ * oneRunInline); it knows nothing about what a run does: the caller names a worker module whose
+ * export turns one point into a StormRunRecord.
  *
  * Guarantees, because a sweep can take long and be stopped at any moment:
  * - every finished record is written to the store (src/results/store.ts, atomic) as soon as it
@@ -80,12 +80,15 @@ export interface SweepOptions<P extends RunPoint> {
   /** pool: wall-clock ms a run may take before its worker thread is stopped (default: none) */
   watchdogMs?: number;
   /**
-   * pool: when only one run is left to compute, compute it on this thread as `inline` does. A
-   * thread's start, its own imports and its JIT's warm-up are paid for nothing by a sweep of one
-   * run (about a fifth of a 255-CPU storm). Only for a worker whose runs bound their own
-   * wall-clock time (storm.ts: wall-clock.ts), since the watchdog can stop only a thread.
+   * pool: when only one run is left to compute and this says yes for it, compute it on this
+   * thread as `inline` does. A thread's start, its own imports and its JIT's warm-up are paid
+   * for nothing by a sweep of one small run (about a fifth of a 255-CPU storm). Only for a worker
+   * whose runs bound their own wall-clock time (storm.ts: wall-clock.ts), since the watchdog can
+   * stop only a thread.
    */
-  oneRunInline?: boolean;
+  oneRunInline?: (point: P) => boolean;
+  /** pool: each worker thread's young generation in MiB (resourceLimits.maxYoungGenerationSizeMb; default V8's) */
+  workerYoungGenerationMb?: number;
 }
 
 
@@ -320,7 +323,7 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
       )
     : null;
 
-  const mode = opts.mode === 'inline' || (opts.oneRunInline === true && todo.length === 1) ? 'inline' : 'pool';
+  const mode = opts.mode === 'inline' || (todo.length === 1 && opts.oneRunInline?.(todo[0]!) === true) ? 'inline' : 'pool';
   const url = workerUrl(opts.worker);
   let pool: Piscina | null = null;
   let runOne: (p: P, signal: AbortSignal) => Promise<StormRunRecord>;
@@ -330,7 +333,14 @@ export async function runSweep<P extends RunPoint>(opts: SweepOptions<P>): Promi
       concurrency = Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), todo.length));
       // each thread runs sweep-worker.ts, which imports the worker module and never throws
       const { Piscina } = await import('piscina'); // only when a pool is used
-      pool = new Piscina({ filename: new URL('./sweep-worker.js', import.meta.url).href, name: 'runTask', minThreads: 0, maxThreads: concurrency, idleTimeout: 1000 });
+      pool = new Piscina({
+        filename: new URL('./sweep-worker.js', import.meta.url).href,
+        name: 'runTask',
+        minThreads: 0,
+        maxThreads: concurrency,
+        idleTimeout: 1000,
+        ...(opts.workerYoungGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: opts.workerYoungGenerationMb } } : {}),
+      });
       const p0 = pool;
       const watchdogMs = opts.watchdogMs;
       runOne = async (p, signal) => {

@@ -150,13 +150,14 @@ test('oneRunInline: a sweep with one run left to compute computes it on this thr
     assert.equal(res.ran + res.skipped, res.total);
     return here.mainThreadRuns - before;
   };
-  assert.equal(await count({ oneRunInline: true }), 1);
+  assert.equal(await count({ oneRunInline: () => true }), 1);
+  assert.equal(await count({ oneRunInline: (p) => p.cpus > 1e6 }), 0, 'a run it says no for: in a worker thread');
   assert.equal(await count({}), 0, 'without it, in a worker thread as before');
-  assert.equal(await count({ points, oneRunInline: true }), 0, 'two runs: the pool');
+  assert.equal(await count({ points, oneRunInline: () => true }), 0, 'two runs: the pool');
   const dir = await tmp();
   try {
     await runSweep({ points: points.slice(0, 1), worker, mode: 'pool', outDir: dir, params, progress: false, handleSigint: false });
-    assert.equal(await count({ points, outDir: dir, params, oneRunInline: true }), 1, 'resumed with one run left');
+    assert.equal(await count({ points, outDir: dir, params, oneRunInline: () => true }), 1, 'resumed with one run left');
   } finally {
     await rm(dir, { recursive: true });
   }
