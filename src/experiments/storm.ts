@@ -38,22 +38,24 @@ import { moduleSetHash, stormInputs } from './storm-identity.js';
 import { redeliverSigint, runWithin } from './wall-clock.js';
 
 /**
- * A storm of one run with fewer CPUs than this runs on the main thread (sweep.ts oneRunInline):
- * there a worker thread's start, second imports and JIT warm-up cost more than its larger young
- * generation saves (STORM_YOUNG_GENERATION_MB). Whole-run instructions (valgrind, node
- * --single-threaded), main thread against a worker with the larger young generation: 255 CPUs
+ * A storm run of this many CPUs or more is large. Alone in its sweep, a smaller one runs on the
+ * main thread (sweep.ts oneRunInline): there a worker thread's start, second imports and JIT
+ * warm-up cost more than its larger young generation saves. Whole-run instructions (valgrind,
+ * node --single-threaded), main thread against a worker with STORM_YOUNG_GENERATION_MB: 255 CPUs
  * 5.0 G against 5.3 G, 1,024 CPUs 6.6 G against 7.1 G, 2,048 8.4 G against 8.8 G, but 4,096
- * 12.9 G against 12.2 G.
+ * 12.9 G against 12.2 G. A sweep holding a large run gives its worker threads that young generation.
  */
-export const INLINE_RUN_MAX_CPUS = 3072;
+export const LARGE_STORM_CPUS = 3072;
 
 /**
- * A storm's worker threads' young generation, MiB (V8's default: 48). A large boot keeps
- * thousands of loads waiting, each holding its generator chain and state: with 48 MiB, 40–70 %
- * of every scavenge survived, was copied twice and promoted, and the old space filled with dead
- * load state between mark-compacts (peak RSS 290–310 MiB at 8,192 CPUs). With twice the room
- * most of it dies young: 8,192 CPUs in 223–244 MiB and ~20 % less CPU; 4,096 CPUs −8 % instructions.
- * Beyond ~100 the semi-spaces themselves add more RSS than promotion saves (144: 288–295 MiB).
+ * The young generation, MiB, of the worker threads of a sweep with a large run (V8's default:
+ * 48). A large boot keeps thousands of loads waiting, each holding its generator chain and
+ * state: with 48 MiB, 40–70 % of every scavenge survived, was copied twice and promoted, and the
+ * old space filled with dead load state between mark-compacts (peak RSS 290–310 MiB at 8,192
+ * CPUs). With twice the room most of it dies young: 8,192 CPUs in 223–244 MiB and ~15 % less
+ * CPU; 4,096 CPUs −8 % instructions. Beyond ~100 the semi-spaces themselves add more RSS than
+ * promotion saves (144: 288–295 MiB at 8,192), and for sweeps of small runs only the semi-spaces
+ * are left: two threads' sweep of 64–512 CPUs took ~55 MiB more with it.
  */
 export const STORM_YOUNG_GENERATION_MB = 96;
 

@@ -17,7 +17,7 @@ import { refuseUnreadStormOptions } from './storm-modes.js';
 import { parseCpuList, parseKernelList, parseSeed, seedList } from '../../experiments/cpulist.js';
 import { parseShard, runPoints, shardPoints } from '../../experiments/points.js';
 import { runSweep, SIGINT_EXIT_CODE } from '../../experiments/sweep.js';
-import { checkStormInputs, DEFAULT_RUN_TIMEOUT_MS, INLINE_RUN_MAX_CPUS, STORM_YOUNG_GENERATION_MB, type StormPoint } from '../../experiments/storm.js';
+import { checkStormInputs, DEFAULT_RUN_TIMEOUT_MS, LARGE_STORM_CPUS, STORM_YOUNG_GENERATION_MB, type StormPoint } from '../../experiments/storm.js';
 import { identityOfPoints } from '../../experiments/storm-identity.js';
 import { signalExitCode } from '../../errors.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
@@ -183,8 +183,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
     ...(o.out !== undefined ? { outDir: o.out, params } : {}),
     mode: o.inline === true ? 'inline' : 'pool',
     // a sweep of one small run needs no thread: the run bounds its own wall-clock time (wall-clock.ts)
-    oneRunInline: (p) => p.cpus < INLINE_RUN_MAX_CPUS,
-    workerYoungGenerationMb: STORM_YOUNG_GENERATION_MB,
+    oneRunInline: (p) => p.cpus < LARGE_STORM_CPUS,
+    ...(points.some((p) => p.cpus >= LARGE_STORM_CPUS) ? { workerYoungGenerationMb: STORM_YOUNG_GENERATION_MB } : {}),
     ...(o.threads !== undefined ? { threads: intOption('--threads', o.threads, 1) } : {}),
     ...(o.progress === false ? { progress: false } : {}),
     identity: identityOfPoints(inputs),
