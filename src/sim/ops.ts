@@ -115,7 +115,8 @@ export class WaitEventOp {
   declare private value: unknown;
   declare private state: number;
   declare private mode: WaitMode;
-  declare private deadline: number;
+  /** the absolute deadline, null for none (see Waiter.due: no boxed double per wait) */
+  declare private due: number | null;
   /** an exception of the condition at a re-check done by the engine, for next() to throw */
   declare private err: unknown;
   declare private readonly wq: SleeperList;
@@ -128,7 +129,7 @@ export class WaitEventOp {
     this.value = undefined;
     this.state = S_START;
     this.mode = 'uninterruptible';
-    this.deadline = Infinity;
+    this.due = null;
     this.err = NO_ERR;
     this.wq = wq;
     this.cond = cond;
@@ -143,7 +144,7 @@ export class WaitEventOp {
         const opts = this.opts;
         if (opts !== undefined) {
           this.mode = opts.mode ?? 'uninterruptible';
-          if (opts.timeoutNs !== undefined) this.deadline = sim.now + opts.timeoutNs;
+          if (opts.timeoutNs !== undefined) this.due = sim.now + opts.timeoutNs;
         }
         if (this.test()) return this.finish(waitResult(sim, 'ok', this.deadline));
         const w = this.park();
@@ -176,6 +177,11 @@ export class WaitEventOp {
 
   [Symbol.iterator](): this {
     return this;
+  }
+
+  private get deadline(): number {
+    const d = this.due;
+    return d === null ? Infinity : d;
   }
 
   private finish(value: unknown): IteratorResult<Cmd, WaitResult> {

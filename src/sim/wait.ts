@@ -69,7 +69,12 @@ export class Waiter {
   /** the process it parks (the engine's Process) */
   declare readonly proc: ParkedProcess;
   declare readonly mode: WaitMode;
-  declare readonly deadline: number;
+  /**
+   * the deadline, null for none: a field that only ever holds numbers is a boxed double of its
+   * own in every object (one more allocation per sleep); one that may hold null holds Infinity's
+   * absence as a constant
+   */
+  declare private readonly due: number | null;
   declare readonly source: WaitSource;
   /** @internal the wait_event that parked this waiter, if any */
   declare op: ParkedOp | null;
@@ -78,10 +83,16 @@ export class Waiter {
   constructor(proc: ParkedProcess, mode: WaitMode, deadline: number, source: WaitSource) {
     this.proc = proc;
     this.mode = mode;
-    this.deadline = deadline;
+    this.due = deadline === Infinity ? null : deadline;
     this.source = source;
     this.active = true;
     this.value = undefined;
     this.op = null;
+  }
+
+  /** the absolute deadline in ns (Infinity: none) */
+  get deadline(): number {
+    const d = this.due;
+    return d === null ? Infinity : d;
   }
 }
