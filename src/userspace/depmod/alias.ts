@@ -24,11 +24,22 @@ export function parseModulesAlias(text: string, file = 'modules.alias'): AliasEn
   return out;
 }
 
-type Token =
-  | { t: 'lit'; c: string }
-  | { t: 'any' }
-  | { t: 'star' }
-  | { t: 'set'; neg: boolean; ranges: [string, string][] };
+/**
+ * One pattern element. Every kind has every field (unused ones empty), so all tokens share one
+ * shape and the matcher's reads of them stay monomorphic: four shapes made its loop deoptimise.
+ */
+interface Token {
+  t: 'lit' | 'any' | 'star' | 'set';
+  /** the character of a 'lit' */
+  c: string;
+  /** a negated 'set' */
+  neg: boolean;
+  /** a 'set''s ranges */
+  ranges: [string, string][];
+}
+
+const NO_RANGES: [string, string][] = [];
+const token = (t: Token['t'], c = '', neg = false, ranges = NO_RANGES): Token => ({ t, c, neg, ranges });
 
 interface Compiled {
   tokens: Token[];
@@ -54,13 +65,13 @@ function compile(pattern: string): Compiled {
     const c = chars[i]!;
     if (c === '*') {
       // consecutive stars are one star
-      if (tokens.at(-1)?.t !== 'star') tokens.push({ t: 'star' });
+      if (tokens.at(-1)?.t !== 'star') tokens.push(token('star'));
       i++;
     } else if (c === '?') {
-      tokens.push({ t: 'any' });
+      tokens.push(token('any'));
       i++;
     } else if (c === '\\' && i + 1 < chars.length) {
-      tokens.push({ t: 'lit', c: chars[i + 1]! });
+      tokens.push(token('lit', chars[i + 1]!));
       i += 2;
     } else if (c === '[') {
       const set = parseSet(chars, i + 1);
@@ -69,11 +80,11 @@ function compile(pattern: string): Compiled {
         i = set.next;
       } else {
         // an unterminated '[' is an ordinary character for fnmatch
-        tokens.push({ t: 'lit', c });
+        tokens.push(token('lit', c));
         i++;
       }
     } else {
-      tokens.push({ t: 'lit', c });
+      tokens.push(token('lit', c));
       i++;
     }
   }
@@ -106,7 +117,7 @@ function parseSet(chars: string[], start: number): { token: Token; next: number 
   let first = true;
   while (i < chars.length) {
     let c = chars[i]!;
-    if (c === ']' && !first) return { token: { t: 'set', neg, ranges }, next: i + 1 };
+    if (c === ']' && !first) return { token: token('set', '', neg, ranges), next: i + 1 };
     first = false;
     if (c === '\\' && i + 1 < chars.length) {
       i++;
