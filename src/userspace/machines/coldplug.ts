@@ -72,18 +72,21 @@ function sortedByDevpath(events: readonly Uevent[]): Uevent[] {
   return order.map((i) => events[i]!);
 }
 
-function deviceEvent(profile: Machine, i: number): Uevent & { createdBy?: string } {
+/**
+ * The profile's i-th device as its uevent, and the module whose init creates it (if any). The
+ * event is the same literal as the CPUs' with the optional fields added after, so every event
+ * starts from one shape (udevd reads devpath, subsystem and modalias of each).
+ */
+function deviceEvent(profile: Machine, i: number): { ev: Uevent; createdBy: string | undefined } {
   const d = profile.devices[i]!;
   const dev = typeof d === 'string' ? { modalias: d } : d;
   const subsystem = dev.subsystem ?? dev.modalias.slice(0, Math.max(0, dev.modalias.indexOf(':'))) ?? 'unknown';
-  const ev: Uevent & { createdBy?: string } = { devpath: dev.devpath ?? `/sys/devices/kmodlab/${subsystem || 'unknown'}/${i}`, subsystem: subsystem || 'unknown', modalias: dev.modalias };
-  if (typeof d !== 'string') {
-    if (d.devtype !== undefined) ev.devtype = d.devtype;
-    if (d.driver !== undefined) ev.driver = d.driver;
-    if (d.properties !== undefined) ev.properties = { ...d.properties };
-    if (d.createdBy !== undefined) ev.createdBy = d.createdBy;
-  }
-  return ev;
+  const ev: Uevent = { devpath: dev.devpath ?? `/sys/devices/kmodlab/${subsystem || 'unknown'}/${i}`, subsystem: subsystem || 'unknown', modalias: dev.modalias };
+  if (typeof d === 'string') return { ev, createdBy: undefined };
+  if (d.devtype !== undefined) ev.devtype = d.devtype;
+  if (d.driver !== undefined) ev.driver = d.driver;
+  if (d.properties !== undefined) ev.properties = { ...d.properties };
+  return { ev, createdBy: d.createdBy };
 }
 
 /** a trigger event without MODALIAS; "%d" in its devpath makes one per CPU */
@@ -93,18 +96,28 @@ function plainEvents(e: { devpath: string; subsystem?: string | undefined }, cpu
   return Array.from({ length: cpus }, (_, i) => one(e.devpath.replace('%d', String(i))));
 }
 
+/*
+ * The per-CPU loops are functions of their own: a large machine makes them hot (one event per
+ * CPU), and V8 then compiles them alone, not coldplugDevices with everything it calls (compiled
+ * again at each deoptimisation, in every worker thread).
+ */
+function cpuEvents(out: Uevent[], cpus: number, modalias: string): void {
+  for (let i = 0; i < cpus; i++) out.push({ devpath: `/sys/devices/system/cpu/cpu${i}`, subsystem: 'cpu', modalias });
+}
+
+function acpiEvents(out: Uevent[], cpus: number, parent: string, hid: string): void {
+  const modalias = `acpi:${hid}:`;
+  for (let i = 0; i < cpus; i++) out.push({ devpath: `${parent}/${acpiInstance(hid, i)}`, subsystem: 'acpi', modalias });
+}
+
 /** The trigger's uevents at this CPU count, in the order udevadm emits them. */
 export function coldplugDevices(profile: Machine, cpus: number = profile.cpus): Uevent[] {
   const devices: Uevent[] = [];
   const cpuAlias = cpuModalias(profile.cpu);
-  for (let i = 0; i < cpus; i++) devices.push({ devpath: `/sys/devices/system/cpu/cpu${i}`, subsystem: 'cpu', modalias: cpuAlias });
-  if (profile.acpi.enabled) {
-    const hid = profile.acpi.processorHid;
-    const parent = processorParent(profile);
-    for (let i = 0; i < cpus; i++) devices.push({ devpath: `${parent}/${acpiInstance(hid, i)}`, subsystem: 'acpi', modalias: `acpi:${hid}:` });
-  }
+  cpuEvents(devices, cpus, cpuAlias);
+  if (profile.acpi.enabled) acpiEvents(devices, cpus, processorParent(profile), profile.acpi.processorHid);
   for (let i = 0; i < profile.devices.length; i++) {
-    const { createdBy, ...ev } = deviceEvent(profile, i);
+    const { ev, createdBy } = deviceEvent(profile, i);
     if (createdBy === undefined) devices.push(ev);
   }
   for (const e of profile.trigger?.devices ?? []) devices.push(...plainEvents(e, cpus));
@@ -118,7 +131,7 @@ export function coldplugDevices(profile: Machine, cpus: number = profile.cpus): 
 export function createdDevices(profile: Machine): Map<string, Uevent[]> {
   const out = new Map<string, Uevent[]>();
   for (let i = 0; i < profile.devices.length; i++) {
-    const { createdBy, ...ev } = deviceEvent(profile, i);
+    const { ev, createdBy } = deviceEvent(profile, i);
     if (createdBy === undefined) continue;
     const list = out.get(createdBy) ?? [];
     list.push(ev);
