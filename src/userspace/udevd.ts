@@ -272,8 +272,8 @@ export class Udevd {
     const props: Record<string, string> = { ...ev.properties };
     if (ev.modalias) props.MODALIAS = ev.modalias;
     if (ev.devtype) props.DEVTYPE = ev.devtype;
-    const dev: RuleDevice = { action: 'add', devpath: ev.devpath, subsystem: ev.subsystem, properties: props };
-    if (ev.driver !== undefined) dev.driver = ev.driver;
+    // driver always set (undefined when none): one shape for every event's device
+    const dev: RuleDevice = { action: 'add', devpath: ev.devpath, subsystem: ev.subsystem, driver: ev.driver, properties: props };
     return kmodLoadsFor((this.o.rules ?? MODALIAS_ONLY).rules, dev, this.ruleHost);
   }
 

@@ -87,12 +87,22 @@ function matches(m: RuleMatch, dev: RuleDevice, host: RuleHost): boolean {
   return m.op === '==' ? hit : !hit;
 }
 
-/** The kmod loads an event's rules ask for, in the order udev runs them. */
+/** whether every key matches (an empty list does) */
+function allMatch(keys: readonly RuleMatch[], dev: RuleDevice, host: RuleHost): boolean {
+  for (let i = 0; i < keys.length; i++) if (!matches(keys[i]!, dev, host)) return false;
+  return true;
+}
+
+/**
+ * The kmod loads an event's rules ask for, in the order udev runs them. Plain loops, not
+ * some/every: the rules are matched for every event, and each callback was a closure per rule.
+ */
 export function kmodLoadsFor(rules: readonly KmodRule[], dev: RuleDevice, host: RuleHost): KmodLoad[] {
   const out: KmodLoad[] = [];
-  for (const r of rules) {
-    if (r.unless.some((u) => u.every((m) => matches(m, dev, host)))) continue;
-    if (!r.match.every((m) => matches(m, dev, host))) continue;
+  next: for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    for (let j = 0; j < r.unless.length; j++) if (allMatch(r.unless[j]!, dev, host)) continue next;
+    if (!allMatch(r.match, dev, host)) continue;
     out.push({ rule: r, names: r.load });
   }
   return out;
