@@ -677,7 +677,10 @@ export class KmodCtx {
       return res;
     }
 
-    for (const { m, soft } of this.probeList(mod, flags.ignoreCommand ?? false)) {
+    // an index, not for-of: a generator keeps an iterator (and a result object per step) alive across its yields
+    const list = this.probeList(mod, flags.ignoreCommand ?? false);
+    for (let i = 0; i < list.length; i++) {
+      const { m, soft } = list[i]!;
       let err: number;
       let inKernel = m.builtin;
       if (!inKernel) {

@@ -175,7 +175,9 @@ export class Udevd {
 
   private *trigger(): Proc<void> {
     const { host } = this.o;
-    for (const ev of this.o.events) {
+    const events = this.o.events;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
       yield* spend(host, this.o.timings.triggerNs);
       this.queue.push(ev);
       this.mainWq.wakeUpAll();
@@ -183,15 +185,17 @@ export class Udevd {
   }
 
   private *main(): Proc<void> {
-    const { sim } = this.o.host;
+    let next = -1;
+    // one condition for every wait (not a closure per event)
+    const ready = (): boolean => {
+      if (this.settled) return true;
+      if (this.idle.length === 0 && this.workers.length >= this.o.childrenMax) return false;
+      next = this.nextEvent();
+      return next >= 0;
+    };
     while (true) {
-      let next = -1;
-      yield* this.mainWq.waitEvent(() => {
-        if (this.settled) return true;
-        if (this.idle.length === 0 && this.workers.length >= this.o.childrenMax) return false;
-        next = this.nextEvent();
-        return next >= 0;
-      });
+      next = -1;
+      yield* this.mainWq.waitEvent(ready);
       if (this.settled) break;
       const ev = this.queue.take(next);
       this.markBusy(ev.devpath, 1);
@@ -203,21 +207,30 @@ export class Udevd {
         continue;
       }
       yield* spend(this.o.host, this.o.timings.forkNs);
-      const nw: Worker = {
-        id: this.workers.length,
-        proc: null,
-        event: ev,
-        wq: new WaitQueue(sim, `udev-worker.${this.workers.length}`),
-        // the fork's copy of the parent's context: from here on it is this worker's alone
-        ctx: new KmodCtx(this.o.index, this.o.host, { kmodVersion: this.o.kmodVersion, config: this.o.config }),
-      };
-      this.workers.push(nw);
-      this.st.workers++;
-      nw.proc = sim.spawn(`systemd-udevd-worker-${nw.id}`, this.worker(nw));
+      this.fork(ev);
     }
     // settled: let the idle workers exit (udevd kills idle workers after a while)
     this.exiting = true;
     for (const w of this.workers) w.wq.wakeUpAll();
+  }
+
+  /**
+   * A new worker for `ev` (udevd forks it once the fork's CPU time is spent). A method of its own:
+   * main() runs it at most children_max times, and V8 compiles main() again at every
+   * deoptimisation, in every thread.
+   */
+  private fork(ev: Uevent): void {
+    const nw: Worker = {
+      id: this.workers.length,
+      proc: null,
+      event: ev,
+      wq: new WaitQueue(this.o.host.sim, `udev-worker.${this.workers.length}`),
+      // the fork's copy of the parent's context: from here on it is this worker's alone
+      ctx: new KmodCtx(this.o.index, this.o.host, { kmodVersion: this.o.kmodVersion, config: this.o.config }),
+    };
+    this.workers.push(nw);
+    this.st.workers++;
+    nw.proc = this.o.host.sim.spawn(`systemd-udevd-worker-${nw.id}`, this.worker(nw));
   }
 
   /**
@@ -246,14 +259,20 @@ export class Udevd {
     const { sim } = this.o.host;
     const task: Task = { proc: sim.current!, comm: '(udev-worker)', capSysModule: true, capSyslog: true };
     yield* spend(this.o.host, this.o.timings.workerKmodInitNs);
+    const woken = (): boolean => w.event !== null || this.exiting;
     while (true) {
       const ev = w.event!;
       yield* spend(this.o.host, this.o.timings.ruleNs);
       // the rules are matched first, their RUN{builtin} loads run afterwards in rule order
-      for (const load of this.loadsFor(ev)) {
+      // indexes, not for-of, here and in builtinKmodLoad: a generator keeps an iterator (and a
+      // result object per step) alive across its yields
+      const loads = this.loadsFor(ev);
+      for (let i = 0; i < loads.length; i++) {
+        const load = loads[i]!;
         const key = ruleKey(load.rule);
         this.st.ruleHits[key] = (this.st.ruleHits[key] ?? 0) + 1;
-        if (load.names.length > 0) for (const n of load.names) yield* this.builtinKmodLoad(w.ctx, task, n);
+        const names = load.names;
+        if (names.length > 0) for (let j = 0; j < names.length; j++) yield* this.builtinKmodLoad(w.ctx, task, names[j]!);
         else if (ev.modalias) yield* this.builtinKmodLoad(w.ctx, task, ev.modalias);
       }
       w.event = null;
@@ -262,7 +281,7 @@ export class Udevd {
       this.lastFinishNs = sim.now;
       this.idle.push(w);
       this.mainWq.wakeUpAll();
-      yield* w.wq.waitEvent(() => w.event !== null || this.exiting);
+      yield* w.wq.waitEvent(woken);
       if (w.event === null) return;
     }
   }
@@ -294,7 +313,8 @@ export class Udevd {
       if (keep) this.journal(`No module matches '${modalias}'`);
       return;
     }
-    for (const mod of list) {
+    for (let i = 0; i < list.length; i++) {
+      const mod = list[i]!;
       // kmod_module_get_initstate, written out (one generator less per module looked at)
       let state: KmodInitstate | number = 'builtin';
       if (!mod.builtin) {
