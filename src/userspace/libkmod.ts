@@ -117,33 +117,47 @@ class AliasTable {
     return byPrefix;
   }
 
+  /*
+   * The candidates' two loops are methods of their own: the first scan of thousands of patterns
+   * gets lookup() compiled mid-loop (on-stack replacement) before the code after the loop had
+   * ever run, and that code deoptimised on every later call that entered it.
+   */
+
+  /** the candidates by a scan of every pattern (the same the buckets give; the order does not matter: the sort decides) */
+  private scan(s: string): number[] {
+    const cand: number[] = [];
+    const ps = this.patterns;
+    const first = this.firstChar;
+    // an empty pattern stands as '*' here: its (empty) literal prefix is a prefix of every string
+    const s0 = s.length === 0 ? -1 : s.charCodeAt(0);
+    let checked = 0;
+    for (let i = 0; i < ps.length; i++) {
+      const c = first[i]!;
+      if (c !== s0 && !isGlobChar(c)) continue;
+      checked++;
+      if (literalPrefixOf(ps[i]!, s)) cand.push(i);
+    }
+    this.scanBudget -= SCAN_COST + checked;
+    return cand;
+  }
+
+  /** the candidates from the exact-prefix buckets (made on first use) */
+  private bucketed(s: string): number[] {
+    const cand: number[] = [];
+    const byPrefix = (this.byPrefix ??= this.buckets());
+    const n = Math.min(s.length, this.maxPrefix);
+    for (let len = 0; len <= n; len++) {
+      const b = byPrefix.get(s.slice(0, len));
+      if (b !== undefined) for (const i of b) cand.push(i);
+    }
+    return cand;
+  }
+
   /** modules whose pattern matches the (normalised) string, one per matching entry, in the index's order */
   lookup(s: string): readonly string[] {
     const hit = this.cache.get(s);
     if (hit !== undefined) return hit;
-    const cand: number[] = [];
-    if (this.byPrefix === null && this.scanBudget > 0) {
-      // the same candidates as the buckets give (the order does not matter: the sort decides)
-      const ps = this.patterns;
-      const first = this.firstChar;
-      // an empty pattern stands as '*' here: its (empty) literal prefix is a prefix of every string
-      const s0 = s.length === 0 ? -1 : s.charCodeAt(0);
-      let checked = 0;
-      for (let i = 0; i < ps.length; i++) {
-        const c = first[i]!;
-        if (c !== s0 && !isGlobChar(c)) continue;
-        checked++;
-        if (literalPrefixOf(ps[i]!, s)) cand.push(i);
-      }
-      this.scanBudget -= SCAN_COST + checked;
-    } else {
-      const byPrefix = (this.byPrefix ??= this.buckets());
-      const n = Math.min(s.length, this.maxPrefix);
-      for (let len = 0; len <= n; len++) {
-        const b = byPrefix.get(s.slice(0, len));
-        if (b !== undefined) for (const i of b) cand.push(i);
-      }
-    }
+    const cand = this.byPrefix === null && this.scanBudget > 0 ? this.scan(s) : this.bucketed(s);
     const hits = cand.filter((i) => aliasMatches(this.patterns[i]!, s));
     if (hits.length > 1) {
       if (this.order === 'file') hits.sort((a, b) => a - b);
