@@ -149,13 +149,14 @@ function* insmod(ctx: KmodCtx, task: Task, name: string, a: Args, io: ModprobeIo
     for (const mod of list) io.stdout.push(mod.name);
     return 0;
   }
-  const flags: ProbeFlags = {
+  // every flag, in ProbeFlags' order, frozen: the same shape as udev's (the probe reads both)
+  const flags: ProbeFlags = Object.freeze({
     failOnLoaded: a.firstTime,
     applyBlacklist: a.useBlacklist,
     applyBlacklistAliasOnly: true,
     ignoreCommand: a.ignoreInstall,
     dryRun: a.dryRun,
-  };
+  });
   if (a.showDepends) {
     for (const mod of list) io.stdout.push(...ctx.showDepends(mod, flags, a.options));
     return 0;
