@@ -138,8 +138,8 @@ export class Udevd {
   /**
    * [the trigger's start, the last event's end] (virtual ns). In a Float64Array, not in fields of
    * this object or of `st`: a number field holds a small integer until the clock passes 2^30 ns,
-   * and V8 then gives the object a new shape, which deoptimised main(), every worker and the
-   * trigger at once.
+   * and V8 then gives the object a new shape, under code compiled for the old one (main(), the
+   * workers and the trigger read this object after every yield).
    */
   private readonly clock = new Float64Array(2);
   /** uevents the kernel sent while the coldplug ran (devices a module's init added) */
