@@ -89,7 +89,14 @@ class ComputeOp {
   declare timerSeq: number;
   /** @internal next() is called by a wrapper, not through the engine: the engine pushes what the waiter it sees asks */
   declare byHand: boolean;
+  /** @internal the Waiter it parks on: in the pool's queue (S_QUEUED) or the running burst's (S_RUNNING) */
   declare w: Waiter | null;
+  /**
+   * @internal a Waiter of this op whose sleep is over and that nothing refers to any more (a
+   * queue waiter handed a CPU, a preempted burst's whose timeout was only reserved): the next
+   * park re-arms it instead of allocating one (a slice of round-robin is a queue and a burst)
+   */
+  declare spare: Waiter | null;
   declare runPrev: ComputeOp | null;
   declare runNext: ComputeOp | null;
   declare private err: unknown;
@@ -105,6 +112,7 @@ class ComputeOp {
     this.timerSeq = -1;
     this.byHand = false;
     this.w = null;
+    this.spare = null;
     this.runPrev = null;
     this.runNext = null;
     this.err = NO_ERR;
@@ -177,8 +185,8 @@ class ComputeOp {
     }
     const sim = pool.sim;
     if (sim.current === null) throw new Error('park() outside a process');
-    const w = sim.parkUntil('uninterruptible', Infinity, pool)!;
-    w.op = this;
+    const w = this.park(Infinity, pool);
+    this.w = w;
     pool.enqueue(w);
     pool.schedulePreemption();
     this.state = S_QUEUED;
@@ -203,13 +211,28 @@ class ComputeOp {
       if (left > pool.sliceNs && pool.switchInline && !this.byHand) seq = sim.reserveSeq(this.endAt);
     }
     // the engine pushes the timeout of a waiter with a deadline; a reserved one the pool arms
-    const w = sim.parkUntil('uninterruptible', seq >= 0 ? Infinity : this.endAt, RUNNING)!;
-    w.op = this;
+    const w = this.park(seq >= 0 ? Infinity : this.endAt, RUNNING);
     this.w = w;
     this.timerSeq = seq;
     if (seq >= 0) pool.deferred++;
     this.state = S_RUNNING;
     return w;
+  }
+
+  /** a Waiter for the current process's next sleep in this op: the spare one, or a new one */
+  private park(deadline: number, source: WaitSource): Waiter {
+    const sim = this.pool.sim;
+    const w = this.spare;
+    if (w !== null) {
+      this.spare = null;
+      if (w.proc === sim.current) {
+        w.rearm(deadline, source);
+        return w;
+      }
+    }
+    const n = sim.parkUntil('uninterruptible', deadline, source)!;
+    n.op = this;
+    return n;
   }
 
   /**
@@ -219,14 +242,20 @@ class ComputeOp {
    */
   recheck(status: WaitStatus): Waiter | null {
     try {
-      if (this.state === S_QUEUED) return this.burst();
+      const was = this.w;
+      this.w = null;
+      if (this.state === S_QUEUED) {
+        // handed a CPU: out of the queue, and it never had a timeout
+        if (was !== null && !was.active) this.spare = was;
+        return this.burst();
+      }
       const pool = this.pool;
       pool.runRemove(this);
-      this.w = null;
       if (this.timerSeq >= 0) {
-        // preempted before its end: the reserved timeout is never needed
+        // preempted before its end: the reserved timeout is never needed (so no event refers to w)
         this.timerSeq = -1;
         pool.deferred--;
+        if (was !== null && !was.active) this.spare = was;
       }
       // a preemption's wake-up (switchNow runs the step without one, and checks the chain itself)
       const woken = status === 'ok' && !pool.switching;

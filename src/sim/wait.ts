@@ -74,8 +74,8 @@ export class Waiter {
    * own in every object (one more allocation per sleep); one that may hold null holds Infinity's
    * absence as a constant
    */
-  declare private readonly due: number | null;
-  declare readonly source: WaitSource;
+  declare private due: number | null;
+  declare source: WaitSource;
   /** @internal the wait_event that parked this waiter, if any */
   declare op: ParkedOp | null;
 
@@ -88,6 +88,18 @@ export class Waiter {
     this.active = true;
     this.value = undefined;
     this.op = null;
+  }
+
+  /**
+   * @internal Park on this Waiter again, as on a new one of the same process and mode. Only for
+   * a Waiter no pending event and no primitive's queue refers to any more (its sleep ended with
+   * no timeout armed): a stale event seeing it active again would end the new sleep.
+   */
+  rearm(deadline: number, source: WaitSource): void {
+    this.due = deadline === Infinity ? null : deadline;
+    this.source = source;
+    this.active = true;
+    this.value = undefined;
   }
 
   /** the absolute deadline in ns (Infinity: none) */
