@@ -288,9 +288,14 @@ class ComputeOp {
 }
 
 export class CpuPool implements WaitSource {
-  /** the queue of waiters for a CPU: queue[qHead..] (FIFO; the consumed front is dropped now and then) */
+  /**
+   * the queue of waiters for a CPU: queue[qHead..qTail) (FIFO; the consumed front is dropped now
+   * and then). The slots past qTail are kept: a queue that empties and fills again (every slice
+   * of round-robin) then reuses its array instead of allocating one each time.
+   */
   private queue: Waiter[] = [];
   private qHead = 0;
+  private qTail = 0;
   /** the running bursts, in start order (oldest first) */
   private runHead: ComputeOp | null = null;
   private runTail: ComputeOp | null = null;
@@ -335,7 +340,7 @@ export class CpuPool implements WaitSource {
   }
 
   get queued(): number {
-    return this.queue.length - this.qHead;
+    return this.qTail - this.qHead;
   }
 
   compute(ns: number): Proc<void> {
@@ -344,33 +349,38 @@ export class CpuPool implements WaitSource {
 
   /** @internal queue for a CPU */
   enqueue(w: Waiter): void {
-    this.queue.push(w);
+    const q = this.queue;
+    const t = this.qTail++;
+    if (t === q.length) q.push(w);
+    else q[t] = w;
   }
 
   /** @internal a burst ended: the CPU goes to the first queued waiter, or back to the free ones */
   handOver(): void {
     const q = this.queue;
     const h = this.qHead;
-    if (h === q.length) {
+    if (h === this.qTail) {
       this.free++;
       return;
     }
-    if (this.placement !== null && q.length - h >= 2) {
-      const n = q.length - h;
+    if (this.placement !== null && this.qTail - h >= 2) {
+      const n = this.qTail - h;
       const k = this.placement.place(n, (i) => q[h + i]!.proc as Process);
       if (!Number.isSafeInteger(k) || k < 0 || k >= n) throw new RangeError(`CPU placement chose ${k} of ${n}`);
       if (k > 0) {
+        this.qTail--;
         this.sim.wake(q.splice(h + k, 1)[0]!);
         return;
       }
     }
     const next = q[h]!;
     q[h] = undefined as unknown as Waiter;
-    if (h + 1 === q.length) {
-      q.length = 0;
+    if (h + 1 === this.qTail) {
       this.qHead = 0;
-    } else if (h >= 1024 && 2 * h >= q.length) {
+      this.qTail = 0;
+    } else if (h >= 1024 && 2 * h >= this.qTail) {
       q.splice(0, h + 1);
+      this.qTail -= h + 1;
       this.qHead = 0;
     } else {
       this.qHead = h + 1;
@@ -546,10 +556,13 @@ export class CpuPool implements WaitSource {
     if (i < 0) return;
     if (i === this.qHead) {
       q[i] = undefined as unknown as Waiter;
-      if (i + 1 === q.length) {
-        q.length = 0;
+      if (i + 1 === this.qTail) {
         this.qHead = 0;
+        this.qTail = 0;
       } else this.qHead = i + 1;
-    } else q.splice(i, 1);
+    } else {
+      q.splice(i, 1);
+      this.qTail--;
+    }
   }
 }
