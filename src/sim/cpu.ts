@@ -51,9 +51,6 @@ const RUNNING: WaitSource = { cancelWait: () => {} };
 /** what every finished compute returns (it returns nothing; never written to) */
 const DONE: IteratorResult<Cmd, void> = Object.freeze({ done: true, value: undefined }) as IteratorResult<Cmd, void>;
 
-/** free Waiters a pool keeps for its next computes (more would only hold memory) */
-const MAX_SPARE_WAITERS = 64;
-
 const S_START = 0;
 /** queued for a CPU, or running a burst: the engine hands the wake-up to recheck() */
 const S_QUEUED = 1;
@@ -225,14 +222,13 @@ class ComputeOp {
   /** a Waiter for the current process's next sleep in this op: the spare one, or a new one */
   private park(deadline: number, source: WaitSource): Waiter {
     const sim = this.pool.sim;
-    const p = sim.current!;
-    let w = this.spare;
-    if (w !== null) this.spare = null;
-    else w = this.pool.takeWaiter();
+    const w = this.spare;
     if (w !== null) {
-      w.rearm(p, deadline, source);
-      w.op = this;
-      return w;
+      this.spare = null;
+      if (w.proc === sim.current) {
+        w.rearm(deadline, source);
+        return w;
+      }
     }
     const n = sim.parkUntil('uninterruptible', deadline, source)!;
     n.op = this;
@@ -274,11 +270,6 @@ class ComputeOp {
         pool.checkChain();
       }
       if (w !== null) return w;
-      // the work is done: a Waiter whose sleep ended by its timeout (the event is gone) or an
-      // unused spare is free for the pool's next compute
-      const free = this.spare ?? (status === 'timeout' && was !== null && !was.active ? was : null);
-      this.spare = null;
-      if (free !== null) pool.giveWaiter(free);
     } catch (e) {
       this.err = e;
     }
@@ -316,8 +307,6 @@ export class CpuPool implements WaitSource {
   private heldDue = Infinity;
   private heldSeq = -1;
   private handed: Waiter | null = null;
-  /** Waiters of finished computes, free to be re-armed (giveWaiter) */
-  private readonly spareWaiters: Waiter[] = [];
   free: number;
   /** total CPU time handed out, ns */
   busyNs = 0;
@@ -538,16 +527,6 @@ export class CpuPool implements WaitSource {
     if (wb2 === null) throw new Error('CPU pool: a burst handed a CPU did not start');
     sim.parkOp(pb, b, wb2);
     return true;
-  }
-
-  /** @internal a Waiter of a finished compute that nothing refers to any more (ComputeOp.recheck) */
-  giveWaiter(w: Waiter): void {
-    if (this.spareWaiters.length < MAX_SPARE_WAITERS) this.spareWaiters.push(w);
-  }
-
-  /** @internal a free Waiter for a compute's park, or null */
-  takeWaiter(): Waiter | null {
-    return this.spareWaiters.pop() ?? null;
   }
 
   cancelWait(w: Waiter): void {

@@ -67,7 +67,7 @@ export class Waiter {
   /** the primitive's value for the waiter (e.g. a slot handed over), set before waking */
   declare value: unknown;
   /** the process it parks (the engine's Process) */
-  declare proc: ParkedProcess;
+  declare readonly proc: ParkedProcess;
   declare readonly mode: WaitMode;
   /**
    * the deadline, null for none: a field that only ever holds numbers is a boxed double of its
@@ -91,12 +91,11 @@ export class Waiter {
   }
 
   /**
-   * @internal Park `proc` on this Waiter again, as on a new one of the same mode. Only for a
-   * Waiter no pending event and no primitive's queue refers to any more (its sleep ended with no
-   * timeout armed, or by its timeout): a stale event seeing it active again would end the new sleep.
+   * @internal Park on this Waiter again, as on a new one of the same process and mode. Only for
+   * a Waiter no pending event and no primitive's queue refers to any more (its sleep ended with
+   * no timeout armed): a stale event seeing it active again would end the new sleep.
    */
-  rearm(proc: ParkedProcess, deadline: number, source: WaitSource): void {
-    this.proc = proc;
+  rearm(deadline: number, source: WaitSource): void {
     this.due = deadline === Infinity ? null : deadline;
     this.source = source;
     this.active = true;
