@@ -16,11 +16,11 @@
  * CRC-32), and test/system/module-slice.test.ts fails when the shipped slice is out of date.
  */
 import fs from 'node:fs';
-import zlib from 'node:zlib';
 import { KmodIndex, normalise, type KmodIndexOptions } from '../userspace/libkmod.js';
 import type { ModuleInfo, ModuleSet } from '../userspace/moduleset.js';
 import { dataPath } from '../userspace/depmod/paths.js';
 import { loadSnapshot } from '../userspace/depmod/snapshot.js';
+import { checksum } from '../userspace/shipped.js';
 
 export const SLICE_FORMAT = 'kmodlab-module-slice/1';
 
@@ -97,10 +97,9 @@ export function sliceFile(snapshot: string): string {
   return dataPath('modules', `${snapshot}.selftest.json`);
 }
 
-/** the snapshot file's size and CRC-32 (what a slice records of it) */
+/** the snapshot file's size and CRC-32 (what a slice records of it; shipped.ts's checksum) */
 export function snapshotChecksum(snapshot: string): { size: number; crc32: number } {
-  const raw = fs.readFileSync(dataPath('modules', `${snapshot}.json.gz`));
-  return { size: raw.length, crc32: zlib.crc32(raw) };
+  return checksum(fs.readFileSync(dataPath('modules', `${snapshot}.json.gz`)));
 }
 
 /**
