@@ -74,9 +74,10 @@ function keptBoot(dir: string): { data: string; wallMs: number } | undefined {
 /**
  * --reuse-logs promises no boot for a kept run; a directory holding none of the runs asked for
  * (a typo, an incomplete copy) would boot every one of them, minutes each: one line instead.
- * Where some are kept, the missing ones boot as the option's help says.
+ * Where some are kept, the missing ones boot as the option's help says. The command calls it
+ * before it makes its --out store (`stored`: the runs already there need no trace).
  */
-export function checkReuseLogs(o: Pick<ColdplugOptions, 'cpus' | 'seeds' | 'logDir' | 'only'>, stored: (cpus: number, seed: number) => boolean = () => false): void {
+export function checkReuseLogs(o: Pick<ColdplugOptions, 'cpus' | 'seeds' | 'logDir' | 'only'>, stored: (cpus: number, seed: number) => boolean): void {
   const asked: string[] = [];
   for (const cpus of o.cpus)
     for (const seed of o.seeds) {
@@ -116,7 +117,6 @@ export async function runColdplugs(name: string, o: ColdplugOptions, onRun?: (r:
   const sizes = treeSizes(moduleTree(prepared), prepared.release);
   const cpuModel = o.cpuModel ?? DEFAULT_CPU_MODEL;
   const machineType = o.machineType ?? DEFAULT_MACHINE_TYPE;
-  if (o.reuseLogs === true) checkReuseLogs(o, (c, s) => o.done?.(c, s) !== undefined);
   const runs: ColdplugRun[] = [];
   for (const cpus of o.cpus)
     for (const seed of o.seeds) {
