@@ -240,6 +240,7 @@ export function createSystem(o: SystemOptions = {}): System {
     },
     kernelCompression: kernel.moduleCompression,
     jitter: o.jitter ?? 0.2,
+    userspaceRng: sim.rng.stream('userspace'),
   };
   const modprobeEnv: ModprobeEnv = { host, index, kmodVersion, startNs: t.modprobeStartNs, config: o.modprobeConfig };
   // Debian: /sbin/modprobe → /bin/kmod, a multi-call binary

@@ -25,7 +25,7 @@
 import type { KernelApi, KFile, Task } from '../kernel/api.js';
 import { MODULE_INIT_COMPRESSED_FILE } from '../kernel/api.js';
 import { EEXIST, ENOENT, ENOEXEC, ENOSYS, errnoFromText, strerror } from '../kernel/errno.js';
-import { frame, type CpuPool, type Proc, type Rng, type RngStreams, type Sim } from '../sim/index.js';
+import { frame, type CpuPool, type Proc, type Rng, type Sim } from '../sim/index.js';
 import { aliasMatches } from './depmod/alias.js';
 import { normaliseName } from './depmod/names.js';
 import { joinPath, type ModuleFs } from './fs.js';
@@ -384,6 +384,8 @@ export interface KmodHost {
    * identical workers reach each module at the same instant.
    */
   jitter?: number;
+  /** the run's "userspace" stream (sim.rng.stream('userspace')), held so spend() needs no look-up by name */
+  userspaceRng?: Rng;
 }
 
 /**
@@ -393,21 +395,7 @@ export interface KmodHost {
  */
 export function spend(host: KmodHost, ns: number): Proc<void> {
   const j = host.jitter ?? 0;
-  return host.cpu.compute(j > 0 ? userspaceRng(host.sim.rng).jitter(ns, j) : ns);
-}
-
-/**
- * The "userspace" stream of a run's streams, remembered for the last streams asked (a run asks
- * for it at every spend; stream() is a Map look-up by name). Same stream object, same draws.
- */
-let lastStreams: RngStreams | null = null;
-let lastUserspaceRng: Rng | null = null;
-function userspaceRng(streams: RngStreams): Rng {
-  if (streams !== lastStreams) {
-    lastUserspaceRng = streams.stream('userspace');
-    lastStreams = streams;
-  }
-  return lastUserspaceRng!;
+  return host.cpu.compute(j > 0 ? (host.userspaceRng ?? host.sim.rng.stream('userspace')).jitter(ns, j) : ns);
 }
 
 export interface KmodTimings {
