@@ -15,7 +15,7 @@
 # usage: sleepers.py [--quiet] LOGDIR/cN-sK/data.log ...
 import re, sys, collections, statistics as st
 FAILING = ('acpi_cpufreq', 'pcc_cpufreq', 'intel_cstate', 'intel_uncore', 'intel_uncore_frequency', 'skx_edac')
-EBUSY, ENODEV = -16, -19
+EBUSY = -16
 rx = re.compile(r'^\s*(.+?)-(\d+)\s+\[(\d+)\]\s+\S+\s+([\d.]+): (.*)$')
 kv = re.compile(r'(\w+)=(\S+)')
 quiet = '--quiet' in sys.argv
