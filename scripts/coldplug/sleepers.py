@@ -11,7 +11,8 @@
 # the second loaders (a later call that loads the driver again, and what it did just before).
 # Per boot the module_mutex holds by call site. Per vCPU count: the wake -> run latency of every
 # udev-worker wake and of the sleepers, how a sleeper's wake -> departure splits into wake -> run
-# and module_mutex waits, and whether later arrivals overtake a waiting finished_loading.
+# and module_mutex waits, whether later arrivals overtake a waiting finished_loading, and how long
+# the loading workers sat runnable but preempted inside finit calls, and by whom.
 # usage: sleepers.py [--quiet] LOGDIR/cN-sK/data.log ...
 import re, sys, collections, statistics as st
 FAILING = ('acpi_cpufreq', 'pcc_cpufreq', 'intel_cstate', 'intel_uncore', 'intel_uncore_frequency', 'skx_edac')
@@ -43,6 +44,8 @@ hold_off = collections.defaultdict(lambda: collections.defaultdict(list))    # s
 fifo = collections.defaultdict(list)         # (overtakes, queued ahead) per finished_loading wait
 over_sites = collections.defaultdict(collections.Counter)  # the overtakers' call sites
 n_second, n_boots = collections.Counter(), collections.Counter()
+preempt = collections.defaultdict(collections.Counter)  # runnable-but-off-CPU time inside finit calls, by the task run instead
+finit_time = collections.Counter()                       # all finit calls' time
 for path in paths:
     cpus = None
     last_ko, call, calls = {}, {}, collections.defaultdict(list)
@@ -68,6 +71,7 @@ for path in paths:
             if c:
                 c['ret_t'] = t; c['ret'] = signed(body.rsplit('-> ', 1)[1].strip())
                 calls[c['mod']].append(c); del call[pid]
+                if cpus is not None: finit_time[cpus] += t - c['enter']
             continue
         ev, _, rest = body.partition(': ')
         if ev == 'open' and '.ko' in rest:
@@ -90,12 +94,13 @@ for path in paths:
             a = dict(kv.findall(rest.replace(' ==> ', ' ')))
             pp, np_ = int(a['prev_pid']), int(a['next_pid'])
             if pp != 0:
-                off[pp] = (t, a['prev_state'])
+                off[pp] = (t, a['prev_state'], re.sub(r'[/:]?\d+(:\d+)?$', '', a['next_comm']))
                 cc = call.get(pp)
                 if cc and a['prev_state'] in ('S', 'D'): cc['ev'].append((t, 'sleep', a['prev_state']))
             if np_ != 0 and np_ in off:
-                t_off, state = off.pop(np_)
+                t_off, state, by = off.pop(np_)
                 offs[np_].append((t_off, t, state))
+                if state.startswith('R') and np_ in call and cpus is not None: preempt[cpus][by] += t - t_off
                 w = woken.pop(np_, None)
                 idle = a['prev_comm'].startswith('swapper')
                 if state in ('S', 'D') and w is not None and cpus is not None:
@@ -242,3 +247,8 @@ for n in sorted(lat_all):
         v = [x for x in left_rel[n] if x[2] > 1]
         print('  %2d vCPUs a failing driver\'s sleepers left (after its init failed): first %s; last %s'
               % (n, q([a for a, b, k in left_rel[n]]), q([b for a, b, k in v])))
+    if finit_time[n]:
+        tot = sum(preempt[n].values())
+        print('  %2d vCPUs inside finit calls: %s s of %s s runnable but off CPU (preempted) (%.1f %%); run instead: %s'
+              % (n, '%.2f' % tot, '%.1f' % finit_time[n], 100 * tot / finit_time[n],
+                 ', '.join('%s %s' % (k, ms(v)) for k, v in preempt[n].most_common(5))))
