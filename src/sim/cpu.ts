@@ -362,6 +362,23 @@ export class CpuPool implements WaitSource {
         return;
       }
     }
+    const next = this.shift();
+    if (this.deferHand) {
+      // the preemption timer runs next's step itself, right after the preempted one's: what
+      // wake() does, without the event
+      this.deferHand = false;
+      next.active = false;
+      if (next.proc.waiter === next) next.proc.waiter = null;
+      this.handed = next;
+      return;
+    }
+    this.sim.wake(next);
+  }
+
+  /** the first queued waiter, out of the queue (which is not empty) */
+  private shift(): Waiter {
+    const q = this.queue;
+    const h = this.qHead;
     const next = q[h]!;
     q[h] = undefined as unknown as Waiter;
     if (h + 1 === this.qTail) {
@@ -374,16 +391,7 @@ export class CpuPool implements WaitSource {
     } else {
       this.qHead = h + 1;
     }
-    if (this.deferHand) {
-      // the preemption timer runs next's step itself, right after the preempted one's: what
-      // wake() does, without the event
-      this.deferHand = false;
-      next.active = false;
-      if (next.proc.waiter === next) next.proc.waiter = null;
-      this.handed = next;
-      return;
-    }
-    this.sim.wake(next);
+    return next;
   }
 
   /** @internal a burst starts (now: the list stays in start order) */
