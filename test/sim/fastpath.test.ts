@@ -468,6 +468,13 @@ class ReferencePool implements WaitSource {
   }
 }
 
+/** a plain callback at t × scale + off that is not the pool's: it logs, and may start a process that computes cpuNs × scale */
+interface ForeignTimer {
+  t: number;
+  off: number;
+  cpuNs: number;
+}
+
 type CpuStep = { s: 'delay'; ns: number } | { s: 'cpu'; ns: number; byHand: boolean } | { s: 'wait' } | { s: 'wake' };
 const cpuStepArb: fc.Arbitrary<CpuStep> = fc.oneof(
   fc.record({ s: fc.constant('delay' as const), ns: fc.integer({ min: 0, max: 12 }) }),
@@ -480,7 +487,7 @@ const cpuStepArb: fc.Arbitrary<CpuStep> = fc.oneof(
  * every process's steps, with the time each ends at; the pool's counters and the end state
  * (`scale` multiplies every duration: at 1000 the slices and bursts reach the event heap)
  */
-function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool: 'fast' | 'zero-tiebreak' | 'reference', scale = 1, chunkNs = 0): string[] {
+function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool: 'fast' | 'zero-tiebreak' | 'reference', scale = 1, chunkNs = 0, timers: ForeignTimer[] = []): string[] {
   const sim = new Sim({ seed: 3, ...(pool === 'zero-tiebreak' ? { tieBreak: { choose: () => 0 } } : {}) });
   const fast = pool === 'reference' ? null : new CpuPool(sim, cpus, { sliceNs: sliceNs * scale });
   const ref = pool === 'reference' ? new ReferencePool(sim, cpus, sliceNs * scale) : null;
@@ -503,6 +510,17 @@ function runCpuWorkload(procs: CpuStep[][], cpus: number, sliceNs: number, pool:
         out.push(`${sim.now} p${i}.${j} ${st.s}`);
       }
     })()),
+  );
+  timers.forEach((tm, k) =>
+    sim.at(tm.t * scale + tm.off, () => {
+      out.push(`${sim.now} timer${k}`);
+      if (tm.cpuNs > 0) {
+        sim.spawn(`t${k}`, (function* () {
+          yield* fast !== null ? fast.compute(tm.cpuNs * scale) : ref!.compute(tm.cpuNs * scale);
+          out.push(`${sim.now} t${k} cpu`);
+        })());
+      }
+    }),
   );
   const counters = fast ?? ref!;
   if (chunkNs > 0) {
@@ -590,4 +608,35 @@ test('CPU pool: a burst preempted before its end leaves no dead end-of-burst tim
   // the timers at 20, 30, 50 and 60 µs run in the one before (the first burst's dead timeout at
   // 35 µs, and a's end at 65 µs, come between the others)
   assert.equal(plain.events - fast.events, 6 * 2 + 5 + 4);
+});
+
+const longCpuStepArb: fc.Arbitrary<CpuStep> = fc.oneof(
+  { weight: 1, arbitrary: fc.record({ s: fc.constant('delay' as const), ns: fc.integer({ min: 0, max: 30 }) }) },
+  { weight: 4, arbitrary: fc.record({ s: fc.constant('cpu' as const), ns: fc.integer({ min: 0, max: 90 }), byHand: fc.integer({ min: 0, max: 7 }).map((x) => x === 0) }) },
+  { weight: 1, arbitrary: fc.record({ s: fc.constant('wait' as const) }) },
+  { weight: 1, arbitrary: fc.record({ s: fc.constant('wake' as const) }) },
+);
+/** foreign timers on slice boundaries (off 0: ties with the pool's own events), one past them, or between */
+const foreignTimerArb: fc.Arbitrary<ForeignTimer> = fc.record({
+  t: fc.integer({ min: 0, max: 700 }),
+  off: fc.constantFrom(0, 0, 1, 500, 999),
+  cpuNs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60 })),
+});
+
+test('CPU pool: many long bursts on few CPUs, with foreign timers that start more work at slice boundaries: the same schedule as the plain round-robin generator and as under a tie-break', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(longCpuStepArb, { maxLength: 12 }), { minLength: 1, maxLength: 24 }),
+      fc.array(foreignTimerArb, { maxLength: 12 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 9 }),
+      fc.constantFrom(1, 1000),
+      (procs, timers, cpus, sliceNs, scale) => {
+        const fast = runCpuWorkload(procs, cpus, sliceNs, 'fast', scale, 0, timers);
+        assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'reference', scale, 0, timers));
+        assert.deepEqual(fast, runCpuWorkload(procs, cpus, sliceNs, 'zero-tiebreak', scale, 0, timers));
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
