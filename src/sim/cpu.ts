@@ -483,6 +483,8 @@ export class CpuPool implements WaitSource {
   private readonly onTimer = (): void => {
     const sim = this.sim;
     if (this.preemptAt !== sim.now) return;
+    // (a timer's work that threw has not left it set)
+    this.nothingDue = false;
     for (;;) {
       this.preemptAt = Infinity;
       this.inTimer = this.switchInline;
