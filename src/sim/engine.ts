@@ -298,6 +298,16 @@ export class Sim {
     return new Waiter(p, mode, deadline, source);
   }
 
+  /** @internal parkUntil() for a Waiter made beforehand (ParkingSim.parkOn) */
+  parkOn(w: Waiter, deadline: number, source: WaitSource): boolean {
+    const p = this.current;
+    if (p === null) throw new Error('parkOn() outside a process');
+    if (p.interruptedIn(w.mode)) return false;
+    w.proc = p;
+    w.rearm(deadline, source);
+    return true;
+  }
+
   /** @internal a TieBreak orders the events due together (the explorer's): no event may be skipped */
   get choosesTies(): boolean {
     return this.tieBreak !== null;

@@ -6,7 +6,7 @@
  * objects that implement the Generator protocol by hand (next/return/throw/[Symbol.iterator]) and
  * run exactly the same steps, in the same order, at the same moments: nothing happens when the
  * helper is called, the body starts on the first next() (the start of the `yield*`), parks at most
- * one Waiter per yield, and returns the same values in fresh IteratorResult objects. One small
+ * one Waiter per yield, and returns the same values (a WaitEventOp is its own IteratorResult). One small
  * object per wait replaces two or three generator objects and their default-argument objects,
  * and a wait no longer resumes a chain of generator frames.
  *
@@ -21,7 +21,7 @@
  * wait driven some other way (a wrapper that forwards next() by hand) takes the ordinary path:
  * the op re-checks inside its own next(), as the generator did.
  */
-import type { Cmd, ParkingSim, WaitMode, WaitOptions, WaitResult, WaitSource, WaitStatus, Waiter } from './wait.js';
+import { Waiter, type Cmd, type ParkedProcess, type ParkingSim, type WaitOptions, type WaitResult, type WaitSource, type WaitStatus } from './wait.js';
 
 /** The WaitResult for a wait that ended with `status` and an absolute deadline. */
 export function waitResult(sim: ParkingSim, status: WaitStatus, deadline: number): WaitResult {
@@ -104,53 +104,67 @@ export interface Consumer {
   tryConsume(): boolean;
 }
 
+/** the process of a wait op's Waiter part before it parks */
+const NO_PROC: ParkedProcess = { waiter: null };
+
 /**
- * Not derived from OpBase, and fields set in the constructor rather than by initializers: it is
- * allocated on every wait, and a flat constructor is markedly cheaper than a chain of them.
+ * A wait_event is one object: the op (its own iterator), its own IteratorResult (`done` and
+ * `value`: next() returns the op itself) and the Waiter it parks on first. One allocation per
+ * wait instead of three, and a wake-up touches one object where it touched three. A re-park
+ * after a wake-up whose condition was false takes a new Waiter (the first one may still be
+ * referred to by its timeout's event, which must find it inactive). Nothing reads the result
+ * object after the next next() call, and nothing reads a Waiter's own `value` here, so the one
+ * `value` field serves both. Fields are set in the constructor rather than by initializers: a
+ * flat constructor is markedly cheaper than a chain of them.
  */
-export class WaitEventOp {
-  /** @internal the result object of its latest yield (the engine checks it came through yield*) */
-  declare lastYield: IteratorResult<Cmd, WaitResult> | null;
-  /** the result of a wait the engine finished */
-  declare private value: unknown;
+export class WaitEventOp extends Waiter {
+  /** IteratorResult.done of the op's latest result (the op itself) */
+  declare done: boolean;
   declare private state: number;
-  declare private mode: WaitMode;
-  /** the absolute deadline, null for none (see Waiter.due: no boxed double per wait) */
-  declare private due: number | null;
   /** an exception of the condition at a re-check done by the engine, for next() to throw */
   declare private err: unknown;
-  declare private readonly wq: SleeperList;
   /** the condition, or null for a Completion's wait (the condition is then wq.tryConsume()) */
   declare private readonly cond: (() => boolean) | null;
   declare private readonly opts: WaitOptions | undefined;
 
   constructor(wq: SleeperList, cond: (() => boolean) | null, opts: WaitOptions | undefined) {
-    this.lastYield = null;
-    this.value = undefined;
+    super(NO_PROC, 'uninterruptible', Infinity, wq);
+    this.active = false;
+    this.op = this;
+    this.done = false;
     this.state = S_START;
-    this.mode = 'uninterruptible';
-    this.due = null;
     this.err = NO_ERR;
-    this.wq = wq;
     this.cond = cond;
     this.opts = opts;
+  }
+
+  /** @internal the result object of its latest yield: the op itself while it is parked */
+  get lastYield(): IteratorResult<Cmd, WaitResult> | null {
+    return this.state === S_PARKED ? (this as unknown as IteratorResult<Cmd, WaitResult>) : null;
+  }
+
+  /** where it sleeps (the Waiter's source, which is always the op's list of sleepers) */
+  private get wq(): SleeperList {
+    return this.source as SleeperList;
   }
 
   next(v?: unknown): IteratorResult<Cmd, WaitResult> {
     switch (this.state) {
       case S_START: {
         this.state = S_CLOSED; // until it parks: a throwing condition closes it, as it would a generator
-        const sim = this.wq.sim;
+        const wq = this.wq;
+        const sim = wq.sim;
         const opts = this.opts;
         if (opts !== undefined) {
           this.mode = opts.mode ?? 'uninterruptible';
           if (opts.timeoutNs !== undefined) this.due = sim.now + opts.timeoutNs;
         }
         if (this.test()) return this.finish(waitResult(sim, 'ok', this.deadline));
-        const w = this.park();
-        if (w === null) return this.finish(waitResult(sim, 'signal', this.deadline));
+        // the first sleep parks on the op itself
+        if (!sim.parkOn(this, this.deadline, wq)) return this.finish(waitResult(sim, 'signal', this.deadline));
+        wq.enqueue(this);
         this.state = S_PARKED;
-        return this.yieldCmd(w);
+        return this.yieldCmd(this);
       }
       case S_PARKED: {
         // driven by hand (not through the engine's fast path): the same re-check, inline
@@ -179,34 +193,23 @@ export class WaitEventOp {
     return this;
   }
 
-  private get deadline(): number {
-    const d = this.due;
-    return d === null ? Infinity : d;
-  }
-
   private finish(value: unknown): IteratorResult<Cmd, WaitResult> {
     this.state = S_CLOSED;
-    // the last result is the object of the op's latest yield, turned into the end (one
-    // allocation less per wait, and the yield* site sees one shape): nothing reads a result
-    // object after the next next() call
-    const r = this.lastYield;
-    if (r === null) return { done: true, value: value as WaitResult };
-    this.lastYield = null;
-    r.done = true;
-    r.value = value as WaitResult;
-    return r;
+    this.done = true;
+    this.value = value;
+    return this as unknown as IteratorResult<Cmd, WaitResult>;
   }
 
   private yieldCmd(cmd: Cmd): IteratorResult<Cmd, WaitResult> {
-    const r: IteratorResult<Cmd, WaitResult> = { done: false, value: cmd };
-    this.lastYield = r;
-    return r;
+    this.done = false;
+    this.value = cmd;
+    return this as unknown as IteratorResult<Cmd, WaitResult>;
   }
 
   /** evaluate the wait condition */
   private test(): boolean {
     const c = this.cond;
-    return c !== null ? c() : (this.wq as unknown as Consumer).tryConsume();
+    return c !== null ? c() : (this.source as unknown as Consumer).tryConsume();
   }
 
   private result(): IteratorResult<Cmd, WaitResult> {
@@ -219,11 +222,13 @@ export class WaitEventOp {
     return this.finish(this.value);
   }
 
-  private park(): Waiter | null {
-    const w = this.wq.sim.parkUntil(this.mode, this.deadline, this.wq);
+  /** sleep again after a wake-up, on a new Waiter, with what is left of the budget */
+  private repark(): Waiter | null {
+    const wq = this.wq;
+    const w = wq.sim.parkUntil(this.mode, this.deadline, wq);
     if (w !== null) {
       w.op = this;
-      this.wq.enqueue(w);
+      wq.enqueue(w);
     }
     return w;
   }
@@ -241,7 +246,7 @@ export class WaitEventOp {
       else if (status !== 'ok') r = waitResult(sim, status, this.deadline);
       else if (sim.now >= this.deadline) r = waitResult(sim, 'timeout', this.deadline);
       else {
-        const w = this.park();
+        const w = this.repark();
         if (w !== null) return w;
         r = waitResult(sim, 'signal', this.deadline);
       }

@@ -27,6 +27,12 @@ export interface ParkedOp {
 export interface ParkingSim {
   readonly now: number;
   parkUntil(mode: WaitMode, deadline: number, source: WaitSource): Waiter | null;
+  /**
+   * Park the current process on `w`, an object of a Waiter subclass that no event and no queue
+   * refers to yet (a wait op that is its own first Waiter): false if a pending signal already
+   * ends a wait in w's mode.
+   */
+  parkOn(w: Waiter, deadline: number, source: WaitSource): boolean;
 }
 
 export type WaitMode = 'uninterruptible' | 'interruptible' | 'killable';
@@ -66,15 +72,15 @@ export class Waiter {
   declare active: boolean;
   /** the primitive's value for the waiter (e.g. a slot handed over), set before waking */
   declare value: unknown;
-  /** the process it parks (the engine's Process) */
-  declare readonly proc: ParkedProcess;
-  declare readonly mode: WaitMode;
+  /** the process it parks (the engine's Process); set once, when a subclass object first parks */
+  declare proc: ParkedProcess;
+  declare mode: WaitMode;
   /**
    * the deadline, null for none: a field that only ever holds numbers is a boxed double of its
    * own in every object (one more allocation per sleep); one that may hold null holds Infinity's
    * absence as a constant
    */
-  declare private due: number | null;
+  declare protected due: number | null;
   declare source: WaitSource;
   /** @internal the wait_event that parked this waiter, if any */
   declare op: ParkedOp | null;
