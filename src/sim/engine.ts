@@ -50,8 +50,13 @@ export class Process<R = unknown> implements WaitSource {
    * created): the engine resumes it through GEN_NEXT
    */
   declare readonly nativeGen: boolean;
-  /** the wait this process is parked on, if any */
-  declare waiter: Waiter | null;
+  /**
+   * @internal the Waiter of this process's latest sleep, or null: it is the wait the process is
+   * parked on while it is active. A wake-up only marks the Waiter inactive and queues the event:
+   * it need not touch the process (in a storm or a benchmark, a cache line that its step, thousands
+   * of events later, reads again anyway).
+   */
+  declare parked: Waiter | null;
   declare result: R | undefined;
   declare readonly sim: Sim;
   declare readonly pid: number;
@@ -70,7 +75,7 @@ export class Process<R = unknown> implements WaitSource {
     this.done = false;
     this.gen = gen;
     this.nativeGen = gen.next === GEN_NEXT;
-    this.waiter = null;
+    this.parked = null;
     this.result = undefined;
     this.sim = sim;
     this.pid = pid;
@@ -79,6 +84,16 @@ export class Process<R = unknown> implements WaitSource {
     this.joiners = null;
     this.livePrev = null;
     this.liveNext = null;
+  }
+
+  /** the wait this process is parked on, if any */
+  get waiter(): Waiter | null {
+    const w = this.parked;
+    return w !== null && w.active ? w : null;
+  }
+
+  set waiter(w: Waiter | null) {
+    this.parked = w;
   }
 
   get pendingSignals(): Set<Signal> {
@@ -320,7 +335,7 @@ export class Sim {
    */
   parkOp(p: Process, op: ParkedOp, w: Waiter): void {
     p.waitOp = op;
-    p.waiter = w;
+    p.parked = w;
     if (w.deadline !== Infinity) this.push(Math.max(w.deadline, this.now), EV_TIMEOUT, null, w);
   }
 
@@ -369,7 +384,6 @@ export class Sim {
   wake(w: Waiter): boolean {
     if (!w.active) return false;
     w.active = false;
-    if (w.proc.waiter === w) w.proc.waiter = null;
     this.push(this.now, EV_RESUME, w.proc as Process, 'ok');
     return true;
   }
@@ -555,7 +569,7 @@ export class Sim {
     if (p.done) return;
     p.pendingSignals.add(sig);
     if (this.log.wants('signal')) this.log.emit('signal', { sig }, p);
-    const w = p.waiter;
+    const w = p.parked;
     if (w !== null && w.active && p.interruptedIn(w.mode)) this.endWait(w, 'signal');
   }
 
@@ -563,7 +577,6 @@ export class Sim {
   private endWait(w: Waiter, status: WaitStatus): void {
     w.active = false;
     w.source.cancelWait(w);
-    if (w.proc.waiter === w) w.proc.waiter = null;
     this.step(w.proc as Process, status);
   }
 
@@ -583,6 +596,8 @@ export class Sim {
     if (p.done) return;
     const prev = this.current;
     this.current = p;
+    // a running process is parked on nothing (and its last Waiter may die young)
+    p.parked = null;
     const op = p.waitOp;
     if (op !== null) {
       // the process sleeps in a wait_event: re-check its condition here, and resume its code only
@@ -637,7 +652,7 @@ export class Sim {
       if (cmd instanceof Waiter) {
         // the primitive has queued it already
         this.current = prev;
-        p.waiter = cmd;
+        p.parked = cmd;
         if (cmd.deadline !== Infinity) this.push(Math.max(cmd.deadline, this.now), EV_TIMEOUT, null, cmd);
         // `yield*` hands the op's result object through unchanged: if it is the one the op made,
         // the process is suspended inside the op's yield*, and its next resumption goes to the op
