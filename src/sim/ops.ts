@@ -41,6 +41,8 @@ const S_PARKED = 1;
 /** the engine finished the wait; next() hands out the result (or throws the condition's error) */
 const S_RESULT = 2;
 const S_CLOSED = 3;
+/** a WaitEventOp whose condition threw at a re-check by the engine: next() throws `value` */
+const S_THROW = 4;
 
 /**
  * Base of the hand-written generators: an op is its own iterator and its own IteratorResult.
@@ -97,8 +99,6 @@ export interface SleeperList extends WaitSource {
   enqueue(w: Waiter): void;
 }
 
-const NO_ERR = Symbol('no error');
-
 /** a Completion: its "take one done" is the condition of its waits */
 export interface Consumer {
   tryConsume(): boolean;
@@ -114,28 +114,26 @@ const NO_PROC: ParkedProcess = { waiter: null };
  * after a wake-up whose condition was false takes a new Waiter (the first one may still be
  * referred to by its timeout's event, which must find it inactive). Nothing reads the result
  * object after the next next() call, and nothing reads a Waiter's own `value` here, so the one
- * `value` field serves both. Fields are set in the constructor rather than by initializers: a
- * flat constructor is markedly cheaper than a chain of them.
+ * `value` field serves every state: the options before the start, the yielded Waiter while
+ * parked, the result (or the condition's exception) once the engine ended the wait. Fields are set
+ * in the constructor rather than by initializers: a flat constructor is markedly cheaper than a
+ * chain of them.
  */
 export class WaitEventOp extends Waiter {
   /** IteratorResult.done of the op's latest result (the op itself) */
   declare done: boolean;
   declare private state: number;
-  /** an exception of the condition at a re-check done by the engine, for next() to throw */
-  declare private err: unknown;
   /** the condition, or null for a Completion's wait (the condition is then wq.tryConsume()) */
   declare private readonly cond: (() => boolean) | null;
-  declare private readonly opts: WaitOptions | undefined;
 
   constructor(wq: SleeperList, cond: (() => boolean) | null, opts: WaitOptions | undefined) {
     super(NO_PROC, 'uninterruptible', Infinity, wq);
     this.active = false;
     this.op = this;
+    this.value = opts;
     this.done = false;
     this.state = S_START;
-    this.err = NO_ERR;
     this.cond = cond;
-    this.opts = opts;
   }
 
   /** @internal the result object of its latest yield: the op itself while it is parked */
@@ -154,7 +152,7 @@ export class WaitEventOp extends Waiter {
         this.state = S_CLOSED; // until it parks: a throwing condition closes it, as it would a generator
         const wq = this.wq;
         const sim = wq.sim;
-        const opts = this.opts;
+        const opts = this.value as WaitOptions | undefined;
         if (opts !== undefined) {
           this.mode = opts.mode ?? 'uninterruptible';
           if (opts.timeoutNs !== undefined) this.due = sim.now + opts.timeoutNs;
@@ -173,6 +171,7 @@ export class WaitEventOp extends Waiter {
         return this.result();
       }
       case S_RESULT:
+      case S_THROW:
         return this.result();
       default:
         return this.finish(undefined);
@@ -213,9 +212,8 @@ export class WaitEventOp extends Waiter {
   }
 
   private result(): IteratorResult<Cmd, WaitResult> {
-    const e = this.err;
-    if (e !== NO_ERR) {
-      this.err = NO_ERR;
+    if (this.state === S_THROW) {
+      const e = this.value;
       this.finish(undefined);
       throw e;
     }
@@ -251,8 +249,8 @@ export class WaitEventOp extends Waiter {
         r = waitResult(sim, 'signal', this.deadline);
       }
     } catch (e) {
-      this.err = e;
-      this.state = S_RESULT;
+      this.value = e;
+      this.state = S_THROW;
       return null;
     }
     this.state = S_RESULT;

@@ -85,15 +85,16 @@ export class Waiter {
   /** @internal the wait_event that parked this waiter, if any */
   declare op: ParkedOp | null;
 
-  // fields assigned here rather than by initializers: one Waiter is allocated per sleep
+  // fields assigned here rather than by initializers: one Waiter is allocated per sleep; in the
+  // order a wake-up and then the process's step read them (the first ones share a cache line)
   constructor(proc: ParkedProcess, mode: WaitMode, deadline: number, source: WaitSource) {
-    this.proc = proc;
-    this.mode = mode;
-    this.due = deadline === Infinity ? null : deadline;
-    this.source = source;
     this.active = true;
+    this.proc = proc;
+    this.source = source;
+    this.due = deadline === Infinity ? null : deadline;
     this.value = undefined;
     this.op = null;
+    this.mode = mode;
   }
 
   /**
