@@ -70,17 +70,18 @@ export class Process<R = unknown> implements WaitSource {
   declare liveNext: Process | null;
 
   constructor(sim: Sim, pid: number, name: string, gen: Proc<R>) {
-    this.top = null;
-    this.waitOp = null;
     this.done = false;
+    this.waitOp = null;
+    this.parked = null;
+    this.top = null;
     this.gen = gen;
     this.nativeGen = gen.next === GEN_NEXT;
-    this.parked = null;
+    // read by every park (is a signal pending?)
+    this.sigs = null;
     this.result = undefined;
     this.sim = sim;
     this.pid = pid;
     this.name = name;
-    this.sigs = null;
     this.joiners = null;
     this.livePrev = null;
     this.liveNext = null;
