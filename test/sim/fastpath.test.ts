@@ -307,6 +307,38 @@ test('completion: exclusive wake-ups skip sleepers that already left, in FIFO or
   assert.deepEqual(got, ['b:timeout@3', 'a:ok@5', 'c:ok@5', 'd:ok@10']);
 });
 
+test('Process.waiter is the wait a process is parked on: set while it sleeps, null once woken (before it runs) and while it runs', () => {
+  const sim = new Sim();
+  const c = new Completion(sim, 'c');
+  const wq = new WaitQueue(sim, 'q');
+  let go = false;
+  const seen: string[] = [];
+  const name = (w: Waiter | null): string => (w === null ? 'none' : ((w.source as { name?: string }).name ?? '?'));
+  const sleeper = sim.spawn('sleeper', (function* () {
+    yield* c.wait();
+    seen.push(`running:${name(sim.current!.waiter)}`);
+    yield* wq.waitEvent(() => go);
+    seen.push(`running:${name(sim.current!.waiter)}`);
+  })());
+  sim.spawn('waker', (function* () {
+    yield sim.delay(1);
+    seen.push(`asleep:${name(sleeper.waiter)}`);
+    c.complete();
+    seen.push(`woken:${name(sleeper.waiter)}`);
+    yield sim.delay(1);
+    seen.push(`asleep:${name(sleeper.waiter)}`);
+    wq.wakeUpAll(); // the condition is false: it sleeps again, on a new Waiter of the same queue
+    yield sim.delay(1);
+    seen.push(`asleep:${name(sleeper.waiter)}`);
+    go = true;
+    wq.wakeUpAll();
+    seen.push(`woken:${name(sleeper.waiter)}`);
+  })());
+  sim.run();
+  assert.deepEqual(seen, ['asleep:c', 'woken:none', 'running:none', 'asleep:q', 'asleep:q', 'woken:none', 'running:none']);
+  assert.equal(sleeper.waiter, null);
+});
+
 test('pending signals: the Set is there when asked for, and direct changes to it count', () => {
   const sim = new Sim();
   const c = new Completion(sim, 'c');
