@@ -5,8 +5,8 @@
  * Why it exists: a selftest looks up about eight names (test_module, xfs, fs-xfs, their "nope-"
  * variants, crc32c through libcrc32c's softdep, …) in a module set of ~4,000 modules and 26,000
  * aliases, and reading that snapshot (gunzip, JSON.parse, maps) and indexing it cost ~40 ms of a
- * ~0.7 s process before its first test. A slice (data/modules/<snapshot>.selftest.json, written
- * by scripts/snapshot/selftest-slice.ts from the snapshot itself) records, for a closed set of
+ * ~0.7 s process before its first test. A slice (data/modules/<snapshot>.slice.json, written
+ * by scripts/snapshot/module-slice.ts from the snapshot itself) records, for a closed set of
  * names, what the full index answers for each of them (dep, modules.alias, modules.builtin,
  * built-in aliases, symbol) and the modules those answers reach.
  *
@@ -94,7 +94,7 @@ export function makeModuleSlice(set: ModuleSet, names: readonly string[], snapsh
 
 /** the shipped slice file of a snapshot name */
 export function sliceFile(snapshot: string): string {
-  return dataPath('modules', `${snapshot}.selftest.json`);
+  return dataPath('modules', `${snapshot}.slice.json`);
 }
 
 /** the snapshot file's size and CRC-32 (what a slice records of it; shipped.ts's checksum) */

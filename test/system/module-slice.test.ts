@@ -7,14 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { sliceText } from '../../scripts/snapshot/selftest-slice.js';
+import { sliceText } from '../../scripts/snapshot/module-slice.js';
 import { createSystem, TEST_MODULES, type System } from '../../src/system/index.js';
 import { loadModuleSlice, sliceFile, SlicedKmodIndex } from '../../src/system/module-slice.js';
 import { KmodIndex } from '../../src/userspace/libkmod.js';
 import { loadSnapshot, SNAPSHOT_NAMES } from '../../src/userspace/depmod/snapshot.js';
 
 for (const name of SNAPSHOT_NAMES) {
-  test(`the shipped slice of ${name} is up to date (node dist/scripts/snapshot/selftest-slice.js writes it)`, () => {
+  test(`the shipped slice of ${name} is up to date (node dist/scripts/snapshot/module-slice.js writes it)`, () => {
     assert.equal(fs.readFileSync(sliceFile(name), 'utf8'), sliceText(name));
     assert.notEqual(loadModuleSlice(name), null, 'it matches the snapshot bytes');
   });

@@ -1,8 +1,8 @@
 /**
- * DOC: write data/modules/<snapshot>.selftest.json — each shipped snapshot's slice for kmod.sh's
+ * DOC: write data/modules/<snapshot>.slice.json — each shipped snapshot's slice for kmod.sh's
  * default names (src/system/module-slice.ts says what a slice is and why).
  *
- *   npm run build && node dist/scripts/snapshot/selftest-slice.js
+ *   npm run build && node dist/scripts/snapshot/module-slice.js
  *
  * Run it after regenerating a snapshot; test/system/module-slice.test.ts fails until it is (a
  * stale slice is never used: it records the snapshot bytes it was made from).
