@@ -1,20 +1,22 @@
 /**
  * DOC: write data/modules/<snapshot>.slice.json — each shipped snapshot's slice for kmod.sh's
- * default names (src/system/module-slice.ts says what a slice is and why).
+ * default names and the shipped machine profiles' coldplug names (src/system/module-slice.ts says
+ * what a slice is and why).
  *
  *   npm run build && node dist/scripts/snapshot/module-slice.js
  *
- * Run it after regenerating a snapshot; test/system/module-slice.test.ts fails until it is (a
- * stale slice is never used: it records the snapshot bytes it was made from).
+ * Run it after regenerating a snapshot, or changing a machine profile or the udev rules;
+ * test/system/module-slice.test.ts fails until it is (a slice of other snapshot bytes is never
+ * used; one missing a name still answers it, from the full index).
  */
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { KMOD_SH_NAMES, makeModuleSlice, sliceFile, snapshotChecksum } from '../../src/system/module-slice.js';
+import { makeModuleSlice, sliceNames, sliceFile, snapshotChecksum } from '../../src/system/module-slice.js';
 import { loadSnapshot, SNAPSHOT_NAMES } from '../../src/userspace/depmod/snapshot.js';
 
 /** the slice file's text (what the test compares with the shipped file) */
 export function sliceText(snapshot: string): string {
-  const slice = makeModuleSlice(loadSnapshot(snapshot), KMOD_SH_NAMES, { name: snapshot, ...snapshotChecksum(snapshot) });
+  const slice = makeModuleSlice(loadSnapshot(snapshot), sliceNames(), { name: snapshot, ...snapshotChecksum(snapshot) });
   return `${JSON.stringify(slice, null, 1)}\n`;
 }
 

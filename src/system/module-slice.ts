@@ -1,31 +1,63 @@
 /**
- * DOC: a module set's slice — the few modules and look-up answers a kmod.sh run needs, without
- * reading the whole snapshot.
+ * DOC: a module set's slice — the modules and look-up answers a kmod.sh run or a shipped
+ * machine's coldplug needs, without reading the whole snapshot.
  *
  * Why it exists: a selftest looks up about eight names (test_module, xfs, fs-xfs, their "nope-"
- * variants, crc32c through libcrc32c's softdep, …) in a module set of ~4,000 modules and 26,000
- * aliases, and reading that snapshot (gunzip, JSON.parse, maps) and indexing it cost ~40 ms of a
- * ~0.7 s process before its first test. A slice (data/modules/<snapshot>.slice.json, written
- * by scripts/snapshot/module-slice.ts from the snapshot itself) records, for a closed set of
- * names, what the full index answers for each of them (dep, modules.alias, modules.builtin,
- * built-in aliases, symbol) and the modules those answers reach.
+ * variants, crc32c through libcrc32c's softdep, …) and a coldplug storm a few dozen (the
+ * machine's modaliases and the udev rules' `kmod load` names) in a module set of ~4,000 modules
+ * and 26,000 aliases; reading that snapshot (gunzip, JSON.parse, maps) cost ~40 ms of a ~0.7 s
+ * selftest, and ~0.3 G instructions of a 255-CPU storm's ~4.8 G, with GC copying a heap that
+ * holds it all run long. A slice (data/modules/<snapshot>.slice.json, written by
+ * scripts/snapshot/module-slice.ts from the snapshot, the shipped machine profiles and udev
+ * rules) records, for a closed set of names, what the full index answers for each of them (dep,
+ * modules.alias, modules.builtin, built-in aliases, symbol), the modules those answers reach, the
+ * set's release and module count (what a storm record names).
+ *
+ * The names (sliceNames): kmod.sh's defaults, and for every shipped machine profile every
+ * modalias its coldplug can send — the CPUs', the ACPI processors', each device's, those a
+ * module's init creates — and every name its udev rules load by name. Their answers' modules,
+ * modules.dep dependencies and soft dependencies are followed until closed.
  *
  * SlicedKmodIndex answers a name of the slice from it, and anything else (another name, the
  * whole module list) from the full index, which it loads then, once: so every answer is the full
- * index's. A slice is used only while the snapshot's bytes are the ones it was made from (size and
- * CRC-32), and test/system/module-slice.test.ts fails when the shipped slice is out of date.
+ * index's, whatever the machine (a profile of one's own, an edited one) looks up. A slice is used
+ * only while the snapshot's bytes are the ones it was made from (size and CRC-32), and
+ * test/system/module-slice.test.ts fails when a shipped slice is out of date (snapshot, profiles
+ * or rules changed). KMODLAB_FULL_INDEX=1 makes a machine read the full index at once (the test
+ * compares a storm's output both ways).
  */
 import fs from 'node:fs';
 import { KmodIndex, normalise, type KmodIndexOptions } from '../userspace/libkmod.js';
 import type { ModuleInfo, ModuleSet } from '../userspace/moduleset.js';
 import { dataPath } from '../userspace/depmod/paths.js';
 import { loadSnapshot } from '../userspace/depmod/snapshot.js';
+import { coldplugDevices, createdDevices } from '../userspace/machines/coldplug.js';
+import { listMachineNames, loadMachine } from '../userspace/machines/load.js';
+import { cpuModalias } from '../userspace/machines/modalias.js';
 import { checksum } from '../userspace/shipped.js';
+import { udevRulesFor } from '../userspace/udev-rules/index.js';
 
-export const SLICE_FORMAT = 'kmodlab-module-slice/1';
+export const SLICE_FORMAT = 'kmodlab-module-slice/2';
 
 /** the names kmod.sh looks up with its defaults (DEFAULT_KMOD_DRIVER test_module, DEFAULT_KMOD_FS xfs) */
 export const KMOD_SH_NAMES: readonly string[] = ['test_kmod', 'test_module', 'nope-test_module', 'xfs', 'fs-xfs', 'nope-xfs', 'fs-nope-xfs', '', 'fs-'];
+
+/**
+ * The names a slice is made for: kmod.sh's, then each shipped machine profile's (sorted by name)
+ * modaliases as its coldplug sends them (at one CPU: every CPU sends the same one) and the names
+ * its udev rules load, each once, in that order.
+ */
+export function sliceNames(): string[] {
+  const names = new Set(KMOD_SH_NAMES);
+  for (const m of listMachineNames()) {
+    const machine = loadMachine(m, { cpus: 1 });
+    names.add(cpuModalias(machine.cpu));
+    for (const ev of coldplugDevices(machine, 1)) names.add(ev.modalias);
+    for (const evs of createdDevices(machine).values()) for (const ev of evs) names.add(ev.modalias);
+    for (const r of udevRulesFor(machine.udev.systemdVersion).rules) for (const n of r.load) names.add(n);
+  }
+  return [...names];
+}
 
 /** what the full index answers for one (normalised) name */
 export interface SliceAnswer {
@@ -45,6 +77,8 @@ export interface ModuleSliceJson {
   size: number;
   crc32: number;
   release: string;
+  /** how many modules the set has (the test modules and other extra ones not counted) */
+  moduleCount: number;
   /** every module any answer reaches (with its dependencies and soft dependencies), in the set's order */
   modules: ModuleInfo[];
   /** by normalised name: the closed set of names the slice answers */
@@ -89,7 +123,7 @@ export function makeModuleSlice(set: ModuleSet, names: readonly string[], snapsh
     const f = index.filesystemsOf(n);
     if (f.length > 0) filesystems[n] = f;
   }
-  return { format: SLICE_FORMAT, snapshot: snapshot.name, size: snapshot.size, crc32: snapshot.crc32, release: set.release, modules, names: answers, filesystems };
+  return { format: SLICE_FORMAT, snapshot: snapshot.name, size: snapshot.size, crc32: snapshot.crc32, release: set.release, moduleCount: set.modules.size, modules, names: answers, filesystems };
 }
 
 /** the shipped slice file of a snapshot name */
@@ -146,6 +180,11 @@ export class SlicedKmodIndex extends KmodIndex {
   /** the modules the slice has files for (the extra ones included) */
   slicedModules(): Iterable<ModuleInfo> {
     return this.sliceModules.values();
+  }
+
+  /** whether something asked what the slice does not answer (and the full index was read) */
+  get readFull(): boolean {
+    return this.fullIndex !== null;
   }
 
   /** the full index, read on first need */
