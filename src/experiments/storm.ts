@@ -164,6 +164,8 @@ async function assemble(p: StormPoint, opts: { log?: boolean } = {}): Promise<{ 
     kernel: preset,
     seed: p.seed,
     log: opts.log ?? false,
+    // a shipped snapshot is read only if the run looks up a name its slice does not answer
+    moduleSlice: true,
     ...(modules !== undefined ? { modules } : {}),
     ...(p.kmodVersion !== undefined ? { kmodVersion: p.kmodVersion } : {}),
     kernelOptions: {
@@ -303,9 +305,9 @@ export function stormRecord(p: StormPoint, run: StormRun): StormRunRecord {
 }
 
 /** what the record names as the run's module set: where it came from, its release and size */
-export function moduleSetLabel(p: Pick<StormPoint, 'modulesDir' | 'snapshot'>, system: Pick<System, 'machine' | 'moduleSet'>): string {
+export function moduleSetLabel(p: Pick<StormPoint, 'modulesDir' | 'snapshot'>, system: Pick<System, 'machine' | 'moduleSetSummary'>): string {
   const from = p.modulesDir !== undefined ? `tree ${p.modulesDir}` : `snapshot ${p.snapshot ?? system.machine.moduleSet}`;
-  return `${from} (${system.moduleSet.release}, ${system.moduleSet.modules.size} modules)`;
+  return `${from} (${system.moduleSetSummary.release}, ${system.moduleSetSummary.modules} modules)`;
 }
 
 /** The sweep's worker export: one point → one record. */

@@ -42,7 +42,8 @@ export interface SystemOptions {
   modules?: ModuleSet | string;
   /**
    * a shipped snapshot is read only when something looks up a name its shipped slice does not
-   * answer (./module-slice.ts: the kmod.sh defaults' names); the answers are the same (default false)
+   * answer (./module-slice.ts: kmod.sh's names and the shipped machines' coldplug names); the
+   * answers are the same (default false; KMODLAB_FULL_INDEX=1 in the environment turns it off)
    */
   moduleSlice?: boolean;
   seed?: number;
@@ -99,7 +100,10 @@ export interface System {
   /** the shared read-only index of /lib/modules/<release> */
   index: KmodIndex;
   machine: Machine;
+  /** the whole module set (read on first use when the machine runs on a slice) */
   moduleSet: ModuleSet;
+  /** the module set's release and module count, without reading a set the slice stands for */
+  moduleSetSummary: { release: string; modules: number };
   platform: PlatformState;
   kmodVersion: number;
   /** what modprobe processes run with */
@@ -170,7 +174,7 @@ export function createSystem(o: SystemOptions = {}): System {
   const base: MachineProfile = typeof o.machine === 'object' ? o.machine : loadMachine(o.machine ?? 'qemu-tcg');
   const machine = forCpus(base, o.cpus ?? base.cpus);
   const snapshotName = typeof o.modules === 'object' ? null : (o.modules ?? machine.moduleSet);
-  const slice = o.moduleSlice === true && snapshotName !== null && (SNAPSHOT_NAMES as readonly string[]).includes(snapshotName) && o.extraAliases === undefined ? loadModuleSlice(snapshotName) : null;
+  const slice = o.moduleSlice === true && process.env.KMODLAB_FULL_INDEX !== '1' && snapshotName !== null && (SNAPSHOT_NAMES as readonly string[]).includes(snapshotName) && o.extraAliases === undefined ? loadModuleSlice(snapshotName) : null;
   const set = slice !== null ? null : typeof o.modules === 'object' ? o.modules : loadSnapshot(snapshotName!);
   const kmodVersion = o.kmodVersion ?? machine.kmod.version;
 
@@ -263,7 +267,9 @@ export function createSystem(o: SystemOptions = {}): System {
     sim, cpu, kernel, fs, index, machine, platform,
     get moduleSet(): ModuleSet {
       return set ?? loadSnapshot(snapshotName!);
-    }, kmodVersion, modprobeEnv, umh, testKmod, udevTimings, childrenMax,
+    },
+    moduleSetSummary: slice !== null ? { release: slice.release, modules: slice.moduleCount } : { release: set!.release, modules: set!.modules.size },
+    kmodVersion, modprobeEnv, umh, testKmod, udevTimings, childrenMax,
     modprobe: (args) => sim.spawn(`modprobe ${args.join(' ')}`, runModprobe(modprobeEnv, args)),
     runModprobe: (args) => runModprobe(modprobeEnv, args),
     uevents: () => coldplugDevices(machine, machine.cpus),

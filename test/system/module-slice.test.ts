@@ -2,16 +2,20 @@
  * The module-set slices (src/system/module-slice.ts): each shipped one is what the snapshot gives
  * now, a sliced index answers every name as the full index does (reading the full one only for a
  * name outside the slice), and a machine built on a slice loads the same modules as one built on
- * the whole snapshot.
+ * the whole snapshot; a storm on every shipped machine profile runs on the slice alone and prints
+ * what it prints on the full index (KMODLAB_FULL_INDEX=1).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { sliceText } from '../../scripts/snapshot/module-slice.js';
+import { runStorm } from '../../src/experiments/storm.js';
 import { createSystem, TEST_MODULES, type System } from '../../src/system/index.js';
-import { loadModuleSlice, sliceFile, SlicedKmodIndex } from '../../src/system/module-slice.js';
+import { loadModuleSlice, sliceFile, SlicedKmodIndex, sliceNames } from '../../src/system/module-slice.js';
 import { KmodIndex } from '../../src/userspace/libkmod.js';
 import { loadSnapshot, SNAPSHOT_NAMES } from '../../src/userspace/depmod/snapshot.js';
+import { listMachineNames } from '../../src/userspace/machines/load.js';
+import { runCli } from '../cli/run-cli.js';
 
 for (const name of SNAPSHOT_NAMES) {
   test(`the shipped slice of ${name} is up to date (node dist/scripts/snapshot/module-slice.js writes it)`, () => {
@@ -52,4 +56,30 @@ test('a machine on the slice loads what one on the whole snapshot loads, modules
   });
   assert.deepEqual(runs[0], runs[1]);
   assert.match(runs[0]!.modules, /^btrfs |^vfat /m, 'a module outside the slice was loaded from its file');
+});
+
+test('the slice names every shipped machine\'s coldplug modaliases and the udev rules\' by-name loads', () => {
+  const names = sliceNames();
+  assert.ok(names.includes('acpi:ACPI0007:') && names.includes('sg'), 'an ACPI processor modalias and Debian\'s `kmod load sg`');
+  assert.ok(names.some((n) => n.startsWith('cpu:type:x86')) && names.some((n) => n.startsWith('pci:')));
+});
+
+test('a storm on each shipped machine and snapshot never reads the full index', async () => {
+  for (const machine of listMachineNames()) {
+    for (const snapshot of [undefined, 'debian-6.12']) {
+      const run = await runStorm({ machine, cpus: 4, kernel: 'v6.1-stable', seed: 1, ...(snapshot !== undefined ? { snapshot } : {}) });
+      const index = run.system.index;
+      assert.ok(index instanceof SlicedKmodIndex && !index.readFull, `${machine} ${snapshot ?? ''}`);
+    }
+  }
+});
+
+test('a storm prints the same bytes on the slice as on the full index (KMODLAB_FULL_INDEX=1)', async () => {
+  for (const machine of listMachineNames()) {
+    const args = ['storm', '--machine', machine, '--cpus', '8,64', '--kernel', 'v6.1-stable,v6.4,newest', '--format', 'json', '--inline', '--no-progress'];
+    const [sliced, full] = await Promise.all(['0', '1'].map((f) => runCli(args, { env: { KMODLAB_FULL_INDEX: f } })));
+    assert.equal(sliced!.status, 0, sliced!.stderr);
+    assert.match(sliced!.stdout, /"moduleSet": "snapshot debian-6\.1 \(6\.1\.0-\d+-amd64, 4023 modules\)"/);
+    assert.equal(sliced!.stdout, full!.stdout, machine);
+  }
 });
