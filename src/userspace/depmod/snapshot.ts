@@ -23,7 +23,6 @@ import type { AliasEntry, Compression, ModuleInfo, ModuleSet, SectionSizeKey, Se
 import { requireRegularFile } from '../files.js';
 import { knownShipped } from '../shipped.js';
 import { dataPath } from './paths.js';
-import { readModulesDir } from './tree.js';
 
 /** Debian's stripped trees (scripts/snapshot/generate.ts) and, -dbg, the same trees with the
  *  unstripped modules of Debian's -dbg packages: a developer kernel (scripts/snapshot/generate-dbg.ts) */
@@ -240,8 +239,11 @@ export interface LoadModuleSetOptions {
   modulesDir?: string;
 }
 
-/** The module set a run uses: a real tree (--modules DIR) or a snapshot (default debian-6.1). */
+/**
+ * The module set a run uses: a real tree (--modules DIR) or a snapshot (default debian-6.1).
+ * The tree reader (its dozen depmod file parsers, ~50 M instructions to import) is loaded only for a tree.
+ */
 export async function loadModuleSet(opts: LoadModuleSetOptions = {}): Promise<ModuleSet> {
-  if (opts.modulesDir) return readModulesDir(opts.modulesDir);
+  if (opts.modulesDir) return (await import('./tree.js')).readModulesDir(opts.modulesDir);
   return loadSnapshot(opts.snapshot ?? DEFAULT_SNAPSHOT);
 }
