@@ -11,8 +11,29 @@
  */
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { makeModuleSlice, sliceNames, sliceFile, snapshotChecksum } from '../../src/system/module-slice.js';
+import { KMOD_SH_NAMES, makeModuleSlice, sliceFile, snapshotChecksum } from '../../src/system/module-slice.js';
 import { loadSnapshot, SNAPSHOT_NAMES } from '../../src/userspace/depmod/snapshot.js';
+import { coldplugDevices, createdDevices } from '../../src/userspace/machines/coldplug.js';
+import { listMachineNames, loadMachine } from '../../src/userspace/machines/load.js';
+import { cpuModalias } from '../../src/userspace/machines/modalias.js';
+import { udevRulesFor } from '../../src/userspace/udev-rules/index.js';
+
+/**
+ * The names a slice is made for: kmod.sh's, then each shipped machine profile's (sorted by name)
+ * modaliases as its coldplug sends them (at one CPU: every CPU sends the same one) and the names
+ * its udev rules load, each once, in that order.
+ */
+export function sliceNames(): string[] {
+  const names = new Set(KMOD_SH_NAMES);
+  for (const m of listMachineNames()) {
+    const machine = loadMachine(m, { cpus: 1 });
+    names.add(cpuModalias(machine.cpu));
+    for (const ev of coldplugDevices(machine, 1)) names.add(ev.modalias);
+    for (const evs of createdDevices(machine).values()) for (const ev of evs) names.add(ev.modalias);
+    for (const r of udevRulesFor(machine.udev.systemdVersion).rules) for (const n of r.load) names.add(n);
+  }
+  return [...names];
+}
 
 /** the slice file's text (what the test compares with the shipped file) */
 export function sliceText(snapshot: string): string {

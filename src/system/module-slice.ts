@@ -13,7 +13,7 @@
  * modules.alias, modules.builtin, built-in aliases, symbol), the modules those answers reach, the
  * set's release and module count (what a storm record names).
  *
- * The names (sliceNames): kmod.sh's defaults, and for every shipped machine profile every
+ * The names (scripts/snapshot/module-slice.ts sliceNames): kmod.sh's defaults, and for every shipped machine profile every
  * modalias its coldplug can send — the CPUs', the ACPI processors', each device's, those a
  * module's init creates — and every name its udev rules load by name. Their answers' modules,
  * modules.dep dependencies and soft dependencies are followed until closed.
@@ -31,33 +31,12 @@ import { KmodIndex, normalise, type KmodIndexOptions } from '../userspace/libkmo
 import type { ModuleInfo, ModuleSet } from '../userspace/moduleset.js';
 import { dataPath } from '../userspace/depmod/paths.js';
 import { loadSnapshot } from '../userspace/depmod/snapshot.js';
-import { coldplugDevices, createdDevices } from '../userspace/machines/coldplug.js';
-import { listMachineNames, loadMachine } from '../userspace/machines/load.js';
-import { cpuModalias } from '../userspace/machines/modalias.js';
 import { checksum } from '../userspace/shipped.js';
-import { udevRulesFor } from '../userspace/udev-rules/index.js';
 
 export const SLICE_FORMAT = 'kmodlab-module-slice/2';
 
 /** the names kmod.sh looks up with its defaults (DEFAULT_KMOD_DRIVER test_module, DEFAULT_KMOD_FS xfs) */
 export const KMOD_SH_NAMES: readonly string[] = ['test_kmod', 'test_module', 'nope-test_module', 'xfs', 'fs-xfs', 'nope-xfs', 'fs-nope-xfs', '', 'fs-'];
-
-/**
- * The names a slice is made for: kmod.sh's, then each shipped machine profile's (sorted by name)
- * modaliases as its coldplug sends them (at one CPU: every CPU sends the same one) and the names
- * its udev rules load, each once, in that order.
- */
-export function sliceNames(): string[] {
-  const names = new Set(KMOD_SH_NAMES);
-  for (const m of listMachineNames()) {
-    const machine = loadMachine(m, { cpus: 1 });
-    names.add(cpuModalias(machine.cpu));
-    for (const ev of coldplugDevices(machine, 1)) names.add(ev.modalias);
-    for (const evs of createdDevices(machine).values()) for (const ev of evs) names.add(ev.modalias);
-    for (const r of udevRulesFor(machine.udev.systemdVersion).rules) for (const n of r.load) names.add(n);
-  }
-  return [...names];
-}
 
 /** what the full index answers for one (normalised) name */
 export interface SliceAnswer {

@@ -8,10 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { sliceText } from '../../scripts/snapshot/module-slice.js';
+import { sliceNames, sliceText } from '../../scripts/snapshot/module-slice.js';
 import { runStorm } from '../../src/experiments/storm.js';
 import { createSystem, TEST_MODULES, type System } from '../../src/system/index.js';
-import { loadModuleSlice, sliceFile, SlicedKmodIndex, sliceNames } from '../../src/system/module-slice.js';
+import { loadModuleSlice, sliceFile, SlicedKmodIndex } from '../../src/system/module-slice.js';
 import { KmodIndex } from '../../src/userspace/libkmod.js';
 import { loadSnapshot, SNAPSHOT_NAMES } from '../../src/userspace/depmod/snapshot.js';
 import { listMachineNames } from '../../src/userspace/machines/load.js';
