@@ -1,4 +1,6 @@
 /**
- * DOC: the assembled simulated machine — import createSystem from here.
+ * DOC: the assembled simulated machine — import createSystem from here (createCoreSystem: the
+ * same machine without udevd, for a caller that never coldplugs).
  */
-export { createSystem, kernelTimingsOf, udevTimingsOf, modulePath, TEST_MODULES, type System, type SystemOptions, type ColdplugOptions } from './system.js';
+export { createCoreSystem, kernelTimingsOf, modulePath, TEST_MODULES, type CoreSystem, type SystemOptions } from './core.js';
+export { createSystem, udevTimingsOf, type System, type ColdplugOptions } from './system.js';

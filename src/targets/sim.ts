@@ -12,13 +12,14 @@
  * machine shows "Thu Jan  1 00:00:00 UTC 1970"-ish times).
  *
  * What the target needs from the assembled machine is the small SimSystem interface below;
- * `createSimTarget` builds one with the project's createSystem() (src/system/).
+ * `createSimTarget` builds one with the project's createCoreSystem() (src/system/core.ts: the
+ * machine without udevd, which kmod.sh never uses).
  */
 import type { KernelApi } from '../kernel/api.js';
 import { ENOENT } from '../kernel/errno.js';
 import { resolvePreset, timestamp, type KernelFlags, type KernelPreset } from '../kernel/index.js';
 import type { Proc, Sim } from '../sim/index.js';
-import { createSystem, modulePath, type System } from '../system/index.js';
+import { createCoreSystem, modulePath, type CoreSystem } from '../system/core.js';
 import type { TestKmodDevice } from '../testkmod/index.js';
 import { KnobError, type Preconditions, type ProcessResult, type Target, type WriteResult } from '../selftest/target.js';
 
@@ -218,7 +219,7 @@ export interface CreateSimTargetOptions extends SimTargetOptions {
 }
 
 /** the assembled machine's view SimTarget needs */
-export function simSystemOf(system: System): SimSystem {
+export function simSystemOf(system: CoreSystem): SimSystem {
   const { kernel } = system;
   return {
     sim: system.sim,
@@ -245,7 +246,7 @@ function mergeLogs(kernelLines: string[], dev: readonly { t: number; msg: string
 /** One fresh simulated machine for a selftest run. */
 export function createSimTarget(opts: CreateSimTargetOptions = {}): SimTarget {
   const preset = resolvePreset(opts.kernel, opts.kernelFlags);
-  const system = createSystem({
+  const system = createCoreSystem({
     kernel: preset,
     machine: opts.machine ?? 'qemu-tcg',
     ...(opts.cpus !== undefined ? { cpus: opts.cpus } : {}),
