@@ -26,7 +26,7 @@ import type { MachineProfile } from '../userspace/machines/schema.js';
 import { modprobeProgram, runModprobe, type ModprobeEnv, type ModprobeResult } from '../userspace/modprobe.js';
 import type { AliasEntry, ModuleInfo, ModuleSet } from '../userspace/moduleset.js';
 import type { UdevRules } from '../userspace/udev-rules/index.js';
-import { loadModuleSlice, SlicedKmodIndex } from './module-slice.js';
+import { loadModuleSlice, SlicedKmodIndex, type ModuleSliceJson } from './module-slice.js';
 import type { UdevFlavour, UdevTimings } from '../userspace/udevd.js';
 
 export interface SystemOptions {
@@ -138,7 +138,10 @@ export function createCoreSystem(o: SystemOptions = {}): CoreSystem {
   const base: MachineProfile = typeof o.machine === 'object' ? o.machine : loadMachine(o.machine ?? 'qemu-tcg');
   const machine = forCpus(base, o.cpus ?? base.cpus);
   const snapshotName = typeof o.modules === 'object' ? null : (o.modules ?? machine.moduleSet);
-  const slice = o.moduleSlice === true && process.env.KMODLAB_FULL_INDEX !== '1' && snapshotName !== null && (SNAPSHOT_NAMES as readonly string[]).includes(snapshotName) && o.extraAliases === undefined ? loadModuleSlice(snapshotName) : null;
+  const extra = [...(o.testModules === false ? [] : TEST_MODULES), ...(o.extraModules ?? [])];
+  const shipped = o.moduleSlice === true && process.env.KMODLAB_FULL_INDEX !== '1' && snapshotName !== null && (SNAPSHOT_NAMES as readonly string[]).includes(snapshotName) && o.extraAliases === undefined;
+  // an extra module's file takes the place of the set's module of its name: the slice must know whether there is one
+  const slice = shipped ? sliceFor(loadModuleSlice(snapshotName!), extra) : null;
   const set = slice !== null ? null : typeof o.modules === 'object' ? o.modules : loadSnapshot(snapshotName!);
   const kmodVersion = o.kmodVersion ?? machine.kmod.version;
 
@@ -156,15 +159,25 @@ export function createCoreSystem(o: SystemOptions = {}): CoreSystem {
     timings: { ...kernelTimingsOf(machine), ...o.kernelOptions?.timings },
   });
 
-  const extra = [...(o.testModules === false ? [] : TEST_MODULES), ...(o.extraModules ?? [])];
   const fs = new ModuleFs();
   let index: KmodIndex;
   if (slice !== null) {
     // the files of the slice's modules now, the rest once something needs the full index
+    // each file at the inode the whole tree gives it (the tree's first + its place in the index's order)
     const sliced = new SlicedKmodIndex(slice, { extra }, (full) => {
       const have = new Set<string>();
       for (const m of sliced.slicedModules()) have.add(m.name);
-      fs.addModuleTree(full.dirname, [...full.allModules()].filter((m) => !have.has(m.name)), imageFor);
+      const rest: ModuleInfo[] = [];
+      const at: number[] = [];
+      let i = 0;
+      for (const m of full.allModules()) {
+        if (!have.has(m.name)) {
+          rest.push(m);
+          at.push(i);
+        }
+        i++;
+      }
+      fs.addModulesAt(full.dirname, treeFirst, rest, at, imageFor);
     });
     index = sliced;
   } else {
@@ -192,7 +205,12 @@ export function createCoreSystem(o: SystemOptions = {}): CoreSystem {
     return img;
   };
 
-  fs.addModuleTree(index.dirname, index instanceof SlicedKmodIndex ? index.slicedModules() : index.allModules(), imageFor);
+  let treeFirst = 0;
+  if (index instanceof SlicedKmodIndex) {
+    const tree = index.slicedTree();
+    treeFirst = fs.reserveInodes(tree.count);
+    fs.addModulesAt(index.dirname, treeFirst, tree.modules, tree.positions, imageFor);
+  } else fs.addModuleTree(index.dirname, index.allModules(), imageFor);
   const t = machine.timings;
   const host: KmodHost = {
     sim,
@@ -235,6 +253,11 @@ export function createCoreSystem(o: SystemOptions = {}): CoreSystem {
     runModprobe: (args) => runModprobe(modprobeEnv, args),
   };
   return system;
+}
+
+/** the slice, when it answers every extra module's name (so it knows which set module each replaces) */
+function sliceFor(slice: ModuleSliceJson | null, extra: readonly ModuleInfo[]): ModuleSliceJson | null {
+  return slice !== null && extra.every((x) => Object.hasOwn(slice.names, x.name)) ? slice : null;
 }
 
 /** the path modprobe files are found under, for callers that add their own */

@@ -60,6 +60,8 @@ export interface ModuleSliceJson {
   moduleCount: number;
   /** every module any answer reaches (with its dependencies and soft dependencies), in the set's order */
   modules: ModuleInfo[];
+  /** each module's position in the set's order (its file's inode is the tree's first + this) */
+  positions: number[];
   /** by normalised name: the closed set of names the slice answers */
   names: Record<string, SliceAnswer>;
   /** the filesystems of the names that have any (a module's fs-NAME aliases) */
@@ -96,13 +98,20 @@ export function makeModuleSlice(set: ModuleSet, names: readonly string[], snapsh
       todo.push(...info.deps, ...info.softdeps.pre, ...info.softdeps.post);
     }
   }
-  const modules = [...set.modules.values()].filter((m) => reached.has(m.name));
+  const all = [...set.modules.values()];
+  const modules: ModuleInfo[] = [];
+  const positions: number[] = [];
+  all.forEach((m, i) => {
+    if (!reached.has(m.name)) return;
+    modules.push(m);
+    positions.push(i);
+  });
   const filesystems: Record<string, string[]> = {};
   for (const n of Object.keys(answers)) {
     const f = index.filesystemsOf(n);
     if (f.length > 0) filesystems[n] = f;
   }
-  return { format: SLICE_FORMAT, snapshot: snapshot.name, size: snapshot.size, crc32: snapshot.crc32, release: set.release, moduleCount: set.modules.size, modules, names: answers, filesystems };
+  return { format: SLICE_FORMAT, snapshot: snapshot.name, size: snapshot.size, crc32: snapshot.crc32, release: set.release, moduleCount: set.modules.size, modules, positions, names: answers, filesystems };
 }
 
 /** the shipped slice file of a snapshot name */
@@ -159,6 +168,21 @@ export class SlicedKmodIndex extends KmodIndex {
   /** the modules the slice has files for (the extra ones included) */
   slicedModules(): Iterable<ModuleInfo> {
     return this.sliceModules.values();
+  }
+
+  /**
+   * The slice's files and their positions in the full index's module order (the set's, then the
+   * extra modules not in it), and how many modules that order has: what numbers a tree's inodes.
+   * An extra module of a name the set has takes that module's place, as in the full index; every
+   * such name is one the slice answers (kmod.sh's test_kmod, test_module), so its place is known.
+   */
+  slicedTree(): { modules: ModuleInfo[]; positions: number[]; count: number } {
+    const pos = new Map<string, number>();
+    this.slice.modules.forEach((m, i) => pos.set(m.name, this.slice.positions[i]!));
+    let count = this.slice.moduleCount;
+    for (const x of this.opts.extra ?? []) if (!pos.has(x.name)) pos.set(x.name, count++);
+    const modules = [...this.sliceModules.values()];
+    return { modules, positions: modules.map((m) => pos.get(m.name)!), count };
   }
 
   /** whether something asked what the slice does not answer (and the full index was read) */

@@ -84,6 +84,23 @@ export class ModuleFs {
     list.forEach((info, i) => this.nodes.set(joinPath(root, info.path), { kind: 'lazy', inode: first + i, info, imageFor }));
   }
 
+  /** Reserve `count` consecutive inode numbers for a module tree added in parts (addModulesAt); returns the first. */
+  reserveInodes(count: number): number {
+    return this.allocInodes(count);
+  }
+
+  /**
+   * Add some modules of a tree whose inodes were reserved from `first`: modules[i] gets inode
+   * first + positions[i], its position in the set's order — the inode addModuleTree gives it, so
+   * a tree added in parts (a module slice's files, then the rest) numbers its files the same.
+   */
+  addModulesAt(root: string, first: number, modules: readonly ModuleInfo[], positions: readonly number[], imageFor: (info: ModuleInfo) => ModuleImage): void {
+    for (let i = 0; i < modules.length; i++) {
+      const info = modules[i]!;
+      this.nodes.set(joinPath(root, info.path), { kind: 'lazy', inode: first + positions[i]!, info, imageFor });
+    }
+  }
+
   /** Install an executable (a simulated program) at `path`. */
   addProgram(path: string, program: Program, opts: { executable?: boolean } = {}): void {
     this.nodes.set(path, { kind: 'exec', inode: this.allocInodes(1), program, executable: opts.executable ?? true });

@@ -8,9 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sliceNames, sliceText } from '../../scripts/snapshot/module-slice.js';
 import { runStorm } from '../../src/experiments/storm.js';
-import { createSystem, TEST_MODULES, type System } from '../../src/system/index.js';
+import { createSystem, modulePath, TEST_MODULES, type System } from '../../src/system/index.js';
 import { loadModuleSlice, sliceFile, SlicedKmodIndex } from '../../src/system/module-slice.js';
 import { KmodIndex } from '../../src/userspace/libkmod.js';
 import { loadSnapshot, SNAPSHOT_NAMES } from '../../src/userspace/depmod/snapshot.js';
@@ -52,7 +54,9 @@ test('a machine on the slice loads what one on the whole snapshot loads, modules
   const runs = [true, false].map((moduleSlice) => {
     const s = createSystem({ machine: 'qemu-tcg', kernel: 'v6.1-stable', moduleSlice });
     const r = [['xfs'], ['test_kmod'], ['btrfs'], ['fs-vfat'], ['-r', 'btrfs'], ['nope']].map((a) => modprobe(s, a));
-    return { r, modules: s.kernel.procModules(true), now: s.sim.now, size: s.moduleSet.modules.size };
+    // every file at the inode the whole tree gives it (the trace and idempotent finit show them)
+    const inodes = ['xfs', 'libcrc32c', 'btrfs', 'vfat', 'test_kmod', 'test_module'].map((n) => s.fs.inodeOf(modulePath(s, s.index.dep(n)!.path)));
+    return { r, modules: s.kernel.procModules(true), now: s.sim.now, size: s.moduleSet.modules.size, inodes, kmod: s.fs.inodeOf('/bin/kmod') };
   });
   assert.deepEqual(runs[0], runs[1]);
   assert.match(runs[0]!.modules, /^btrfs |^vfat /m, 'a module outside the slice was loaded from its file');
@@ -74,12 +78,26 @@ test('a storm on each shipped machine and snapshot never reads the full index', 
   }
 });
 
-test('a storm prints the same bytes on the slice as on the full index (KMODLAB_FULL_INDEX=1)', async () => {
-  for (const machine of listMachineNames()) {
-    const args = ['storm', '--machine', machine, '--cpus', '8,64', '--kernel', 'v6.1-stable,v6.4,newest', '--format', 'json', '--inline', '--no-progress'];
-    const [sliced, full] = await Promise.all(['0', '1'].map((f) => runCli(args, { env: { KMODLAB_FULL_INDEX: f } })));
-    assert.equal(sliced!.status, 0, sliced!.stderr);
-    assert.match(sliced!.stdout, /"moduleSet": "snapshot debian-6\.1 \(6\.1\.0-\d+-amd64, 4023 modules\)"/);
-    assert.equal(sliced!.stdout, full!.stdout, machine);
+test('a storm prints the same bytes on the slice as on the full index (KMODLAB_FULL_INDEX=1), and so does its trace', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodlab-slice-'));
+  try {
+    for (const machine of listMachineNames()) {
+      const args = ['storm', '--machine', machine, '--cpus', '8,64', '--kernel', 'v6.1-stable,v6.4,newest', '--format', 'json', '--inline', '--no-progress'];
+      const [sliced, full] = await Promise.all(['0', '1'].map((f) => runCli(args, { env: { KMODLAB_FULL_INDEX: f } })));
+      assert.equal(sliced!.status, 0, sliced!.stderr);
+      assert.match(sliced!.stdout, /"moduleSet": "snapshot debian-6\.1 \(6\.1\.0-\d+-amd64, 4023 modules\)"/);
+      assert.equal(sliced!.stdout, full!.stdout, machine);
+      // the trace names each finit_module's inode
+      const traces = await Promise.all(['0', '1'].map(async (f) => {
+        const out = path.join(dir, `${machine}-${f}.json`);
+        const r = await runCli(['trace', '--machine', machine, '--cpus', '16', '--kernel', 'v6.5', '--out', out], { env: { KMODLAB_FULL_INDEX: f } });
+        assert.equal(r.status, 0, r.stderr);
+        return fs.readFileSync(out, 'utf8');
+      }));
+      assert.match(traces[0]!, /"inode":\d+/);
+      assert.ok(traces[0] === traces[1], `${machine}: the traces differ`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
