@@ -33,10 +33,16 @@
  * synchronize_rcu, a successful one LIVE through module_enable_ro; another module's wake in that
  * window ends its sleepers' wait (what a real 16-vCPU trace shows, calibration/coldplug-debian-6.1.md).
  *
- * The kernel's module_mutex is not a simulated lock: every critical section it protects runs
- * without yielding here (look-up and insert are one step), which is the property it provides.
- * vmap_purge_lock is one (vmap_purge below) when the machine gives a TLB shootdown a cost: the
- * frees of module memory and the RWX steps of every load queue on it.
+ * module_mutex is a simulated lock (FIFO hand-off) only where the kernel holds it across a point
+ * that can wait here: complete_formation() and do_init_module()'s success path hold it across
+ * their set_memory_*() calls (module_enable_ro/nx/x, ro_after_init: 4.9 … newest), and so across
+ * the waits on vmap_purge_lock, which is one (vmap_purge below) when the machine gives a TLB
+ * shootdown a cost. Every other section it protects runs without yielding (look-up and insert
+ * are one step): while the lock is held those first wait their turn on it — the same-name
+ * checks, every sleeper's finished_loading() re-check, resolve_symbol(), the unlinks and
+ * delete_module. A sleeper woken while the lock is held re-checks only once it has the lock, so
+ * the state it sees is that of its turn, not of the wake; on a machine without a shootdown cost
+ * the lock is never held and nothing waits on it.
  */
 import { frame, Mutex, WaitQueue, type Proc, type WaitOptions, type WaitResult } from '../sim/index.js';
 import {
@@ -147,7 +153,11 @@ class ModuleWq {
   private qs = new Map<string, WaitQueue>();
   /** names whose record changed while they had sleepers, not woken since */
   private changed = new Set<string>();
-  constructor(private readonly k: KernelInternal) {}
+  constructor(
+    private readonly k: KernelInternal,
+    /** module_mutex is held: a woken sleeper's re-check waits for it (see DOC) */
+    private readonly mutexHeld: () => boolean,
+  ) {}
   q(name: string): WaitQueue {
     let q = this.qs.get(name);
     if (q === undefined) {
@@ -164,6 +174,13 @@ class ModuleWq {
     if ((this.qs.get(name)?.waiting ?? 0) > 0) this.changed.add(name);
   }
   wake_up_all(name: string): void {
+    if (this.mutexHeld()) {
+      // each woken sleeper queues on module_mutex and re-checks at its turn, when any record may
+      // have changed: every sleeper is woken
+      for (const q of this.qs.values()) q.wakeUpAll();
+      this.changed.clear();
+      return;
+    }
     this.qs.get(name)?.wakeUpAll();
     if (this.changed.size === 0) return;
     for (const n of this.changed) if (n !== name) this.qs.get(n)!.wakeUpAll();
@@ -183,12 +200,14 @@ export class ModuleLoader {
   private taintedUnsigned = false;
   private taintedOot = false;
   private vmapPurgeLock: Mutex | null = null;
+  /** module_mutex, made at its first hold (only ever held across vm_unmap_aliases) */
+  private moduleMutex: Mutex | null = null;
   /** the policies' init_module_from_file and free_module hooks, outermost first */
   private readonly fileHooks: Required<SameNamePolicy>['init_module_from_file'][];
   private readonly freeHooks: Required<SameNamePolicy>['free_module'][];
 
   constructor(private readonly k: KernelInternal) {
-    this.module_wq = new ModuleWq(k);
+    this.module_wq = new ModuleWq(k, () => this.moduleMutex?.locked === true);
     this.fileHooks = k.policies.flatMap((p) => (p.init_module_from_file !== undefined ? [p.init_module_from_file.bind(p)] : []));
     this.freeHooks = k.policies.flatMap((p) => (p.free_module !== undefined ? [p.free_module.bind(p)] : []));
   }
@@ -402,7 +421,8 @@ export class ModuleLoader {
     }
     yield* k.cpu.compute(k.cost(t.layoutNs + (layout.totalSize / t.sectionCopyBytesPerSec) * 1e9));
 
-    // add_unformed_module(): its same-name check (and the wait in it) runs on this frame
+    // add_unformed_module(): its same-name check (and the wait in it) runs on this frame; the
+    // preset's check takes its turn on module_mutex, and the insert follows it in the same step
     const checked = yield* this.policyCheck(0, task, name, 'load', info);
     this.sameNameChecked(task, name, 'load', checked);
     const mod = this.add_unformed_module(info, layout, args, core, init, checked);
@@ -442,10 +462,11 @@ export class ModuleLoader {
     // apply_relocations + post_relocation
     yield* k.cpu.compute(k.cost((info.len / 1024) * t.relocationNsPerKiB));
 
-    // complete_formation(): the RWX steps (module_enable_ro/nx/x), COMING; then notifier,
-    // parse_args, mod_sysfs_setup
-    yield* this.vm_unmap_aliases(SET_MEMORY_CALLS_FORMATION);
+    // complete_formation(): under module_mutex the RWX steps (module_enable_ro/nx/x), COMING;
+    // then notifier, parse_args, mod_sysfs_setup
+    yield* this.module_mutex_locked(SET_MEMORY_CALLS_FORMATION);
     this.setState(mod, 'coming');
+    this.module_mutex_unlock();
     yield* k.cpu.compute(k.cost(t.sysfsSetupNs));
     if (this.modules.get(name) === mod) mod.sysfs = true;
 
@@ -531,6 +552,7 @@ export class ModuleLoader {
   /** the failure path after add_unformed_module: unlink, wake, synchronize_rcu, (caller frees) */
   private *unlinkFailed(mod: Module): Proc<void> {
     const k = this.k;
+    yield* this.module_mutex_turn();
     if (mod.state === 'coming') this.setState(mod, 'going');
     mod.sysfs = false;
     this.dropUses(mod);
@@ -558,10 +580,11 @@ export class ModuleLoader {
       if (d.state === 'coming') return -EBUSY;
       return 0;
     };
+    yield* this.module_mutex_turn();
     let s = status();
     if (s === -EBUSY) {
       if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'begin' }, task.proc);
-      const r = yield* this.module_wq.wait(dep, () => status() !== -EBUSY, { mode: 'uninterruptible', timeoutNs: k.preset.constants.resolveSymbolTimeoutS * 1e9 });
+      const r = yield* this.waitUnderMutex(this.module_wq.q(dep), () => status() !== -EBUSY, 'uninterruptible', k.preset.constants.resolveSymbolTimeoutS * 1e9);
       if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'end', status: r.status }, task.proc);
       s = status();
       if (s === -EBUSY) {
@@ -669,6 +692,7 @@ export class ModuleLoader {
   private *add_unformed_module_retry(task: Task, name: string, variant: 'v4.9' | 'wait-going-retry'): Proc<number> {
     const k = this.k;
     for (;;) {
+      yield* this.module_mutex_turn();
       const old = this.modules.get(name);
       if (old === undefined) return 0;
       const mustWait = variant === 'v4.9' ? old.state === 'unformed' || old.state === 'coming' : old.state !== 'live';
@@ -684,11 +708,13 @@ export class ModuleLoader {
   /** module_patient_check_exists() (K12 semantics; v6.4+ also at the early check) */
   *module_patient_check_exists(task: Task, name: string, reason: SameNameReason): Proc<number> {
     const k = this.k;
+    yield* this.module_mutex_turn();
     let old = this.modules.get(name);
     if (old === undefined) return 0;
     if (old.state === 'coming' || old.state === 'unformed') {
       const r = yield* this.waitModuleWq(task, name, () => this.finished_loading(name, 'no-retry'));
       if (r.status !== 'ok') return -ERESTARTSYS;
+      yield* this.module_mutex_turn();
       old = this.modules.get(name); // it might have gone in the meantime
     }
     k.stats.try_add_failed_module(name, reason);
@@ -696,15 +722,53 @@ export class ModuleLoader {
   }
 
   private waitModuleWq(task: Task, name: string, cond: () => boolean): Proc<WaitResult> {
-    // a log that wants no 'wait' records: the wait op itself, without a generator around it
-    if (!this.k.sim.log.wants('wait')) return this.module_wq.q(name).waitEvent(cond, INTERRUPTIBLE);
+    // a log that wants no 'wait' records: the wait itself, without a generator around it
+    if (!this.k.sim.log.wants('wait')) return this.waitFinished(name, cond);
     return this.waitModuleWqLogged(task, name, cond);
+  }
+
+  /** a module_wq wait whose condition takes module_mutex; with no shootdown cost, the wait op itself */
+  private waitFinished(name: string, cond: () => boolean): Proc<WaitResult> {
+    const q = this.module_wq.q(name);
+    if (this.k.timings.tlbFlushNs <= 0) return q.waitEvent(cond, INTERRUPTIBLE);
+    return this.waitUnderMutex(q, cond, 'interruptible', undefined);
+  }
+
+  /**
+   * wait_event on `q` for a condition checked under module_mutex (finished_loading,
+   * resolve_symbol): while the lock is held the check waits for its turn on it (uninterruptibly,
+   * as mutex_lock), then runs; the task comes back TASK_RUNNING, so a false answer goes once more
+   * round the loop — here a re-check at once, which cannot differ — before it sleeps again.
+   */
+  private *waitUnderMutex(q: WaitQueue, cond: () => boolean, mode: 'interruptible' | 'uninterruptible', timeoutNs: number | undefined): Proc<WaitResult> {
+    let remainingNs = timeoutNs ?? Infinity;
+    let deferred = false;
+    let justChecked = false;
+    const check = (): boolean => {
+      if (!justChecked && this.moduleMutex?.locked === true) {
+        deferred = true;
+        return true;
+      }
+      justChecked = false;
+      return cond();
+    };
+    for (;;) {
+      deferred = false;
+      const r = yield* q.waitEvent(check, Number.isFinite(remainingNs) ? { mode, timeoutNs: remainingNs } : { mode });
+      if (r.status !== 'ok' || !deferred) return r;
+      remainingNs = r.remainingNs;
+      yield* this.moduleMutex!.lock();
+      const ok = cond();
+      this.moduleMutex!.unlock();
+      if (ok) return { status: 'ok', remainingNs };
+      justChecked = true;
+    }
   }
 
   private *waitModuleWqLogged(task: Task, name: string, cond: () => boolean): Proc<WaitResult> {
     const sim = this.k.sim;
     sim.log.emit('wait', { on: 'module_wq', name, phase: 'begin' }, task.proc);
-    const r = yield* this.module_wq.q(name).waitEvent(cond, INTERRUPTIBLE);
+    const r = yield* this.waitFinished(name, cond);
     if (sim.log.wants('wait')) sim.log.emit('wait', { on: 'module_wq', name, phase: 'end', status: r.status }, task.proc);
     return r;
   }
@@ -746,8 +810,7 @@ export class ModuleLoader {
       this.setState(mod, 'going');
       yield sim.delay(k.timings.rcuGracePeriodNs);
       if (mod.refcnt > 0) mod.refcnt--;
-      yield* this.vmap_purge(mod.coreAllocs.length + mod.initAllocs.length);
-      this.free_module(mod);
+      yield* this.free_module(mod);
       this.module_wq.wake_up_all(mod.name);
       return ret;
     }
@@ -764,9 +827,9 @@ export class ModuleLoader {
     }
     this.setState(mod, 'live');
     if (sim.log.wants('uevent')) sim.log.emit('uevent', { module: mod.name, action: 'add', kobj: `/module/${mod.name}` }, task.proc);
-    // module_enable_ro(mod, true) runs after the LIVE transition and before wake_up_all: a
-    // newcomer already reads "live" while the same-name waiters still sleep
-    yield* this.vm_unmap_aliases(SET_MEMORY_CALLS_AFTER_INIT);
+    // under module_mutex, module_enable_ro(mod, true) runs after the LIVE transition and before
+    // wake_up_all: a newcomer already reads "live" while the same-name waiters still sleep
+    yield* this.module_mutex_locked(SET_MEMORY_CALLS_AFTER_INIT);
     if (mod.refcnt > 0) mod.refcnt--; // drop the initial reference
     // init memory is freed later (K5: call_rcu before, workqueue + synchronize_rcu after)
     const initAllocs = mod.initAllocs;
@@ -775,9 +838,43 @@ export class ModuleLoader {
       const delay = k.timings.rcuGracePeriodNs + (k.preset.flags.initFreeDeferral === 'workqueue' ? k.timings.workqueueDelayNs : 0);
       sim.at(sim.now + delay, () => k.memory.freeAll(initAllocs));
     }
+    this.module_mutex_unlock();
     k.stats.mod_stat_add_success(mod.layout.totalSize, mod.layout.textSize);
     this.module_wq.wake_up_all(mod.name);
     return 0;
+  }
+
+  /**
+   * module_mutex held across `n` set_memory_*() calls (their vm_unmap_aliases()); the caller's
+   * following steps up to module_mutex_unlock() run without yielding. Without a shootdown cost
+   * the calls cannot wait and the lock is not taken.
+   */
+  private module_mutex_locked(n: number): Proc<void> {
+    return this.k.timings.tlbFlushNs > 0 ? this.lockAcrossUnmap(n) : NOTHING;
+  }
+
+  private *lockAcrossUnmap(n: number): Proc<void> {
+    this.moduleMutex ??= new Mutex(this.k.sim, 'module_mutex');
+    yield* this.moduleMutex.lock();
+    yield* this.vm_unmap_aliases(n);
+  }
+
+  private module_mutex_unlock(): void {
+    if (this.moduleMutex?.owner === this.k.sim.current && this.moduleMutex.locked) this.moduleMutex.unlock();
+  }
+
+  /**
+   * A one-step module_mutex section (look-up, insert, unlink): it waits its turn while another
+   * task holds the lock, then runs at once (lock, section, unlock, without a yield in between).
+   */
+  private module_mutex_turn(): Proc<void> {
+    const m = this.moduleMutex;
+    return m !== null && m.locked ? this.takeTurn(m) : NOTHING;
+  }
+
+  private *takeTurn(m: Mutex): Proc<void> {
+    yield* m.lock();
+    m.unlock();
   }
 
   /**
@@ -821,14 +918,20 @@ export class ModuleLoader {
     this.vmapPurgeLock.unlock();
   }
 
-  /** free_module(): sysfs teardown, unlink, drop references, free memory */
-  private free_module(mod: Module): void {
+  /**
+   * free_module(): sysfs teardown, the unlink under module_mutex (its turn while another task
+   * holds it), drop references, then module_memfree() of each region (VM_FLUSH_RESET_PERMS: a
+   * flush under vmap_purge_lock each) — so the record is gone before its memory is
+   */
+  private *free_module(mod: Module): Proc<void> {
     const k = this.k;
     mod.sysfs = false;
     k.filesystems.unregisterOwnedBy(mod.name);
+    yield* this.module_mutex_turn();
     if (this.modules.get(mod.name) === mod) this.modules.delete(mod.name);
     this.dropUses(mod);
     this.setState(mod, 'gone');
+    yield* this.vmap_purge(mod.coreAllocs.length + mod.initAllocs.length);
     k.memory.freeAll(mod.coreAllocs);
     k.memory.freeAll(mod.initAllocs);
     mod.coreAllocs = [];
@@ -849,6 +952,7 @@ export class ModuleLoader {
   private *delete(task: Task, name: string, flags: number): Proc<number> {
     const k = this.k;
     if (!task.capSysModule || k.config.modules_disabled) return -EPERM;
+    yield* this.module_mutex_turn();
     const mod = this.modules.get(name);
     if (mod === undefined || mod.state === 'unformed') return -ENOENT;
     if (mod.usedBy.size > 0) return -EWOULDBLOCK;
@@ -862,8 +966,7 @@ export class ModuleLoader {
     yield* k.cpu.compute(k.cost(mod.image.behaviour.exitCpuNs ?? 0));
     if (k.sim.log.wants('uevent')) k.sim.log.emit('uevent', { module: name, action: 'remove', kobj: `/module/${name}` }, task.proc);
     yield* k.cpu.compute(k.cost(k.timings.freeModuleNs));
-    yield* this.vmap_purge(mod.coreAllocs.length + mod.initAllocs.length);
-    this.free_module(mod);
+    yield* this.free_module(mod);
     if (k.preset.flags.deleteModuleWakes) this.module_wq.wake_up_all(name);
     return 0;
   }
