@@ -6,7 +6,7 @@ export { EventHeap } from './heap.js';
 export { EventLog, type LogRecord, type LogListener } from './log.js';
 export { Rng, RngStreams, streamSeed } from './rng.js';
 export { WaitQueue } from './waitqueue.js';
-export { Mutex } from './mutex.js';
+export { Mutex, type MutexOptions } from './mutex.js';
 export { Semaphore } from './semaphore.js';
 export { SlotCounter } from './slots.js';
 export { Completion } from './completion.js';
