@@ -60,6 +60,18 @@ export interface KernelTimings {
    * cores, tens of ms — machine profiles set it)
    */
   tlbFlushNs: number;
+  /**
+   * free_module()'s synchronize_rcu() after the unlink, with module_mutex held, ns. Default 0:
+   * not modelled (the unlink is one step)
+   */
+  freeModuleSyncRcuNs: number;
+  /**
+   * a woken task's wake→run time, ns, as its measured distribution: the values at 0, 5, … 95, 99
+   * and 100 % (main.ts MUTEX_WAKE_QUANTILES). A module_mutex waiter needs it before it can take
+   * the freed lock, so a newcomer in that window takes it first (sim/mutex.ts), and a woken
+   * module_wq sleeper before its re-check takes the lock. Default []: FIFO hand-off, no wait
+   */
+  mutexWakeQuantilesNs: readonly number[];
 }
 
 /** Run-time configuration (command line, sysctl, Kconfig choices that are not release-bound). */
@@ -124,6 +136,8 @@ export interface KernelInternal extends KernelApi {
   readonly stats: ModuleStats;
   /** the CPU time of one step of kernel work: `ns` with the configured spread, whole ns */
   cost(ns: number): number;
+  /** the relative spread of costs (0: every duration exact, as explore runs them) */
+  readonly jitter: number;
   /** /proc/sys/kernel/modprobe (kmod.c's name) */
   readonly modprobe_path: string;
   /** security_kernel_module_request() hook: non-zero denies a request with that value */

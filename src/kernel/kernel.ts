@@ -68,6 +68,8 @@ export const DEFAULT_TIMINGS: Readonly<KernelTimings> = Object.freeze({
   umhQueueDelayNs: 200_000,
   freeModuleNs: 50_000,
   tlbFlushNs: 0,
+  freeModuleSyncRcuNs: 0,
+  mutexWakeQuantilesNs: Object.freeze([]),
 });
 
 export interface KernelOptions {

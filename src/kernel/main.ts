@@ -33,18 +33,25 @@
  * synchronize_rcu, a successful one LIVE through module_enable_ro; another module's wake in that
  * window ends its sleepers' wait (what a real 16-vCPU trace shows, calibration/coldplug-debian-6.1.md).
  *
- * module_mutex is a simulated lock (FIFO hand-off) only where the kernel holds it across a point
- * that can wait here: complete_formation() and do_init_module()'s success path hold it across
- * their set_memory_*() calls (module_enable_ro/nx/x, ro_after_init: 4.9 … newest), and so across
- * the waits on vmap_purge_lock, which is one (vmap_purge below) when the machine gives a TLB
- * shootdown a cost. Every other section it protects runs without yielding (look-up and insert
- * are one step): while the lock is held those first wait their turn on it — the same-name
- * checks, every sleeper's finished_loading() re-check, resolve_symbol(), the unlinks and
- * delete_module. A sleeper woken while the lock is held re-checks only once it has the lock, so
- * the state it sees is that of its turn, not of the wake; on a machine without a shootdown cost
- * the lock is never held and nothing waits on it.
+ * module_mutex is a simulated lock only where the kernel holds it across a point that can wait
+ * here: complete_formation() and do_init_module()'s success path hold it across their
+ * set_memory_*() calls (module_enable_ro/nx/x, ro_after_init: 4.9 … newest), and so across the
+ * waits on vmap_purge_lock, which is one (vmap_purge below) when the machine gives a TLB
+ * shootdown a cost; free_module() holds it from the unlink across a synchronize_rcu() when the
+ * machine gives that one a length (timings.freeModuleSyncRcuNs). Every other section it
+ * protects runs without yielding (look-up and insert are one step): while the lock is held those
+ * first wait their turn on it — the same-name checks, every sleeper's finished_loading()
+ * re-check, resolve_symbol(), the unlinks and delete_module. A woken sleeper re-checks only once
+ * it has the lock, so the state it sees is that of its turn, not of the wake; and every
+ * wake_up_all then wakes every name's sleepers, as the kernel's one queue does. With the machine's
+ * measured wake→run time (timings.mutexWakeQuantilesNs) the lock is the kernel's since 4.10, not
+ * FIFO (sim/mutex.ts): a woken waiter takes it only once it runs, a task that asks in that window
+ * goes first, the hand-off flag bounds that to once per waiter; and a woken module_wq sleeper
+ * runs before it asks — so the sleepers of one wake leave one by one, behind the holds that came
+ * in meanwhile (the real traces: calibration/coldplug-debian-6.1.md, last section). On a machine
+ * with none of these costs the lock is never held and nothing waits on it.
  */
-import { frame, Mutex, WaitQueue, type Proc, type WaitOptions, type WaitResult } from '../sim/index.js';
+import { frame, Mutex, WaitQueue, type Proc, type Rng, type WaitOptions, type WaitResult } from '../sim/index.js';
 import {
   MODULE_INIT_COMPRESSED_FILE,
   MODULE_INIT_IGNORE_MODVERSIONS,
@@ -95,6 +102,9 @@ function returns<T>(v: T): Proc<T> {
 }
 
 const NOTHING = returns<void>(undefined);
+
+/** the probabilities at which timings.mutexWakeQuantilesNs gives a wake→run time: 0, 5 … 95, 99, 100 % */
+export const MUTEX_WAKE_QUANTILES: readonly number[] = Object.freeze([...Array.from({ length: 20 }, (_, i) => i / 20), 0.99, 1]);
 const ZERO = returns(0);
 
 /** module_wq waits of the same-name checks (only read) */
@@ -155,8 +165,8 @@ class ModuleWq {
   private changed = new Set<string>();
   constructor(
     private readonly k: KernelInternal,
-    /** module_mutex is held: a woken sleeper's re-check waits for it (see DOC) */
-    private readonly mutexHeld: () => boolean,
+    /** module_mutex is modelled: every woken sleeper re-checks under it (see DOC) */
+    private readonly recheckUnderMutex: () => boolean,
   ) {}
   q(name: string): WaitQueue {
     let q = this.qs.get(name);
@@ -174,9 +184,9 @@ class ModuleWq {
     if ((this.qs.get(name)?.waiting ?? 0) > 0) this.changed.add(name);
   }
   wake_up_all(name: string): void {
-    if (this.mutexHeld()) {
-      // each woken sleeper queues on module_mutex and re-checks at its turn, when any record may
-      // have changed: every sleeper is woken
+    if (this.recheckUnderMutex()) {
+      // each woken sleeper takes module_mutex once it runs and re-checks at its turn, when any
+      // record may have changed: every sleeper is woken, as from the kernel's one queue
       for (const q of this.qs.values()) q.wakeUpAll();
       this.changed.clear();
       return;
@@ -202,12 +212,13 @@ export class ModuleLoader {
   private vmapPurgeLock: Mutex | null = null;
   /** module_mutex, made at its first hold (only ever held across vm_unmap_aliases) */
   private moduleMutex: Mutex | null = null;
+  private wakeRng: Rng | null = null;
   /** the policies' init_module_from_file and free_module hooks, outermost first */
   private readonly fileHooks: Required<SameNamePolicy>['init_module_from_file'][];
   private readonly freeHooks: Required<SameNamePolicy>['free_module'][];
 
   constructor(private readonly k: KernelInternal) {
-    this.module_wq = new ModuleWq(k, () => this.moduleMutex?.locked === true);
+    this.module_wq = new ModuleWq(k, () => this.moduleMutexHeldAcrossWaits());
     this.fileHooks = k.policies.flatMap((p) => (p.init_module_from_file !== undefined ? [p.init_module_from_file.bind(p)] : []));
     this.freeHooks = k.policies.flatMap((p) => (p.free_module !== undefined ? [p.free_module.bind(p)] : []));
   }
@@ -584,7 +595,11 @@ export class ModuleLoader {
     let s = status();
     if (s === -EBUSY) {
       if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'begin' }, task.proc);
-      const r = yield* this.waitUnderMutex(this.module_wq.q(dep), () => status() !== -EBUSY, 'uninterruptible', k.preset.constants.resolveSymbolTimeoutS * 1e9);
+      const q = this.module_wq.q(dep);
+      const timeoutNs = k.preset.constants.resolveSymbolTimeoutS * 1e9;
+      const r = this.moduleMutexHeldAcrossWaits()
+        ? yield* this.waitUnderMutex(q, () => status() !== -EBUSY, 'uninterruptible', timeoutNs)
+        : yield* q.waitEvent(() => status() !== -EBUSY, { mode: 'uninterruptible', timeoutNs });
       if (k.sim.log.wants('wait')) k.sim.log.emit('wait', { on: 'resolve_symbol', name: dep, module: mod.name, phase: 'end', status: r.status }, task.proc);
       s = status();
       if (s === -EBUSY) {
@@ -730,38 +745,44 @@ export class ModuleLoader {
   /** a module_wq wait whose condition takes module_mutex; with no shootdown cost, the wait op itself */
   private waitFinished(name: string, cond: () => boolean): Proc<WaitResult> {
     const q = this.module_wq.q(name);
-    if (this.k.timings.tlbFlushNs <= 0) return q.waitEvent(cond, INTERRUPTIBLE);
+    if (!this.moduleMutexHeldAcrossWaits()) return q.waitEvent(cond, INTERRUPTIBLE);
     return this.waitUnderMutex(q, cond, 'interruptible', undefined);
   }
 
   /**
    * wait_event on `q` for a condition checked under module_mutex (finished_loading,
-   * resolve_symbol): while the lock is held the check waits for its turn on it (uninterruptibly,
-   * as mutex_lock), then runs; the task comes back TASK_RUNNING, so a false answer goes once more
-   * round the loop — here a re-check at once, which cannot differ — before it sleeps again.
+   * resolve_symbol). At entry the task runs: a free lock gives the answer at once, a held one
+   * queues it. A woken sleeper first needs its wake→run time (timings.mutexWakeNs) and then
+   * takes the lock (uninterruptibly, as mutex_lock): a holder that came in meanwhile goes first,
+   * and the state it sees is that of its turn, not of the wake. A false answer sleeps again.
    */
   private *waitUnderMutex(q: WaitQueue, cond: () => boolean, mode: 'interruptible' | 'uninterruptible', timeoutNs: number | undefined): Proc<WaitResult> {
+    const m = this.module_mutex();
     let remainingNs = timeoutNs ?? Infinity;
     let deferred = false;
-    let justChecked = false;
+    let woken = false;
+    // 'entry': wait_event's first check; 'rechecked': the answer under the lock was just false
+    let phase: 'entry' | 'rechecked' | 'asleep' = 'entry';
     const check = (): boolean => {
-      if (!justChecked && this.moduleMutex?.locked === true) {
-        deferred = true;
-        return true;
-      }
-      justChecked = false;
-      return cond();
+      const was = phase;
+      phase = 'asleep';
+      if (was === 'rechecked') return false;
+      if (was === 'entry' && !m.locked) return cond();
+      deferred = true;
+      woken = was === 'asleep';
+      return true;
     };
     for (;;) {
       deferred = false;
       const r = yield* q.waitEvent(check, Number.isFinite(remainingNs) ? { mode, timeoutNs: remainingNs } : { mode });
       if (r.status !== 'ok' || !deferred) return r;
       remainingNs = r.remainingNs;
-      yield* this.moduleMutex!.lock();
+      if (woken) yield this.k.sim.delay(this.wakeToRun());
+      yield* m.lock();
       const ok = cond();
       this.moduleMutex!.unlock();
       if (ok) return { status: 'ok', remainingNs };
-      justChecked = true;
+      phase = 'rechecked';
     }
   }
 
@@ -846,17 +867,50 @@ export class ModuleLoader {
 
   /**
    * module_mutex held across `n` set_memory_*() calls (their vm_unmap_aliases()); the caller's
-   * following steps up to module_mutex_unlock() run without yielding. Without a shootdown cost
-   * the calls cannot wait and the lock is not taken.
+   * following steps up to module_mutex_unlock() run without yielding. When no hold of the
+   * machine can wait (moduleMutexHeldAcrossWaits) the lock is not taken.
    */
   private module_mutex_locked(n: number): Proc<void> {
-    return this.k.timings.tlbFlushNs > 0 ? this.lockAcrossUnmap(n) : NOTHING;
+    return this.moduleMutexHeldAcrossWaits() ? this.lockAcrossUnmap(n) : NOTHING;
   }
 
   private *lockAcrossUnmap(n: number): Proc<void> {
-    this.moduleMutex ??= new Mutex(this.k.sim, 'module_mutex');
-    yield* this.moduleMutex.lock();
+    yield* this.module_mutex().lock();
     yield* this.vm_unmap_aliases(n);
+  }
+
+  /**
+   * Whether a module_mutex hold can span a wait here: the set_memory_*() calls' flushes
+   * (tlbFlushNs) or free_module's synchronize_rcu (freeModuleSyncRcuNs). Otherwise every section
+   * is one step and the lock is never modelled.
+   */
+  /**
+   * A woken task's wake→run time: a draw from the machine's measured distribution
+   * (timings.mutexWakeQuantilesNs, its values at MUTEX_WAKE_QUANTILES; linear between them), from
+   * a stream of its own so that no other draw moves; its median when costs are exact (jitter 0,
+   * as explore runs them); 0 without one.
+   */
+  private wakeToRun(): number {
+    const qs = this.k.timings.mutexWakeQuantilesNs;
+    if (qs.length === 0) return 0;
+    if (this.k.jitter === 0) return qs[MUTEX_WAKE_QUANTILES.indexOf(0.5)]!;
+    this.wakeRng ??= this.k.sim.rng.stream('module_mutex wake');
+    const u = this.wakeRng.float();
+    let i = 1;
+    while (i < MUTEX_WAKE_QUANTILES.length - 1 && MUTEX_WAKE_QUANTILES[i]! < u) i++;
+    const p0 = MUTEX_WAKE_QUANTILES[i - 1]!;
+    const p1 = MUTEX_WAKE_QUANTILES[i]!;
+    return Math.round(qs[i - 1]! + ((qs[i]! - qs[i - 1]!) * (u - p0)) / (p1 - p0));
+  }
+
+  private moduleMutexHeldAcrossWaits(): boolean {
+    const t = this.k.timings;
+    return t.tlbFlushNs > 0 || t.freeModuleSyncRcuNs > 0;
+  }
+
+  /** module_mutex, made at its first hold; stealable with a measured wake→run time (sim/mutex.ts) */
+  private module_mutex(): Mutex {
+    return (this.moduleMutex ??= new Mutex(this.k.sim, 'module_mutex', this.k.timings.mutexWakeQuantilesNs.length > 0 ? { wakeToRun: () => this.wakeToRun() } : {}));
   }
 
   private module_mutex_unlock(): void {
@@ -920,17 +974,25 @@ export class ModuleLoader {
 
   /**
    * free_module(): sysfs teardown, the unlink under module_mutex (its turn while another task
-   * holds it), drop references, then module_memfree() of each region (VM_FLUSH_RESET_PERMS: a
-   * flush under vmap_purge_lock each) — so the record is gone before its memory is
+   * holds it) held across the synchronize_rcu() that guards the module list's readers
+   * (timings.freeModuleSyncRcuNs; 0: not modelled, the unlink is one step), drop references, then
+   * module_memfree() of each region (VM_FLUSH_RESET_PERMS: a flush under vmap_purge_lock each),
+   * outside the lock — so the record is gone before its memory is
    */
   private *free_module(mod: Module): Proc<void> {
     const k = this.k;
     mod.sysfs = false;
     k.filesystems.unregisterOwnedBy(mod.name);
-    yield* this.module_mutex_turn();
+    const syncNs = k.timings.freeModuleSyncRcuNs;
+    if (syncNs > 0) yield* this.module_mutex().lock();
+    else yield* this.module_mutex_turn();
     if (this.modules.get(mod.name) === mod) this.modules.delete(mod.name);
     this.dropUses(mod);
     this.setState(mod, 'gone');
+    if (syncNs > 0) {
+      yield k.sim.delay(syncNs);
+      this.moduleMutex!.unlock();
+    }
     yield* this.vmap_purge(mod.coreAllocs.length + mod.initAllocs.length);
     k.memory.freeAll(mod.coreAllocs);
     k.memory.freeAll(mod.initAllocs);

@@ -128,6 +128,8 @@ export function kernelTimingsOf(m: Machine): NonNullable<KernelOptions['timings'
     umhQueueDelayNs: t.umhSpawnNs,
     tlbFlushNs: Math.round((t.tlbFlushNs ?? 0) + (t.tlbFlushPerCpuNs ?? 0) * m.cpus),
     ...(t.rcuGracePeriodNs !== undefined ? { rcuGracePeriodNs: t.rcuGracePeriodNs } : {}),
+    ...(t.freeModuleSyncRcuNs !== undefined ? { freeModuleSyncRcuNs: t.freeModuleSyncRcuNs } : {}),
+    ...(t.mutexWakeQuantilesNs !== undefined ? { mutexWakeQuantilesNs: t.mutexWakeQuantilesNs } : {}),
   };
 }
 

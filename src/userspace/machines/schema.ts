@@ -77,6 +77,17 @@ function buildSchemas(z: typeof Zod) {
      * free of init memory). Unset: the kernel's default
      */
     rcuGracePeriodNs: ns.optional(),
+    /** free_module()'s synchronize_rcu() with module_mutex held. Unset: not modelled */
+    freeModuleSyncRcuNs: ns.optional(),
+    /**
+     * a woken task's wake→run time as measured, its values at 0, 5, … 95, 99 and 100 % (22,
+     * non-decreasing): a module_mutex waiter's and a woken module_wq sleeper's. Unset: FIFO hand-off
+     */
+    mutexWakeQuantilesNs: z
+      .array(ns)
+      .length(22)
+      .refine((v) => v.every((x, i) => i === 0 || x >= v[i - 1]!), 'must be non-decreasing')
+      .optional(),
   });
 
   const moduleInitSchema = z.strictObject({
