@@ -20,7 +20,15 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${name}: not yet available (${(err as Error).message.split('\n')[0]})\n`);
     return 2;
   }
-  await mod.run(process.argv.slice(3));
+  try {
+    await mod.run(process.argv.slice(3));
+  } catch (err) {
+    // a bench's own refusal of its arguments or machine ("bench NAME: …") is one line, not a stack
+    const msg = err instanceof Error ? err.message : String(err);
+    if (!msg.startsWith('bench ')) throw err;
+    process.stderr.write(`${msg.split('\n')[0]}\n`);
+    return 2;
+  }
   return 0;
 }
 
