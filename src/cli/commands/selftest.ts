@@ -33,7 +33,7 @@ import { intOption, secondsOption } from '../options.js';
  * node:child_process through results-dir and results-option), the sysfs target.
  */
 const outputFiles = () => import('../../io/output.js');
-const resultsDir = async () => ({ ...(await import('../../results/results-dir.js')), ...(await import('../results-option.js')) });
+const resultsDir = async () => ({ ...(await import('../../results/results-dir.js')), ...(await import('../results-option.js')), ...(await import('../selftest-capture.js')) });
 
 export interface SelftestOpts {
   target: string;
