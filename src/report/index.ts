@@ -8,19 +8,27 @@ import type { StormParams, StormRunRecord } from '../results/record.js';
 import { InputError } from '../errors.js';
 import { renderChart, type ChartOptions } from './chart.js';
 import { renderDumbChart } from './dumb-chart.js';
-import { renderCsv, renderJson, renderJsonl } from './data.js';
-import { renderHtml, type HtmlOptions } from './html.js';
-import { renderMarkdown } from './markdown.js';
-import { renderSvg } from './svg.js';
+import type { HtmlOptions } from './html.js';
 import { renderTable } from './table.js';
 
+// The text format (the table and the terminal chart) is loaded with this module: it is the
+// storm's default. The other renderers are imported when a format asks for them, so a storm's
+// start-up does not load and compile the SVG, HTML, Markdown and CSV/JSON code (vega and
+// vega-lite were already imported only when rendering).
 export { renderChart } from './chart.js';
 export { renderDumbChart } from './dumb-chart.js';
-export { renderCsv, renderJson, renderJsonl, csvColumns } from './data.js';
-export { renderHtml } from './html.js';
-export { renderMarkdown } from './markdown.js';
-export { renderSvg, renderSvgCharts, chartSpecs, type CategoryMode, type SvgOptions } from './svg.js';
 export { renderTable } from './table.js';
+export type { CategoryMode, SvgOptions } from './svg.js';
+
+/** the HTML report (imported when asked for) */
+export async function renderHtml(records: readonly StormRunRecord[], params?: StormParams, opts: HtmlOptions = {}): Promise<string> {
+  return (await import('./html.js')).renderHtml(records, params, opts);
+}
+
+/** the SVG charts (imported when asked for) */
+export async function renderSvg(records: readonly StormRunRecord[], params?: StormParams, opts: HtmlOptions = {}): Promise<string> {
+  return (await import('./svg.js')).renderSvg(records, params, opts);
+}
 
 export const FORMATS = ['text', 'table', 'md', 'chart', 'csv', 'json', 'jsonl', 'svg', 'html'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
@@ -60,18 +68,18 @@ export async function renderReport(format: ReportFormat, records: readonly Storm
     case 'table':
       return renderTable(records, params);
     case 'md':
-      return renderMarkdown(records, params);
+      return (await import('./markdown.js')).renderMarkdown(records, params);
     case 'chart':
       return terminalChart(records, params, opts);
     case 'csv':
-      return renderCsv(records, params);
+      return (await import('./data.js')).renderCsv(records, params);
     case 'json':
-      return renderJson(records, params);
+      return (await import('./data.js')).renderJson(records, params);
     case 'jsonl':
-      return renderJsonl(records, params);
+      return (await import('./data.js')).renderJsonl(records, params);
     case 'svg':
-      return renderSvg(records, params, opts);
+      return (await import('./svg.js')).renderSvg(records, params, opts);
     case 'html':
-      return renderHtml(records, params, opts);
+      return (await import('./html.js')).renderHtml(records, params, opts);
   }
 }
