@@ -7,22 +7,10 @@
  * (data/baselines/, scripts/baseline-update.mjs) must not change with every commit.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kmodlabVersion, ROOT } from './version.js';
 import { withoutResultsOption, type RunCommand, type RunKind } from '../results/results-dir.js';
 
-/** the package root: dist/src/cli/ → three levels up */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** package.json's version ('unknown' when it cannot be read); also named in the HTML report */
-export function kmodlabVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+export { kmodlabVersion } from './version.js';
 
 function gitCommit(env: Readonly<Record<string, string | undefined>>): string | undefined {
   if (env.KMODLAB_RESULTS_COMMIT === 'off') return undefined;

@@ -21,17 +21,20 @@ import { checkStormInputs, DEFAULT_RUN_TIMEOUT_MS, LARGE_STORM_CPUS, STORM_YOUNG
 import { identityOfPoints } from '../../experiments/storm-identity.js';
 import { signalExitCode } from '../../errors.js';
 import type { StormParams, StormRunRecord } from '../../results/record.js';
-import { merge } from '../../results/store.js';
 import { checkOutputDir, checkOutputFile, writeOutputFile } from '../../io/output.js';
-import { loadPolicyPlugin } from '../../io/policy.js';
-import { loadPresetFile } from '../../io/presets.js';
 import { presetNames, type KernelPreset } from '../../kernel/presets.js';
 import { DEFAULT_MODULE_AREA_BYTES } from '../../kernel/memory.js';
 import { parseCategoryMode, parseChartStyle, parseFormat, renderHtml, renderReport, renderSvg } from '../../report/index.js';
 import { loadMachine } from '../../userspace/machines/load.js';
 import { intOption, secondsOption } from '../options.js';
-import { kmodlabVersion, runCommand } from '../results-option.js';
-import { PendingRun, simRelease } from '../../results/results-dir.js';
+import { kmodlabVersion } from '../version.js';
+
+/*
+ * Imported when an option or subcommand needs them, so that a plain storm's start-up does not
+ * load them: --results (results-dir, results-option and node:child_process), --policy (the
+ * TypeScript plug-in loader), a JSON preset file, `storm merge` (the result store).
+ */
+const resultsDir = async () => ({ ...(await import('../../results/results-dir.js')), ...(await import('../results-option.js')) });
 
 export interface StormOpts {
   machine: string;
@@ -70,11 +73,12 @@ export function parseSize(name: string, v: string): number {
 }
 
 /** `--kernel` names: presets, or JSON preset files (the run's kernel is then the preset's name) */
-function kernelPoints(list: string[]): { kernels: string[]; presetFiles: Map<string, KernelPreset> } {
+async function kernelPoints(list: string[]): Promise<{ kernels: string[]; presetFiles: Map<string, KernelPreset> }> {
   const presetFiles = new Map<string, KernelPreset>();
+  const loadPresetFile = list.some((k) => k.endsWith('.json')) ? (await import('../../io/presets.js')).loadPresetFile : null;
   const kernels = list.map((k) => {
     if (!k.endsWith('.json')) return k;
-    const p = loadPresetFile(k);
+    const p = loadPresetFile!(k);
     presetFiles.set(p.name, p);
     return p.name;
   });
@@ -141,9 +145,9 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
   const runTimeoutMs = o.runTimeout !== undefined ? secondsOption('--run-timeout', o.runTimeout, 1) * 1000 : DEFAULT_RUN_TIMEOUT_MS;
   if (o.out !== undefined) checkOutputDir('--out', o.out);
   const profile = loadMachine(o.machine);
-  const { kernels: presets, presetFiles } = kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
+  const { kernels: presets, presetFiles } = await kernelPoints(parseKernelList(o.kernel, { known: presetNames() }));
   // with a policy plug-in every preset runs with it, labelled PRESET+POLICY in the results
-  const plugin = o.policy !== undefined ? await loadPolicyPlugin(o.policy) : undefined;
+  const plugin = o.policy !== undefined ? await (await import('../../io/policy.js')).loadPolicyPlugin(o.policy) : undefined;
   const policyName = plugin?.policy.name;
   const label = (k: string): string => (policyName !== undefined ? `${k}+${policyName}` : k);
   const presetOf = new Map(presets.map((k) => [label(k), k]));
@@ -176,7 +180,8 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
   // kernel's results is hashed into the run identities the store keeps (resume recomputes others)
   const inputs = await checkStormInputs(points);
   // --results: one run directory per kernel (its release), each renamed into place when the sweep is whole
-  const pending = new Map(o.results !== undefined ? kernels.map((k) => [k, PendingRun.open(o.results!)] as const) : []);
+  const resultsCode = o.results !== undefined ? await resultsDir() : null;
+  const pending = new Map(resultsCode !== null ? kernels.map((k) => [k, resultsCode.PendingRun.open(o.results!)] as const) : []);
   const res = await runSweep({
     points,
     worker: new URL('../../experiments/storm.js', import.meta.url),
@@ -216,7 +221,7 @@ async function stormAction(o: StormOpts, command: string): Promise<void> {
   }
   for (const [k, p] of pending) {
     const mine = records.filter((r) => r.kernel === k);
-    const dir = p.commit(runCommand('storm', simRelease(k), 'sim'), mine, params.seeds[0]);
+    const dir = p.commit(resultsCode!.runCommand('storm', resultsCode!.simRelease(k), 'sim'), mine, params.seeds[0]);
     process.stderr.write(`kmodlab: results in ${dir}\n`);
   }
   await emitReports(records, params, o, moduleAreaBytes);
@@ -244,6 +249,7 @@ export async function stormCommandAction(o: StormOpts & ParallelStormOpts & Pick
 export async function mergeAction(dirs: string[], o: Pick<StormOpts, 'format' | 'categories' | 'chart' | 'svg' | 'html' | 'moduleArea'>): Promise<void> {
   checkReportOptions(o);
   if (o.moduleArea !== undefined) parseSize('--module-area', o.moduleArea);
+  const { merge } = await import('../../results/store.js');
   const m = await merge(dirs, ['kmodlab', ...process.argv.slice(2)].join(' '));
   const area = o.moduleArea !== undefined ? parseSize('--module-area', o.moduleArea) : DEFAULT_MODULE_AREA_BYTES;
   await emitReports(m.records, m.params, o, area);
