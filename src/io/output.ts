@@ -13,8 +13,13 @@
  */
 import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { errnoText, InputError, ioError } from '../errors.js';
+
+/** write-file-atomic (and its signal-exit hooks) is imported at the first write: a run that writes no file never loads it */
+async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  const { default: write } = await import('write-file-atomic');
+  await write(file, data);
+}
 
 function statOrNull(p: string): Stats | null {
   try {

@@ -29,13 +29,18 @@
  */
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { errnoText, InputError, ioError } from '../errors.js';
 import { recordJson } from './json.js';
 import { changedInputs, hashValue, recordChecksum, type RunIdentity } from './identity.js';
 import { kernelOrder, paramsFromRecords, pointComparator } from './order.js';
 import { firstIssue, recordSchemas, validateRecord, type StormParams, type StormRunRecord } from './record.js';
 import { runFileName, runKey, type RunPoint } from './run-key.js';
+
+/** write-file-atomic (and its signal-exit hooks) is imported at the first write: a run that writes no file never loads it */
+async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  const { default: write } = await import('write-file-atomic');
+  await write(file, data);
+}
 
 export { runFileName, runKey, type RunPoint };
 
