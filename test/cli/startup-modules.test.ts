@@ -4,6 +4,8 @@
  * the qemu target; a user's preset or profile file still loads zod to be validated. The modules
  * a process loads are named by a --import hook (test/fixtures/cli/module-trace.mjs). Timings
  * are in bench/startup.ts, not here.
+ * A plain storm loads the simulator and the text report only: the other formats, the selftest,
+ * --results, --policy and write-file-atomic are imported when asked for.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,4 +57,19 @@ test('a user preset or profile file is still validated with zod, with its one-li
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a plain storm loads the simulator and the text report, not the other formats, the selftest, --results, --policy or write-file-atomic', () => {
+  const r = loaded(['storm', '--cpus', '1', '--kernel', 'v6.1-stable']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(ours(r.modules, 'sim').length > 0, 'the trace saw the simulator load');
+  assert.ok(r.modules.some((m) => m.endsWith('/dist/src/report/table.js')), 'the text report');
+  assert.deepEqual(ours(r.modules, 'selftest'), [], 'nothing of src/selftest');
+  const unused = ['report/html.js', 'report/svg.js', 'report/markdown.js', 'report/data.js', 'results/results-dir.js', 'cli/results-option.js', 'io/policy.js', 'io/presets.js'];
+  assert.deepEqual(
+    r.modules.filter((m) => unused.some((u) => m.endsWith(`/dist/src/${u}`))),
+    [],
+    'no renderer of another format, no --results, --policy or preset-file code',
+  );
+  assert.ok(!packages(r.modules).has('write-file-atomic'), 'no write-file-atomic: nothing is written');
 });
