@@ -10,7 +10,8 @@ import { errorLine, InputError } from '../errors.js';
 import { registerCommands } from './declare/index.js';
 import { installPipeGuards } from './stdio.js';
 
-export function buildProgram(): Command {
+/** the command line; with NAME (argv's first word) only that command is declared (declare/index.ts) */
+export async function buildProgram(name?: string): Promise<Command> {
   const program = new Command();
   program
     .name('kmodlab')
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
       // commander's own usage errors: keep to one line, prefixed like ours.
       outputError: (str, write) => write(`kmodlab: ${str.replace(/^error: /, '').split('\n')[0]}\n`),
     });
-  registerCommands(program);
+  await registerCommands(program, name);
   return program;
 }
 
@@ -35,7 +36,7 @@ const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<number> {
   installPipeGuards();
-  const program = buildProgram();
+  const program = await buildProgram(argv[0]);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

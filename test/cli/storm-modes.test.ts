@@ -14,7 +14,7 @@ import { InputError } from '../../src/errors.js';
 import { refuseUnreadStormOptions, STORM_OPTION_MODES, stormMode, type StormMode } from '../../src/cli/commands/storm-modes.js';
 
 const program = new Command();
-registerCommands(program);
+await registerCommands(program);
 const storm = program.commands.find((c) => c.name() === 'storm')!;
 const declared = storm.options.map((o) => ({ key: o.attributeName(), flag: o.long! }));
 

@@ -6,16 +6,26 @@
  */
 import type { Command } from 'commander';
 import { NotYetAvailable } from '../../errors.js';
-import { registerKernelCommand } from './kernel.js';
-import { register as registerMachines } from './machines.js';
-import { register as registerKernels } from './kernels.js';
-import { register as registerSelftest } from './selftest.js';
-import { register as registerStorm } from './storm.js';
-import { register as registerTrace } from './trace.js';
-import { register as registerStats } from './stats.js';
-import { register as registerExplore } from './explore.js';
-import { register as registerBaseline } from './baseline.js';
-import { register as registerKselftest } from './kselftest.js';
+
+type Register = (program: Command) => void;
+
+/*
+ * Each command's declaration, imported when it is declared: a run names one command, and
+ * declaring only that one spares loading the others' declarations (and what they import for
+ * their option choices, e.g. the qemu kernel list). In the order `kmodlab --help` lists them.
+ */
+const DECLARATIONS: Readonly<Record<string, () => Promise<Register>>> = {
+  kernel: async () => (await import('./kernel.js')).registerKernelCommand,
+  machines: async () => (await import('./machines.js')).register,
+  kernels: async () => (await import('./kernels.js')).register,
+  selftest: async () => (await import('./selftest.js')).register,
+  storm: async () => (await import('./storm.js')).register,
+  trace: async () => (await import('./trace.js')).register,
+  stats: async () => (await import('./stats.js')).register,
+  explore: async () => (await import('./explore.js')).register,
+  baseline: async () => (await import('./baseline.js')).register,
+  kselftest: async () => (await import('./kselftest.js')).register,
+};
 
 interface PendingCommand {
   name: string;
@@ -25,17 +35,15 @@ interface PendingCommand {
 /** Commands wired now and filled in by later issues. */
 const PENDING: PendingCommand[] = [];
 
-export function registerCommands(program: Command): void {
-  registerKernelCommand(program);
-  registerMachines(program);
-  registerKernels(program);
-  registerSelftest(program);
-  registerStorm(program);
-  registerTrace(program);
-  registerStats(program);
-  registerExplore(program);
-  registerBaseline(program);
-  registerKselftest(program);
+/**
+ * Declare the command set on PROGRAM: only the command NAME when it is one of them (the
+ * command line's first word), else every command (help, a usage error, an unknown word).
+ */
+export async function registerCommands(program: Command, name?: string): Promise<void> {
+  const only = name !== undefined && Object.hasOwn(DECLARATIONS, name) ? [DECLARATIONS[name]!] : Object.values(DECLARATIONS);
+  const registers = await Promise.all(only.map((load) => load()));
+  for (const register of registers) register(program);
+  if (only.length === 1) return;
   for (const c of PENDING) {
     program
       .command(c.name)
