@@ -5,7 +5,8 @@
  * a process loads are named by a --import hook (test/fixtures/cli/module-trace.mjs). Timings
  * are in bench/startup.ts, not here.
  * A plain storm loads the simulator and the text report only: the other formats, the selftest,
- * --results, --policy and write-file-atomic are imported when asked for.
+ * --results, --policy and write-file-atomic are imported when asked for, and only the command
+ * run is declared.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,4 +73,5 @@ test('a plain storm loads the simulator and the text report, not the other forma
     'no renderer of another format, no --results, --policy or preset-file code',
   );
   assert.ok(!packages(r.modules).has('write-file-atomic'), 'no write-file-atomic: nothing is written');
+  assert.deepEqual(ours(r.modules, 'cli/declare').map((m) => path.basename(m)).sort(), ['index.js', 'lazy.js', 'storm.js'], 'only the storm command is declared');
 });
