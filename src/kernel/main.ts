@@ -411,7 +411,7 @@ export class ModuleLoader {
     // elf_validity_cache_copy / setup_load_info (the CPU time covers early_mod_check's checks too)
     yield* k.cpu.compute(k.cost(t.elfCheckNs));
     if (info.notElf || image.imageSize < ELF_HDR_SIZE) return this.failBecoming(info, -ENOEXEC);
-    let err = yield* this.early_mod_check(task, info);
+    const err = yield* this.early_mod_check(task, info);
     if (err !== 0) return this.failBecoming(info, err);
 
     // layout_and_allocate(): layout_sections (cheap), the module memory in the module area, then
@@ -443,8 +443,21 @@ export class ModuleLoader {
       return this.failInvalid(info, core, init, mod);
     }
 
+    return yield* this.load_formed(task, info, mod, layout.percpu, sigOk, core, init);
+  }
+
+  /**
+   * load_module from the formed module on: its own generator, so the frame a duplicate keeps
+   * while it waits in the same-name check above (thousands at once in a many-CPU storm) holds
+   * only the locals up to there
+   */
+  private *load_formed(task: Task, info: LoadInfo, mod: Module, percpu: number, sigOk: boolean, core: Allocation[], init: Allocation[]): Proc<number> {
+    const k = this.k;
+    const t = k.timings;
+    const image = info.image;
+    const name = image.name;
     // percpu, taint
-    if (layout.percpu > 0) mod.percpu = k.memory.alloc('percpu', 'percpu', layout.percpu, name);
+    if (percpu > 0) mod.percpu = k.memory.alloc('percpu', 'percpu', percpu, name);
     if (image.outOfTree === true) {
       mod.taints += 'O';
       if (!this.taintedOot) {
@@ -463,7 +476,7 @@ export class ModuleLoader {
 
     // simplify_symbols(): resolve against dependencies (waiting for COMING ones)
     for (const dep of image.symbolDeps) {
-      err = yield* this.resolve_symbol_wait(task, mod, dep);
+      const err = yield* this.resolve_symbol_wait(task, mod, dep);
       if (err !== 0) {
         yield* this.unlinkFailed(mod);
         yield* this.vmap_purge(core.length + init.length);
