@@ -105,6 +105,8 @@ const NOTHING = returns<void>(undefined);
 
 /** the probabilities at which timings.mutexWakeQuantilesNs gives a wake→run time: 0, 5 … 95, 99, 100 % */
 export const MUTEX_WAKE_QUANTILES: readonly number[] = Object.freeze([...Array.from({ length: 20 }, (_, i) => i / 20), 0.99, 1]);
+/** MUTEX_WAKE_QUANTILES' index of the median */
+const MUTEX_WAKE_MEDIAN = MUTEX_WAKE_QUANTILES.indexOf(0.5);
 const ZERO = returns(0);
 
 /** module_wq waits of the same-name checks (only read) */
@@ -210,7 +212,7 @@ export class ModuleLoader {
   private taintedUnsigned = false;
   private taintedOot = false;
   private vmapPurgeLock: Mutex | null = null;
-  /** module_mutex, made at its first hold (only ever held across vm_unmap_aliases) */
+  /** module_mutex, made at its first hold (held only across vm_unmap_aliases and free_module's synchronize_rcu) */
   private moduleMutex: Mutex | null = null;
   private wakeRng: Rng | null = null;
   /** the policies' init_module_from_file and free_module hooks, outermost first */
@@ -765,7 +767,7 @@ export class ModuleLoader {
   /**
    * wait_event on `q` for a condition checked under module_mutex (finished_loading,
    * resolve_symbol). At entry the task runs: a free lock gives the answer at once, a held one
-   * queues it. A woken sleeper first needs its wake→run time (timings.mutexWakeNs) and then
+   * queues it. A woken sleeper first needs its wake→run time (timings.mutexWakeQuantilesNs) and then
    * takes the lock (uninterruptibly, as mutex_lock): a holder that came in meanwhile goes first,
    * and the state it sees is that of its turn, not of the wake. A false answer sleeps again.
    */
@@ -893,11 +895,6 @@ export class ModuleLoader {
   }
 
   /**
-   * Whether a module_mutex hold can span a wait here: the set_memory_*() calls' flushes
-   * (tlbFlushNs) or free_module's synchronize_rcu (freeModuleSyncRcuNs). Otherwise every section
-   * is one step and the lock is never modelled.
-   */
-  /**
    * A woken task's wake→run time: a draw from the machine's measured distribution
    * (timings.mutexWakeQuantilesNs, its values at MUTEX_WAKE_QUANTILES; linear between them), from
    * a stream of its own so that no other draw moves; its median when costs are exact (jitter 0,
@@ -906,7 +903,7 @@ export class ModuleLoader {
   private wakeToRun(): number {
     const qs = this.k.timings.mutexWakeQuantilesNs;
     if (qs.length === 0) return 0;
-    if (this.k.jitter === 0) return qs[MUTEX_WAKE_QUANTILES.indexOf(0.5)]!;
+    if (this.k.jitter === 0) return qs[MUTEX_WAKE_MEDIAN]!;
     this.wakeRng ??= this.k.sim.rng.stream('module_mutex wake');
     const u = this.wakeRng.float();
     let i = 1;
@@ -916,6 +913,11 @@ export class ModuleLoader {
     return Math.round(qs[i - 1]! + ((qs[i]! - qs[i - 1]!) * (u - p0)) / (p1 - p0));
   }
 
+  /**
+   * Whether a module_mutex hold can span a wait here: the set_memory_*() calls' flushes
+   * (tlbFlushNs) or free_module's synchronize_rcu (freeModuleSyncRcuNs). Otherwise every section
+   * is one step and the lock is never modelled.
+   */
   private moduleMutexHeldAcrossWaits(): boolean {
     const t = this.k.timings;
     return t.tlbFlushNs > 0 || t.freeModuleSyncRcuNs > 0;
