@@ -78,8 +78,8 @@ export async function renderReport(format: ReportFormat, records: readonly Storm
     case 'jsonl':
       return (await import('./data.js')).renderJsonl(records, params);
     case 'svg':
-      return (await import('./svg.js')).renderSvg(records, params, opts);
+      return renderSvg(records, params, opts);
     case 'html':
-      return (await import('./html.js')).renderHtml(records, params, opts);
+      return renderHtml(records, params, opts);
   }
 }
